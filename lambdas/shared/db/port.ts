@@ -1,0 +1,69 @@
+/**
+ * The database port: the only shape of database the rest of the code knows. Two adapters
+ * implement it (node-postgres and the RDS Data API) and pass the same contract tests.
+ *
+ * Result values are normalised so both adapters return the same JavaScript types:
+ * text, uuid, enums → string; int2/int4 → number; int8 and numeric → string (no precision loss);
+ * boolean → boolean; timestamptz → ISO-8601 string in UTC (millisecond precision); date →
+ * 'YYYY-MM-DD'; json/jsonb → parsed value; bytea → Buffer; NULL → null. Arrays are not supported
+ * in results.
+ */
+export type SqlParam = string | number | boolean | null | Date | Buffer;
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<Row>>;
+}
+
+export interface TransactionOptions {
+  /**
+   * Transaction-local settings (`set_config(key, value, true)`), applied before the work runs.
+   * Keys must look like `app.name`; values are plain strings. Adapters apply them in the fewest
+   * round trips they can (node-postgres: merged with BEGIN in one simple query).
+   */
+  settings?: Readonly<Record<string, string>>;
+  readOnly?: boolean;
+}
+
+export interface Database extends Queryable {
+  /** Runs `work` in one transaction: commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A database error with the fields callers may act on; never shown to API clients as is. */
+export class DatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly constraint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+const SETTING_KEY = /^app\.[a-z_]{1,40}$/;
+
+export function assertSettingKey(key: string): void {
+  if (!SETTING_KEY.test(key)) throw new Error(`invalid setting key: ${key}`);
+}
+
+/** SQLSTATE codes the application maps to HTTP answers. */
+export const SqlState = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  exclusionViolation: '23P01',
+  notNullViolation: '23502',
+  insufficientPrivilege: '42501',
+  invalidState: '55000',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  invalidTextRepresentation: '22P02',
+} as const;
