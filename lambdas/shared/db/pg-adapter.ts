@@ -74,14 +74,17 @@ async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, values?: r
  * trip instead of two. Keys are checked against a strict pattern and values escaped as literals.
  */
 export function beginStatement(options: TransactionOptions | undefined): string {
-  const begin = options?.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+  const statements = [options?.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'];
   const entries = Object.entries(options?.settings ?? {});
-  if (entries.length === 0) return begin;
-  const calls = entries.map(([key, value]) => {
-    assertSettingKey(key);
-    return `set_config(${pg.escapeLiteral(key)}, ${pg.escapeLiteral(value)}, true)`;
-  });
-  return `${begin}; SELECT ${calls.join(', ')}`;
+  if (entries.length > 0) {
+    const calls = entries.map(([key, value]) => {
+      assertSettingKey(key);
+      return `set_config(${pg.escapeLiteral(key)}, ${pg.escapeLiteral(value)}, true)`;
+    });
+    statements.push(`SELECT ${calls.join(', ')}`);
+  }
+  statements.push(...(options?.initStatements ?? []));
+  return statements.join('; ');
 }
 
 export function createPgDatabase(config: PgDatabaseConfig): Database {

@@ -27,6 +27,11 @@ export interface TransactionOptions {
    */
   settings?: Readonly<Record<string, string>>;
   readOnly?: boolean;
+  /**
+   * Constant statements (no parameters) to run right after the settings, e.g. a check that the
+   * actor is still an active user. node-postgres sends them in the same round trip as BEGIN.
+   */
+  initStatements?: readonly string[];
 }
 
 export interface Database extends Queryable {

@@ -13,6 +13,8 @@ import { type Actor, isFacilityActor, ROLES } from './actor';
 export interface ActorContext {
   readonly requestId?: string;
   readonly readOnly?: boolean;
+  /** Refuse (SQLSTATE 28000) unless the database holds an active user matching every claim. */
+  readonly requireActiveUser?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -57,5 +59,9 @@ export function withActor<T>(
   context: ActorContext = {},
 ): Promise<T> {
   const settings = actorSettings(actor, context);
-  return db.transaction(work, { settings, readOnly: context.readOnly });
+  return db.transaction(work, {
+    settings,
+    readOnly: context.readOnly,
+    initStatements: context.requireActiveUser ? ['SELECT app_assert_actor()'] : undefined,
+  });
 }
