@@ -101,6 +101,8 @@ CREATE TABLE trip_requests (
   updated_at timestamptz NOT NULL DEFAULT now(),
   version integer NOT NULL DEFAULT 1,
   UNIQUE (facility_id, id),
+  -- Lets legs reference (trip, rider) together, so a leg's rider is always its trip's rider.
+  UNIQUE (facility_id, id, rider_id),
   FOREIGN KEY (facility_id, rider_id) REFERENCES riders (facility_id, id),
   FOREIGN KEY (facility_id, contact_id) REFERENCES contacts (facility_id, id),
   CONSTRAINT trip_requests_rejection_has_reason CHECK (status <> 'rejected' OR rejection_reason IS NOT NULL),
@@ -143,7 +145,7 @@ CREATE TABLE trip_legs (
   version integer NOT NULL DEFAULT 1,
   UNIQUE (facility_id, id),
   UNIQUE (trip_request_id, kind),
-  FOREIGN KEY (facility_id, trip_request_id) REFERENCES trip_requests (facility_id, id),
+  FOREIGN KEY (facility_id, trip_request_id, rider_id) REFERENCES trip_requests (facility_id, id, rider_id),
   FOREIGN KEY (facility_id, rider_id) REFERENCES riders (facility_id, id),
   CONSTRAINT trip_legs_times_paired CHECK ((scheduled_pickup_at IS NULL) = (scheduled_dropoff_at IS NULL)),
   CONSTRAINT trip_legs_times_ordered CHECK (scheduled_pickup_at < scheduled_dropoff_at),

@@ -88,7 +88,10 @@ INSERT INTO lifecycle_transitions (entity, from_state, to_state) VALUES
   ('billing_record', 'on_hold', 'written_off');
 
 -- TG_ARGV[0] names the entity. 55000 (object_not_in_prerequisite_state) marks both refusals.
-CREATE FUNCTION enforce_lifecycle() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Triggers run with the caller's search_path, where pg_temp comes first: without the pinned path
+-- any role could CREATE TEMP TABLE lifecycle_transitions and allow itself any transition.
+CREATE FUNCTION enforce_lifecycle() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 DECLARE
   v_entity text := TG_ARGV[0];
 BEGIN
@@ -134,6 +137,17 @@ BEGIN
   RETURN NEW;
 END
 $$;
+-- A tenant's kind never changes: the public intake attaches requests to individual tenants by
+-- phone, so turning a clinic into an "individual" would expose its riders to it.
+CREATE FUNCTION refuse_facility_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id IS DISTINCT FROM OLD.id OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
+    RAISE EXCEPTION 'id, kind and created_at of a facility cannot change' USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER facilities_identity BEFORE UPDATE ON facilities FOR EACH ROW EXECUTE FUNCTION refuse_facility_identity_change();
 CREATE TRIGGER contacts_identity BEFORE UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION refuse_identity_change();
 CREATE TRIGGER users_identity BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION refuse_identity_change();
 CREATE TRIGGER riders_identity BEFORE UPDATE ON riders FOR EACH ROW EXECUTE FUNCTION refuse_identity_change();
@@ -163,7 +177,9 @@ END
 $$;
 CREATE TRIGGER trip_requests_guard BEFORE UPDATE ON trip_requests FOR EACH ROW EXECUTE FUNCTION guard_trip_request_update();
 
-CREATE FUNCTION guard_trip_leg_update() RETURNS trigger LANGUAGE plpgsql AS $$
+-- search_path pinned for the same reason as enforce_lifecycle (a temp `users` table).
+CREATE FUNCTION guard_trip_leg_update() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
   IF NEW.trip_request_id IS DISTINCT FROM OLD.trip_request_id OR NEW.rider_id IS DISTINCT FROM OLD.rider_id
      OR NEW.kind IS DISTINCT FROM OLD.kind THEN
@@ -177,6 +193,11 @@ BEGIN
     OR NEW.dropoff_address IS DISTINCT FROM OLD.dropoff_address
     OR NEW.will_call IS DISTINCT FROM OLD.will_call) THEN
     RAISE EXCEPTION 'drivers may record status and completion only' USING ERRCODE = '42501';
+  END IF;
+  -- Cancelling (or unassigning) a leg is a dispatch decision, not something a driver records.
+  IF app_ctx_role() = 'Driver' AND NEW.status IS DISTINCT FROM OLD.status
+     AND NEW.status NOT IN ('en_route', 'arrived', 'picked_up', 'completed', 'no_show') THEN
+    RAISE EXCEPTION 'drivers may not move a leg to %', NEW.status USING ERRCODE = '42501';
   END IF;
   IF app_ctx_role() IS DISTINCT FROM 'Driver' AND (
        NEW.actual_pickup_at IS DISTINCT FROM OLD.actual_pickup_at
@@ -200,6 +221,11 @@ BEGIN
   IF NEW.trip_leg_id IS DISTINCT FROM OLD.trip_leg_id OR NEW.trip_request_id IS DISTINCT FROM OLD.trip_request_id
      OR NEW.leg_outcome IS DISTINCT FROM OLD.leg_outcome OR NEW.mileage IS DISTINCT FROM OLD.mileage THEN
     RAISE EXCEPTION 'a billing record''s leg and completion figures cannot change' USING ERRCODE = '42501';
+  END IF;
+  -- held_from must be where the record really was, or a hold could skip states on release.
+  IF NEW.status = 'on_hold' AND NEW.held_from IS DISTINCT FROM
+     (CASE WHEN OLD.status = 'on_hold' THEN OLD.held_from ELSE OLD.status END) THEN
+    RAISE EXCEPTION 'a billing record is held from the state it was in' USING ERRCODE = '55000';
   END IF;
   IF OLD.status = 'on_hold' AND NEW.status <> 'on_hold' AND NEW.status <> 'written_off'
      AND NEW.status IS DISTINCT FROM OLD.held_from THEN

@@ -28,7 +28,9 @@ CREATE TABLE audit_events (
   prev_hash text NOT NULL,
   hash text NOT NULL,
   UNIQUE (chain_key, seq),
-  FOREIGN KEY (facility_id, trip_request_id) REFERENCES trip_requests (facility_id, id)
+  FOREIGN KEY (facility_id, trip_request_id) REFERENCES trip_requests (facility_id, id),
+  -- A NULL facility would let the composite key above go unchecked.
+  CONSTRAINT audit_events_trip_has_tenant CHECK (trip_request_id IS NULL OR facility_id IS NOT NULL)
 );
 CREATE INDEX audit_events_facility_trip ON audit_events (facility_id, trip_request_id, seq)
   WHERE trip_request_id IS NOT NULL;

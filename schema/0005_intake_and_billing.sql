@@ -95,6 +95,8 @@ DECLARE
   v_reference text := new_receipt_code();
 BEGIN
   PERFORM set_config('app.request_id', left(coalesce(p_request_id, ''), 128), true);
+  -- Two simultaneous first requests from one phone must not create two tenants.
+  PERFORM pg_advisory_xact_lock(hashtextextended('intake:' || p_phone, 0));
 
   SELECT r.facility_id, r.id INTO v_facility_id, v_rider_id
     FROM riders r JOIN facilities f ON f.id = r.facility_id AND f.kind = 'individual'

@@ -6,7 +6,9 @@
 
 GRANT SELECT ON lifecycle_states, lifecycle_transitions TO nemt_api, nemt_definer;
 GRANT SELECT, INSERT, UPDATE ON facilities, contacts, users, riders, trip_requests, trip_legs,
-  cancellation_requests, billing_records TO nemt_api;
+  cancellation_requests TO nemt_api;
+-- Billing records are created by the database when a leg ends; the API only reads and moves them.
+GRANT SELECT, UPDATE ON billing_records TO nemt_api;
 GRANT SELECT, INSERT ON audit_events, idempotency_keys TO nemt_api;
 GRANT INSERT ON notification_outbox TO nemt_api;
 

@@ -52,7 +52,7 @@ export function actorSettings(actor: Actor, context: ActorContext = {}): Record<
   };
 }
 
-export function withActor<T>(
+export async function withActor<T>(
   db: Database,
   actor: Actor,
   work: (tx: Queryable) => Promise<T>,

@@ -1,0 +1,61 @@
+import { useTestDatabase } from '../support/database';
+import { createFacility, createLeg, createRider, createStaffUser, createTripRequest, expectSqlError, phoneNumber } from '../support/fixtures';
+
+const db = useTestDatabase();
+
+describe('cross-row integrity the database keeps on its own', () => {
+  test('a facility never changes kind (the intake attaches riders to individual tenants by phone)', async () => {
+    const clinic = await createFacility(db().owner, { kind: 'facility' });
+    await expectSqlError(db().owner.query(`UPDATE facilities SET kind = 'individual' WHERE id = $1`, [clinic.id]), {
+      code: '42501',
+      message: 'id, kind and created_at of a facility cannot change',
+    });
+  });
+
+  test("a leg's rider is always its trip's rider", async () => {
+    const facility = await createFacility(db().owner);
+    const dispatcher = await createStaffUser(db().owner, 'Dispatcher');
+    const rider = await createRider(db().owner, { facilityId: facility.id });
+    const otherRider = await createRider(db().owner, { facilityId: facility.id });
+    const trip = await createTripRequest(db().owner, {
+      facilityId: facility.id, riderId: rider.id, source: 'dispatcher', submittedBy: dispatcher.id,
+    });
+    await expectSqlError(createLeg(db().owner, { ...trip, riderId: otherRider.id }), { code: '23503' });
+    expect((await createLeg(db().owner, trip)).riderId).toBe(rider.id);
+  });
+
+  test('an audit event that names a trip must name its tenant', async () => {
+    const facility = await createFacility(db().owner);
+    const dispatcher = await createStaffUser(db().owner, 'Dispatcher');
+    const rider = await createRider(db().owner, { facilityId: facility.id });
+    const trip = await createTripRequest(db().owner, {
+      facilityId: facility.id, riderId: rider.id, source: 'dispatcher', submittedBy: dispatcher.id,
+    });
+    await expectSqlError(
+      db().owner.query(
+        `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id, action, prev_hash, hash)
+         VALUES (NULL, $1, $2, 'Dispatcher', 'trip_request', $1, 'x', '', '')`,
+        [trip.id, dispatcher.id],
+      ),
+      { code: '23514', constraint: 'audit_events_trip_has_tenant' },
+    );
+  });
+
+  test('simultaneous first intakes from one phone create one tenant', async () => {
+    const phone = phoneNumber();
+    const intake = db().as('intake');
+    const submit = () =>
+      intake.query<{ code: string }>(
+        `SELECT intake_submit_trip_request($1, $2, NULL, NULL, '1 Home St', '2 Clinic Rd', '2030-01-01T10:00:00Z', NULL,
+           'none', NULL, 'ambulatory', NULL, 'sms', true, 'req-1') AS code`,
+        ['Same Rider', phone],
+      );
+    await Promise.all([submit(), submit(), submit(), submit()]);
+    const { rows } = await db().owner.query<{ tenants: string; riders: string; trips: string }>(
+      `SELECT count(DISTINCT r.facility_id)::text AS tenants, count(DISTINCT r.id)::text AS riders, count(t.id)::text AS trips
+         FROM riders r JOIN trip_requests t ON t.rider_id = r.id WHERE r.phone = $1`,
+      [phone],
+    );
+    expect(rows[0]).toEqual({ tenants: '1', riders: '1', trips: '4' });
+  });
+});
