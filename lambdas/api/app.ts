@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { actorFromClaims } from '../shared/auth/claims';
+import { TokenRejectedError } from '../shared/auth/verifier';
+import { DatabaseError, SqlState, type Queryable } from '../shared/db/port';
+import { headerValue } from '../shared/http/headers';
+import { accessLog, problemResponses, type RequestContext, requestContext, securityHeaders } from '../shared/http/middlewares';
+import { Problems } from '../shared/http/problem';
+import { logger } from '../shared/log';
+import { recordAuditEvent } from '../shared/audit/record';
+import { writeOutbox } from '../shared/outbox/write';
+import type { Actor } from '../shared/tenancy/actor';
+import { withActor } from '../shared/tenancy/with-actor';
+import type { ApiDependencies, ApiRoute, HandlerTable, RouteContext, RouteHandler, RouteResult } from './handler-types';
+import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
+import { routeForResource } from './router';
+
+/**
+ * The one road every API request walks (docs/architecture.md): request id → access log →
+ * security headers → problem responses (registered last) → authenticate → route → authorize →
+ * validate → one tenant transaction (handler + audit + outbox + idempotency record) → after
+ * commit, hand the outbox ids to the queue → JSON with ETag, or problem+json.
+ */
+export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+    .use(requestContext())
+    .use(accessLog())
+    .use(securityHeaders())
+    .use(problemResponses())
+    .handler(async (event, context) => {
+      const actor = await authenticate(event, deps);
+      context.actor = actor;
+      const route = routeForResource(event.httpMethod, event.resource);
+      if (route?.function !== 'api') throw Problems.routeNotFound();
+      context.routeId = route.id;
+      if (!(route.roles as readonly string[]).includes(actor.role)) {
+        throw Problems.forbidden(undefined, `role ${actor.role} not allowed on ${route.id}`);
+      }
+      const handler = handlers[route.id as keyof HandlerTable] as unknown as RouteHandler<ApiRoute>;
+      return execute(event, route, handler, actor, context.requestId ?? context.awsRequestId, deps);
+    });
+}
+
+async function authenticate(event: APIGatewayProxyEvent, deps: ApiDependencies): Promise<Actor> {
+  const header = headerValue(event.headers, 'authorization');
+  const token = header?.match(/^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/)?.[1];
+  if (!token) throw Problems.unauthenticated(header ? 'malformed_authorization_header' : 'no_token');
+  let payload: unknown;
+  try {
+    payload = await deps.verifier.verify(token);
+  } catch (error) {
+    throw Problems.unauthenticated(error instanceof TokenRejectedError ? `token_${error.reason}` : 'token_invalid');
+  }
+  const claims = actorFromClaims(payload);
+  // A malformed identity claim (e.g. a sub that is not a UUID) makes the token invalid (401); a
+  // well-formed token whose groups or tenant do not fit is an account problem (403).
+  if (!claims.ok && claims.reason === 'malformed_claims') throw Problems.unauthenticated('token_malformed_claims');
+  if (!claims.ok) throw Problems.forbidden('Your account is not set up for this API.', claims.reason);
+  return claims.actor;
+}
+
+class IdempotencyRace extends Error {}
+
+interface StoredResponse {
+  status: number;
+  body: unknown;
+  version?: number;
+}
+
+async function execute(
+  event: APIGatewayProxyEvent,
+  route: ApiRoute,
+  handler: RouteHandler<ApiRoute>,
+  actor: Actor,
+  requestId: string,
+  deps: ApiDependencies,
+): Promise<APIGatewayProxyResult> {
+  const params = parseParameters(event.pathParameters, 'params' in route ? route.params : undefined);
+  const query = parseParameters(event.queryStringParameters, 'query' in route ? route.query : undefined);
+  const body = event.httpMethod === 'GET' ? undefined : parseJsonBody(event, 'body' in route ? route.body : undefined);
+  const ifMatch = parseIfMatch(event);
+  if (ifMatch === 'unparseable') throw Problems.stale();
+  if (route.method === 'PATCH' && ifMatch === undefined) throw Problems.preconditionRequired();
+  const idempotencyKey = 'idempotent' in route && route.idempotent ? parseIdempotencyKey(event) : undefined;
+  const requestHash = idempotencyKey
+    ? createHash('sha256').update(`${route.id}\n${JSON.stringify(params)}\n${JSON.stringify(body ?? null)}`).digest('hex')
+    : undefined;
+
+  const outboxIds: string[] = [];
+  const run = (tx: Queryable) => {
+    const context: RouteContext<ApiRoute> = {
+      actor,
+      requestId,
+      params: params as never,
+      query: query as never,
+      body: body as never,
+      ifMatch,
+      tx,
+      deps,
+      audit: (auditEvent) => recordAuditEvent(tx, { ...auditEvent, actor }),
+      notify: async (message) => {
+        outboxIds.push(await writeOutbox(tx, message));
+      },
+    };
+    return handler(context);
+  };
+
+  let result: RouteResult | StoredResponse;
+  let replayed = false;
+  try {
+    result = await withActor(
+      deps.db,
+      actor,
+      async (tx) => {
+        if (!idempotencyKey || !requestHash) return run(tx);
+        const previous = await findIdempotent(tx, actor, idempotencyKey, route.id, requestHash);
+        if (previous) {
+          replayed = true;
+          return previous;
+        }
+        const fresh = await run(tx);
+        await storeIdempotent(tx, actor, idempotencyKey, route.id, requestHash, fresh, route.successStatus);
+        return fresh;
+      },
+      { requestId, readOnly: route.method === 'GET', requireActiveUser: true },
+    );
+  } catch (error) {
+    if (!(error instanceof IdempotencyRace) || !idempotencyKey || !requestHash) throw error;
+    // A concurrent request with the same key committed first: answer what it answered.
+    const winner = await withActor(deps.db, actor, (tx) => findIdempotent(tx, actor, idempotencyKey, route.id, requestHash), {
+      requestId,
+      readOnly: true,
+    });
+    if (!winner) throw error;
+    result = winner;
+    replayed = true;
+    outboxIds.length = 0;
+  }
+
+  if (outboxIds.length > 0) {
+    // Best effort by design: the relay sweeps anything not handed over (PRODUCT.md §6).
+    await deps.outbox.publish(outboxIds).catch((error: unknown) => {
+      logger.warn('outbox hand-off failed; relay will deliver', { outboxIds, errorName: (error as Error)?.name });
+    });
+  }
+  return respond(result, route, replayed);
+}
+
+async function findIdempotent(
+  tx: Queryable,
+  actor: Actor,
+  key: string,
+  routeId: string,
+  requestHash: string,
+): Promise<StoredResponse | undefined> {
+  const { rows } = await tx.query<{ route_id: string; request_hash: string; response_status: number; response_body: StoredResponse }>(
+    `SELECT route_id, request_hash, response_status, response_body FROM idempotency_keys
+      WHERE actor_sub = $1 AND idempotency_key = $2`,
+    [actor.sub, key],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.route_id !== routeId || row.request_hash !== requestHash) {
+    throw Problems.unprocessable('idempotency-key-reused', 'This Idempotency-Key was already used for a different request.');
+  }
+  return { status: row.response_status, body: row.response_body.body, version: row.response_body.version };
+}
+
+async function storeIdempotent(
+  tx: Queryable,
+  actor: Actor,
+  key: string,
+  routeId: string,
+  requestHash: string,
+  result: RouteResult,
+  successStatus: number,
+): Promise<void> {
+  const facilityId =
+    'facilityId' in actor ? actor.facilityId : ((result.body as { facilityId?: string } | undefined)?.facilityId ?? null);
+  try {
+    await tx.query(
+      `INSERT INTO idempotency_keys (actor_sub, idempotency_key, facility_id, route_id, request_hash, response_status, response_body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [actor.sub, key, facilityId, routeId, requestHash, result.status ?? successStatus,
+        JSON.stringify({ body: result.body ?? null, version: result.version })],
+    );
+  } catch (error) {
+    if (error instanceof DatabaseError && error.code === SqlState.uniqueViolation) throw new IdempotencyRace();
+    throw error;
+  }
+}
+
+function respond(result: RouteResult | StoredResponse, route: ApiRoute, replayed: boolean): APIGatewayProxyResult {
+  const headers: Record<string, string> = { ...('headers' in result ? result.headers : {}) };
+  if (replayed) headers['Idempotent-Replayed'] = 'true';
+  if (result.version !== undefined) headers.ETag = etagFor(result.version);
+  if ('text' in result && result.text) {
+    return { statusCode: route.successStatus, headers: { ...headers, 'Content-Type': result.text.contentType }, body: result.text.body };
+  }
+  const status = result.status ?? route.successStatus;
+  if (status === 204) return { statusCode: 204, headers, body: '' };
+  return { statusCode: status, headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(result.body ?? null) };
+}

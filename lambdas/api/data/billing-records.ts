@@ -1,0 +1,137 @@
+import type { Queryable } from '../../shared/db/port';
+import type { BillingStatus } from '../../shared/domain/lifecycles';
+import type { CursorKey } from '../handlers/pagination';
+import { Where } from '../handlers/support';
+
+export interface BillingRecordRow {
+  id: string;
+  facility_id: string;
+  trip_request_id: string;
+  trip_leg_id: string;
+  status: BillingStatus;
+  held_from: BillingStatus | null;
+  leg_outcome: 'completed' | 'no_show';
+  /** numeric arrives as text (full precision). */
+  mileage: string | null;
+  amount_cents: number | null;
+  invoice_number: string | null;
+  note: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+  cursor_at: string;
+}
+
+export const BILLING_RECORD_COLUMNS = `id, facility_id, trip_request_id, trip_leg_id, status, held_from, leg_outcome, mileage,
+  amount_cents, invoice_number, note, created_at, updated_at, version, created_at::text AS cursor_at`;
+
+export function toBillingRecord(row: BillingRecordRow) {
+  return {
+    id: row.id,
+    facilityId: row.facility_id,
+    tripRequestId: row.trip_request_id,
+    tripLegId: row.trip_leg_id,
+    status: row.status,
+    legOutcome: row.leg_outcome,
+    mileage: row.mileage === null ? null : Number(row.mileage),
+    amountCents: row.amount_cents,
+    invoiceNumber: row.invoice_number,
+    note: row.note,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+export async function findBillingRecord(
+  tx: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<BillingRecordRow | undefined> {
+  const { rows } = await tx.query<BillingRecordRow>(
+    `SELECT ${BILLING_RECORD_COLUMNS} FROM billing_records WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0];
+}
+
+export interface BillingFilters {
+  status?: BillingStatus;
+  facilityId?: string;
+  /** Record creation time, inclusive lower and exclusive upper bound. */
+  from?: string;
+  to?: string;
+}
+
+function filtered(filters: BillingFilters, column = (name: string) => name): Where {
+  const where = new Where();
+  if (filters.status) where.add(`${column('status')} = ?`, filters.status);
+  if (filters.facilityId) where.add(`${column('facility_id')} = ?`, filters.facilityId);
+  if (filters.from) where.add(`${column('created_at')} >= ?::timestamptz`, filters.from);
+  if (filters.to) where.add(`${column('created_at')} < ?::timestamptz`, filters.to);
+  return where;
+}
+
+/** Newest first, keyset on (created_at, id). */
+export async function listBillingRecords(
+  tx: Queryable,
+  filters: BillingFilters,
+  page: { after: CursorKey | undefined; limit: number },
+): Promise<BillingRecordRow[]> {
+  const where = filtered(filters);
+  if (page.after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', page.after[0], page.after[1]);
+  const { rows } = await tx.query<BillingRecordRow>(
+    `SELECT ${BILLING_RECORD_COLUMNS} FROM billing_records ${where.sql()}
+     ORDER BY created_at DESC, id DESC LIMIT ${where.param(page.limit + 1)}`,
+    where.values as never,
+  );
+  return rows;
+}
+
+/** One export line: what a claim needs, nothing about the rider or the trip's clinical side. */
+export interface BillingExportRow {
+  id: string;
+  facility_id: string;
+  trip_request_id: string;
+  trip_leg_id: string;
+  reference_code: string;
+  leg_outcome: 'completed' | 'no_show';
+  service_at: string | null;
+  mileage: string | null;
+  amount_cents: number | null;
+  invoice_number: string | null;
+  status: BillingStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Fetches up to `limit` rows, oldest first so an export reads like a ledger. */
+export async function exportBillingRecords(tx: Queryable, filters: BillingFilters, limit: number): Promise<BillingExportRow[]> {
+  const where = filtered(filters, (name) => `b.${name}`);
+  const { rows } = await tx.query<BillingExportRow>(
+    `SELECT b.id, b.facility_id, b.trip_request_id, b.trip_leg_id, t.reference_code, b.leg_outcome,
+            coalesce(l.actual_pickup_at, l.scheduled_pickup_at) AS service_at, b.mileage, b.amount_cents,
+            b.invoice_number, b.status, b.created_at, b.updated_at
+       FROM billing_records b
+       JOIN trip_requests t ON t.facility_id = b.facility_id AND t.id = b.trip_request_id
+       JOIN trip_legs l ON l.facility_id = b.facility_id AND l.id = b.trip_leg_id
+     ${where.sql()}
+     ORDER BY b.created_at ASC, b.id ASC LIMIT ${where.param(limit)}`,
+    where.values as never,
+  );
+  return rows;
+}
+
+export async function updateBillingRecord(
+  tx: Queryable,
+  id: string,
+  changes: Partial<Pick<BillingRecordRow, 'status' | 'held_from' | 'amount_cents' | 'invoice_number' | 'note'>>,
+): Promise<BillingRecordRow> {
+  const where = new Where();
+  const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
+  const { rows } = await tx.query<BillingRecordRow>(
+    `UPDATE billing_records SET ${assignments.join(', ')} WHERE id = ${where.param(id)} RETURNING ${BILLING_RECORD_COLUMNS}`,
+    where.values as never,
+  );
+  return rows[0] as BillingRecordRow;
+}

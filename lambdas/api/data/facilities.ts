@@ -1,0 +1,68 @@
+import type { Queryable } from '../../shared/db/port';
+import type { Actor } from '../../shared/tenancy/actor';
+import { Where, scopeToActor } from '../handlers/support';
+
+export type FacilityKind = 'facility' | 'individual';
+
+export interface FacilityRow {
+  id: string;
+  kind: FacilityKind;
+  name: string;
+  notify_driver_en_route: boolean;
+  active: boolean;
+  created_at: string;
+  version: number;
+  cursor_at: string;
+}
+
+export const FACILITY_COLUMNS = 'id, kind, name, notify_driver_en_route, active, created_at, version, created_at::text AS cursor_at';
+
+export function toFacility(row: FacilityRow) {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    notifyDriverEnRoute: row.notify_driver_en_route,
+    active: row.active,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}
+
+/** Facility roles see only their own tenant; the tenant's own id is the scoping column here. */
+export async function findFacility(
+  tx: Queryable,
+  actor: Actor,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<FacilityRow | undefined> {
+  const where = scopeToActor(new Where(), actor, 'id').add('id = ?', id);
+  const { rows } = await tx.query<FacilityRow>(
+    `SELECT ${FACILITY_COLUMNS} FROM facilities ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    where.values as never,
+  );
+  return rows[0];
+}
+
+export async function insertFacility(
+  tx: Queryable,
+  input: { kind: FacilityKind; name: string; notifyDriverEnRoute: boolean },
+): Promise<FacilityRow> {
+  const { rows } = await tx.query<FacilityRow>(
+    `INSERT INTO facilities (kind, name, notify_driver_en_route) VALUES ($1, $2, $3) RETURNING ${FACILITY_COLUMNS}`,
+    [input.kind, input.name, input.notifyDriverEnRoute],
+  );
+  return rows[0] as FacilityRow;
+}
+
+export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'notify_driver_en_route' | 'active'>>;
+
+export async function updateFacility(tx: Queryable, id: string, changes: FacilityChanges): Promise<FacilityRow> {
+  const where = new Where();
+  const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
+  const { rows } = await tx.query<FacilityRow>(
+    `UPDATE facilities SET ${assignments.join(', ')} WHERE id = ${where.param(id)} RETURNING ${FACILITY_COLUMNS}`,
+    where.values as never,
+  );
+  return rows[0] as FacilityRow;
+}

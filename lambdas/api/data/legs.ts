@@ -1,0 +1,233 @@
+import type { Queryable } from '../../shared/db/port';
+import type { LegStatus } from '../../shared/domain/lifecycles';
+import type { Actor } from '../../shared/tenancy/actor';
+import { Where, scopeToActor } from '../handlers/support';
+import type { CursorKey } from '../handlers/pagination';
+
+type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
+
+export interface LegRow {
+  id: string;
+  facility_id: string;
+  trip_request_id: string;
+  rider_id: string;
+  kind: 'outbound' | 'return';
+  will_call: boolean;
+  status: LegStatus;
+  driver_id: string | null;
+  pickup_address: string;
+  dropoff_address: string;
+  scheduled_pickup_at: string | null;
+  scheduled_dropoff_at: string | null;
+  actual_pickup_at: string | null;
+  actual_dropoff_at: string | null;
+  /** numeric columns arrive as text (full precision). */
+  odometer_start: string | null;
+  odometer_end: string | null;
+  mileage: string | null;
+  completion_notes: string | null;
+  no_show_reason: string | null;
+  version: number;
+  /** scheduled_pickup_at as text at full precision, the keyset sort key (null for will-call). */
+  cursor_at: string | null;
+}
+
+/** What a driver needs to find and carry the rider; selected only for Driver reads. */
+export interface RiderForDriver {
+  rider_name: string;
+  rider_phone: string | null;
+  rider_mobility: Mobility;
+}
+
+export type LegRead = LegRow & Partial<RiderForDriver>;
+
+export const LEG_COLUMNS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, pickup_address,
+  dropoff_address, scheduled_pickup_at, scheduled_dropoff_at, actual_pickup_at, actual_dropoff_at, odometer_start,
+  odometer_end, mileage, completion_notes, no_show_reason, version, scheduled_pickup_at::text AS cursor_at`;
+
+const QUALIFIED_LEG_COLUMNS = LEG_COLUMNS.split(',')
+  .map((column) => `l.${column.trim()}`)
+  .join(', ');
+
+// Only the rider's name, phone and mobility: never care notes, date of birth or home address.
+const DRIVER_RIDER_COLUMNS = 'r.full_name AS rider_name, r.phone AS rider_phone, r.mobility AS rider_mobility';
+
+const asNumber = (value: string | null) => (value === null ? null : Number(value));
+
+/** Minimum necessary per audience (PRODUCT.md §3): dispatchers everything, drivers the job, facilities the status. */
+export function toLeg(row: LegRead, actor: Actor) {
+  if (actor.role === 'Driver') {
+    return {
+      id: row.id,
+      kind: row.kind,
+      willCall: row.will_call,
+      status: row.status,
+      pickupAddress: row.pickup_address,
+      dropoffAddress: row.dropoff_address,
+      scheduledPickupAt: row.scheduled_pickup_at,
+      scheduledDropoffAt: row.scheduled_dropoff_at,
+      riderName: row.rider_name ?? '',
+      riderPhone: row.rider_phone ?? null,
+      mobility: row.rider_mobility ?? 'ambulatory',
+      version: row.version,
+    };
+  }
+  if (actor.role === 'FacilityAdmin' || actor.role === 'FacilityUser') {
+    return {
+      id: row.id,
+      tripRequestId: row.trip_request_id,
+      kind: row.kind,
+      willCall: row.will_call,
+      status: row.status,
+      scheduledPickupAt: row.scheduled_pickup_at,
+      scheduledDropoffAt: row.scheduled_dropoff_at,
+      version: row.version,
+    };
+  }
+  return {
+    id: row.id,
+    facilityId: row.facility_id,
+    tripRequestId: row.trip_request_id,
+    riderId: row.rider_id,
+    kind: row.kind,
+    willCall: row.will_call,
+    status: row.status,
+    driverId: row.driver_id,
+    pickupAddress: row.pickup_address,
+    dropoffAddress: row.dropoff_address,
+    scheduledPickupAt: row.scheduled_pickup_at,
+    scheduledDropoffAt: row.scheduled_dropoff_at,
+    actualPickupAt: row.actual_pickup_at,
+    actualDropoffAt: row.actual_dropoff_at,
+    odometerStart: asNumber(row.odometer_start),
+    odometerEnd: asNumber(row.odometer_end),
+    mileage: asNumber(row.mileage),
+    completionNotes: row.completion_notes,
+    noShowReason: row.no_show_reason,
+    version: row.version,
+  };
+}
+
+/**
+ * The explicit predicate for the legs this actor may see (RLS enforces the same): a driver only
+ * the legs assigned to them, a facility admin their facility's, a facility user the legs of trips
+ * they submitted or that name their contact.
+ */
+export function legScope(actor: Actor, where = new Where()): Where {
+  scopeToActor(where, actor, 'l.facility_id');
+  if (actor.role === 'Driver') where.add('l.driver_id = ?', actor.sub);
+  if (actor.role === 'FacilityUser') {
+    const submitter = where.param(actor.sub);
+    const contact = actor.contactId ? ` OR t.contact_id = ${where.param(actor.contactId)}` : '';
+    where.clauses.push(
+      `EXISTS (SELECT 1 FROM trip_requests t WHERE t.facility_id = l.facility_id AND t.id = l.trip_request_id
+         AND (t.submitted_by = ${submitter}${contact}))`,
+    );
+  }
+  return where;
+}
+
+function fromClause(actor: Actor): { columns: string; from: string } {
+  if (actor.role !== 'Driver') return { columns: QUALIFIED_LEG_COLUMNS, from: 'trip_legs l' };
+  return {
+    columns: `${QUALIFIED_LEG_COLUMNS}, ${DRIVER_RIDER_COLUMNS}`,
+    from: 'trip_legs l JOIN riders r ON r.facility_id = l.facility_id AND r.id = l.rider_id',
+  };
+}
+
+export async function findLeg(
+  tx: Queryable,
+  actor: Actor,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<LegRead | undefined> {
+  const where = legScope(actor).add('l.id = ?', id);
+  const { columns, from } = fromClause(actor);
+  // OF l: lock the leg only; a driver may read, not lock, the rider row.
+  const { rows } = await tx.query<LegRead>(
+    `SELECT ${columns} FROM ${from} ${where.sql()}${options.forUpdate ? ' FOR UPDATE OF l' : ''}`,
+    where.values as never,
+  );
+  return rows[0];
+}
+
+export interface LegFilters {
+  status?: LegStatus;
+  tripRequestId?: string;
+  driverId?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * Pickup time ascending, will-call legs (no time yet) last, then id. The keyset condition spells
+ * out the NULL tail: after a timed row come later times, equal times with a larger id, and every
+ * untimed row; after an untimed row only untimed rows with a larger id.
+ */
+export async function listLegs(
+  tx: Queryable,
+  actor: Actor,
+  filters: LegFilters,
+  page: { after: CursorKey | undefined; limit: number },
+): Promise<LegRead[]> {
+  const where = legScope(actor);
+  if (filters.status) where.add('l.status = ?', filters.status);
+  if (filters.tripRequestId) where.add('l.trip_request_id = ?', filters.tripRequestId);
+  if (filters.driverId) where.add('l.driver_id = ?', filters.driverId);
+  if (filters.from) where.add('l.scheduled_pickup_at >= ?::timestamptz', filters.from);
+  if (filters.to) where.add('l.scheduled_pickup_at < ?::timestamptz', filters.to);
+  if (page.after) {
+    const [at, id] = page.after;
+    if (at === null) {
+      where.add('(l.scheduled_pickup_at IS NULL AND l.id > ?::uuid)', id);
+    } else {
+      const time = where.param(at);
+      const afterId = where.param(id);
+      where.clauses.push(
+        `(l.scheduled_pickup_at > ${time}::timestamptz
+          OR (l.scheduled_pickup_at = ${time}::timestamptz AND l.id > ${afterId}::uuid)
+          OR l.scheduled_pickup_at IS NULL)`,
+      );
+    }
+  }
+  const { columns, from } = fromClause(actor);
+  const { rows } = await tx.query<LegRead>(
+    `SELECT ${columns} FROM ${from} ${where.sql()}
+     ORDER BY l.scheduled_pickup_at ASC NULLS LAST, l.id ASC LIMIT ${where.param(page.limit + 1)}`,
+    where.values as never,
+  );
+  return rows;
+}
+
+type LegChanges = Partial<
+  Pick<
+    LegRow,
+    | 'status' | 'driver_id' | 'pickup_address' | 'dropoff_address' | 'scheduled_pickup_at' | 'scheduled_dropoff_at'
+    | 'actual_pickup_at' | 'actual_dropoff_at' | 'completion_notes' | 'no_show_reason'
+  > & { odometer_start: number; odometer_end: number }
+>;
+
+/** Column names come from the typed keys above, never from input. */
+export async function updateLeg(tx: Queryable, leg: Pick<LegRow, 'id' | 'facility_id'>, changes: LegChanges): Promise<LegRow> {
+  const where = new Where();
+  const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
+  const { rows } = await tx.query<LegRow>(
+    `UPDATE trip_legs SET ${assignments.join(', ')}
+      WHERE facility_id = ${where.param(leg.facility_id)} AND id = ${where.param(leg.id)}
+      RETURNING ${LEG_COLUMNS}`,
+    where.values as never,
+  );
+  return rows[0] as LegRow;
+}
+
+/** The trip's reference code when the tenant wants riders told their driver set off (schema/0009). */
+export async function enRouteNotice(
+  tx: Queryable,
+  legId: string,
+): Promise<{ facility_id: string; rider_id: string; trip_request_id: string; reference_code: string } | undefined> {
+  const { rows } = await tx.query<{ facility_id: string; rider_id: string; trip_request_id: string; reference_code: string }>(
+    'SELECT facility_id, rider_id, trip_request_id, reference_code FROM leg_en_route_notice($1)',
+    [legId],
+  );
+  return rows[0];
+}

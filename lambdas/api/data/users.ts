@@ -1,0 +1,75 @@
+import type { Queryable } from '../../shared/db/port';
+import type { Actor, Role } from '../../shared/tenancy/actor';
+import { Where, scopeToActor } from '../handlers/support';
+
+export interface UserRow {
+  id: string;
+  role: Role;
+  facility_id: string | null;
+  contact_id: string | null;
+  email: string;
+  display_name: string;
+  active: boolean;
+  created_at: string;
+  version: number;
+  cursor_at: string;
+}
+
+export const USER_COLUMNS = `id, role, facility_id, contact_id, email, display_name, active, created_at, version,
+  created_at::text AS cursor_at`;
+
+export function toUser(row: UserRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    facilityId: row.facility_id,
+    contactId: row.contact_id,
+    active: row.active,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}
+
+/** Dispatchers manage every user; a FacilityAdmin only its own facility's. */
+export function userScope(actor: Actor, where = new Where()): Where {
+  return scopeToActor(where, actor);
+}
+
+export async function findUser(
+  tx: Queryable,
+  actor: Actor,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<UserRow | undefined> {
+  const where = userScope(actor).add('id = ?', id);
+  const { rows } = await tx.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    where.values as never,
+  );
+  return rows[0];
+}
+
+/** Any visible user holding this address, compared as the unique index does (lower(email)). */
+export async function emailInUse(tx: Queryable, email: string): Promise<boolean> {
+  const { rows } = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
+  return rows.length > 0;
+}
+
+export async function insertUser(
+  tx: Queryable,
+  input: { id: string; role: Role; facilityId: string | null; contactId: string | null; email: string; displayName: string },
+): Promise<UserRow> {
+  const { rows } = await tx.query<UserRow>(
+    `INSERT INTO users (id, role, facility_id, contact_id, email, display_name)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLUMNS}`,
+    [input.id, input.role, input.facilityId, input.contactId, input.email, input.displayName],
+  );
+  return rows[0] as UserRow;
+}
+
+export async function deactivateUser(tx: Queryable, id: string): Promise<UserRow> {
+  const { rows } = await tx.query<UserRow>(`UPDATE users SET active = false WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
+  return rows[0] as UserRow;
+}

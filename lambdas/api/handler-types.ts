@@ -1,0 +1,59 @@
+import type { Database, Queryable } from '../shared/db/port';
+import type { IdentityAdmin } from '../shared/identity/port';
+import type { OutboxPublisher } from '../shared/outbox/publisher';
+import type { TokenVerifier } from '../shared/auth/verifier';
+import type { Actor } from '../shared/tenancy/actor';
+import type { AuditEvent } from '../shared/audit/record';
+import type { OutboxMessage } from '../shared/outbox/write';
+import type { Route, RouteBody, RouteById, RouteParams, RouteQuery } from './routes';
+
+export interface ApiSettings {
+  /** Length of the pickup window riders are told about, starting at the scheduled pickup time. */
+  pickupWindowMinutes: number;
+  /** Name riders see in notifications. */
+  providerName: string;
+}
+
+/** Everything a handler may reach, chosen once at the edge (Lambda entry or local stack). */
+export interface ApiDependencies {
+  db: Database;
+  verifier: TokenVerifier;
+  outbox: OutboxPublisher;
+  identity: IdentityAdmin;
+  settings: ApiSettings;
+}
+
+export interface RouteContext<R extends Route> {
+  readonly actor: Actor;
+  readonly requestId: string;
+  readonly params: RouteParams<R>;
+  readonly query: RouteQuery<R>;
+  readonly body: RouteBody<R>;
+  /** The version named by If-Match, when the client sent one. */
+  readonly ifMatch: number | undefined;
+  /** The request's one transaction, already carrying the actor's tenant context. */
+  readonly tx: Queryable;
+  readonly deps: ApiDependencies;
+  /** Appends an audit event for this actor and request to the transaction. */
+  audit(event: Omit<AuditEvent, 'actor'>): Promise<void>;
+  /** Writes an outbox row in the transaction; it is handed to the queue after commit. */
+  notify(message: OutboxMessage): Promise<void>;
+}
+
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+  /** The resource version, sent back as the ETag. */
+  version?: number;
+  headers?: Record<string, string>;
+  /** For non-JSON answers (CSV export). */
+  text?: { contentType: string; body: string };
+}
+
+export type RouteHandler<R extends Route> = (context: RouteContext<R>) => Promise<RouteResult>;
+
+export type ApiRoute = Extract<Route, { function: 'api' }>;
+export type ApiRouteId = ApiRoute['id'];
+
+/** One handler per API route; the type makes a missing or extra binding a compile error. */
+export type HandlerTable = { [Id in ApiRouteId]: RouteHandler<RouteById<Id>> };

@@ -1,0 +1,22 @@
+import { verifyAuditChains } from '../../shared/audit/verify';
+import { isFacilityActor } from '../../shared/tenancy/actor';
+import type { HandlerTable } from '../handler-types';
+
+type AccountHandlers = Pick<HandlerTable, 'me.get' | 'audit.verify'>;
+
+export const accountHandlers: AccountHandlers = {
+  'me.get': async ({ actor }) => ({
+    body: {
+      sub: actor.sub,
+      role: actor.role,
+      facilityId: isFacilityActor(actor) ? actor.facilityId : null,
+      contactId: isFacilityActor(actor) ? (actor.contactId ?? null) : null,
+    },
+  }),
+
+  /** Dispatchers see every chain through their row-level policy; the walk streams in batches. */
+  'audit.verify': async ({ tx }) => {
+    const result = await verifyAuditChains(tx);
+    return { body: result };
+  },
+};

@@ -1,0 +1,241 @@
+import { Problems } from '../../shared/http/problem';
+import type { IdentityAdmin, NewIdentity } from '../../shared/identity/port';
+import { logger } from '../../shared/log';
+import { type Actor, isFacilityActor, isStaffRole, type Role } from '../../shared/tenancy/actor';
+import {
+  FACILITY_COLUMNS, type FacilityChanges, type FacilityRow, findFacility, insertFacility, toFacility, updateFacility,
+} from '../data/facilities';
+import {
+  findRider, insertRider, RIDER_COLUMNS, RIDER_FIELDS, type RiderField, type RiderRow, type RiderValues, toRider, updateRider,
+} from '../data/riders';
+import { deactivateUser, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow, userScope } from '../data/users';
+import type { HandlerTable } from '../handler-types';
+import { decodeCursor, pageOf } from './pagination';
+import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
+
+type DirectoryHandlers = Pick<HandlerTable,
+  'facilities.list' | 'facilities.create' | 'facilities.get' | 'facilities.update' | 'riders.list' | 'riders.create' |
+  'riders.get' | 'riders.update' | 'users.list' | 'users.create' | 'users.disable'>;
+
+export const directoryHandlers: DirectoryHandlers = {
+  // ---- facilities (tenants): managed by dispatchers; facility roles may read their own ---------
+
+  'facilities.list': async ({ query, tx }) => {
+    const where = new Where();
+    if (query.kind) where.add('kind = ?', query.kind);
+    const after = decodeCursor(query.cursor);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
+    const { rows } = await tx.query<FacilityRow>(
+      `SELECT ${FACILITY_COLUMNS} FROM facilities ${where.sql()}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
+      where.values as never,
+    );
+    return { body: pageOf(rows, query.limit, toFacility, (row) => [row.cursor_at, row.id]) };
+  },
+
+  'facilities.create': async ({ body, tx, audit }) => {
+    const facility = await insertFacility(tx, { kind: body.kind, name: body.name, notifyDriverEnRoute: body.notifyDriverEnRoute });
+    // The new tenant's chain starts with its own creation.
+    await audit({ facilityId: facility.id, entityType: 'facility', entityId: facility.id, action: 'facility.created',
+      details: { kind: facility.kind } });
+    return { body: toFacility(facility), version: facility.version };
+  },
+
+  'facilities.get': async ({ actor, params, tx }) => {
+    const facility = found(await findFacility(tx, actor, params.facilityId), 'facility');
+    return { body: toFacility(facility), version: facility.version };
+  },
+
+  'facilities.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const facility = found(await findFacility(tx, actor, params.facilityId, { forUpdate: true }), 'facility');
+    assertVersion(ifMatch, facility.version);
+    const requested: FacilityChanges = {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.notifyDriverEnRoute !== undefined ? { notify_driver_en_route: body.notifyDriverEnRoute } : {}),
+      ...(body.active !== undefined ? { active: body.active } : {}),
+    };
+    const changes = Object.fromEntries(
+      Object.entries(requested).filter(([column, value]) => facility[column as keyof FacilityChanges] !== value),
+    ) as FacilityChanges;
+    if (Object.keys(changes).length === 0) return { body: toFacility(facility), version: facility.version };
+    const updated = await updateFacility(tx, facility.id, changes);
+    await audit({ facilityId: facility.id, entityType: 'facility', entityId: facility.id, action: 'facility.updated',
+      ...(changes.active !== undefined ? { fromState: stateOf(facility.active), toState: stateOf(updated.active) } : {}),
+      details: { fields: Object.keys(changes).sort() } });
+    return { body: toFacility(updated), version: updated.version };
+  },
+
+  // ---- riders: dispatchers for any tenant, facility roles for their own ---------------------------
+
+  'riders.list': async ({ actor, query, tx }) => {
+    if (isFacilityActor(actor) && query.facilityId) {
+      throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
+    }
+    const where = scopeToActor(new Where(), actor);
+    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
+    if (query.phone) where.add('phone = ?', query.phone);
+    const after = decodeCursor(query.cursor);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
+    const { rows } = await tx.query<RiderRow>(
+      `SELECT ${RIDER_COLUMNS} FROM riders ${where.sql()}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
+      where.values as never,
+    );
+    return { body: pageOf(rows, query.limit, toRider, (row) => [row.cursor_at, row.id]) };
+  },
+
+  'riders.create': async ({ actor, body, tx, audit }) => {
+    const facilityId = tenantForCreate(actor, body.facilityId);
+    found(await findFacility(tx, actor, facilityId), 'facility');
+    const values = riderValues(body);
+    const rider = await insertRider(tx, facilityId, values);
+    await audit({ facilityId, entityType: 'rider', entityId: rider.id, action: 'rider.created',
+      details: { fields: Object.keys(values).sort() } });
+    return { body: toRider(rider), version: rider.version };
+  },
+
+  'riders.get': async ({ actor, params, tx }) => {
+    const rider = found(await findRider(tx, actor, params.riderId), 'rider');
+    return { body: toRider(rider), version: rider.version };
+  },
+
+  'riders.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const rider = found(await findRider(tx, actor, params.riderId, { forUpdate: true }), 'rider');
+    assertVersion(ifMatch, rider.version);
+    const requested = riderValues(body);
+    // Only what really changes is written and audited, by field name: the values are PHI.
+    const changes: RiderValues = Object.fromEntries(
+      Object.entries(requested).filter(([field, value]) => rider[RIDER_FIELDS[field as RiderField]] !== value),
+    );
+    if (Object.keys(changes).length === 0) return { body: toRider(rider), version: rider.version };
+    const updated = await updateRider(tx, rider, changes);
+    await audit({ facilityId: rider.facility_id, entityType: 'rider', entityId: rider.id, action: 'rider.updated',
+      details: { fields: Object.keys(changes).sort() } });
+    return { body: toRider(updated), version: updated.version };
+  },
+
+  // ---- users: identity provider first (it issues the sub), then the database's copy --------------
+
+  'users.list': async ({ actor, query, tx }) => {
+    if (isFacilityActor(actor) && query.facilityId) {
+      throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
+    }
+    const where = userScope(actor);
+    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
+    if (query.role) where.add('role = ?', query.role);
+    const after = decodeCursor(query.cursor);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
+    const { rows } = await tx.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users ${where.sql()}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
+      where.values as never,
+    );
+    return { body: pageOf(rows, query.limit, toUser, (row) => [row.cursor_at, row.id]) };
+  },
+
+  'users.create': async ({ actor, body, tx, audit, deps }) => {
+    const facilityId = await tenantForNewUser(actor, body.role, body.facilityId, (id) => findFacility(tx, actor, id));
+    if (body.contactId !== undefined) {
+      if (!facilityId) throw Problems.validation([{ path: 'contactId', message: 'Staff users have no contact' }]);
+      found(
+        (await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0],
+        'contact',
+      );
+    }
+    // Saves creating (and then deleting) an identity for an address this database already holds.
+    if (await emailInUse(tx, body.email)) throw emailTaken();
+    const { sub } = await createIdentity(deps.identity, {
+      email: body.email, role: body.role,
+      ...(facilityId ? { facilityId } : {}), ...(body.contactId ? { contactId: body.contactId } : {}),
+    });
+    try {
+      const user = await insertUser(tx, {
+        id: sub, role: body.role, facilityId, contactId: body.contactId ?? null, email: body.email, displayName: body.displayName,
+      });
+      await audit({ facilityId, entityType: 'user', entityId: user.id, action: 'user.created', toState: 'active',
+        details: { role: user.role, ...(user.contact_id ? { contactId: user.contact_id } : {}) } });
+      return { body: toUser(user), version: user.version };
+    } catch (error) {
+      // The identity exists but its database row will not: remove it, or it could sign in with no record.
+      await deps.identity.deleteUser(sub).catch((cleanupError: unknown) => {
+        logger.error('compensating identity delete failed', { sub, errorName: (cleanupError as Error)?.name });
+      });
+      if ((error as { code?: string }).code === '23505') throw emailTaken();
+      throw error;
+    }
+  },
+
+  'users.disable': async ({ actor, params, tx, audit, deps }) => {
+    const user = found(await findUser(tx, actor, params.userId, { forUpdate: true }), 'user');
+    if (user.id === actor.sub) throw Problems.conflict('self-disable', 'You cannot disable your own account.');
+    const disabled = user.active ? await deactivateUser(tx, user.id) : user;
+    if (user.active) {
+      await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.disabled',
+        fromState: 'active', toState: 'disabled', details: { role: user.role } });
+    }
+    // Inside the transaction: if the identity provider refuses, the database keeps the user active
+    // and the client may retry. Repeating it for an already disabled user repairs any drift.
+    try {
+      await deps.identity.disableUser(user.id);
+    } catch (error) {
+      logger.error('identity disable failed', { sub: user.id, errorName: (error as Error)?.name });
+      throw Problems.unavailable();
+    }
+    return { body: toUser(disabled), version: disabled.version };
+  },
+};
+
+function stateOf(active: boolean): string {
+  return active ? 'active' : 'inactive';
+}
+
+/** API field names to values, only for the fields present; the names double as the audit's list. */
+function riderValues(body: Partial<Record<RiderField, unknown>>): RiderValues {
+  const values: Record<string, unknown> = {};
+  for (const field of Object.keys(RIDER_FIELDS) as RiderField[]) {
+    if (body[field] !== undefined) values[field] = body[field];
+  }
+  return values as RiderValues;
+}
+
+/**
+ * The tenant of a user being created. Staff roles have none. A FacilityAdmin creates only
+ * FacilityAdmin/FacilityUser accounts of its own facility: any other role, or naming any other
+ * facility (existing or not, so the answer discloses nothing), is 403; it may omit facilityId.
+ * A dispatcher must name an existing facility for facility roles.
+ */
+async function tenantForNewUser(
+  actor: Actor,
+  role: Role,
+  requested: string | undefined,
+  lookup: (facilityId: string) => Promise<unknown>,
+): Promise<string | null> {
+  if (isStaffRole(role)) {
+    if (isFacilityActor(actor)) throw Problems.forbidden('You may create FacilityAdmin and FacilityUser accounts only.');
+    if (requested !== undefined) throw Problems.validation([{ path: 'facilityId', message: 'Staff users belong to no facility' }]);
+    return null;
+  }
+  if (isFacilityActor(actor)) {
+    if (requested !== undefined && requested !== actor.facilityId) {
+      throw Problems.forbidden('You may create users for your own facility only.');
+    }
+    return actor.facilityId;
+  }
+  if (!requested) throw Problems.validation([{ path: 'facilityId', message: 'Required for facility roles' }]);
+  found(await lookup(requested), 'facility');
+  return requested;
+}
+
+async function createIdentity(identity: IdentityAdmin, input: NewIdentity): Promise<{ sub: string }> {
+  try {
+    return await identity.createUser(input);
+  } catch (error) {
+    if ((error as Error)?.name === 'UsernameExistsException') throw emailTaken();
+    logger.error('identity create failed', { errorName: (error as Error)?.name });
+    throw Problems.unavailable();
+  }
+}
+
+function emailTaken() {
+  return Problems.conflict('email-taken', 'A user with this email address already exists.');
+}

@@ -1,0 +1,17 @@
+import type { HandlerTable } from '../handler-types';
+import { accountHandlers } from './account';
+import { billingHandlers } from './billing';
+import { cancellationHandlers } from './cancellations';
+import { directoryHandlers } from './directory';
+import { legHandlers } from './legs';
+import { tripRequestHandlers } from './trip-requests';
+
+/** Binds every API route id to its handler; the HandlerTable type rejects a missing or extra one. */
+export const apiHandlers: HandlerTable = {
+  ...accountHandlers,
+  ...tripRequestHandlers,
+  ...cancellationHandlers,
+  ...legHandlers,
+  ...billingHandlers,
+  ...directoryHandlers,
+};

@@ -1,0 +1,150 @@
+import { isFinal, legLifecycle } from '../../shared/domain/lifecycles';
+import { Problems } from '../../shared/http/problem';
+import type { Actor } from '../../shared/tenancy/actor';
+import { enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, toLeg, updateLeg } from '../data/legs';
+import type { HandlerTable } from '../handler-types';
+import { decodeCursor, pageOf } from './pagination';
+import { assertTransition, assertVersion, found } from './support';
+
+type LegHandlers = Pick<HandlerTable,
+  'legs.list' | 'legs.get' | 'legs.update' | 'legs.assign' | 'legs.unassign' | 'legs.recordStatus' | 'legs.complete'>;
+
+/** The leg after a change, still carrying the rider fields a driver's view was loaded with. */
+const merged = (before: LegRead, after: LegRow): LegRead => ({ ...before, ...after });
+
+/** The window riders are told about, starting at the scheduled pickup time. */
+function pickupWindow(leg: LegRow, minutes: number): { pickupWindowStart?: string; pickupWindowEnd?: string } {
+  if (leg.scheduled_pickup_at === null) return {};
+  const start = new Date(leg.scheduled_pickup_at);
+  return { pickupWindowStart: start.toISOString(), pickupWindowEnd: new Date(start.getTime() + minutes * 60_000).toISOString() };
+}
+
+function respond(leg: LegRead, actor: Actor) {
+  return { body: toLeg(leg, actor), version: leg.version };
+}
+
+export const legHandlers: LegHandlers = {
+  'legs.list': async ({ actor, query, tx }) => {
+    if (query.driverId && actor.role !== 'Dispatcher') {
+      throw Problems.invalidParameters([{ path: 'driverId', message: 'Only dispatchers filter by driver' }]);
+    }
+    const rows = await listLegs(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
+    return { body: pageOf(rows, query.limit, (row) => toLeg(row, actor), (row) => [row.cursor_at, row.id]) };
+  },
+
+  'legs.get': async ({ actor, params, tx }) => {
+    return respond(found(await findLeg(tx, actor, params.legId), 'leg'), actor);
+  },
+
+  'legs.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
+    assertVersion(ifMatch, leg.version);
+    if (isFinal(legLifecycle, leg.status)) throw Problems.conflict('leg-final', `A ${leg.status} leg can no longer change.`);
+    const pickupAt = body.scheduledPickupAt === undefined ? leg.scheduled_pickup_at : body.scheduledPickupAt;
+    const dropoffAt = body.scheduledDropoffAt === undefined ? leg.scheduled_dropoff_at : body.scheduledDropoffAt;
+    if ((pickupAt === null) !== (dropoffAt === null)) {
+      const missing = pickupAt === null ? 'scheduledPickupAt' : 'scheduledDropoffAt';
+      throw Problems.validation([{ path: missing, message: 'Set (or clear) pickup and drop-off times together' }]);
+    }
+    if (pickupAt === null && !leg.will_call) {
+      throw Problems.validation([{ path: 'scheduledPickupAt', message: 'Only a will-call return may wait without a time' }]);
+    }
+    if (pickupAt !== null && dropoffAt !== null && Date.parse(pickupAt) >= Date.parse(dropoffAt)) {
+      throw Problems.validation([{ path: 'scheduledDropoffAt', message: 'Must be after scheduledPickupAt' }]);
+    }
+    // The database refuses a window that overlaps another leg of the assigned driver (409).
+    const updated = await updateLeg(tx, leg, {
+      ...(body.scheduledPickupAt !== undefined ? { scheduled_pickup_at: body.scheduledPickupAt } : {}),
+      ...(body.scheduledDropoffAt !== undefined ? { scheduled_dropoff_at: body.scheduledDropoffAt } : {}),
+      ...(body.pickupAddress !== undefined ? { pickup_address: body.pickupAddress } : {}),
+      ...(body.dropoffAddress !== undefined ? { dropoff_address: body.dropoffAddress } : {}),
+    });
+    await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
+      action: 'trip_leg.updated', details: { fields: Object.keys(body).sort(), timed: pickupAt !== null } });
+    return respond(merged(leg, updated), actor);
+  },
+
+  'legs.assign': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
+    assertVersion(ifMatch, leg.version);
+    const reassigning = leg.status === 'assigned';
+    // Without If-Match a PUT only fills an empty assignment, so of two dispatchers assigning the
+    // same leg at once the second (it waited on the row lock) gets 409, not a silent overwrite.
+    if (reassigning && ifMatch === undefined) {
+      throw Problems.conflict('already-assigned', 'The leg already has a driver; send If-Match to reassign it.');
+    }
+    if (!reassigning) assertTransition(legLifecycle, leg.status, 'assigned', 'leg');
+    if (reassigning && leg.driver_id === body.driverId) return respond(leg, actor);
+    const driver = await tx.query('SELECT 1 FROM users WHERE id = $1 AND role = $2 AND active', [body.driverId, 'Driver']);
+    if (driver.rowCount === 0) {
+      throw Problems.validation([{ path: 'driverId', message: 'Not an active driver' }]);
+    }
+    // The database refuses a driver whose other legs overlap this window (409).
+    const updated = await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId });
+    await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
+      action: reassigning ? 'trip_leg.reassigned' : 'trip_leg.assigned', fromState: leg.status, toState: 'assigned',
+      details: { driverId: body.driverId, ...(reassigning ? { previousDriverId: leg.driver_id } : {}) } });
+    return respond(merged(leg, updated), actor);
+  },
+
+  'legs.unassign': async ({ actor, params, ifMatch, tx, audit }) => {
+    const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
+    assertVersion(ifMatch, leg.version);
+    assertTransition(legLifecycle, leg.status, 'unassigned', 'leg');
+    const updated = await updateLeg(tx, leg, { status: 'unassigned', driver_id: null });
+    await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
+      action: 'trip_leg.unassigned', fromState: leg.status, toState: 'unassigned', details: { driverId: leg.driver_id } });
+    return respond(merged(leg, updated), actor);
+  },
+
+  'legs.recordStatus': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
+    // A driver's scope is their own assigned legs: another driver's leg is simply not found.
+    const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
+    assertVersion(ifMatch, leg.version);
+    assertTransition(legLifecycle, leg.status, body.status, 'leg');
+    // Audited before the update so the history reads cause first: the update's triggers then
+    // record the trip moving along (in progress, completed) and the no-show's billing record.
+    await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
+      action: `trip_leg.${body.status}`, fromState: leg.status, toState: body.status, details: { driverId: leg.driver_id } });
+    const updated = await updateLeg(tx, leg, {
+      status: body.status,
+      ...(body.status === 'no_show' ? { no_show_reason: body.reason } : {}),
+    });
+    if (body.status === 'en_route') {
+      const notice = await enRouteNotice(tx, leg.id);
+      if (notice) {
+        await notify({ facilityId: notice.facility_id, riderId: notice.rider_id, tripRequestId: notice.trip_request_id,
+          event: 'driver_en_route',
+          fields: { referenceCode: notice.reference_code, ...pickupWindow(leg, deps.settings.pickupWindowMinutes) } });
+      }
+    }
+    return respond(merged(leg, updated), actor);
+  },
+
+  'legs.complete': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
+    assertVersion(ifMatch, leg.version);
+    assertTransition(legLifecycle, leg.status, 'completed', 'leg');
+    const errors: { path: string; message: string }[] = [];
+    if (Date.parse(body.actualPickupAt) >= Date.parse(body.actualDropoffAt)) {
+      errors.push({ path: 'actualDropoffAt', message: 'Must be after actualPickupAt' });
+    }
+    if (body.odometerStart >= body.odometerEnd) {
+      errors.push({ path: 'odometerEnd', message: 'Must be greater than odometerStart' });
+    }
+    if (errors.length > 0) throw Problems.validation(errors);
+    await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
+      action: 'trip_leg.completed', fromState: leg.status, toState: 'completed', details: { driverId: leg.driver_id } });
+    // Mileage is derived by the database; its billing trigger creates the pending billing record
+    // in this same transaction (and the trip completes once every leg has ended).
+    const updated = await updateLeg(tx, leg, {
+      status: 'completed',
+      actual_pickup_at: body.actualPickupAt,
+      actual_dropoff_at: body.actualDropoffAt,
+      odometer_start: body.odometerStart,
+      odometer_end: body.odometerEnd,
+      completion_notes: body.notes ?? null,
+    });
+    return respond(merged(leg, updated), actor);
+  },
+};

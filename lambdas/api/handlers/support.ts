@@ -1,0 +1,67 @@
+import { Problems } from '../../shared/http/problem';
+import { canMove, type Lifecycle } from '../../shared/domain/lifecycles';
+import { type Actor, isFacilityActor } from '../../shared/tenancy/actor';
+
+/** Small rules every handler applies the same way. */
+
+export function found<T>(row: T | undefined, what: string): T {
+  if (!row) throw Problems.notFound(what);
+  return row;
+}
+
+/** If-Match, when sent, must name the version the client is changing. */
+export function assertVersion(ifMatch: number | undefined, version: number): void {
+  if (ifMatch !== undefined && ifMatch !== version) throw Problems.stale();
+}
+
+export function assertTransition<S extends string>(machine: Lifecycle<S>, from: S, to: S, what: string): void {
+  if (!canMove(machine, from, to)) {
+    throw Problems.conflict('invalid-transition', `A ${what} in state ${from} cannot become ${to}.`);
+  }
+}
+
+/**
+ * The tenant a create applies to. Facility roles get theirs from the token and may not name one
+ * (mass assignment); dispatchers must name it.
+ */
+export function tenantForCreate(actor: Actor, requested: string | undefined): string {
+  if (isFacilityActor(actor)) {
+    if (requested !== undefined) {
+      throw Problems.validation([{ path: 'facilityId', message: 'Set from your account; do not send it' }]);
+    }
+    return actor.facilityId;
+  }
+  if (!requested) throw Problems.validation([{ path: 'facilityId', message: 'Required: name the tenant' }]);
+  return requested;
+}
+
+/** SQL predicate builder: parameterised values, explicit facility scoping for facility actors. */
+export class Where {
+  readonly clauses: string[] = [];
+  readonly values: unknown[] = [];
+
+  add(sqlWithPlaceholder: string, ...values: unknown[]): this {
+    let text = sqlWithPlaceholder;
+    for (const value of values) {
+      this.values.push(value);
+      text = text.replace('?', `$${this.values.length}`);
+    }
+    this.clauses.push(text);
+    return this;
+  }
+
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  sql(): string {
+    return this.clauses.length ? `WHERE ${this.clauses.join(' AND ')}` : '';
+  }
+}
+
+/** The explicit tenant predicate (row-level security is the second lock on the same door). */
+export function scopeToActor(where: Where, actor: Actor, column = 'facility_id'): Where {
+  if (isFacilityActor(actor)) where.add(`${column} = ?`, actor.facilityId);
+  return where;
+}

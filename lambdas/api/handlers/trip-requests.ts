@@ -1,0 +1,182 @@
+import { tripRequestLifecycle } from '../../shared/domain/lifecycles';
+import { Problems } from '../../shared/http/problem';
+import { isFacilityActor } from '../../shared/tenancy/actor';
+import {
+  TRIP_REQUEST_COLUMNS, type TripRequestRow, findTripRequest, toTripRequest, tripScope, updateTripRequest,
+} from '../data/trip-requests';
+import type { HandlerTable } from '../handler-types';
+import { decodeCursor, pageOf } from './pagination';
+import { assertTransition, assertVersion, found, tenantForCreate } from './support';
+import { cancelTrip } from './trip-cancellation';
+
+type TripHandlers = Pick<HandlerTable,
+  'tripRequests.create' | 'tripRequests.list' | 'tripRequests.get' | 'tripRequests.update' | 'tripRequests.schedule' |
+  'tripRequests.reject' | 'tripRequests.cancel' | 'tripRequests.history'>;
+
+const MINUTE = 60_000;
+
+export const tripRequestHandlers: TripHandlers = {
+  'tripRequests.create': async ({ actor, body, tx, audit, notify }) => {
+    const facilityId = tenantForCreate(actor, body.facilityId);
+    const rider = found(
+      (await tx.query<{ mobility: TripRequestRow['mobility'] }>(
+        'SELECT mobility FROM riders WHERE facility_id = $1 AND id = $2', [facilityId, body.riderId],
+      )).rows[0],
+      'rider',
+    );
+    if (body.contactId) {
+      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0], 'contact');
+    }
+    if (body.returnTrip !== 'scheduled' && body.requestedReturnAt) {
+      throw Problems.validation([{ path: 'requestedReturnAt', message: 'Only for a scheduled return trip' }]);
+    }
+    const contactId = body.contactId ?? (isFacilityActor(actor) ? actor.contactId : undefined) ?? null;
+    const { rows } = await tx.query<TripRequestRow>(
+      `INSERT INTO trip_requests (facility_id, rider_id, source, submitted_by, contact_id, pickup_address, dropoff_address,
+         appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, clinical_notes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       RETURNING ${TRIP_REQUEST_COLUMNS}`,
+      [facilityId, body.riderId, isFacilityActor(actor) ? 'facility' : 'dispatcher', actor.sub, contactId, body.pickupAddress,
+        body.dropoffAddress, body.appointmentAt, body.requestedPickupAt ?? null, body.returnTrip,
+        body.requestedReturnAt ?? null, body.mobility ?? rider.mobility, body.clinicalNotes ?? null],
+    );
+    const trip = rows[0] as TripRequestRow;
+    await audit({ facilityId, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
+      action: 'trip_request.created', toState: 'requested', details: { riderId: trip.rider_id } });
+    await notify({ facilityId, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_received',
+      fields: { referenceCode: trip.reference_code, appointmentAt: trip.appointment_at } });
+    return { body: toTripRequest(trip, actor), version: trip.version };
+  },
+
+  'tripRequests.list': async ({ actor, query, tx }) => {
+    if (isFacilityActor(actor) && query.facilityId) {
+      throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
+    }
+    const where = tripScope(actor);
+    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
+    if (query.status) where.add('status = ?', query.status);
+    const after = decodeCursor(query.cursor);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
+    const { rows } = await tx.query<TripRequestRow>(
+      `SELECT ${TRIP_REQUEST_COLUMNS} FROM trip_requests ${where.sql()}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
+      where.values as never,
+    );
+    return { body: pageOf(rows, query.limit, (row) => toTripRequest(row, actor), (row) => [row.cursor_at, row.id]) };
+  },
+
+  'tripRequests.get': async ({ actor, params, tx }) => {
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId), 'trip request');
+    return { body: toTripRequest(trip, actor), version: trip.version };
+  },
+
+  'tripRequests.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
+    assertVersion(ifMatch, trip.version);
+    if (trip.status !== 'requested') {
+      throw Problems.conflict('already-scheduled', 'A trip request can be edited only before it is scheduled.');
+    }
+    if (body.contactId) {
+      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [trip.facility_id, body.contactId])).rows[0], 'contact');
+    }
+    const changes = {
+      ...(body.contactId !== undefined ? { contact_id: body.contactId } : {}),
+      ...(body.pickupAddress !== undefined ? { pickup_address: body.pickupAddress } : {}),
+      ...(body.dropoffAddress !== undefined ? { dropoff_address: body.dropoffAddress } : {}),
+      ...(body.appointmentAt !== undefined ? { appointment_at: body.appointmentAt } : {}),
+      ...(body.requestedPickupAt !== undefined ? { requested_pickup_at: body.requestedPickupAt } : {}),
+      ...(body.returnTrip !== undefined ? { return_trip: body.returnTrip } : {}),
+      ...(body.requestedReturnAt !== undefined ? { requested_return_at: body.requestedReturnAt } : {}),
+      ...(body.mobility !== undefined ? { mobility: body.mobility } : {}),
+      ...(body.clinicalNotes !== undefined ? { clinical_notes: body.clinicalNotes } : {}),
+    };
+    const updated = await updateTripRequest(tx, trip.id, changes);
+    await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
+      action: 'trip_request.updated', details: { fields: Object.keys(body).sort() } });
+    return { body: toTripRequest(updated, actor), version: updated.version };
+  },
+
+  'tripRequests.schedule': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
+    assertVersion(ifMatch, trip.version);
+    assertTransition(tripRequestLifecycle, trip.status, 'scheduled', 'trip request');
+    if (trip.return_trip === 'none' && body.return) {
+      throw Problems.validation([{ path: 'return', message: 'This trip request has no return trip' }]);
+    }
+    if (trip.return_trip !== 'none' && !body.return) {
+      throw Problems.validation([{ path: 'return', message: 'Schedule the return trip: times, or { "willCall": true }' }]);
+    }
+    const legs = [
+      { kind: 'outbound', willCall: false, pickupAt: body.outbound.pickupAt, dropoffAt: body.outbound.dropoffAt,
+        pickupAddress: body.outbound.pickupAddress ?? trip.pickup_address,
+        dropoffAddress: body.outbound.dropoffAddress ?? trip.dropoff_address },
+    ];
+    if (body.return) {
+      const timed = 'pickupAt' in body.return ? body.return : undefined;
+      legs.push({ kind: 'return', willCall: !timed, pickupAt: timed?.pickupAt as string, dropoffAt: timed?.dropoffAt as string,
+        pickupAddress: timed?.pickupAddress ?? trip.dropoff_address, dropoffAddress: timed?.dropoffAddress ?? trip.pickup_address });
+    }
+    for (const [index, leg] of legs.entries()) {
+      if (leg.pickupAt && Date.parse(leg.pickupAt) >= Date.parse(leg.dropoffAt)) {
+        throw Problems.validation([{ path: `${index === 0 ? 'outbound' : 'return'}.dropoffAt`, message: 'Must be after pickupAt' }]);
+      }
+      const { rows } = await tx.query<{ id: string }>(
+        `INSERT INTO trip_legs (facility_id, trip_request_id, rider_id, kind, will_call, pickup_address, dropoff_address,
+           scheduled_pickup_at, scheduled_dropoff_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [trip.facility_id, trip.id, trip.rider_id, leg.kind, leg.willCall, leg.pickupAddress, leg.dropoffAddress,
+          leg.pickupAt ?? null, leg.dropoffAt ?? null],
+      );
+      await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_leg', entityId: (rows[0] as { id: string }).id,
+        action: 'trip_leg.created', toState: 'unassigned', details: { kind: leg.kind, willCall: leg.willCall } });
+    }
+    const updated = await updateTripRequest(tx, trip.id, { status: 'scheduled' });
+    await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
+      action: 'trip_request.scheduled', fromState: trip.status, toState: 'scheduled' });
+    const windowStart = new Date(body.outbound.pickupAt);
+    await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'trip_scheduled',
+      fields: { referenceCode: trip.reference_code, pickupWindowStart: windowStart.toISOString(),
+        pickupWindowEnd: new Date(windowStart.getTime() + deps.settings.pickupWindowMinutes * MINUTE).toISOString() } });
+    return { body: toTripRequest(updated, actor), version: updated.version };
+  },
+
+  'tripRequests.reject': async ({ actor, params, body, ifMatch, tx, audit, notify }) => {
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
+    assertVersion(ifMatch, trip.version);
+    assertTransition(tripRequestLifecycle, trip.status, 'rejected', 'trip request');
+    const updated = await updateTripRequest(tx, trip.id, { status: 'rejected', rejection_reason: body.reason });
+    await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
+      action: 'trip_request.rejected', fromState: trip.status, toState: 'rejected' });
+    await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_rejected',
+      fields: { referenceCode: trip.reference_code } });
+    return { body: toTripRequest(updated, actor), version: updated.version };
+  },
+
+  'tripRequests.cancel': async (context) => {
+    const { actor, params, body, ifMatch, tx } = context;
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
+    assertVersion(ifMatch, trip.version);
+    const updated = await cancelTrip(context, trip, { reasonCode: body.reasonCode, decidedDirectly: true });
+    return { body: toTripRequest(updated, actor), version: updated.version };
+  },
+
+  'tripRequests.history': async ({ actor, params, tx }) => {
+    const trip = found(await findTripRequest(tx, actor, params.tripRequestId), 'trip request');
+    const { rows } = await tx.query<{
+      seq: string; occurred_at: string; actor_sub: string | null; actor_role: string; entity_type: string;
+      entity_id: string; action: string; from_state: string | null; to_state: string | null; request_id: string | null;
+    }>(
+      `SELECT seq, occurred_at, actor_sub, actor_role, entity_type, entity_id, action, from_state, to_state, request_id
+         FROM audit_events WHERE facility_id = $1 AND trip_request_id = $2 ORDER BY seq LIMIT 1000`,
+      [trip.facility_id, trip.id],
+    );
+    return {
+      body: {
+        tripRequestId: trip.id,
+        events: rows.map((row) => ({ seq: Number(row.seq), occurredAt: row.occurred_at, actorSub: row.actor_sub,
+          actorRole: row.actor_role, entityType: row.entity_type, entityId: row.entity_id, action: row.action,
+          fromState: row.from_state, toState: row.to_state, requestId: row.request_id })),
+      },
+    };
+  },
+};

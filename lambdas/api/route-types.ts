@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import type { Role } from '../shared/tenancy/actor';
+
+/**
+ * A route declared as data. The Lambda router, the OpenAPI generator, the authorization-matrix
+ * test and the CDK API construct all read the same declarations, so this file and routes.ts
+ * import nothing with runtime weight (no database driver, no SDK client).
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Which Lambda function serves the route. */
+export type RouteFunction = 'api' | 'intake';
+
+export interface RouteDeclaration {
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** API Gateway path syntax: `/v1/trip-requests/{tripRequestId}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly function: RouteFunction;
+  /** `public` only for the intake; every other route needs a verified access token. */
+  readonly access: 'authenticated' | 'public';
+  /** Roles allowed to call; any other authenticated role answers 403. Empty for public routes. */
+  readonly roles: readonly Role[];
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly response?: z.ZodType;
+  readonly successStatus: 200 | 201 | 202 | 204;
+  /** Creating POSTs accept an Idempotency-Key header. */
+  readonly idempotent?: boolean;
+  /** Mutations of versioned resources require If-Match. */
+  readonly conditional?: boolean;
+  /** Content type of a successful answer; JSON unless stated. */
+  readonly produces?: 'application/json' | 'text/csv';
+}

@@ -1,0 +1,144 @@
+import type { z } from 'zod';
+import type { Role } from '../shared/tenancy/actor';
+import {
+  AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Facility,
+  FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeReceipt, Me, Rider, RiderCreate,
+  RiderListQuery, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
+} from './schemas/admin';
+import { NoBody, page } from './schemas/common';
+import {
+  AssignmentBody, CancelBody, CancellationDecisionBody, CancellationDenyBody, CancellationListQuery, CancellationParams,
+  CancellationRequest, CancellationRequestCreate, CompletionBody, Leg, LegListQuery, LegParams, LegStatusEventBody,
+  LegUpdate, RejectBody, ScheduleBody, TripHistory, TripRequest, TripRequestCreate, TripRequestListQuery,
+  TripRequestParams, TripRequestUpdate,
+} from './schemas/trips';
+import type { RouteDeclaration } from './route-types';
+
+/**
+ * The route table (PRODUCT.md §3). Every consumer — the Lambda router, `npm run openapi`, the
+ * authorization-matrix test and the CDK API construct — reads these declarations.
+ */
+const ALL: readonly Role[] = ['Dispatcher', 'Driver', 'Billing', 'FacilityAdmin', 'FacilityUser'];
+const TRIP_READERS: readonly Role[] = ['Dispatcher', 'Billing', 'FacilityAdmin', 'FacilityUser'];
+const TRIP_WRITERS: readonly Role[] = ['Dispatcher', 'FacilityAdmin', 'FacilityUser'];
+const LEG_READERS: readonly Role[] = ['Dispatcher', 'Driver', 'FacilityAdmin', 'FacilityUser'];
+
+function route<const R extends RouteDeclaration>(declaration: R): R {
+  return declaration;
+}
+
+const api = { function: 'api', access: 'authenticated' } as const;
+
+export const routes = [
+  route({ ...api, id: 'me.get', method: 'GET', path: '/v1/me', summary: 'Who am I', roles: ALL, response: Me, successStatus: 200 }),
+
+  // Trip requests
+  route({ ...api, id: 'tripRequests.create', method: 'POST', path: '/v1/trip-requests', summary: 'Create a trip request',
+    roles: TRIP_WRITERS, body: TripRequestCreate, response: TripRequest, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'tripRequests.list', method: 'GET', path: '/v1/trip-requests', summary: 'List trip requests, newest first',
+    roles: TRIP_READERS, query: TripRequestListQuery, response: page(TripRequest), successStatus: 200 }),
+  route({ ...api, id: 'tripRequests.get', method: 'GET', path: '/v1/trip-requests/{tripRequestId}', summary: 'Read a trip request',
+    roles: TRIP_READERS, params: TripRequestParams, response: TripRequest, successStatus: 200 }),
+  route({ ...api, id: 'tripRequests.update', method: 'PATCH', path: '/v1/trip-requests/{tripRequestId}',
+    summary: 'Edit a trip request before it is scheduled', roles: TRIP_WRITERS, params: TripRequestParams,
+    body: TripRequestUpdate, response: TripRequest, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'tripRequests.schedule', method: 'POST', path: '/v1/trip-requests/{tripRequestId}/schedule',
+    summary: 'Schedule: create the legs with their times', roles: ['Dispatcher'], params: TripRequestParams,
+    body: ScheduleBody, response: TripRequest, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'tripRequests.reject', method: 'POST', path: '/v1/trip-requests/{tripRequestId}/reject',
+    summary: 'Reject a requested trip', roles: ['Dispatcher'], params: TripRequestParams, body: RejectBody,
+    response: TripRequest, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'tripRequests.cancel', method: 'POST', path: '/v1/trip-requests/{tripRequestId}/cancel',
+    summary: 'Cancel a trip directly (dispatcher)', roles: ['Dispatcher'], params: TripRequestParams, body: CancelBody,
+    response: TripRequest, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'tripRequests.history', method: 'GET', path: '/v1/trip-requests/{tripRequestId}/history',
+    summary: "A trip's audited history", roles: TRIP_READERS, params: TripRequestParams, response: TripHistory,
+    successStatus: 200 }),
+
+  // Cancellation requests
+  route({ ...api, id: 'cancellations.create', method: 'POST', path: '/v1/trip-requests/{tripRequestId}/cancellation-requests',
+    summary: 'Ask for a trip to be cancelled', roles: TRIP_WRITERS, params: TripRequestParams,
+    body: CancellationRequestCreate, response: CancellationRequest, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'cancellations.list', method: 'GET', path: '/v1/cancellation-requests',
+    summary: 'List cancellation requests', roles: TRIP_WRITERS, query: CancellationListQuery,
+    response: page(CancellationRequest), successStatus: 200 }),
+  route({ ...api, id: 'cancellations.approve', method: 'POST', path: '/v1/cancellation-requests/{cancellationRequestId}/approve',
+    summary: "Approve: cancels the trip and its open legs", roles: ['Dispatcher'], params: CancellationParams,
+    body: CancellationDecisionBody, response: CancellationRequest, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'cancellations.deny', method: 'POST', path: '/v1/cancellation-requests/{cancellationRequestId}/deny',
+    summary: 'Deny with a reason', roles: ['Dispatcher'], params: CancellationParams, body: CancellationDenyBody,
+    response: CancellationRequest, successStatus: 200, conditional: true }),
+
+  // Legs
+  route({ ...api, id: 'legs.list', method: 'GET', path: '/v1/legs', summary: 'List legs by pickup time (scoped per role)',
+    roles: LEG_READERS, query: LegListQuery, response: page(Leg), successStatus: 200 }),
+  route({ ...api, id: 'legs.get', method: 'GET', path: '/v1/legs/{legId}', summary: 'Read a leg (fields per role)',
+    roles: LEG_READERS, params: LegParams, response: Leg, successStatus: 200 }),
+  route({ ...api, id: 'legs.update', method: 'PATCH', path: '/v1/legs/{legId}', summary: 'Set times or addresses (e.g. a will-call return)',
+    roles: ['Dispatcher'], params: LegParams, body: LegUpdate, response: Leg, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'legs.assign', method: 'PUT', path: '/v1/legs/{legId}/assignment', summary: 'Assign a driver',
+    roles: ['Dispatcher'], params: LegParams, body: AssignmentBody, response: Leg, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'legs.unassign', method: 'DELETE', path: '/v1/legs/{legId}/assignment', summary: 'Unassign the driver',
+    roles: ['Dispatcher'], params: LegParams, response: Leg, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'legs.recordStatus', method: 'POST', path: '/v1/legs/{legId}/status-events',
+    summary: 'Record en route, arrived, picked up or no-show', roles: ['Dispatcher', 'Driver'], params: LegParams,
+    body: LegStatusEventBody, response: Leg, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'legs.complete', method: 'POST', path: '/v1/legs/{legId}/completion',
+    summary: 'Submit completion: actual times, odometer, notes', roles: ['Driver'], params: LegParams,
+    body: CompletionBody, response: Leg, successStatus: 200, conditional: true }),
+
+  // Billing
+  route({ ...api, id: 'billing.list', method: 'GET', path: '/v1/billing-records', summary: 'List billing records',
+    roles: ['Billing'], query: BillingListQuery, response: page(BillingRecord), successStatus: 200 }),
+  route({ ...api, id: 'billing.export', method: 'GET', path: '/v1/billing-records/export', summary: 'Export billing records as CSV',
+    roles: ['Billing'], query: BillingExportQuery, successStatus: 200, produces: 'text/csv' }),
+  route({ ...api, id: 'billing.get', method: 'GET', path: '/v1/billing-records/{billingRecordId}', summary: 'Read a billing record',
+    roles: ['Billing'], params: BillingParams, response: BillingRecord, successStatus: 200 }),
+  route({ ...api, id: 'billing.transition', method: 'POST', path: '/v1/billing-records/{billingRecordId}/transitions',
+    summary: 'Move a billing record to its next state', roles: ['Billing'], params: BillingParams,
+    body: BillingTransitionBody, response: BillingRecord, successStatus: 200, conditional: true }),
+
+  // Facilities, riders, users
+  route({ ...api, id: 'facilities.list', method: 'GET', path: '/v1/facilities', summary: 'List tenants',
+    roles: ['Dispatcher'], query: FacilityListQuery, response: page(Facility), successStatus: 200 }),
+  route({ ...api, id: 'facilities.create', method: 'POST', path: '/v1/facilities', summary: 'Create a tenant',
+    roles: ['Dispatcher'], body: FacilityCreate, response: Facility, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'facilities.get', method: 'GET', path: '/v1/facilities/{facilityId}', summary: 'Read a tenant',
+    roles: ['Dispatcher', 'FacilityAdmin', 'FacilityUser'], params: FacilityParams, response: Facility, successStatus: 200 }),
+  route({ ...api, id: 'facilities.update', method: 'PATCH', path: '/v1/facilities/{facilityId}', summary: 'Change a tenant',
+    roles: ['Dispatcher'], params: FacilityParams, body: FacilityUpdate, response: Facility, successStatus: 200,
+    conditional: true }),
+  route({ ...api, id: 'riders.list', method: 'GET', path: '/v1/riders', summary: 'List riders',
+    roles: TRIP_WRITERS, query: RiderListQuery, response: page(Rider), successStatus: 200 }),
+  route({ ...api, id: 'riders.create', method: 'POST', path: '/v1/riders', summary: 'Register a rider',
+    roles: TRIP_WRITERS, body: RiderCreate, response: Rider, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'riders.get', method: 'GET', path: '/v1/riders/{riderId}', summary: 'Read a rider',
+    roles: TRIP_WRITERS, params: RiderParams, response: Rider, successStatus: 200 }),
+  route({ ...api, id: 'riders.update', method: 'PATCH', path: '/v1/riders/{riderId}', summary: 'Change a rider',
+    roles: TRIP_WRITERS, params: RiderParams, body: RiderUpdate, response: Rider, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'users.list', method: 'GET', path: '/v1/users', summary: 'List users',
+    roles: ['Dispatcher', 'FacilityAdmin'], query: UserListQuery, response: page(User), successStatus: 200 }),
+  route({ ...api, id: 'users.create', method: 'POST', path: '/v1/users', summary: 'Invite a user with one role',
+    roles: ['Dispatcher', 'FacilityAdmin'], body: UserCreate, response: User, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'users.disable', method: 'POST', path: '/v1/users/{userId}/disable',
+    summary: 'Disable a user and sign them out everywhere', roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams,
+    body: NoBody, response: User, successStatus: 200 }),
+
+  // Audit
+  route({ ...api, id: 'audit.verify', method: 'GET', path: '/v1/audit/verification',
+    summary: 'Verify every audit hash chain', roles: ['Dispatcher'], response: AuditVerification, successStatus: 200 }),
+
+  // Public intake: its own Lambda and database role, write-only.
+  route({ id: 'intake.submit', function: 'intake', access: 'public', method: 'POST', path: '/v1/intake/trip-requests',
+    summary: 'Public trip request (write-only; answers only a receipt code)', roles: [], body: IntakeBody,
+    response: IntakeReceipt, successStatus: 202 }),
+] as const;
+
+export type Route = (typeof routes)[number];
+export type RouteId = Route['id'];
+export type RouteById<Id extends RouteId> = Extract<Route, { id: Id }>;
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+export type RouteParams<R> = R extends { params: infer S } ? Infer<S> : Record<string, never>;
+export type RouteQuery<R> = R extends { query: infer S } ? Infer<S> : Record<string, never>;
+export type RouteBody<R> = R extends { body: infer S } ? Infer<S> : undefined;

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Uuid } from './common';
+
+export const FacilityParams = z.strictObject({ facilityId: Uuid });
+export const FacilityCreate = z.strictObject({
+  kind: z.enum(['facility', 'individual']),
+  name: text(200),
+  notifyDriverEnRoute: z.boolean().default(false),
+});
+export const FacilityUpdate = z
+  .strictObject({ name: text(200).optional(), notifyDriverEnRoute: z.boolean().optional(), active: z.boolean().optional() })
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
+export const FacilityListQuery = z.strictObject({ kind: z.enum(['facility', 'individual']).optional(), ...PageQuery });
+export const Facility = z.object({
+  id: Uuid,
+  kind: z.enum(['facility', 'individual']),
+  name: z.string(),
+  notifyDriverEnRoute: z.boolean(),
+  active: z.boolean(),
+  createdAt: IsoDateTime,
+  version: z.number().int(),
+});
+
+export const RiderParams = z.strictObject({ riderId: Uuid });
+export const RiderCreate = z.strictObject({
+  facilityId: Uuid.optional(),
+  fullName: text(200),
+  phone: E164Phone.optional(),
+  email: Email.optional(),
+  dateOfBirth: IsoDate.optional(),
+  homeAddress: text(500).optional(),
+  careNotes: Note.optional(),
+  mobility: Mobility.default('ambulatory'),
+  notifyChannel: NotifyChannel.default('sms'),
+  notifyConsent: z.boolean().default(false),
+});
+export const RiderUpdate = z
+  .strictObject({
+    fullName: text(200).optional(),
+    phone: E164Phone.nullable().optional(),
+    email: Email.nullable().optional(),
+    dateOfBirth: IsoDate.nullable().optional(),
+    homeAddress: text(500).nullable().optional(),
+    careNotes: Note.nullable().optional(),
+    mobility: Mobility.optional(),
+    notifyChannel: NotifyChannel.optional(),
+    notifyConsent: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
+export const RiderListQuery = z.strictObject({ facilityId: Uuid.optional(), phone: E164Phone.optional(), ...PageQuery });
+export const Rider = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  fullName: z.string(),
+  phone: z.string().nullable(),
+  email: z.string().nullable(),
+  dateOfBirth: IsoDate.nullable(),
+  homeAddress: z.string().nullable(),
+  careNotes: z.string().nullable(),
+  mobility: Mobility,
+  notifyChannel: NotifyChannel,
+  notifyConsent: z.boolean(),
+  smsOptedOut: z.boolean(),
+  createdAt: IsoDateTime,
+  version: z.number().int(),
+});
+
+const RoleName = z.enum(['Dispatcher', 'Driver', 'Billing', 'FacilityAdmin', 'FacilityUser']);
+export const UserParams = z.strictObject({ userId: Uuid });
+export const UserCreate = z.strictObject({
+  email: Email,
+  displayName: text(200),
+  role: RoleName,
+  facilityId: Uuid.optional(),
+  contactId: Uuid.optional(),
+});
+export const UserListQuery = z.strictObject({ facilityId: Uuid.optional(), role: RoleName.optional(), ...PageQuery });
+export const User = z.object({
+  id: Uuid,
+  email: z.string(),
+  displayName: z.string(),
+  role: RoleName,
+  facilityId: Uuid.nullable(),
+  contactId: Uuid.nullable(),
+  active: z.boolean(),
+  createdAt: IsoDateTime,
+  version: z.number().int(),
+});
+export const Me = z.object({ sub: Uuid, role: RoleName, facilityId: Uuid.nullable(), contactId: Uuid.nullable() });
+
+export const BillingStatus = z.enum(['pending', 'ready', 'invoiced', 'paid', 'denied', 'on_hold', 'written_off']);
+export const BillingParams = z.strictObject({ billingRecordId: Uuid });
+export const BillingListQuery = z.strictObject({ status: BillingStatus.optional(), facilityId: Uuid.optional(), ...PageQuery });
+export const BillingExportQuery = z.strictObject({
+  status: BillingStatus.optional(),
+  facilityId: Uuid.optional(),
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+});
+export const BillingTransitionBody = z.strictObject({
+  to: BillingStatus,
+  amountCents: z.number().int().min(0).max(100_000_000).optional(),
+  invoiceNumber: text(64).optional(),
+  note: text(500).optional(),
+});
+export const BillingRecord = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  tripRequestId: Uuid,
+  tripLegId: Uuid,
+  status: BillingStatus,
+  legOutcome: z.enum(['completed', 'no_show']),
+  mileage: z.number().nullable(),
+  amountCents: z.number().int().nullable(),
+  invoiceNumber: z.string().nullable(),
+  note: z.string().nullable(),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+  version: z.number().int(),
+});
+
+export const AuditVerification = z.object({
+  ok: z.boolean(),
+  events: z.number().int(),
+  chains: z.number().int().optional(),
+  firstBreak: z
+    .object({ chainKey: Uuid, seq: z.number().int(), eventId: z.string(), reason: z.string() })
+    .optional(),
+});
+
+export const IntakeBody = z.strictObject({
+  fullName: text(200),
+  phone: E164Phone,
+  email: Email.optional(),
+  dateOfBirth: IsoDate.optional(),
+  pickupAddress: text(500),
+  dropoffAddress: text(500),
+  appointmentAt: IsoDateTime,
+  requestedPickupAt: IsoDateTime.optional(),
+  returnTrip: z.enum(['none', 'scheduled', 'will_call']).default('none'),
+  requestedReturnAt: IsoDateTime.optional(),
+  mobility: Mobility.default('ambulatory'),
+  notes: Note.optional(),
+  notifyChannel: NotifyChannel.default('sms'),
+  notifyConsent: z.boolean(),
+});
+export const IntakeReceipt = z.strictObject({ receiptCode: z.string() });

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { Address, CancellationReasonCode, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Uuid } from './common';
+
+export const TripRequestStatus = z.enum(['requested', 'scheduled', 'in_progress', 'completed', 'rejected', 'cancelled']);
+export const LegStatus = z.enum(['unassigned', 'assigned', 'en_route', 'arrived', 'picked_up', 'completed', 'no_show', 'cancelled']);
+
+export const TripRequestParams = z.strictObject({ tripRequestId: Uuid });
+
+/** Facility roles: the tenant comes from the token, so `facilityId` is refused. Dispatchers must name it. */
+export const TripRequestCreate = z.strictObject({
+  facilityId: Uuid.optional(),
+  riderId: Uuid,
+  contactId: Uuid.optional(),
+  pickupAddress: Address,
+  dropoffAddress: Address,
+  appointmentAt: IsoDateTime,
+  requestedPickupAt: IsoDateTime.optional(),
+  returnTrip: ReturnTrip.default('none'),
+  requestedReturnAt: IsoDateTime.optional(),
+  mobility: Mobility.optional(),
+  clinicalNotes: Note.optional(),
+});
+
+export const TripRequestUpdate = z
+  .strictObject({
+    contactId: Uuid.nullable().optional(),
+    pickupAddress: Address.optional(),
+    dropoffAddress: Address.optional(),
+    appointmentAt: IsoDateTime.optional(),
+    requestedPickupAt: IsoDateTime.nullable().optional(),
+    returnTrip: ReturnTrip.optional(),
+    requestedReturnAt: IsoDateTime.nullable().optional(),
+    mobility: Mobility.optional(),
+    clinicalNotes: Note.nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
+
+export const TripRequestListQuery = z.strictObject({
+  status: TripRequestStatus.optional(),
+  facilityId: Uuid.optional(),
+  ...PageQuery,
+});
+
+export const TripRequest = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  referenceCode: z.string(),
+  riderId: Uuid,
+  source: z.enum(['facility', 'dispatcher', 'intake']),
+  submittedBy: Uuid.nullable(),
+  contactId: Uuid.nullable(),
+  status: TripRequestStatus,
+  pickupAddress: z.string(),
+  dropoffAddress: z.string(),
+  appointmentAt: IsoDateTime,
+  requestedPickupAt: IsoDateTime.nullable(),
+  returnTrip: ReturnTrip,
+  requestedReturnAt: IsoDateTime.nullable(),
+  mobility: Mobility,
+  /** Absent for Billing (minimum necessary). */
+  clinicalNotes: z.string().nullable().optional(),
+  rejectionReason: z.string().nullable(),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+  version: z.number().int(),
+});
+
+const LegTimes = z.strictObject({
+  pickupAt: IsoDateTime,
+  dropoffAt: IsoDateTime,
+  pickupAddress: Address.optional(),
+  dropoffAddress: Address.optional(),
+});
+
+export const ScheduleBody = z.strictObject({
+  outbound: LegTimes,
+  /** Omit when the request has no return trip; `{ willCall: true }` leaves the time open. */
+  return: z.union([LegTimes, z.strictObject({ willCall: z.literal(true) })]).optional(),
+});
+
+export const RejectBody = z.strictObject({ reason: text(500) });
+
+export const CancelBody = z.strictObject({ reasonCode: CancellationReasonCode, reasonText: text(500).optional() });
+
+export const CancellationRequestCreate = CancelBody;
+export const CancellationParams = z.strictObject({ cancellationRequestId: Uuid });
+export const CancellationDecisionBody = z.strictObject({ reason: text(500).optional() });
+export const CancellationDenyBody = z.strictObject({ reason: text(500) });
+export const CancellationListQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'denied']).optional(),
+  tripRequestId: Uuid.optional(),
+  ...PageQuery,
+});
+export const CancellationRequest = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  tripRequestId: Uuid,
+  status: z.enum(['pending', 'approved', 'denied']),
+  reasonCode: CancellationReasonCode,
+  reasonText: z.string().nullable(),
+  requestedBy: Uuid,
+  decidedBy: Uuid.nullable(),
+  decisionReason: z.string().nullable(),
+  decidedAt: IsoDateTime.nullable(),
+  createdAt: IsoDateTime,
+  version: z.number().int(),
+});
+
+export const LegParams = z.strictObject({ legId: Uuid });
+export const LegListQuery = z.strictObject({
+  status: LegStatus.optional(),
+  tripRequestId: Uuid.optional(),
+  driverId: Uuid.optional(),
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+  ...PageQuery,
+});
+export const LegUpdate = z
+  .strictObject({
+    /** null clears the window of a will-call return (back to waiting for the facility's call). */
+    scheduledPickupAt: IsoDateTime.nullable().optional(),
+    scheduledDropoffAt: IsoDateTime.nullable().optional(),
+    pickupAddress: Address.optional(),
+    dropoffAddress: Address.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
+export const AssignmentBody = z.strictObject({ driverId: Uuid });
+export const LegStatusEventBody = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.enum(['en_route', 'arrived', 'picked_up']) }),
+  z.strictObject({ status: z.literal('no_show'), reason: text(500) }),
+]);
+export const CompletionBody = z.strictObject({
+  actualPickupAt: IsoDateTime,
+  actualDropoffAt: IsoDateTime,
+  odometerStart: z.number().min(0).max(9_999_999),
+  odometerEnd: z.number().min(0).max(9_999_999),
+  notes: Note.optional(),
+});
+
+/** What each audience may see of a leg: dispatchers everything, drivers the minimum to do the job, facilities the status. */
+export const LegForDispatcher = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  tripRequestId: Uuid,
+  riderId: Uuid,
+  kind: z.enum(['outbound', 'return']),
+  willCall: z.boolean(),
+  status: LegStatus,
+  driverId: Uuid.nullable(),
+  pickupAddress: z.string(),
+  dropoffAddress: z.string(),
+  scheduledPickupAt: IsoDateTime.nullable(),
+  scheduledDropoffAt: IsoDateTime.nullable(),
+  actualPickupAt: IsoDateTime.nullable(),
+  actualDropoffAt: IsoDateTime.nullable(),
+  odometerStart: z.number().nullable(),
+  odometerEnd: z.number().nullable(),
+  mileage: z.number().nullable(),
+  completionNotes: z.string().nullable(),
+  noShowReason: z.string().nullable(),
+  version: z.number().int(),
+});
+export const LegForDriver = z.object({
+  id: Uuid,
+  kind: z.enum(['outbound', 'return']),
+  willCall: z.boolean(),
+  status: LegStatus,
+  pickupAddress: z.string(),
+  dropoffAddress: z.string(),
+  scheduledPickupAt: IsoDateTime.nullable(),
+  scheduledDropoffAt: IsoDateTime.nullable(),
+  riderName: z.string(),
+  riderPhone: z.string().nullable(),
+  mobility: Mobility,
+  version: z.number().int(),
+});
+export const LegForFacility = z.object({
+  id: Uuid,
+  tripRequestId: Uuid,
+  kind: z.enum(['outbound', 'return']),
+  willCall: z.boolean(),
+  status: LegStatus,
+  scheduledPickupAt: IsoDateTime.nullable(),
+  scheduledDropoffAt: IsoDateTime.nullable(),
+  version: z.number().int(),
+});
+export const Leg = z.union([LegForDispatcher, LegForDriver, LegForFacility]);
+
+export const AuditEvent = z.object({
+  seq: z.number().int(),
+  occurredAt: IsoDateTime,
+  actorSub: Uuid.nullable(),
+  actorRole: z.string(),
+  entityType: z.string(),
+  entityId: Uuid,
+  action: z.string(),
+  fromState: z.string().nullable(),
+  toState: z.string().nullable(),
+  requestId: z.string().nullable(),
+});
+export const TripHistory = z.strictObject({ tripRequestId: Uuid, events: z.array(AuditEvent) });

@@ -1,0 +1,91 @@
+import { JwtVerifier } from 'aws-jwt-verify';
+import {
+  FetchError, JwksNotAvailableInCacheError, JwtExpiredError, JwtInvalidAudienceError, JwtInvalidClaimError,
+  JwtInvalidIssuerError, JwtInvalidScopeError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignatureError,
+  JwtNotBeforeError, JwtParseError, JwtWithoutValidKidError, KidNotFoundInJwksError, WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+
+/**
+ * Access-token verification (SECURITY S7). One code path for Cognito and for the local issuer:
+ * configuration names the issuer, its JWKS and the accepted app clients and scope. Create the
+ * verifier once per container; aws-jwt-verify caches the keys it fetched.
+ */
+export interface TokenVerifierConfig {
+  /** `https://cognito-idp.<region>.amazonaws.com/<userPoolId>` in AWS; the local issuer's URL otherwise. */
+  issuer: string;
+  jwksUri: string;
+  clientIds: readonly string[];
+  /** The resource-server scope every API call must carry, e.g. `nemt-api/api`. */
+  scope: string;
+  /** Preloaded keys: the local stack and tests hand them over instead of fetching. */
+  jwks?: Jwks;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<JwtPayload>;
+}
+
+export class TokenRejectedError extends Error {
+  constructor(readonly reason: string) {
+    super(`access token rejected: ${reason}`);
+    this.name = 'TokenRejectedError';
+  }
+}
+
+export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier {
+  const clientIds = new Set(config.clientIds);
+  const verifier = JwtVerifier.create({
+    issuer: config.issuer,
+    jwksUri: config.jwksUri,
+    // Cognito access tokens carry no `aud`; the app client is in `client_id`, checked below.
+    audience: null,
+    scope: config.scope,
+    customJwtCheck: ({ header, payload }) => {
+      if (header.alg !== 'RS256') throw new TokenRejectedError('algorithm');
+      // aws-jwt-verify checks exp only when present; a token without one would never expire.
+      if (typeof payload.exp !== 'number') throw new TokenRejectedError('exp_missing');
+      if (payload.token_use !== 'access') throw new TokenRejectedError('token_use');
+      if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id)) {
+        throw new TokenRejectedError('client_id');
+      }
+    },
+  });
+  if (config.jwks) verifier.cacheJwks(config.jwks);
+  return {
+    async verify(token) {
+      try {
+        return await verifier.verify(token);
+      } catch (error) {
+        if (error instanceof TokenRejectedError) throw error;
+        throw new TokenRejectedError(rejectionReason(error));
+      }
+    },
+  };
+}
+
+/**
+ * Why aws-jwt-verify refused, as a stable code for the logs (SECURITY S14). Matched by class,
+ * most specific first: its errors all carry the name `Error`, and bundling minifies class names.
+ */
+const REASONS: readonly [abstract new (...args: never[]) => Error, string][] = [
+  [JwtExpiredError, 'expired'],
+  [JwtNotBeforeError, 'not_yet_valid'],
+  [JwtInvalidIssuerError, 'issuer'],
+  [JwtInvalidAudienceError, 'audience'],
+  [JwtInvalidScopeError, 'scope'],
+  [JwtInvalidClaimError, 'claim'],
+  [JwtInvalidSignatureAlgorithmError, 'algorithm'],
+  [JwtInvalidSignatureError, 'signature'],
+  [JwtWithoutValidKidError, 'kid_missing'],
+  [KidNotFoundInJwksError, 'kid_unknown'],
+  [WaitPeriodNotYetEndedJwkError, 'kid_unknown'],
+  [JwksNotAvailableInCacheError, 'keys_unavailable'],
+  [FetchError, 'keys_unavailable'],
+  [JwtParseError, 'malformed'],
+];
+
+function rejectionReason(error: unknown): string {
+  return REASONS.find(([type]) => error instanceof type)?.[1] ?? 'invalid';
+}

@@ -1,0 +1,40 @@
+import { DatabaseError, SqlState } from '../db/port';
+import { HttpProblem, Problems } from './problem';
+
+/**
+ * What a database refusal means to the client. The database enforces rules the handlers also
+ * check (lifecycles, overlaps, immutability, RLS); when it is the one that says no, the client
+ * still gets a precise, internals-free answer.
+ */
+export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
+  switch (error.code) {
+    case SqlState.exclusionViolation:
+      return Problems.conflict('driver-double-booked', 'The driver already has a leg in that time window.');
+    case SqlState.uniqueViolation:
+      return Problems.conflict('duplicate', 'That already exists.');
+    case SqlState.invalidState:
+      return Problems.conflict('invalid-state', 'That change is not allowed in the current state.');
+    case SqlState.serializationFailure:
+    case SqlState.deadlockDetected:
+      return Problems.conflict('concurrent-change', 'Another change happened at the same time; try again.');
+    case SqlState.foreignKeyViolation:
+      return Problems.unprocessable('unknown-reference', 'A referenced resource does not exist.');
+    case SqlState.checkViolation:
+    case SqlState.notNullViolation:
+      return Problems.unprocessable('rule-violated', 'The change breaks a rule of the record.');
+    case SqlState.insufficientPrivilege:
+      return Problems.forbidden('You may not make this change.');
+    case SqlState.invalidTextRepresentation:
+      return new HttpProblem(400, 'invalid-value', 'A value has the wrong format.');
+    case '28000':
+      return Problems.unauthenticated();
+    default:
+      return Problems.internal();
+  }
+}
+
+export function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DatabaseError) return problemFromDatabaseError(error);
+  return Problems.internal();
+}

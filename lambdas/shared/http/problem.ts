@@ -1,0 +1,82 @@
+/**
+ * RFC 9457 problem details. Every error the API answers is one of these: a stable `type`, the
+ * HTTP title, a human `detail` written for the client (never an internal message), the request
+ * id, and for validation failures the paths that failed (never the offending values).
+ */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: { path: string; message: string }[];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly detail?: string,
+    readonly errors?: { path: string; message: string }[],
+    readonly headers?: Record<string, string>,
+    /** Why, for the logs only (e.g. which token check failed); never sent to the client. */
+    readonly logReason?: string,
+  ) {
+    super(detail ?? slug);
+    this.name = 'HttpProblem';
+  }
+
+  toBody(requestId?: string): ProblemBody {
+    return {
+      type: `urn:nemt:problem:${this.slug}`,
+      title: TITLES[this.status] ?? 'Error',
+      status: this.status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...(requestId ? { requestId } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const Problems = {
+  malformedJson: () => new HttpProblem(400, 'malformed-json', 'The request body is not valid JSON.'),
+  invalidParameters: (errors: { path: string; message: string }[]) =>
+    new HttpProblem(400, 'invalid-parameters', 'The path or query parameters are invalid.', errors),
+  unauthenticated: (logReason?: string) =>
+    new HttpProblem(401, 'unauthenticated', 'A valid access token is required.', undefined, {
+      'WWW-Authenticate': 'Bearer',
+    }, logReason),
+  forbidden: (detail = 'Your role may not perform this action.', logReason?: string) =>
+    new HttpProblem(403, 'forbidden', detail, undefined, undefined, logReason),
+  notFound: (what = 'resource') => new HttpProblem(404, 'not-found', `No such ${what}.`),
+  routeNotFound: () => new HttpProblem(404, 'no-such-route', 'No route matches this method and path.'),
+  conflict: (slug: string, detail: string) => new HttpProblem(409, slug, detail),
+  stale: () => new HttpProblem(412, 'stale-version', 'The resource changed since you read it; read it again.'),
+  preconditionRequired: () =>
+    new HttpProblem(428, 'if-match-required', 'Send If-Match with the ETag you read, to avoid lost updates.'),
+  tooLarge: (limit: number) => new HttpProblem(413, 'body-too-large', `The body must not exceed ${limit} bytes.`),
+  unsupportedMediaType: () => new HttpProblem(415, 'unsupported-media-type', 'Send the body as application/json.'),
+  validation: (errors: { path: string; message: string }[]) =>
+    new HttpProblem(422, 'validation', 'The request body is invalid.', errors),
+  unprocessable: (slug: string, detail: string) => new HttpProblem(422, slug, detail),
+  internal: () => new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id.'),
+  unavailable: () => new HttpProblem(503, 'unavailable', 'Try again shortly.', undefined, { 'Retry-After': '1' }),
+};

@@ -1,0 +1,49 @@
+import {
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand,
+  AdminGetUserCommand, AdminUserGlobalSignOutCommand, type CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
+import type { IdentityAdmin } from './port';
+
+/**
+ * Cognito admin APIs. Cognito usernames are the `sub` here (the pool signs in by email alias),
+ * so every later call addresses the user by the id the database knows.
+ */
+export function createCognitoIdentityAdmin(client: CognitoIdentityProviderClient, userPoolId: string): IdentityAdmin {
+  return {
+    async createUser({ email, role, facilityId, contactId }) {
+      const attributes = [
+        { Name: 'email', Value: email },
+        { Name: 'email_verified', Value: 'true' },
+        ...(facilityId ? [{ Name: 'custom:facility_id', Value: facilityId }] : []),
+        ...(contactId ? [{ Name: 'custom:contact_id', Value: contactId }] : []),
+      ];
+      const created = await client.send(
+        new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: email, UserAttributes: attributes, DesiredDeliveryMediums: ['EMAIL'] }),
+      );
+      const sub = created.User?.Attributes?.find((a) => a.Name === 'sub')?.Value
+        ?? (await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }))).UserAttributes?.find((a) => a.Name === 'sub')?.Value;
+      if (!sub) throw new Error('Cognito returned no sub for the new user');
+      try {
+        await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: sub, GroupName: role }));
+      } catch (error) {
+        // A user in no group can never use the API but would keep the email address taken.
+        try {
+          await client.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: sub }));
+        } catch {
+          // The group failure is what the caller must see; the orphan is visible in the pool.
+        }
+        throw error;
+      }
+      return { sub };
+    },
+    // Sign-out first, while the user is still enabled (the call is documented for active users),
+    // then disable; the API's database check refuses the user's access tokens from the same commit.
+    async disableUser(sub) {
+      await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: userPoolId, Username: sub }));
+      await client.send(new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: sub }));
+    },
+    async deleteUser(sub) {
+      await client.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: sub }));
+    },
+  };
+}

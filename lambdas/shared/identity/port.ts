@@ -1,0 +1,21 @@
+import type { Role } from '../tenancy/actor';
+
+/**
+ * User administration in the identity provider (Cognito in AWS, an in-process directory locally).
+ * The database keeps the authoritative role/tenant copy used by row-level security.
+ */
+export interface NewIdentity {
+  email: string;
+  role: Role;
+  facilityId?: string;
+  contactId?: string;
+}
+
+export interface IdentityAdmin {
+  /** Creates the user in exactly one group with its tenant attributes; returns the `sub`. */
+  createUser(identity: NewIdentity): Promise<{ sub: string }>;
+  /** Disables sign-in and revokes every session (global sign-out). */
+  disableUser(sub: string): Promise<void>;
+  /** Compensation when the database refuses a user the identity provider already created. */
+  deleteUser(sub: string): Promise<void>;
+}

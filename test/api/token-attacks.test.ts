@@ -1,0 +1,248 @@
+import { createHmac, createPublicKey } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { Context } from 'aws-lambda';
+import { createTokenVerifier } from '../../lambdas/shared/auth/verifier';
+import { toApiGatewayEvent } from '../../local/api-gateway-event';
+import { createLocalIssuer, LOCAL_CLIENT_ID, LOCAL_SCOPE, type LocalIssuer } from '../../local/issuer';
+import { createTestApi, type TestApi } from '../support/api';
+import { useTestDatabase } from '../support/database';
+import { actorOf, createFacility, createFacilityUser, createStaffUser, type UserRow } from '../support/fixtures';
+import { captureLogs } from '../support/logs';
+
+/**
+ * SECURITY S7: every forged, stale, misdirected or malformed token is refused. Each case changes
+ * one thing of a token that is otherwise accepted (the control case proves it is).
+ */
+const db = useTestDatabase();
+let api: TestApi;
+let dispatcher: UserRow;
+let facilityAdmin: UserRow;
+let facilityId: string;
+
+beforeAll(async () => {
+  api = createTestApi(db().as('api'));
+  const owner = db().owner;
+  facilityId = (await createFacility(owner)).id;
+  dispatcher = await createStaffUser(owner, 'Dispatcher');
+  facilityAdmin = await createFacilityUser(owner, 'FacilityAdmin', facilityId);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+function decode(token: string): { header: Record<string, unknown>; payload: Record<string, unknown>; signature: string } {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString()),
+    payload: JSON.parse(Buffer.from(payload, 'base64url').toString()),
+    signature,
+  };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Fakes the one HTTPS call aws-jwt-verify makes (the JWKS download), answering with these keys. */
+function serveJwks(keys: LocalIssuer) {
+  return jest.spyOn(https, 'request').mockImplementation(((...args: unknown[]) => {
+    const respond = args.find((arg): arg is (response: unknown) => void => typeof arg === 'function');
+    const response = Object.assign(Readable.from([Buffer.from(JSON.stringify(keys.jwks()))]), { statusCode: 200 });
+    return Object.assign(new EventEmitter(), {
+      end: () => setImmediate(() => respond?.(response)),
+      destroy: () => undefined,
+      socket: undefined,
+    });
+  }) as never);
+}
+const me = (token: string) => api.call('GET', '/v1/me', { token });
+
+/** Calls GET /v1/me and returns the answer with the reason the access log gave. */
+async function meWithReason(token: string) {
+  const logs = captureLogs();
+  try {
+    const answer = await me(token);
+    const line = logs.entries().find((entry) => entry.message === 'request');
+    return { answer, reason: line?.reason };
+  } finally {
+    logs.stop();
+  }
+}
+const dispatcherToken = (options: Parameters<TestApi['issuer']['mint']>[1] = {}) => api.issuer.mint(actorOf(dispatcher), options);
+
+function expectRefusal(answer: Awaited<ReturnType<typeof me>>, status: 401 | 403): void {
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/problem+json');
+  expect(answer.body.type).toBe(status === 401 ? 'urn:nemt:problem:unauthenticated' : 'urn:nemt:problem:forbidden');
+  if (status === 401) expect(answer.headers['www-authenticate']).toBe('Bearer');
+  expect(answer.body).not.toHaveProperty('sub');
+}
+
+test('control: an untampered access token is accepted', async () => {
+  const answer = await me(dispatcherToken());
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ sub: dispatcher.id, role: 'Dispatcher', facilityId: null });
+});
+
+describe('refused with 401', () => {
+  const cases: [string, () => string, string][] = [
+    ['expired', () => dispatcherToken({ claims: { iat: now() - 7200, exp: now() - 60 } }), 'token_expired'],
+    ['not yet valid (nbf in the future)', () => dispatcherToken({ claims: { nbf: now() + 600 } }), 'token_not_yet_valid'],
+    ['without exp', () => dispatcherToken({ claims: { exp: undefined } }), 'token_exp_missing'],
+    ['from another issuer', () => dispatcherToken({ claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' } }),
+      'token_issuer'],
+    ['for another app client', () => dispatcherToken({ claims: { client_id: 'some-other-client' } }), 'token_client_id'],
+    ['without client_id', () => dispatcherToken({ claims: { client_id: undefined } }), 'token_client_id'],
+    ['an ID token', () => dispatcherToken({ claims: { token_use: 'id', aud: LOCAL_CLIENT_ID, client_id: undefined, scope: undefined } }),
+      'token_scope'],
+    ['an access-shaped token marked as an ID token', () => dispatcherToken({ claims: { token_use: 'id' } }), 'token_token_use'],
+    ['without scope', () => dispatcherToken({ claims: { scope: undefined } }), 'token_scope'],
+    ['with another scope only', () => dispatcherToken({ claims: { scope: 'openid email' } }), 'token_scope'],
+    ['with an unknown kid (after refetching the keys once, as for a rotation)', () => {
+      serveJwks(api.issuer);
+      return dispatcherToken({ header: { kid: 'someone-elses-key' } });
+    }, 'token_kid_unknown'],
+    ['without kid', () => dispatcherToken({ header: { kid: undefined } }), 'token_kid_missing'],
+    ['unsigned (alg none)', () => {
+      const { header, payload } = decode(dispatcherToken());
+      return `${b64url({ ...header, alg: 'none' })}.${b64url(payload)}.`;
+    }, 'token_malformed'],
+    ['HS256 signed with the public key as the HMAC secret', () => {
+      const { header, payload } = decode(dispatcherToken());
+      const publicPem = createPublicKey(api.issuer.privateKeyPem()).export({ format: 'pem', type: 'spki' }).toString();
+      const input = `${b64url({ ...header, alg: 'HS256' })}.${b64url(payload)}`;
+      return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
+    }, 'token_algorithm'],
+    ['RS256 header over a payload signed for another payload (tampered)', () => {
+      const billing = api.issuer.mint({ sub: dispatcher.id, role: 'Billing' });
+      const { header, payload, signature } = decode(billing);
+      return `${b64url(header)}.${b64url({ ...payload, 'cognito:groups': ['Dispatcher'] })}.${signature}`;
+    }, 'token_signature'],
+    ['signed by another key with the same kid', () => {
+      const impostor = createLocalIssuer({ issuer: api.issuer.issuer });
+      return impostor.mint(actorOf(dispatcher), { header: { kid: api.issuer.kid } });
+    }, 'token_signature'],
+    ['with a sub that is not a UUID', () => dispatcherToken({ claims: { sub: 'admin', username: 'admin' } }),
+      'token_malformed_claims'],
+  ];
+
+  test.each(cases)('%s', async (_, token, reason) => {
+    const refused = await meWithReason(token());
+    expectRefusal(refused.answer, 401);
+    expect(refused.reason).toBe(reason);
+  });
+
+  test('a token of a user who is no longer active', async () => {
+    const disabled = await createStaffUser(db().owner, 'Dispatcher', { active: false });
+    expectRefusal(await me(api.issuer.mint(actorOf(disabled))), 401);
+  });
+
+  test('no token, a malformed header, or a non-Bearer scheme', async () => {
+    expectRefusal(await api.call('GET', '/v1/me'), 401);
+    expectRefusal(await api.call('GET', '/v1/me', { headers: { Authorization: 'Bearer not-a-jwt' } }), 401);
+    expectRefusal(await api.call('GET', '/v1/me', { headers: { Authorization: `Basic ${dispatcherToken()}` } }), 401);
+  });
+});
+
+describe('refused with 403 (a valid token whose account does not fit)', () => {
+  const cases: [string, () => string, string][] = [
+    ['no role group', () => dispatcherToken({ groups: [] }), 'no_role_group'],
+    ['only an unknown group', () => dispatcherToken({ groups: ['Admins'] }), 'no_role_group'],
+    ['two role groups', () => dispatcherToken({ groups: ['Dispatcher', 'Billing'] }), 'several_role_groups'],
+    ['a staff token with a facility claim', () => dispatcherToken({ claims: { facility_id: facilityId } }), 'staff_role_with_facility'],
+    ['a facility token without a facility claim', () => api.issuer.mint(actorOf(facilityAdmin), { claims: { facility_id: undefined } }),
+      'facility_role_without_facility'],
+  ];
+
+  test.each(cases)('%s', async (_, token, reason) => {
+    const refused = await meWithReason(token());
+    expectRefusal(refused.answer, 403);
+    expect(refused.reason).toBe(reason);
+  });
+
+  test('control: the same facility user with its facility claim is accepted', async () => {
+    const answer = await me(api.issuer.mint(actorOf(facilityAdmin)));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ role: 'FacilityAdmin', facilityId });
+  });
+});
+
+describe('verifier lifetime and key cache', () => {
+  test('verification with cached keys makes no network call', async () => {
+    const request = jest.spyOn(https, 'request');
+    const issuer = createLocalIssuer({ issuer: 'https://issuer.example.test/pool' });
+    const verifier = createTokenVerifier({
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      clientIds: [LOCAL_CLIENT_ID],
+      scope: LOCAL_SCOPE,
+      jwks: issuer.jwks() as never,
+    });
+    for (let i = 0; i < 5; i += 1) {
+      await expect(verifier.verify(issuer.mint({ sub: dispatcher.id, role: 'Dispatcher' }))).resolves.toMatchObject({
+        sub: dispatcher.id,
+      });
+    }
+    expect(request).not.toHaveBeenCalled();
+  });
+
+  test('the API Lambda entry builds one verifier per container and fetches the keys once', async () => {
+    const region = 'eu-west-1';
+    const userPoolId = `${region}_TestPool`;
+    const cognitoIssuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+    const keys = createLocalIssuer({ issuer: cognitoIssuer });
+    const request = serveJwks(keys);
+    const environment = {
+      AWS_REGION: region,
+      USER_POOL_ID: userPoolId,
+      APP_CLIENT_IDS: 'cognito-app-client',
+      API_SCOPE: 'nemt-api/api',
+      OUTBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/outbox',
+      DB_HOST: 'proxy.invalid',
+      DB_PORT: '5432',
+      DB_NAME: 'nemt',
+      DB_USER: 'nemt_api_user',
+    };
+    const saved = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, environment);
+    let created = 0;
+    let entry: typeof import('../../lambdas/api/handler') | undefined;
+    try {
+      await jest.isolateModulesAsync(async () => {
+        const { JwtVerifier } = await import('aws-jwt-verify');
+        const create = JwtVerifier.create.bind(JwtVerifier);
+        jest.spyOn(JwtVerifier, 'create').mockImplementation(((...args: Parameters<typeof create>) => {
+          created += 1;
+          return create(...args);
+        }) as never);
+        entry = await import('../../lambdas/api/handler');
+      });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    if (!entry) throw new Error('the API entry did not load');
+    expect(created).toBe(1);
+
+    // Valid Cognito-shaped tokens whose role may not call billing: the answer (403) comes after
+    // the signature was verified and before any database work.
+    const invoke = async () => {
+      const token = keys.mint({ sub: dispatcher.id, role: 'Driver' }, {
+        claims: { client_id: environment.APP_CLIENT_IDS, scope: environment.API_SCOPE },
+      });
+      const translated = toApiGatewayEvent({ method: 'GET', url: '/v1/billing-records', headers: { Authorization: `Bearer ${token}` } });
+      if (!('event' in translated)) throw new Error('no route');
+      return entry?.handler(translated.event, { awsRequestId: translated.event.requestContext.requestId } as Context);
+    };
+    for (let i = 0; i < 3; i += 1) expect((await invoke())?.statusCode).toBe(403);
+
+    expect(created).toBe(1);
+    expect(request).toHaveBeenCalledTimes(1);
+    expect(String(request.mock.calls[0]?.[0])).toBe(`${cognitoIssuer}/.well-known/jwks.json`);
+  });
+});
