@@ -1,0 +1,36 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
+import { createSesEmailChannel } from './channels/ses-email';
+import { createSnsSmsChannel } from './channels/sns-sms';
+import { createNotifyHandler } from './notifier';
+import { assertTimeZone, DEFAULT_TIME_ZONE } from './templates/fields';
+
+/**
+ * The notifier Lambda entry: SNS, SES and the database (as nemt_notifier_user through RDS Proxy
+ * with an IAM token over TLS) built once per container, then the same handler the tests and the
+ * local stack run. Configuration errors fail the cold start, not a message.
+ */
+const env = process.env;
+const enRouteMaxAge = Number(env.DRIVER_EN_ROUTE_MAX_AGE_MINUTES || '60');
+if (!Number.isFinite(enRouteMaxAge) || enRouteMaxAge <= 0) throw new Error('invalid configuration: DRIVER_EN_ROUTE_MAX_AGE_MINUTES');
+const timeZone = env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
+assertTimeZone(timeZone);
+
+export const handler = createNotifyHandler({
+  db: databaseFromEnvironment(env),
+  sms: createSnsSmsChannel(new SNSClient({}), {
+    senderId: env.SMS_SENDER_ID || undefined,
+    originationNumber: env.SMS_ORIGINATION_NUMBER || undefined,
+    checkOptOut: env.SMS_CHECK_OPT_OUT !== 'false',
+  }),
+  email: createSesEmailChannel(new SESv2Client({}), {
+    fromAddress: required(env, 'SES_FROM_ADDRESS'),
+    configurationSetName: env.SES_CONFIGURATION_SET || undefined,
+  }),
+  settings: {
+    providerName: env.PROVIDER_NAME || 'NEMT Dispatch',
+    timeZone,
+    driverEnRouteMaxAgeMinutes: enRouteMaxAge,
+  },
+});

@@ -1,0 +1,28 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
+import { createSqsOutboxQueue } from '../shared/queue/sqs';
+import { RELAY_DEFAULTS, type RelayReport, relayUnsent } from './relay';
+
+/**
+ * The relay Lambda entry, run on a schedule (EventBridge): sweeps outbox rows that never reached
+ * the queue, as nemt_notifier_user through RDS Proxy (IAM token, TLS). Clients are built once per
+ * container.
+ */
+const env = process.env;
+const db = databaseFromEnvironment(env);
+const queue = createSqsOutboxQueue(new SQSClient({}), required(env, 'OUTBOX_QUEUE_URL'));
+
+function numberSetting(name: string, fallback: number): number {
+  const value = Number(env[name]);
+  return env[name] && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+const options = {
+  maxBatches: numberSetting('RELAY_MAX_BATCHES', RELAY_DEFAULTS.maxBatches),
+  minAgeSeconds: numberSetting('RELAY_MIN_AGE_SECONDS', 30),
+  redispatchAfterSeconds: numberSetting('RELAY_REDISPATCH_AFTER_SECONDS', RELAY_DEFAULTS.redispatchAfterSeconds),
+  maxDispatches: numberSetting('RELAY_MAX_DISPATCHES', RELAY_DEFAULTS.maxDispatches),
+};
+
+export const handler = middy<unknown, RelayReport>().handler(() => relayUnsent(db, queue, options));

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException, MessageRejected, SendEmailCommand, SESv2Client, TooManyRequestsException,
+} from '@aws-sdk/client-sesv2';
+import {
+  CheckIfPhoneNumberIsOptedOutCommand, InternalErrorException, InvalidParameterException, OptedOutException, PublishCommand,
+  SNSClient, ThrottledException,
+} from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createSesEmailChannel } from '../../lambdas/notify/channels/ses-email';
+import { createSnsSmsChannel } from '../../lambdas/notify/channels/sns-sms';
+import { createNotifyHandler, type NotifierDependencies } from '../../lambdas/notify/notifier';
+import { NOTIFICATION_EVENTS } from '../../lambdas/shared/outbox/write';
+import { useTestDatabase } from '../support/database';
+import { createFacility, createRider } from '../support/fixtures';
+import { FULL_PAYLOAD, insertOutbox, LAMBDA_CONTEXT, outboxState, REFERENCE_CODE, sqsEventFor, sqsRecord } from './support';
+
+const db = useTestDatabase();
+const sns = mockClient(SNSClient);
+const ses = mockClient(SESv2Client);
+
+const FROM = 'rides@transport.example.test';
+const CONFIGURATION_SET = 'nemt-notifications';
+let handle: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let facilityId: string;
+let quietFacilityId: string;
+
+beforeAll(async () => {
+  const deps: NotifierDependencies = {
+    db: db().as('notifier'),
+    sms: createSnsSmsChannel(new SNSClient({ region: 'us-east-1' }), { senderId: 'RIDES' }),
+    email: createSesEmailChannel(new SESv2Client({ region: 'us-east-1' }), { fromAddress: FROM, configurationSetName: CONFIGURATION_SET }),
+    settings: { providerName: 'Test Transport', timeZone: 'America/New_York' },
+  };
+  const handler = createNotifyHandler(deps);
+  handle = (event) => handler(event, LAMBDA_CONTEXT);
+  facilityId = (await createFacility(db().owner, { notifyDriverEnRoute: true })).id;
+  quietFacilityId = (await createFacility(db().owner, { notifyDriverEnRoute: false })).id;
+});
+
+beforeEach(() => {
+  sns.reset();
+  ses.reset();
+  sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+  sns.on(PublishCommand).callsFake(() => ({ MessageId: `sns-${randomUUID()}` }));
+  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: `ses-${randomUUID()}` }));
+});
+
+const meta = { $metadata: {} };
+
+async function smsRider(extra: { notifyConsent?: boolean; facility?: string } = {}) {
+  return createRider(db().owner, { facilityId: extra.facility ?? facilityId, notifyChannel: 'sms', notifyConsent: extra.notifyConsent });
+}
+
+async function emailRider(extra: { email?: string | null; notifyConsent?: boolean } = {}) {
+  return createRider(db().owner, {
+    facilityId, notifyChannel: 'email', email: extra.email === undefined ? `rider-${randomUUID()}@example.test` : extra.email,
+    notifyConsent: extra.notifyConsent,
+  });
+}
+
+function publishCalls() {
+  return sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+}
+
+function emailCalls() {
+  return ses.commandCalls(SendEmailCommand).map((call) => call.args[0].input);
+}
+
+describe('happy path: every event over each channel', () => {
+  test.each(NOTIFICATION_EVENTS)('%s by SMS: published as transactional, recorded as sent with the SNS message id', async (event) => {
+    const rider = await smsRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event });
+    const response = await handle(sqsEventFor([id]));
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    const calls = publishCalls();
+    expect(calls).toHaveLength(1);
+    const publish = calls[0];
+    expect(publish?.PhoneNumber).toBe(rider.phone);
+    expect(publish?.Message).toContain(REFERENCE_CODE);
+    expect(publish?.Message).toMatch(/^Test Transport: .*Reply STOP to opt out$/);
+    expect(publish?.MessageAttributes?.['AWS.SNS.SMS.SMSType']).toEqual({ DataType: 'String', StringValue: 'Transactional' });
+    expect(publish?.MessageAttributes?.['AWS.SNS.SMS.SenderID']).toEqual({ DataType: 'String', StringValue: 'RIDES' });
+
+    const state = await outboxState(db().owner, id);
+    expect(state).toMatchObject({ status: 'sent', channel: 'sms', outcome_reason: null });
+    expect(state.provider_message_id).toMatch(/^sns-/);
+    expect(state.sent_at).not.toBeNull();
+  });
+
+  test.each(NOTIFICATION_EVENTS)('%s by email: SES v2 with text and HTML, recorded as sent with the SES message id', async (event) => {
+    const rider = await emailRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event });
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+
+    expect(publishCalls()).toHaveLength(0);
+    const calls = emailCalls();
+    expect(calls).toHaveLength(1);
+    const email = calls[0];
+    expect(email?.FromEmailAddress).toBe(FROM);
+    expect(email?.ConfigurationSetName).toBe(CONFIGURATION_SET);
+    const { rows } = await db().owner.query<{ email: string }>('SELECT email FROM riders WHERE id = $1', [rider.id]);
+    expect(email?.Destination?.ToAddresses).toEqual([rows[0]?.email]);
+    expect(email?.Content?.Simple?.Subject?.Data).toContain(REFERENCE_CODE);
+    expect(email?.Content?.Simple?.Body?.Text?.Data).toContain(`Reference: ${REFERENCE_CODE}`);
+    expect(email?.Content?.Simple?.Body?.Html?.Data).toContain(`<strong>${REFERENCE_CODE}</strong>`);
+
+    const state = await outboxState(db().owner, id);
+    expect(state).toMatchObject({ status: 'sent', channel: 'email' });
+    expect(state.provider_message_id).toMatch(/^ses-/);
+  });
+});
+
+test('SNS throttling on 3 of 10 records: exactly those 3 are batch item failures and stay pending', async () => {
+  const riders = await Promise.all(Array.from({ length: 10 }, () => smsRider()));
+  const ids = await Promise.all(riders.map((rider) => insertOutbox(db().owner, { facilityId, riderId: rider.id })));
+  const throttledRiders = new Set([1, 4, 8]);
+  for (const index of throttledRiders) {
+    sns.on(PublishCommand, { PhoneNumber: riders[index]?.phone ?? '' })
+      .rejects(new ThrottledException({ message: 'Rate exceeded', ...meta }));
+  }
+  const event = sqsEventFor(ids);
+  const response = await handle(event);
+
+  const expected = event.Records.filter((_, index) => throttledRiders.has(index)).map((record) => record.messageId);
+  expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(expected.sort());
+  for (const [index, id] of ids.entries()) {
+    const state = await outboxState(db().owner, id);
+    if (throttledRiders.has(index)) expect(state).toMatchObject({ status: 'pending', outcome_reason: 'retry:throttled', sent_at: null });
+    else expect(state.status).toBe('sent');
+  }
+
+  // SQS delivers the three again once SNS recovers: they are sent, the seven others are not repeated.
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'sns-retry' });
+  const retry = { Records: event.Records.filter((record) => expected.includes(record.messageId)) };
+  expect(await handle(retry)).toEqual({ batchItemFailures: [] });
+  expect(publishCalls()).toHaveLength(3);
+  for (const id of ids) expect((await outboxState(db().owner, id)).status).toBe('sent');
+});
+
+describe('duplicate delivery sends once', () => {
+  test('the same message twice in one batch, and again in two concurrent batches', async () => {
+    const rider = await smsRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    // A slow provider keeps the first delivery inside its transaction while the others arrive.
+    sns.on(PublishCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return { MessageId: `sns-${randomUUID()}` };
+    });
+    const responses = await Promise.all([handle(sqsEventFor([id, id])), handle(sqsEventFor([id])), handle(sqsEventFor([id]))]);
+    for (const response of responses) expect(response.batchItemFailures).toEqual([]);
+    expect(publishCalls()).toHaveLength(1);
+    const messageId = (await outboxState(db().owner, id)).provider_message_id;
+
+    // Redelivery long after: still nothing sent, the recorded message id unchanged.
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(1);
+    expect((await outboxState(db().owner, id)).provider_message_id).toBe(messageId);
+  });
+
+  test('overlapping concurrent batches: every row sent exactly once, no deadlock', async () => {
+    const riders = await Promise.all(Array.from({ length: 6 }, () => smsRider()));
+    const ids = await Promise.all(riders.map((rider) => insertOutbox(db().owner, { facilityId, riderId: rider.id })));
+    sns.on(PublishCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { MessageId: `sns-${randomUUID()}` };
+    });
+    const batches = [ids.slice(0, 4), ids.slice(2, 6).reverse(), [ids[5], ids[0], ids[3]]] as string[][];
+    const responses = await Promise.all(batches.map((batch) => handle(sqsEventFor(batch))));
+    for (const response of responses) expect(response.batchItemFailures).toEqual([]);
+    expect(publishCalls().map((call) => call.PhoneNumber).sort()).toEqual(riders.map((rider) => rider.phone).sort());
+    for (const id of ids) expect((await outboxState(db().owner, id)).status).toBe('sent');
+  });
+
+  test('rows already skipped or failed are not attempted again', async () => {
+    const rider = await smsRider();
+    const skipped = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    const failed = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    await db().owner.query(`UPDATE notification_outbox SET status = 'skipped', outcome_reason = 'preference_none' WHERE id = $1`, [skipped]);
+    await db().owner.query(`UPDATE notification_outbox SET status = 'failed', outcome_reason = 'invalid_phone_number' WHERE id = $1`, [failed]);
+    expect(await handle(sqsEventFor([skipped, failed]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect((await outboxState(db().owner, failed)).outcome_reason).toBe('invalid_phone_number');
+  });
+});
+
+describe('preference, consent and opt-out are honoured: recorded as skipped, nothing sent', () => {
+  test.each([
+    ['preference none', async () => createRider(db().owner, { facilityId, notifyChannel: 'none', email: 'r@example.test' }), 'preference_none'],
+    ['no consent', async () => smsRider({ notifyConsent: false }), 'no_consent'],
+    ['SMS opted out (STOP)', async () => {
+      const rider = await smsRider();
+      await db().owner.query('UPDATE riders SET sms_opted_out = true WHERE id = $1', [rider.id]);
+      return rider;
+    }, 'sms_opted_out'],
+    ['no phone number', async () => createRider(db().owner, { facilityId, notifyChannel: 'sms', phone: null }), 'no_phone'],
+    ['no email address', async () => emailRider({ email: null }), 'no_email'],
+  ])('%s', async (_, makeRider, reason) => {
+    const rider = await makeRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect(sns.commandCalls(CheckIfPhoneNumberIsOptedOutCommand)).toHaveLength(0);
+    expect(emailCalls()).toHaveLength(0);
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'skipped', outcome_reason: reason, sent_at: null,
+      provider_message_id: null });
+  });
+
+  test('driver en route: skipped for a tenant that has not opted in, and when the notice is stale', async () => {
+    const quietRider = await smsRider({ facility: quietFacilityId });
+    const quiet = await insertOutbox(db().owner, { facilityId: quietFacilityId, riderId: quietRider.id, event: 'driver_en_route' });
+    const rider = await smsRider();
+    const stale = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event: 'driver_en_route',
+      createdAt: new Date(Date.now() - 3 * 3_600_000) });
+    expect(await handle(sqsEventFor([quiet, stale]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect(await outboxState(db().owner, quiet)).toMatchObject({ status: 'skipped', outcome_reason: 'tenant_disabled' });
+    expect(await outboxState(db().owner, stale)).toMatchObject({ status: 'skipped', outcome_reason: 'stale' });
+  });
+});
+
+describe('permanent failures are recorded and not retried', () => {
+  test('invalid phone number (SNS InvalidParameter)', async () => {
+    const rider = await smsRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    sns.on(PublishCommand).rejects(new InvalidParameterException({ message: 'Invalid parameter: PhoneNumber', ...meta }));
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'failed', channel: 'sms', outcome_reason: 'invalid_phone_number' });
+  });
+
+  test.each([
+    ['SNS reports the number opted out on publish', () => {
+      sns.on(PublishCommand).rejects(new OptedOutException({ message: 'Phone number is opted out', ...meta }));
+    }],
+    ['the opt-out check says the rider replied STOP', () => {
+      sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: true });
+    }],
+  ])('%s: failed, the rider is marked opted out, and later messages are skipped without calling SNS', async (_, arrange) => {
+    const rider = await smsRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    arrange();
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'failed', outcome_reason: 'sms_opted_out' });
+    const { rows } = await db().owner.query<{ sms_opted_out: boolean }>('SELECT sms_opted_out FROM riders WHERE id = $1', [rider.id]);
+    expect(rows[0]?.sms_opted_out).toBe(true);
+
+    sns.resetHistory();
+    const next = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event: 'request_received' });
+    expect(await handle(sqsEventFor([next]))).toEqual({ batchItemFailures: [] });
+    expect(sns.calls()).toHaveLength(0);
+    expect(await outboxState(db().owner, next)).toMatchObject({ status: 'skipped', outcome_reason: 'sms_opted_out' });
+  });
+
+  test('SES MessageRejected and a malformed address', async () => {
+    const rejectedRider = await emailRider();
+    const badRider = await emailRider();
+    const rejected = await insertOutbox(db().owner, { facilityId, riderId: rejectedRider.id });
+    const bad = await insertOutbox(db().owner, { facilityId, riderId: badRider.id });
+    ses.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified', ...meta }));
+    const { rows } = await db().owner.query<{ email: string }>('SELECT email FROM riders WHERE id = $1', [badRider.id]);
+    ses.on(SendEmailCommand, { Destination: { ToAddresses: [rows[0]?.email ?? ''] } })
+      .rejects(new BadRequestException({ message: 'Missing final @domain', ...meta }));
+    expect(await handle(sqsEventFor([rejected, bad]))).toEqual({ batchItemFailures: [] });
+    expect(await outboxState(db().owner, rejected)).toMatchObject({ status: 'failed', channel: 'email', outcome_reason: 'email_rejected' });
+    expect(await outboxState(db().owner, bad)).toMatchObject({ status: 'failed', outcome_reason: 'invalid_email_address' });
+  });
+
+  test('a payload without a valid reference code is failed, not sent', async () => {
+    const rider = await smsRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id, payload: { ...FULL_PAYLOAD, referenceCode: '<b>' } });
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'failed', outcome_reason: 'invalid_payload' });
+  });
+});
+
+describe('transient failures are retried by the queue', () => {
+  test.each([
+    ['SES throttling', 'email', () => ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', ...meta })),
+      'retry:throttled'],
+    ['SNS 5xx', 'sms', () => sns.on(PublishCommand).rejects(new InternalErrorException({ message: 'internal',
+      $metadata: { httpStatusCode: 500 } })), 'retry:provider_unavailable'],
+    ['network error', 'sms', () => sns.on(PublishCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+      'retry:network'],
+  ] as const)('%s: reported as a batch item failure, row left pending with the reason', async (_, channel, arrange, reason) => {
+    const rider = channel === 'sms' ? await smsRider() : await emailRider();
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id });
+    arrange();
+    const event = sqsEventFor([id]);
+    const response = await handle(event);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'pending', outcome_reason: reason, sent_at: null });
+  });
+
+  test('an unreadable message goes back to the queue (and so, in the end, to the DLQ); an unknown id is acknowledged', async () => {
+    const unreadable = sqsRecord('{"notAnId": true}');
+    const unknown = sqsRecord(JSON.stringify({ outboxId: randomUUID() }));
+    const response = await handle({ Records: [unreadable, unknown] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: unreadable.messageId }]);
+    expect(sns.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,199 @@
+import fc from 'fast-check';
+import { EVENT_TEMPLATES } from '../../lambdas/notify/templates/events';
+import { type TemplateFields, templateFieldsFor } from '../../lambdas/notify/templates/fields';
+import { FIELD_LIMITS, renderEmail, renderSms, SMS_MAX_CHARS, SMS_OPT_OUT } from '../../lambdas/notify/templates/render';
+import { isGsm7Basic } from '../../lambdas/notify/templates/text';
+import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../lambdas/shared/outbox/write';
+
+const SETTINGS = { providerName: 'Sunrise Transport', timeZone: 'America/New_York' };
+const PAYLOAD = {
+  referenceCode: 'ABCDE-FGHJK',
+  appointmentAt: '2030-03-04T15:00:00Z',
+  pickupWindowStart: '2030-03-04T14:00:00Z',
+  pickupWindowEnd: '2030-03-04T14:30:00Z',
+};
+const ALLOWED_KEYS = ['referenceCode', 'date', 'timeWindow', 'status', 'providerName'];
+
+/** What a careless caller might hold and pass along: everything about the trip and the rider. */
+const SECRETS = {
+  clinicalNotes: 'SECRET-NOTES dialysis three times weekly',
+  diagnosis: 'SECRET-DIAGNOSIS',
+  appointmentType: 'SECRET-APPT-TYPE oncology',
+  facilityName: 'SECRET-FACILITY Cancer Center',
+  fullName: 'SECRET-NAME Jane Rider',
+  phone: '+15550009999',
+  email: 'secret-rider@example.test',
+  homeAddress: 'SECRET-ADDRESS 12 Elm St',
+  dropoffAddress: 'SECRET-DROPOFF 9 Clinic Rd',
+  dateOfBirth: '1950-01-01',
+  mobility: 'SECRET-MOBILITY stretcher',
+};
+const SECRET_MARKERS = ['SECRET', 'dialysis', 'oncology', 'Cancer', 'Jane', '5550009999', 'secret-rider', 'Elm St', 'Clinic Rd',
+  '1950', 'stretcher'];
+
+function everyRendering(event: NotificationEvent, fields: TemplateFields): string[] {
+  const email = renderEmail(event, fields);
+  return [renderSms(event, fields), email.subject, email.text, email.html];
+}
+
+function fieldsFor(event: NotificationEvent, payload: unknown = PAYLOAD): TemplateFields {
+  const fields = templateFieldsFor(event, payload, SETTINGS);
+  if (!fields) throw new Error('expected template fields');
+  return fields;
+}
+
+describe('every event has an SMS and an email template with receipt-level content', () => {
+  const expectations: Record<NotificationEvent, { sms: RegExp; subject: RegExp }> = {
+    request_received: { sms: /^Sunrise Transport: Ride request ABCDE-FGHJK for Mon, Mar 4 received\./, subject: /received/ },
+    trip_scheduled: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK is scheduled for Mon, Mar 4\. Pickup window 9:00-9:30 AM\./, subject: /scheduled/ },
+    cancellation_approved: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK on Mon, Mar 4 is cancelled/, subject: /cancelled/ },
+    cancellation_denied: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK on Mon, Mar 4 could not be cancelled/, subject: /still scheduled/ },
+    request_rejected: { sms: /^Sunrise Transport: We cannot provide ride ABCDE-FGHJK\./, subject: /not accepted/ },
+    driver_en_route: { sms: /^Sunrise Transport: Your driver is on the way for ride ABCDE-FGHJK, pickup window 9:00-9:30 AM\./, subject: /on the way/ },
+  };
+
+  test.each(NOTIFICATION_EVENTS)('%s', (event) => {
+    const fields = fieldsFor(event);
+    const sms = renderSms(event, fields);
+    expect(sms).toMatch(expectations[event].sms);
+    expect(sms.endsWith(SMS_OPT_OUT)).toBe(true);
+    expect(sms.length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+    expect(isGsm7Basic(sms)).toBe(true);
+
+    const email = renderEmail(event, fields);
+    expect(email.subject).toMatch(expectations[event].subject);
+    expect(email.subject).toContain('ABCDE-FGHJK');
+    expect(email.text).toContain('Reference: ABCDE-FGHJK');
+    expect(email.text).toContain(`Status: ${fields.status}`);
+    expect(email.html).toContain('<strong>ABCDE-FGHJK</strong>');
+    expect(email.html.startsWith('<!DOCTYPE html>')).toBe(true);
+  });
+});
+
+test('dates and windows are shown in the provider time zone', () => {
+  const window = { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: '2030-03-04T23:45:00Z', pickupWindowEnd: '2030-03-05T00:15:00Z' };
+  expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'America/New_York' })).toMatchObject({
+    date: 'Mon, Mar 4', timeWindow: '6:45-7:15 PM',
+  });
+  expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'America/Los_Angeles' })).toMatchObject({
+    date: 'Mon, Mar 4', timeWindow: '3:45-4:15 PM',
+  });
+  expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'Europe/Berlin' })).toMatchObject({
+    date: 'Tue, Mar 5', timeWindow: '12:45-1:15 AM',
+  });
+  const acrossNoon = { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: '2030-03-04T16:45:00Z', pickupWindowEnd: '2030-03-04T17:15:00Z' };
+  expect(templateFieldsFor('trip_scheduled', acrossNoon, SETTINGS)?.timeWindow).toBe('11:45 AM-12:15 PM');
+});
+
+test('a payload without a usable reference code yields no template fields (the notifier records it as failed)', () => {
+  expect(templateFieldsFor('request_received', { appointmentAt: PAYLOAD.appointmentAt }, SETTINGS)).toBeUndefined();
+  expect(templateFieldsFor('request_received', { referenceCode: '<script>' }, SETTINGS)).toBeUndefined();
+  expect(templateFieldsFor('request_received', { referenceCode: 'A'.repeat(200) }, SETTINGS)).toBeUndefined();
+  expect(templateFieldsFor('request_received', null, SETTINGS)).toBeUndefined();
+  // Unparseable instants are left out rather than printed.
+  expect(templateFieldsFor('trip_scheduled', { referenceCode: 'ABCDE-FGHJK', appointmentAt: 'diabetic clinic', pickupWindowStart: 'x',
+    pickupWindowEnd: 'y' }, SETTINGS)).toEqual({ referenceCode: 'ABCDE-FGHJK', status: 'Scheduled', providerName: 'Sunrise Transport' });
+});
+
+describe('nothing outside the allow-list can appear', () => {
+  test('extra properties on the outbox payload are never read into the template fields', () => {
+    for (const event of NOTIFICATION_EVENTS) {
+      const fields = fieldsFor(event, { ...SECRETS, ...PAYLOAD, date: 'SECRET-DATE', status: 'SECRET-STATUS', providerName: 'SECRET-PROVIDER' });
+      for (const key of Object.keys(fields)) expect(ALLOWED_KEYS).toContain(key);
+      expect(JSON.stringify(fields)).not.toMatch(/SECRET|dialysis|oncology|Jane/);
+    }
+  });
+
+  test.each(NOTIFICATION_EVENTS)('%s: a trip and rider smuggled in through a cast never reach a message', (event) => {
+    const smuggled = { ...SECRETS, ...fieldsFor(event), rider: { ...SECRETS }, trip: { ...SECRETS }, toString: () => SECRETS.clinicalNotes };
+    for (const output of everyRendering(event, smuggled as never)) {
+      for (const marker of SECRET_MARKERS) expect(output.toLowerCase()).not.toContain(marker.toLowerCase());
+    }
+  });
+
+  test.each(NOTIFICATION_EVENTS)('%s: the renderers read only the allow-listed properties', (event) => {
+    const read = new Set<string | symbol>();
+    const spy = new Proxy({ ...SECRETS, ...fieldsFor(event) }, {
+      get(target, property, receiver) {
+        read.add(property);
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    everyRendering(event, spy);
+    expect([...read].every((property) => ALLOWED_KEYS.includes(String(property)))).toBe(true);
+    expect(read.has('referenceCode')).toBe(true);
+  });
+});
+
+describe('hostile field values are sanitised and bounded', () => {
+  const ALLOWED_TAG = /<\/?(?:!DOCTYPE html|html|head|meta|title|body|p|table|tr|td|strong)(?:\s[^<>]*)?>/g;
+  const hostile = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 400 }),
+    fc.string({ unit: 'grapheme', maxLength: 400 }),
+    fc.constantFrom(
+      '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'a\r\nBcc: victim@example.test', '\u202Eevil\u202C',
+      '\u0000\u0007\u001b[31m', 'x'.repeat(100_000), '😀'.repeat(300), '\uD800lonely', 'Ünïcödé “quotes” — dash…', '{[~^|\\€]}',
+      '&amp; &lt;', '\u200B\u200Bhidden', 'Line\u2028separator',
+    ),
+  );
+  const fields = fc.record({
+    referenceCode: fc.oneof(hostile, fc.constant('ABCDE-FGHJK'), fc.stringMatching(/^[A-Z0-9-]{1,30}$/)),
+    date: fc.option(hostile, { nil: undefined }),
+    timeWindow: fc.option(hostile, { nil: undefined }),
+    status: fc.option(hostile, { nil: undefined }),
+    providerName: hostile,
+  });
+
+  test('every SMS fits one GSM-7 segment, uses only GSM-7 basic characters and keeps the opt-out line', () => {
+    fc.assert(fc.property(fc.constantFrom(...NOTIFICATION_EVENTS), fields, (event, input) => {
+      const sms = renderSms(event, input);
+      expect(sms.length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+      expect(isGsm7Basic(sms)).toBe(true);
+      expect(sms.endsWith(SMS_OPT_OUT)).toBe(true);
+    }), { numRuns: 400 });
+  });
+
+  test('the reference code is never shortened to make room', () => {
+    fc.assert(fc.property(fc.constantFrom(...NOTIFICATION_EVENTS), fields, fc.stringMatching(/^[A-Z0-9]{5}-[A-Z0-9]{5}$/), (event, input, code) => {
+      expect(renderSms(event, { ...input, referenceCode: code })).toContain(code);
+    }), { numRuns: 200 });
+  });
+
+  test('email values are escaped: only the template\'s own tags remain, and the subject is one line', () => {
+    fc.assert(fc.property(fc.constantFrom(...NOTIFICATION_EVENTS), fields, (event, input) => {
+      const email = renderEmail(event, input);
+      expect(email.html.replace(ALLOWED_TAG, '')).not.toMatch(/[<>]/);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting they are absent
+      expect(email.subject).not.toMatch(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/);
+      expect(email.subject.length).toBeLessThanOrEqual(200);
+      expect(email.text.length).toBeLessThanOrEqual(2_000);
+    }), { numRuns: 400 });
+  });
+
+  test('worst cases: maximal fields, markup and a huge provider name', () => {
+    const maximal: TemplateFields = {
+      referenceCode: 'R'.repeat(FIELD_LIMITS.referenceCode),
+      date: 'D'.repeat(500),
+      timeWindow: 'W'.repeat(500),
+      status: 'S'.repeat(500),
+      providerName: 'P'.repeat(5_000),
+    };
+    for (const event of NOTIFICATION_EVENTS) {
+      const sms = renderSms(event, maximal);
+      expect(sms.length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+      expect(sms).toContain(maximal.referenceCode);
+    }
+    const markup: TemplateFields = { referenceCode: 'ABCDE-FGHJK', providerName: '<b>Bold</b> & "Co"', date: '<i>x</i>' };
+    const email = renderEmail('cancellation_approved', markup);
+    expect(email.html).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Co&quot;');
+    expect(email.html).not.toContain('<b>');
+    expect(renderSms('cancellation_approved', markup)).toMatch(/^<b>Bold<\/b> & "Co": Ride ABCDE-FGHJK on <i>x<\/i> is cancelled/);
+    // GSM-7 has é, Ü and ø but not ï (→ i), curly quotes, dashes or braces.
+    expect(renderSms('trip_scheduled', { referenceCode: 'ABCDE-FGHJK', providerName: 'Café “Ünïcødé” — Rides {NY}' }))
+      .toMatch(/^Café "Ünicødé" - Rides \(NY\): Ride ABCDE-FGHJK is scheduled\./);
+  });
+
+  test('every event has a template', () => {
+    expect(Object.keys(EVENT_TEMPLATES).sort()).toEqual([...NOTIFICATION_EVENTS].sort());
+  });
+});
