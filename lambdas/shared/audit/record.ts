@@ -1,0 +1,57 @@
+import type { Queryable } from '../db/port';
+import type { Role } from '../tenancy/actor';
+
+/**
+ * A detail value: ids, codes, counts, flags, or a list of codes (e.g. the names of the fields an
+ * edit changed). Deliberately flat, so a whole record cannot be dropped in by accident.
+ */
+export type AuditDetailValue = string | number | boolean | null | readonly string[];
+
+export interface AuditEvent {
+  /** The tenant whose chain records the event; null for provider-level events (staff users, new facilities). */
+  readonly facilityId: string | null;
+  readonly tripRequestId?: string;
+  /** Must be the actor the surrounding withActor transaction runs as: the insert policy checks it. */
+  readonly actor: { readonly sub: string; readonly role: Role };
+  /** What was acted on, e.g. `trip_request`, `trip_leg`, `user`. */
+  readonly entityType: string;
+  readonly entityId: string;
+  /** What happened, e.g. `trip_request.scheduled`. */
+  readonly action: string;
+  readonly fromState?: string;
+  readonly toState?: string;
+  /**
+   * Extra ids and codes only. NEVER PHI or personal data: no names, phone numbers, emails,
+   * addresses, dates of birth, clinical or care notes, free text typed by a user. Audit events are
+   * append-only and cannot be redacted later, and facility staff, dispatchers and auditors read
+   * them.
+   */
+  readonly details?: Readonly<Record<string, AuditDetailValue>>;
+}
+
+/**
+ * Appends one event to the tenant's audit chain, inside the caller's withActor transaction, so
+ * the event commits or rolls back with the change it records. The database fills in the chain
+ * fields (chain key, seq, prev_hash, hash), the time and the request id from the transaction's
+ * context. No RETURNING: the API role needs nothing back, and RETURNING would make the insert
+ * depend on the read policies too.
+ */
+export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
+                               action, from_state, to_state, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+    [
+      event.facilityId,
+      event.tripRequestId ?? null,
+      event.actor.sub,
+      event.actor.role,
+      event.entityType,
+      event.entityId,
+      event.action,
+      event.fromState ?? null,
+      event.toState ?? null,
+      JSON.stringify(event.details ?? {}),
+    ],
+  );
+}
