@@ -1,0 +1,292 @@
+/**
+ * Typed per-environment configuration. Each environment is meant for its own AWS account
+ * (SECURITY S22); the account, region and availability zones can be overridden at synth time
+ * (`-c account=… -c region=… -c azs=a,b`) so a real deployment never edits this file to point
+ * somewhere else, and a synth without overrides stays offline and deterministic.
+ */
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** The Lambda functions the app deploys; reserved concurrency is set per function. */
+export const FUNCTION_NAMES = ['api', 'intake', 'notify', 'relay', 'preToken', 'migrate'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export type LogRetentionDays = 30 | 90 | 180 | 365 | 731 | 1827 | 2557 | 3653;
+
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  readonly account: string;
+  readonly region: string;
+  /** Named explicitly so synth never looks them up. Two or three. */
+  readonly availabilityZones: readonly string[];
+  /** Keys, database, user pool, buckets and log groups survive stack deletion outside dev. */
+  readonly retainStatefulResources: boolean;
+  readonly network: {
+    readonly cidr: string;
+    /** One is cheaper; one per AZ survives an AZ outage. */
+    readonly natGateways: number;
+  };
+  readonly database: {
+    readonly name: string;
+    readonly minCapacity: number;
+    readonly maxCapacity: number;
+    /** Serverless v2 readers in other AZs (failover targets). */
+    readonly readers: number;
+    readonly backupRetentionDays: number;
+    readonly monitoringIntervalSeconds: 1 | 5 | 10 | 15 | 30 | 60;
+  };
+  readonly auth: {
+    /** TOTP for everyone when REQUIRED; OPTIONAL is only accepted outside prod. */
+    readonly mfa: 'REQUIRED' | 'OPTIONAL';
+    /** V2 pre-token generation needs ESSENTIALS or PLUS; threat protection needs PLUS. */
+    readonly featurePlan: 'ESSENTIALS' | 'PLUS';
+    readonly threatProtection: 'ENFORCED' | 'AUDIT' | 'OFF';
+    readonly minPasswordLength: number;
+    readonly accessTokenMinutes: number;
+    readonly refreshTokenHours: number;
+    /** Prefix of the Cognito domain serving the OAuth endpoints; unique per region. */
+    readonly domainPrefix: string;
+    readonly callbackUrls: readonly string[];
+    readonly logoutUrls: readonly string[];
+  };
+  readonly api: {
+    readonly stageName: string;
+    readonly rateLimit: number;
+    readonly burstLimit: number;
+    readonly publicRateLimit: number;
+    readonly publicBurstLimit: number;
+    /** WAF rate rules count requests per client IP over five minutes. */
+    readonly wafIntakeLimitPer5Min: number;
+    readonly wafIpLimitPer5Min: number;
+    /** Optional custom domain; the certificate must be in ACM in the same region. */
+    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  };
+  readonly functions: {
+    readonly logRetentionDays: LogRetentionDays;
+    readonly reservedConcurrency: Readonly<Record<FunctionName, number>>;
+  };
+  readonly notifications: {
+    /** A verified SES identity: a domain (recommended) or a single address. */
+    readonly sesIdentity: string;
+    readonly fromAddress: string;
+    readonly smsType: 'Transactional' | 'Promotional';
+    readonly smsSenderId?: string;
+    readonly smsOriginationNumber?: string;
+    readonly relayEveryMinutes: number;
+  };
+  readonly audit: {
+    readonly archiveAfterDays: number;
+    readonly expireAfterDays: number;
+    readonly logRetentionDays: LogRetentionDays;
+  };
+  readonly alarms: {
+    readonly email?: string;
+    readonly api5xxPer5Min: number;
+    readonly authorizationFailuresPer5Min: number;
+    readonly pinnedConnections: number;
+  };
+}
+
+/** Placeholder accounts for offline synth; deployments pass `-c account=<12 digits>`. */
+export const PLACEHOLDER_ACCOUNTS: Readonly<Record<EnvironmentName, string>> = {
+  dev: '111111111111',
+  staging: '222222222222',
+  prod: '333333333333',
+};
+export const DEFAULT_REGION = 'us-east-1';
+
+const shared = {
+  region: DEFAULT_REGION,
+  availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+  auth: {
+    featurePlan: 'PLUS',
+    minPasswordLength: 12,
+    accessTokenMinutes: 60,
+    refreshTokenHours: 24,
+  },
+  notifications: {
+    smsType: 'Transactional',
+    relayEveryMinutes: 1,
+  },
+} as const;
+
+const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
+  dev: {
+    name: 'dev',
+    account: PLACEHOLDER_ACCOUNTS.dev,
+    region: shared.region,
+    availabilityZones: shared.availabilityZones.slice(0, 2),
+    retainStatefulResources: false,
+    network: { cidr: '10.20.0.0/16', natGateways: 1 },
+    database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 2, readers: 0, backupRetentionDays: 7, monitoringIntervalSeconds: 60 },
+    auth: {
+      ...shared.auth,
+      mfa: 'OPTIONAL',
+      threatProtection: 'AUDIT',
+      domainPrefix: 'nemt-dispatch-dev',
+      callbackUrls: ['http://localhost:5173/callback'],
+      logoutUrls: ['http://localhost:5173/'],
+    },
+    api: {
+      stageName: 'dev', rateLimit: 20, burstLimit: 40, publicRateLimit: 1, publicBurstLimit: 5,
+      wafIntakeLimitPer5Min: 100, wafIpLimitPer5Min: 2000,
+    },
+    functions: {
+      logRetentionDays: 30,
+      reservedConcurrency: { api: 10, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1 },
+    },
+    notifications: { ...shared.notifications, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
+    audit: { archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+  },
+  staging: {
+    name: 'staging',
+    account: PLACEHOLDER_ACCOUNTS.staging,
+    region: shared.region,
+    availabilityZones: shared.availabilityZones.slice(0, 2),
+    retainStatefulResources: true,
+    network: { cidr: '10.30.0.0/16', natGateways: 1 },
+    database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 4, readers: 0, backupRetentionDays: 14, monitoringIntervalSeconds: 60 },
+    auth: {
+      ...shared.auth,
+      mfa: 'REQUIRED',
+      threatProtection: 'ENFORCED',
+      domainPrefix: 'nemt-dispatch-staging',
+      callbackUrls: ['https://staging.nemt.example.org/callback'],
+      logoutUrls: ['https://staging.nemt.example.org/'],
+    },
+    api: {
+      stageName: 'staging', rateLimit: 50, burstLimit: 100, publicRateLimit: 2, publicBurstLimit: 5,
+      wafIntakeLimitPer5Min: 100, wafIpLimitPer5Min: 2000,
+    },
+    functions: {
+      logRetentionDays: 90,
+      reservedConcurrency: { api: 20, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1 },
+    },
+    notifications: {
+      ...shared.notifications, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
+    },
+    audit: { archiveAfterDays: 90, expireAfterDays: 730, logRetentionDays: 365 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+  },
+  prod: {
+    name: 'prod',
+    account: PLACEHOLDER_ACCOUNTS.prod,
+    region: shared.region,
+    availabilityZones: shared.availabilityZones,
+    retainStatefulResources: true,
+    network: { cidr: '10.40.0.0/16', natGateways: 2 },
+    database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 8, readers: 1, backupRetentionDays: 35, monitoringIntervalSeconds: 30 },
+    auth: {
+      ...shared.auth,
+      mfa: 'REQUIRED',
+      threatProtection: 'ENFORCED',
+      domainPrefix: 'nemt-dispatch-prod',
+      callbackUrls: ['https://app.nemt.example.org/callback'],
+      logoutUrls: ['https://app.nemt.example.org/'],
+    },
+    api: {
+      stageName: 'prod', rateLimit: 100, burstLimit: 200, publicRateLimit: 2, publicBurstLimit: 10,
+      wafIntakeLimitPer5Min: 100, wafIpLimitPer5Min: 3000,
+    },
+    functions: {
+      logRetentionDays: 365,
+      reservedConcurrency: { api: 50, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1 },
+    },
+    notifications: { ...shared.notifications, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
+    // Six years of CloudTrail history: the retention most US healthcare documentation rules ask for.
+    audit: { archiveAfterDays: 90, expireAfterDays: 2190, logRetentionDays: 365 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+  },
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isEnvironmentName(value: unknown): value is EnvironmentName {
+  return typeof value === 'string' && (ENVIRONMENT_NAMES as readonly string[]).includes(value);
+}
+
+/** Every rule a configuration must satisfy; a violation stops the synth. */
+export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
+  const problems: string[] = [];
+  const need = (ok: boolean, message: string) => {
+    if (!ok) problems.push(message);
+  };
+  need(/^\d{12}$/.test(config.account), 'account must be 12 digits');
+  need(/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region), 'region must look like us-east-1');
+  need(config.availabilityZones.length >= 2 && config.availabilityZones.length <= 3, 'use two or three availability zones');
+  need(config.availabilityZones.every((az) => az.startsWith(config.region)), 'availability zones must be in the region');
+  need(new Set(config.availabilityZones).size === config.availabilityZones.length, 'availability zones must differ');
+  need(config.network.natGateways >= 1 && config.network.natGateways <= config.availabilityZones.length,
+    'NAT gateways: at least one, at most one per availability zone');
+  need(config.database.minCapacity >= 0.5 && config.database.maxCapacity >= config.database.minCapacity,
+    'database capacity: 0.5 ≤ min ≤ max (RDS Proxy keeps connections open, so the cluster never pauses)');
+  need(config.database.readers < config.availabilityZones.length, 'more readers than availability zones');
+  need(config.database.backupRetentionDays >= 1 && config.database.backupRetentionDays <= 35, 'backups: 1..35 days');
+  need(config.auth.minPasswordLength >= 12, 'passwords must be at least 12 characters (S9)');
+  need(config.auth.accessTokenMinutes >= 5 && config.auth.accessTokenMinutes <= 60, 'access tokens: 5..60 minutes (S9)');
+  need(config.auth.refreshTokenHours >= 1 && config.auth.refreshTokenHours <= 24, 'refresh tokens: 1..24 hours (S9)');
+  need(config.auth.threatProtection === 'OFF' || config.auth.featurePlan === 'PLUS', 'threat protection needs the PLUS plan');
+  need(/^[a-z0-9](-?[a-z0-9])*$/.test(config.auth.domainPrefix), 'auth domain prefix: lower-case letters, digits, hyphens');
+  need(config.api.publicRateLimit <= config.api.rateLimit, 'the public intake must be throttled tighter than the stage');
+  need(config.api.wafIntakeLimitPer5Min >= 10 && config.api.wafIpLimitPer5Min >= 10, 'WAF rate limits are at least 10');
+  for (const name of Object.keys(config.functions.reservedConcurrency)) {
+    const value = config.functions.reservedConcurrency[name as FunctionName];
+    need(Number.isInteger(value) && value >= 1, `reserved concurrency of ${name} must be a positive integer`);
+  }
+  need(config.functions.reservedConcurrency.migrate === 1, 'migrations run one at a time');
+  need(config.notifications.fromAddress.endsWith(`@${config.notifications.sesIdentity}`)
+    || config.notifications.fromAddress === config.notifications.sesIdentity, 'the sender address must belong to the SES identity');
+  need(config.notifications.relayEveryMinutes >= 1, 'the relay runs at most once a minute');
+  need(config.audit.expireAfterDays > config.audit.archiveAfterDays, 'audit logs expire after they are archived');
+  if (config.name === 'prod') {
+    need(config.retainStatefulResources, 'prod retains stateful resources');
+    need(config.database.backupRetentionDays === 35, 'prod keeps 35 days of point-in-time backups (S20)');
+    need(config.auth.mfa === 'REQUIRED', 'prod requires MFA (S9)');
+    need(config.auth.threatProtection === 'ENFORCED', 'prod enforces threat protection (S9)');
+  }
+  if (config.name !== 'dev') need(config.retainStatefulResources, 'only dev may destroy stateful resources');
+  if (problems.length > 0) throw new ConfigError(`invalid ${config.name} configuration: ${problems.join('; ')}`);
+  return config;
+}
+
+export interface ConfigOverrides {
+  readonly account?: string;
+  readonly region?: string;
+  /** Comma-separated or a list; defaults to the region's a/b(/c) zones when only the region changes. */
+  readonly availabilityZones?: string | readonly string[];
+  readonly alarmEmail?: string;
+  readonly authDomainPrefix?: string;
+}
+
+function zonesFor(region: string, count: number): string[] {
+  return ['a', 'b', 'c'].slice(0, count).map((letter) => `${region}${letter}`);
+}
+
+export function loadConfig(name: string, overrides: ConfigOverrides = {}): EnvironmentConfig {
+  if (!isEnvironmentName(name)) {
+    throw new ConfigError(`unknown environment "${name}": use one of ${ENVIRONMENT_NAMES.join(', ')}`);
+  }
+  const base = CONFIGS[name];
+  const region = overrides.region ?? base.region;
+  const zones = typeof overrides.availabilityZones === 'string'
+    ? overrides.availabilityZones.split(',').map((zone) => zone.trim()).filter((zone) => zone.length > 0)
+    : overrides.availabilityZones
+      ? [...overrides.availabilityZones]
+      : region === base.region
+        ? base.availabilityZones
+        : zonesFor(region, base.availabilityZones.length);
+  return validateConfig({
+    ...base,
+    account: overrides.account ?? base.account,
+    region,
+    availabilityZones: zones,
+    auth: { ...base.auth, domainPrefix: overrides.authDomainPrefix ?? base.auth.domainPrefix },
+    alarms: { ...base.alarms, ...(overrides.alarmEmail ? { email: overrides.alarmEmail } : {}) },
+  });
+}

@@ -1,0 +1,287 @@
+import { ArnFormat, Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import type { RouteDeclaration } from '../../lambdas/api/route-types';
+import { ApiFromRoutes } from '../constructs/api-from-routes';
+import { AppFunction } from '../constructs/app-function';
+import { BaseStack, type BaseStackProps } from './base-stack';
+
+export interface ApiStackProps extends BaseStackProps {
+  readonly routes: readonly RouteDeclaration[];
+  readonly vpc: ec2.IVpc;
+  readonly lambdaSecurityGroup: ec2.ISecurityGroup;
+  readonly logsKey: kms.IKey;
+  readonly piiKey: kms.IKey;
+  readonly proxy: rds.IDatabaseProxy;
+  readonly databaseName: string;
+  readonly queue: sqs.IQueue;
+  readonly userPool: cognito.IUserPool;
+  readonly userPoolClient: cognito.IUserPoolClient;
+  readonly scope: string;
+}
+
+/** Enhanced TLS policy: TLS 1.2 and 1.3 only, forward secrecy, post-quantum key exchange (S10). */
+export const TLS_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
+/** The Lambda's own limit (lambdas/api/request.ts); WAF blocks anything larger at the edge. */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const METRIC_NAMESPACE = 'NemtDispatch';
+
+/** JSON access log: ids, status and timings only; no bodies, no query strings (no PHI). */
+const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  method: '$context.httpMethod',
+  resource: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integration.latency',
+  integrationStatus: '$context.integration.status',
+  sub: '$context.authorizer.claims.sub',
+  errorType: '$context.error.responseType',
+  wafStatus: '$context.waf.status',
+};
+/** `status` stays numeric so metric filters can compare it. */
+export const ACCESS_LOG_FORMAT = `{${Object.entries(ACCESS_LOG_FIELDS)
+  .map(([key, value]) => (key === 'status' ? `"${key}":${value}` : `"${key}":"${value}"`))
+  .join(',')}}`;
+
+/**
+ * The REST API, its two functions and its edge protection: the WAF web ACL (AWS managed rule
+ * groups, a body-size rule, a per-IP rate rule for the public intake and an overall per-IP rate
+ * rule), stage throttling, JSON access logs to an encrypted log group, X-Ray, TLS 1.2+.
+ */
+export class ApiStack extends BaseStack {
+  readonly api: apigw.RestApi;
+  readonly apiFunction: AppFunction;
+  readonly intakeFunction: AppFunction;
+  readonly accessLogs: logs.LogGroup;
+  readonly webAcl: wafv2.CfnWebACL;
+  readonly authorizationFailures: cloudwatch.Metric;
+  readonly routes: ApiFromRoutes;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = this;
+
+    const common = {
+      vpc: props.vpc,
+      securityGroup: props.lambdaSecurityGroup,
+      encryptionKey: props.logsKey,
+      logRetention: config.functions.logRetentionDays,
+      removalPolicy: this.statefulRemovalPolicy,
+      invocation: 'synchronous' as const,
+      timeout: Duration.seconds(25),
+    };
+    this.apiFunction = new AppFunction(this, 'ApiFunction', {
+      ...common,
+      entry: 'lambdas/api/handler.ts',
+      description: 'NEMT Dispatch API: every authenticated route',
+      reservedConcurrency: config.functions.reservedConcurrency.api,
+      memorySize: 1024,
+      environment: { ENVIRONMENT: config.name, POWERTOOLS_SERVICE_NAME: 'nemt-api' },
+    });
+    this.apiFunction
+      .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)
+      .sendToQueue(props.queue)
+      .verifyTokensFrom(props.userPool, props.userPoolClient, props.scope)
+      .administerUsers(props.userPool)
+      .encryptPiiWith(props.piiKey);
+
+    this.intakeFunction = new AppFunction(this, 'IntakeFunction', {
+      ...common,
+      entry: 'lambdas/intake/handler.ts',
+      description: 'NEMT Dispatch public intake: write-only',
+      reservedConcurrency: config.functions.reservedConcurrency.intake,
+      memorySize: 512,
+      environment: { ENVIRONMENT: config.name, POWERTOOLS_SERVICE_NAME: 'nemt-intake' },
+    });
+    // The intake only writes; its outbox rows reach the queue through the relay.
+    this.intakeFunction.connectToDatabase(props.proxy, 'nemt_intake_user', props.databaseName).encryptPiiWith(props.piiKey);
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      encryptionKey: props.logsKey,
+      retention: config.audit.logRetentionDays,
+      removalPolicy: this.statefulRemovalPolicy,
+    });
+
+    const customDomain = config.api.customDomain;
+    this.routes = new ApiFromRoutes(this, 'Routes', {
+      routes: props.routes,
+      functions: { api: this.apiFunction, intake: this.intakeFunction },
+      userPool: props.userPool,
+      scope: props.scope,
+      restApiName: `nemt-${config.name}`,
+      description: `NEMT Dispatch API (${config.name})`,
+      publicThrottle: { rateLimit: config.api.publicRateLimit, burstLimit: config.api.publicBurstLimit },
+      disableExecuteApiEndpoint: customDomain !== undefined,
+      deployOptions: {
+        stageName: config.api.stageName,
+        throttlingRateLimit: config.api.rateLimit,
+        throttlingBurstLimit: config.api.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+    });
+    this.api = this.routes.api;
+    const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
+    cfnApi.securityPolicy = TLS_POLICY;
+    cfnApi.endpointAccessMode = apigw.EndpointAccessMode.STRICT;
+    if (customDomain) {
+      this.api.addDomainName('CustomDomain', {
+        domainName: customDomain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', customDomain.certificateArn),
+        endpointType: apigw.EndpointType.REGIONAL,
+        securityPolicy: TLS_POLICY,
+        endpointAccessMode: apigw.EndpointAccessMode.STRICT,
+      });
+    }
+
+    // 401 (authorizer) and 403 (role or tenant check in the function) from the access log.
+    const filter = new logs.MetricFilter(this, 'AuthorizationFailuresFilter', {
+      logGroup: this.accessLogs,
+      filterPattern: logs.FilterPattern.any(
+        logs.FilterPattern.numberValue('$.status', '=', 401),
+        logs.FilterPattern.numberValue('$.status', '=', 403),
+      ),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: `AuthorizationFailures-${config.name}`,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    this.authorizationFailures = filter.metric({ statistic: 'Sum', period: Duration.minutes(5) });
+
+    this.webAcl = this.createWebAcl(props.routes, props.logsKey);
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+
+  private createWebAcl(routes: readonly RouteDeclaration[], logsKey: kms.IKey): wafv2.CfnWebACL {
+    const { config } = this;
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName: `nemt-${config.name}-${metricName}`,
+    });
+    const managed = (name: string, priority: number, countInstead: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ...(countInstead.length > 0
+            ? { ruleActionOverrides: countInstead.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+            : {}),
+        },
+      },
+      visibilityConfig: visibility(name),
+    });
+    const publicPaths = routes.filter((route) => route.access === 'public').map((route) => route.path);
+    const pathMatch = (path: string): wafv2.CfnWebACL.StatementProperty => ({
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'ENDS_WITH',
+        searchString: path,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    });
+    const intakeScope: wafv2.CfnWebACL.StatementProperty | undefined = publicPaths.length === 0
+      ? undefined
+      : publicPaths.length === 1
+        ? pathMatch(publicPaths[0] as string)
+        : { orStatement: { statements: publicPaths.map(pathMatch) } };
+
+    const rules: wafv2.CfnWebACL.RuleProperty[] = [
+      {
+        name: 'BodyTooLarge',
+        priority: 0,
+        action: { block: {} },
+        statement: {
+          sizeConstraintStatement: {
+            fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+            comparisonOperator: 'GT',
+            size: MAX_BODY_BYTES,
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+        visibilityConfig: visibility('BodyTooLarge'),
+      },
+      ...(intakeScope
+        ? [{
+          name: 'IntakeRatePerIp',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: config.api.wafIntakeLimitPer5Min,
+              evaluationWindowSec: 300,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: intakeScope,
+            },
+          },
+          visibilityConfig: visibility('IntakeRatePerIp'),
+        }]
+        : []),
+      {
+        name: 'RatePerIp',
+        priority: 2,
+        action: { block: {} },
+        statement: { rateBasedStatement: { limit: config.api.wafIpLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: 'IP' } },
+        visibilityConfig: visibility('RatePerIp'),
+      },
+      managed('AWSManagedRulesAmazonIpReputationList', 3),
+      // The body-size rule above replaces the group's 8 KB body limit with the API's own limit.
+      managed('AWSManagedRulesCommonRuleSet', 4, ['SizeRestrictions_BODY']),
+      managed('AWSManagedRulesKnownBadInputsRuleSet', 5),
+      managed('AWSManagedRulesSQLiRuleSet', 6),
+    ];
+
+    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: `nemt-${config.name}-api`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      rules,
+      visibilityConfig: visibility('WebAcl'),
+      // Inspect bodies up to the API's limit instead of the default 16 KB.
+      associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: 'KB_64' } } },
+    });
+
+    const wafLogGroupName = `aws-waf-logs-nemt-${config.name}`;
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: wafLogGroupName,
+      encryptionKey: logsKey,
+      retention: config.audit.logRetentionDays,
+      removalPolicy: this.statefulRemovalPolicy,
+    });
+    const logging = new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
+      resourceArn: webAcl.attrArn,
+      // WAF wants the log group ARN without the trailing ':*'.
+      logDestinationConfigs: [this.formatArn({
+        service: 'logs', resource: 'log-group', resourceName: wafLogGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { queryString: {} }],
+    });
+    logging.node.addDependency(wafLogs);
+    return webAcl;
+  }
+}

@@ -1,0 +1,141 @@
+import { CfnOutput, Duration, Fn } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { AppFunction } from '../constructs/app-function';
+import { BaseStack, type BaseStackProps } from './base-stack';
+
+export interface MessagingStackProps extends BaseStackProps {
+  readonly vpc: ec2.IVpc;
+  readonly lambdaSecurityGroup: ec2.ISecurityGroup;
+  readonly dataKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly piiKey: kms.IKey;
+  readonly proxy: rds.IDatabaseProxy;
+  readonly databaseName: string;
+}
+
+export const NOTIFIER_TIMEOUT = Duration.seconds(30);
+/** AWS's guidance for SQS event sources: at least six times the function timeout. */
+export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The notification pipeline (PRODUCT §6, S21): the API and intake put outbox ids on an encrypted
+ * queue after commit; the notifier consumes batches with partial-batch failure and sends SMS
+ * through SNS and email through SES; after five receives a message lands in the dead-letter
+ * queue (alarmed). The relay sweeps outbox rows that never reached the queue, every minute.
+ */
+export class MessagingStack extends BaseStack {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly notifier: AppFunction;
+  readonly relay: AppFunction;
+  readonly emailIdentity: ses.EmailIdentity;
+
+  constructor(scope: Construct, id: string, props: MessagingStackProps) {
+    super(scope, id, props);
+    const { config } = this;
+    const notifications = config.notifications;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'NotificationDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Notifications', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.dataKey,
+      dataKeyReuse: Duration.minutes(15),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(NOTIFIER_TIMEOUT.toSeconds() * VISIBILITY_TO_TIMEOUT_RATIO),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    const configurationSet = new ses.ConfigurationSet(this, 'EmailConfiguration', {
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+    this.emailIdentity = new ses.EmailIdentity(this, 'SenderIdentity', {
+      identity: notifications.sesIdentity.includes('@')
+        ? ses.Identity.email(notifications.sesIdentity)
+        : ses.Identity.domain(notifications.sesIdentity),
+      configurationSet,
+    });
+
+    if (!notifications.sesIdentity.includes('@')) {
+      // Easy DKIM: publish these three CNAME records in the domain's DNS to verify it (docs/deploy.md).
+      this.emailIdentity.dkimRecords.forEach((record, index) => {
+        new CfnOutput(this, `DkimRecord${index + 1}`, { value: Fn.join(' CNAME ', [record.name, record.value]) });
+      });
+    }
+
+    const common = {
+      vpc: props.vpc,
+      securityGroup: props.lambdaSecurityGroup,
+      encryptionKey: props.logsKey,
+      logRetention: config.functions.logRetentionDays,
+      removalPolicy: this.statefulRemovalPolicy,
+    };
+    this.notifier = new AppFunction(this, 'Notifier', {
+      ...common,
+      entry: 'lambdas/notify/handler.ts',
+      description: 'Sends receipt-level SMS (SNS) and email (SES) for outbox messages from SQS',
+      reservedConcurrency: config.functions.reservedConcurrency.notify,
+      invocation: 'queue',
+      timeout: NOTIFIER_TIMEOUT,
+      unscopedActionsReason: 'SNS Publish to a phone number (SMS) and the opt-out check have no resource ARN to scope to.',
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'nemt-notify',
+        SES_FROM_ADDRESS: notifications.fromAddress,
+        SES_CONFIGURATION_SET: configurationSet.configurationSetName,
+        SMS_TYPE: notifications.smsType,
+        ...(notifications.smsSenderId ? { SMS_SENDER_ID: notifications.smsSenderId } : {}),
+        ...(notifications.smsOriginationNumber ? { SMS_ORIGINATION_NUMBER: notifications.smsOriginationNumber } : {}),
+      },
+    });
+    this.notifier.connectToDatabase(props.proxy, 'nemt_notifier_user', props.databaseName).encryptPiiWith(props.piiKey);
+    this.notifier.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+      maxConcurrency: Math.max(2, config.functions.reservedConcurrency.notify),
+    }));
+    this.emailIdentity.grantSendEmail(this.notifier);
+    this.notifier.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resources: [this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName })],
+    }));
+    // Direct-to-phone SMS has no resource ARN to name.
+    this.notifier.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    this.notifier.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:CheckIfPhoneNumberIsOptedOut'], resources: ['*'] }));
+
+    this.relay = new AppFunction(this, 'Relay', {
+      ...common,
+      entry: 'lambdas/relay/handler.ts',
+      description: 'Sweeps outbox rows that never reached the queue and sends them',
+      reservedConcurrency: config.functions.reservedConcurrency.relay,
+      invocation: 'asynchronous',
+      timeout: Duration.seconds(50),
+      environment: { POWERTOOLS_SERVICE_NAME: 'nemt-relay' },
+    });
+    this.relay.connectToDatabase(props.proxy, 'nemt_notifier_user', props.databaseName).sendToQueue(this.queue);
+    new events.Rule(this, 'RelaySchedule', {
+      description: 'Runs the outbox relay',
+      schedule: events.Schedule.rate(Duration.minutes(notifications.relayEveryMinutes)),
+      targets: [new targets.LambdaFunction(this.relay, { retryAttempts: 0 })],
+    });
+
+  }
+}

@@ -1,0 +1,134 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { BaseStack, type BaseStackProps } from './base-stack';
+
+export interface ObservabilityStackProps extends BaseStackProps {
+  readonly dataKey: kms.IKey;
+  readonly api: apigw.RestApi;
+  readonly authorizationFailures: cloudwatch.IMetric;
+  readonly apiFunction: lambda.IFunction;
+  readonly intakeFunction: lambda.IFunction;
+  readonly notifier: lambda.IFunction;
+  readonly relay: lambda.IFunction;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly proxy: rds.IDatabaseProxy;
+  readonly cluster: rds.IDatabaseCluster;
+}
+
+/** The alarms SECURITY S19 names, to an encrypted operations topic, and a one-page dashboard. */
+export const S19_ALARMS = ['Api5xx', 'AuthorizationFailures', 'NotificationDeadLetters', 'NotificationFailures',
+  'DatabaseConnectionsPinned'] as const;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export class ObservabilityStack extends BaseStack {
+  readonly operationsTopic: sns.Topic;
+  readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { config } = this;
+    const thresholds = config.alarms;
+
+    this.operationsTopic = new sns.Topic(this, 'OperationsTopic', {
+      displayName: `NEMT Dispatch ${config.name} operations`,
+      masterKey: props.dataKey,
+      enforceSSL: true,
+    });
+    if (thresholds.email) this.operationsTopic.addSubscription(new subscriptions.EmailSubscription(thresholds.email));
+
+    const pinned = new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName: 'DatabaseConnectionsCurrentlySessionPinned',
+      dimensionsMap: { ProxyName: props.proxy.dbProxyName },
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    const definitions: ReadonlyArray<[string, string, cloudwatch.IMetric, number, number]> = [
+      ['Api5xx', 'The API answered 5xx', props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        thresholds.api5xxPer5Min, 1],
+      ['AuthorizationFailures', 'Spike of 401/403 answers (token or role/tenant refusals)', props.authorizationFailures,
+        thresholds.authorizationFailuresPer5Min, 1],
+      ['NotificationDeadLetters', 'A notification exhausted its retries and is in the dead-letter queue',
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
+      ['NotificationFailures', 'The notifier failed (errors in consecutive periods)',
+        props.notifier.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 2],
+      ['DatabaseConnectionsPinned', 'RDS Proxy connections pinned to sessions (multiplexing lost)', pinned,
+        thresholds.pinnedConnections, 3],
+      ['NotificationBacklog', 'Notifications waiting longer than 15 minutes',
+        props.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }), 900, 1],
+      ['RelayFailures', 'The outbox relay failed', props.relay.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 3],
+      ['ApiFunctionErrors', 'The API function threw', props.apiFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+      ['IntakeThrottles', 'The intake function was throttled',
+        props.intakeFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+    ];
+    const alarms = new Map<string, cloudwatch.Alarm>();
+    for (const [name, description, metric, threshold, periods] of definitions) {
+      const alarm = new cloudwatch.Alarm(this, name, {
+        alarmName: `nemt-${config.name}-${name}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(this.operationsTopic));
+      alarm.addOkAction(new actions.SnsAction(this.operationsTopic));
+      alarms.set(name, alarm);
+    }
+    this.alarms = alarms;
+
+    const acu = new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName: 'ServerlessDatabaseCapacity',
+      dimensionsMap: { DBClusterIdentifier: props.cluster.clusterIdentifier },
+      statistic: 'Average',
+      period: FIVE_MINUTES,
+    });
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `nemt-${config.name}`,
+      defaultInterval: Duration.hours(6),
+      widgets: [
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms.values()], width: 24 })],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'API requests and errors',
+            left: [props.api.metricCount({ period: FIVE_MINUTES }), props.api.metricClientError({ period: FIVE_MINUTES }),
+              props.api.metricServerError({ period: FIVE_MINUTES })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'API latency p95',
+            left: [props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p95' }),
+              props.api.metricIntegrationLatency({ period: FIVE_MINUTES, statistic: 'p95' })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({ title: 'Authorization failures', left: [props.authorizationFailures], width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Notifications',
+            left: [props.queue.metricNumberOfMessagesSent({ period: FIVE_MINUTES }),
+              props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES })],
+            right: [props.notifier.metricErrors({ period: FIVE_MINUTES })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({ title: 'Database capacity (ACU)', left: [acu], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Proxy pinned connections', left: [pinned], width: 8 }),
+        ],
+      ],
+    });
+  }
+}

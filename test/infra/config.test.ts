@@ -1,0 +1,107 @@
+import {
+  ConfigError, ENVIRONMENT_NAMES, type EnvironmentConfig, loadConfig, PLACEHOLDER_ACCOUNTS, validateConfig,
+} from '../../lib/config';
+
+/** SECURITY S22 and the per-environment rules the synth relies on. */
+describe('per-environment configuration', () => {
+  const configs = ENVIRONMENT_NAMES.map((name) => loadConfig(name));
+
+  test('dev, staging and prod exist, each in its own account and network range', () => {
+    expect(configs.map((config) => config.name)).toEqual(['dev', 'staging', 'prod']);
+    expect(new Set(configs.map((config) => config.account)).size).toBe(3);
+    expect(new Set(configs.map((config) => config.network.cidr)).size).toBe(3);
+    expect(new Set(configs.map((config) => config.auth.domainPrefix)).size).toBe(3);
+    expect(new Set(configs.map((config) => config.notifications.sesIdentity)).size).toBe(3);
+  });
+
+  test('stateful resources are retained everywhere but dev', () => {
+    expect(Object.fromEntries(configs.map((config) => [config.name, config.retainStatefulResources])))
+      .toEqual({ dev: false, staging: true, prod: true });
+  });
+
+  test('prod: 35 days of backups, MFA required, threat protection enforced, a reader in another zone', () => {
+    const prod = loadConfig('prod');
+    expect(prod.database.backupRetentionDays).toBe(35);
+    expect(prod.auth.mfa).toBe('REQUIRED');
+    expect(prod.auth).toMatchObject({ featurePlan: 'PLUS', threatProtection: 'ENFORCED' });
+    expect(prod.database.readers).toBeGreaterThanOrEqual(1);
+    expect(prod.network.natGateways).toBeGreaterThanOrEqual(2);
+  });
+
+  test('every environment: passwords ≥ 12, access tokens ≤ 60 min, refresh ≤ 24 h, explicit zones', () => {
+    for (const config of configs) {
+      expect(config.auth.minPasswordLength).toBeGreaterThanOrEqual(12);
+      expect(config.auth.accessTokenMinutes).toBeLessThanOrEqual(60);
+      expect(config.auth.refreshTokenHours).toBeLessThanOrEqual(24);
+      expect(config.availabilityZones.length).toBeGreaterThanOrEqual(2);
+      for (const zone of config.availabilityZones) expect(zone.startsWith(config.region)).toBe(true);
+    }
+  });
+
+  test('the placeholder accounts are the ones cdk.json answers zone lookups for', () => {
+    const cdkJson = require('../../cdk.json') as { context: Record<string, unknown> };
+    for (const config of configs) {
+      expect(cdkJson.context[`availability-zones:account=${PLACEHOLDER_ACCOUNTS[config.name]}:region=${config.region}`])
+        .toEqual(expect.arrayContaining([...config.availabilityZones]));
+    }
+  });
+});
+
+describe('overrides from the command line', () => {
+  test('a real account and region, with zones derived from the region', () => {
+    const config = loadConfig('staging', { account: '123456789012', region: 'eu-west-1' });
+    expect(config).toMatchObject({ account: '123456789012', region: 'eu-west-1' });
+    expect(config.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b']);
+  });
+
+  test('explicit zones, alarm e-mail and auth domain', () => {
+    const config = loadConfig('prod', {
+      region: 'us-west-2', availabilityZones: 'us-west-2a, us-west-2c', alarmEmail: 'ops@example.org', authDomainPrefix: 'acme-nemt',
+    });
+    expect(config.availabilityZones).toEqual(['us-west-2a', 'us-west-2c']);
+    expect(config.alarms.email).toBe('ops@example.org');
+    expect(config.auth.domainPrefix).toBe('acme-nemt');
+  });
+
+  test.each([
+    ['an unknown environment', () => loadConfig('qa')],
+    ['an account that is not 12 digits', () => loadConfig('dev', { account: '12345' })],
+    ['zones outside the region', () => loadConfig('dev', { availabilityZones: 'eu-west-1a,eu-west-1b' })],
+    ['a single zone', () => loadConfig('dev', { availabilityZones: 'us-east-1a' })],
+    ['prod readers in more zones than it has', () => loadConfig('prod', { availabilityZones: 'us-east-1a' })],
+  ])('refuses %s', (_name, load) => {
+    expect(load).toThrow(ConfigError);
+  });
+});
+
+describe('validation refuses a configuration that would weaken a control', () => {
+  const prod = loadConfig('prod');
+  const dev = loadConfig('dev');
+  const variant = (base: EnvironmentConfig, change: (config: EnvironmentConfig) => EnvironmentConfig) => () =>
+    validateConfig(change(structuredClone(base)));
+
+  test.each([
+    ['prod without 35-day backups', variant(prod, (c) => ({ ...c, database: { ...c.database, backupRetentionDays: 7 } }))],
+    ['prod with optional MFA', variant(prod, (c) => ({ ...c, auth: { ...c.auth, mfa: 'OPTIONAL' } }))],
+    ['prod without enforced threat protection', variant(prod, (c) => ({ ...c, auth: { ...c.auth, threatProtection: 'AUDIT' } }))],
+    ['staging that destroys its data', variant(loadConfig('staging'), (c) => ({ ...c, retainStatefulResources: false }))],
+    ['short passwords', variant(dev, (c) => ({ ...c, auth: { ...c.auth, minPasswordLength: 10 } }))],
+    ['hour-plus access tokens', variant(dev, (c) => ({ ...c, auth: { ...c.auth, accessTokenMinutes: 61 } }))],
+    ['day-plus refresh tokens', variant(dev, (c) => ({ ...c, auth: { ...c.auth, refreshTokenHours: 25 } }))],
+    ['threat protection without the PLUS plan', variant(dev, (c) => ({ ...c, auth: { ...c.auth, featurePlan: 'ESSENTIALS', threatProtection: 'AUDIT' } }))],
+    ['a public intake looser than the stage', variant(dev, (c) => ({ ...c, api: { ...c.api, publicRateLimit: c.api.rateLimit + 1 } }))],
+    ['more NAT gateways than zones', variant(dev, (c) => ({ ...c, network: { ...c.network, natGateways: 3 } }))],
+    ['migrations in parallel', variant(dev, (c) => ({
+      ...c, functions: { ...c.functions, reservedConcurrency: { ...c.functions.reservedConcurrency, migrate: 2 } },
+    }))],
+    ['a sender outside the SES identity', variant(dev, (c) => ({
+      ...c, notifications: { ...c.notifications, fromAddress: 'someone@elsewhere.example' },
+    }))],
+  ])('%s', (_name, validate) => {
+    expect(validate).toThrow(ConfigError);
+  });
+
+  test('the shipped configurations are valid as they are', () => {
+    for (const name of ENVIRONMENT_NAMES) expect(() => validateConfig(loadConfig(name))).not.toThrow();
+  });
+});
