@@ -2,5 +2,5 @@
 import { routes } from '../lambdas/api/routes';
 import { createApp } from '../lib/app';
 
-// The CLI passes cdk.json's context and every `-c key=value` to the App; see docs/deploy.md.
+// The CLI passes cdk.json's context and every `-c key=value` to the App; see README.md (Deploy).
 createApp({ routes }).app.synth();

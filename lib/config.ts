@@ -65,6 +65,13 @@ export interface EnvironmentConfig {
     readonly logRetentionDays: LogRetentionDays;
     readonly reservedConcurrency: Readonly<Record<FunctionName, number>>;
   };
+  /** What riders are told: the provider's name, its time zone, the pickup window's length. */
+  readonly provider: {
+    readonly name: string;
+    /** IANA zone the notifier formats dates and times in. */
+    readonly timeZone: string;
+    readonly pickupWindowMinutes: number;
+  };
   readonly notifications: {
     /** A verified SES identity: a domain (recommended) or a single address. */
     readonly sesIdentity: string;
@@ -104,6 +111,7 @@ const shared = {
     accessTokenMinutes: 60,
     refreshTokenHours: 24,
   },
+  provider: { name: 'Example Medical Transport', timeZone: 'America/New_York', pickupWindowMinutes: 30 },
   notifications: {
     smsType: 'Transactional',
     relayEveryMinutes: 1,
@@ -135,6 +143,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       logRetentionDays: 30,
       reservedConcurrency: { api: 10, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1 },
     },
+    provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
     audit: { archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90 },
     alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
@@ -163,6 +172,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       logRetentionDays: 90,
       reservedConcurrency: { api: 20, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1 },
     },
+    provider: shared.provider,
     notifications: {
       ...shared.notifications, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
     },
@@ -193,6 +203,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       logRetentionDays: 365,
       reservedConcurrency: { api: 50, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1 },
     },
+    provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
     // Six years of CloudTrail history: the retention most US healthcare documentation rules ask for.
     audit: { archiveAfterDays: 90, expireAfterDays: 2190, logRetentionDays: 365 },

@@ -8,7 +8,7 @@ import type { IdentityAdmin } from '../lambdas/shared/identity/port';
 import { actorSettings } from '../lambdas/shared/tenancy/with-actor';
 
 /**
- * Creates the first Dispatcher of a freshly deployed environment (docs/deploy.md): the Cognito
+ * Creates the first Dispatcher of a freshly deployed environment (README.md (Deploy)): the Cognito
  * user (admin API, e-mailed a temporary password, TOTP enrolment at first sign-in) in the
  * Dispatcher group, and the matching `users` row with its audit event, written through the RDS
  * Data API. Every later user is created by a Dispatcher through the API. It refuses to run once

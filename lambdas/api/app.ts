@@ -114,21 +114,21 @@ async function execute(
       actor,
       async (tx) => {
         if (!idempotencyKey || !requestHash) return run(tx);
-        const previous = await findIdempotent(tx, actor, idempotencyKey, route.id, requestHash);
+        const previous = await findIdempotent(tx, deps, actor, idempotencyKey, route.id, requestHash);
         if (previous) {
           replayed = true;
           return previous;
         }
         const fresh = await run(tx);
-        await storeIdempotent(tx, actor, idempotencyKey, route.id, requestHash, fresh, route.successStatus);
+        await storeIdempotent(tx, deps, actor, idempotencyKey, route.id, requestHash, fresh, route.successStatus);
         return fresh;
       },
-      { requestId, readOnly: route.method === 'GET', requireActiveUser: true },
+      { requestId, readOnly: route.method === 'GET' && !('auditedRead' in route && route.auditedRead), requireActiveUser: true },
     );
   } catch (error) {
     if (!(error instanceof IdempotencyRace) || !idempotencyKey || !requestHash) throw error;
     // A concurrent request with the same key committed first: answer what it answered.
-    const winner = await withActor(deps.db, actor, (tx) => findIdempotent(tx, actor, idempotencyKey, route.id, requestHash), {
+    const winner = await withActor(deps.db, actor, (tx) => findIdempotent(tx, deps, actor, idempotencyKey, route.id, requestHash), {
       requestId,
       readOnly: true,
     });
@@ -147,14 +147,20 @@ async function execute(
   return respond(result, route, replayed);
 }
 
+/** What an idempotency record stores: the answer, or the answer sealed with the rider's data key. */
+type StoredBody = { body: unknown; version?: number } | { sealed: string; facilityId: string; riderId: string };
+
+const sealContext = (actor: Actor, key: string, routeId: string) => `idempotency|${actor.sub}|${key}|${routeId}`;
+
 async function findIdempotent(
   tx: Queryable,
+  deps: ApiDependencies,
   actor: Actor,
   key: string,
   routeId: string,
   requestHash: string,
 ): Promise<StoredResponse | undefined> {
-  const { rows } = await tx.query<{ route_id: string; request_hash: string; response_status: number; response_body: StoredResponse }>(
+  const { rows } = await tx.query<{ route_id: string; request_hash: string; response_status: number; response_body: StoredBody }>(
     `SELECT route_id, request_hash, response_status, response_body FROM idempotency_keys
       WHERE actor_sub = $1 AND idempotency_key = $2`,
     [actor.sub, key],
@@ -164,11 +170,26 @@ async function findIdempotent(
   if (row.route_id !== routeId || row.request_hash !== requestHash) {
     throw Problems.unprocessable('idempotency-key-reused', 'This Idempotency-Key was already used for a different request.');
   }
-  return { status: row.response_status, body: row.response_body.body, version: row.response_body.version };
+  const stored = await unsealStored(tx, deps, row.response_body, sealContext(actor, key, routeId));
+  return { status: row.response_status, body: stored.body, version: stored.version };
+}
+
+async function unsealStored(tx: Queryable, deps: ApiDependencies, stored: StoredBody, context: string): Promise<{ body: unknown; version?: number }> {
+  if (!('sealed' in stored)) return stored;
+  const { rows } = await tx.query<{ data_key: Buffer | null }>('SELECT data_key FROM riders WHERE facility_id = $1 AND id = $2',
+    [stored.facilityId, stored.riderId]);
+  const riderKey = rows[0] ? await deps.pii.openRiderKey(tx, stored.facilityId, stored.riderId, rows[0].data_key) : 'unreadable';
+  const opened = deps.pii.openJson(riderKey, context, stored.sealed);
+  if (opened.ok) return opened.value as { body: unknown; version?: number };
+  if (opened.reason === 'erased') {
+    throw Problems.conflict('rider-erased', 'The rider this request concerned has since been erased; its answer is gone with them.');
+  }
+  throw Problems.conflict('stored-answer-unreadable', 'The answer stored for this Idempotency-Key cannot be read; send a new key.');
 }
 
 async function storeIdempotent(
   tx: Queryable,
+  deps: ApiDependencies,
   actor: Actor,
   key: string,
   routeId: string,
@@ -178,12 +199,16 @@ async function storeIdempotent(
 ): Promise<void> {
   const facilityId =
     'facilityId' in actor ? actor.facilityId : ((result.body as { facilityId?: string } | undefined)?.facilityId ?? null);
+  const answer = { body: result.body ?? null, version: result.version };
+  const stored: StoredBody = result.sealWith
+    ? { sealed: deps.pii.sealJson(result.sealWith, sealContext(actor, key, routeId), answer), facilityId: result.sealWith.facilityId,
+      riderId: result.sealWith.riderId }
+    : answer;
   try {
     await tx.query(
       `INSERT INTO idempotency_keys (actor_sub, idempotency_key, facility_id, route_id, request_hash, response_status, response_body)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [actor.sub, key, facilityId, routeId, requestHash, result.status ?? successStatus,
-        JSON.stringify({ body: result.body ?? null, version: result.version })],
+      [actor.sub, key, facilityId, routeId, requestHash, result.status ?? successStatus, JSON.stringify(stored)],
     );
   } catch (error) {
     if (error instanceof DatabaseError && error.code === SqlState.uniqueViolation) throw new IdempotencyRace();

@@ -1,3 +1,4 @@
+import type { PiiCrypto, RiderKey } from '../shared/crypto/pii';
 import type { Database, Queryable } from '../shared/db/port';
 import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   verifier: TokenVerifier;
   outbox: OutboxPublisher;
   identity: IdentityAdmin;
+  /** Field-level encryption of rider PII (KMS in AWS, the local master key in tests and the local stack). */
+  pii: PiiCrypto;
   settings: ApiSettings;
 }
 
@@ -48,6 +51,11 @@ export interface RouteResult {
   headers?: Record<string, string>;
   /** For non-JSON answers (CSV export). */
   text?: { contentType: string; body: string };
+  /**
+   * The answer carries this rider's PII: its idempotency record is sealed with the rider's data
+   * key, so it never holds plaintext and dies with the key when the rider is erased.
+   */
+  sealWith?: RiderKey;
 }
 
 export type RouteHandler<R extends Route> = (context: RouteContext<R>) => Promise<RouteResult>;

@@ -31,6 +31,8 @@ export interface RouteDeclaration {
   readonly idempotent?: boolean;
   /** Mutations of versioned resources require If-Match. */
   readonly conditional?: boolean;
+  /** A read that records an audit event (a data export), so its transaction is read-write. */
+  readonly auditedRead?: boolean;
   /** Content type of a successful answer; JSON unless stated. */
   readonly produces?: 'application/json' | 'text/csv';
 }

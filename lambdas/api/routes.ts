@@ -3,7 +3,7 @@ import type { Role } from '../shared/tenancy/actor';
 import {
   AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Facility,
   FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeReceipt, Me, Rider, RiderCreate,
-  RiderListQuery, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
+  RiderExport, RiderListQuery, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
 } from './schemas/admin';
 import { NoBody, page } from './schemas/common';
 import {
@@ -116,6 +116,13 @@ export const routes = [
     roles: TRIP_WRITERS, params: RiderParams, response: Rider, successStatus: 200 }),
   route({ ...api, id: 'riders.update', method: 'PATCH', path: '/v1/riders/{riderId}', summary: 'Change a rider',
     roles: TRIP_WRITERS, params: RiderParams, body: RiderUpdate, response: Rider, successStatus: 200, conditional: true }),
+  // Data-subject rights (docs/security/encryption.md): dispatchers for any tenant, facility admins for their own.
+  route({ ...api, id: 'riders.erase', method: 'POST', path: '/v1/riders/{riderId}/erasure',
+    summary: "Erase a rider's personal data (destroys the rider's key; trips, billing and audit stay)",
+    roles: ['Dispatcher', 'FacilityAdmin'], params: RiderParams, response: Rider, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'riders.export', method: 'GET', path: '/v1/riders/{riderId}/export',
+    summary: 'Everything held about a rider, as JSON (audited)', roles: ['Dispatcher', 'FacilityAdmin'], params: RiderParams,
+    response: RiderExport, successStatus: 200, auditedRead: true }),
   route({ ...api, id: 'users.list', method: 'GET', path: '/v1/users', summary: 'List users',
     roles: ['Dispatcher', 'FacilityAdmin'], query: UserListQuery, response: page(User), successStatus: 200 }),
   route({ ...api, id: 'users.create', method: 'POST', path: '/v1/users', summary: 'Invite a user with one role',

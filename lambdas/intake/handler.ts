@@ -1,3 +1,4 @@
+import { piiCryptoFromEnvironment } from '../shared/crypto/from-environment';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { createIntakeHandler } from './app';
 
@@ -14,4 +15,4 @@ if (required(process.env, 'DB_USER') !== INTAKE_LOGIN) {
   throw new Error(`the intake must connect as ${INTAKE_LOGIN}`);
 }
 
-export const handler = createIntakeHandler({ db: databaseFromEnvironment(process.env) });
+export const handler = createIntakeHandler({ db: databaseFromEnvironment(process.env), pii: piiCryptoFromEnvironment(process.env) });

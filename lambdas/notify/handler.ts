@@ -1,5 +1,6 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { piiCryptoFromEnvironment } from '../shared/crypto/from-environment';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { createSesEmailChannel } from './channels/ses-email';
 import { createSnsSmsChannel } from './channels/sns-sms';
@@ -19,6 +20,8 @@ assertTimeZone(timeZone);
 
 export const handler = createNotifyHandler({
   db: databaseFromEnvironment(env),
+  // Decrypt only: the notifier opens tenant keys, it never creates one.
+  pii: piiCryptoFromEnvironment(env),
   sms: createSnsSmsChannel(new SNSClient({}), {
     senderId: env.SMS_SENDER_ID || undefined,
     originationNumber: env.SMS_ORIGINATION_NUMBER || undefined,

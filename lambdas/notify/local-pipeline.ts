@@ -1,3 +1,4 @@
+import type { PiiCrypto } from '../shared/crypto/pii';
 import type { Database } from '../shared/db/port';
 import { logger } from '../shared/log';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
@@ -11,6 +12,8 @@ import { type NotifierSettings, processBatch } from './notifier';
 export interface LocalPipelineOptions {
   /** The notifier's login (nemt_notifier_user), as on AWS. */
   readonly notifierDb: Database;
+  /** The same key provider as the local API and intake (the local master key). */
+  readonly pii: PiiCrypto;
   readonly settings: NotifierSettings;
   readonly sink?: SinkSettings;
   /** Deliver right after each hand-off, as the SQS event source would (default true). */
@@ -35,7 +38,7 @@ export interface LocalPipeline {
 export function createLocalNotificationPipeline(options: LocalPipelineOptions): LocalPipeline {
   const queue = createInMemoryOutboxQueue();
   const channels = createSinkChannels(options.sink);
-  const deps = { db: options.notifierDb, sms: channels.sms, email: channels.email, settings: options.settings };
+  const deps = { db: options.notifierDb, pii: options.pii, sms: channels.sms, email: channels.email, settings: options.settings };
   let running: Promise<unknown> = Promise.resolve();
 
   const drain = () => queue.drain((event) => processBatch(deps, event));

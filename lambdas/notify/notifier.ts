@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Database } from '../shared/db/port';
+import type { PiiCrypto } from '../shared/crypto/pii';
+import type { Database, Queryable } from '../shared/db/port';
 import { logger } from '../shared/log';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../shared/outbox/write';
 import { parseOutboxMessage } from '../shared/queue/port';
@@ -18,6 +19,8 @@ export interface NotifierSettings extends TemplateSettings {
 /** The ports the notifier runs on, chosen at the edge (Lambda entry, local stack, tests). */
 export interface NotifierDependencies {
   readonly db: Database;
+  /** Opens the rider's sealed phone and email, with the same keys and caches as the API. */
+  readonly pii: PiiCrypto;
   readonly sms: SmsChannel;
   readonly email: EmailChannel;
   readonly settings: NotifierSettings;
@@ -28,7 +31,7 @@ export type Channel = 'sms' | 'email';
 /** Why a notification was not sent; stored in notification_outbox.outcome_reason. */
 export type SkipReason =
   | 'preference_none' | 'no_consent' | 'sms_opted_out' | 'no_phone' | 'no_email' | 'tenant_disabled' | 'stale'
-  | 'rider_unavailable';
+  | 'rider_unavailable' | 'rider_erased';
 
 export type DeliveryOutcome =
   | { readonly kind: 'sent'; readonly channel: Channel; readonly messageId: string }
@@ -40,19 +43,30 @@ export type DeliveryOutcome =
   /** Transient failure: the row stays pending and the queue delivers the message again. */
   | { readonly kind: 'retry'; readonly reason: string; readonly channel?: Channel };
 
-interface OutboxForDelivery {
+interface OutboxRow {
   id: string;
+  facility_id: string;
   status: string;
   event_type: string;
   payload: unknown;
   created_at: string;
   rider_id: string | null;
-  phone: string | null;
-  email: string | null;
+  data_key: Buffer | null;
+  erased: boolean | null;
+  phone_enc: Buffer | null;
+  email_enc: Buffer | null;
   notify_channel: 'sms' | 'email' | 'none' | null;
   notify_consent: boolean | null;
   sms_opted_out: boolean | null;
   notify_driver_en_route: boolean;
+}
+
+/** A row with the one contact its channel needs opened (the other stays sealed). */
+interface OutboxForDelivery extends OutboxRow {
+  phone: string | null;
+  email: string | null;
+  /** The sealed contact failed its integrity check (logged, ids only). */
+  contactUnreadable: boolean;
 }
 
 const DEFAULT_EN_ROUTE_MAX_AGE_MINUTES = 60;
@@ -70,6 +84,7 @@ function skipReason(row: OutboxForDelivery, event: NotificationEvent, settings: 
     if (Date.now() - Date.parse(row.created_at) > maxAgeMs) return 'stale';
   }
   if (row.rider_id === null) return 'rider_unavailable';
+  if (row.erased) return 'rider_erased';
   if (row.notify_channel === 'none') return 'preference_none';
   if (row.notify_consent !== true) return 'no_consent';
   if (row.notify_channel === 'sms') {
@@ -96,6 +111,7 @@ async function attempt(deps: NotifierDependencies, row: OutboxForDelivery): Prom
   const channel: Channel | undefined = row.notify_channel === 'sms' || row.notify_channel === 'email' ? row.notify_channel : undefined;
   const skip = skipReason(row, event, deps.settings);
   if (skip) return { kind: 'skipped', reason: skip, channel };
+  if (row.contactUnreadable) return { kind: 'failed', reason: 'contact_unreadable', channel };
   const fields = templateFieldsFor(event, row.payload, deps.settings);
   if (!fields || !channel) return { kind: 'failed', reason: 'invalid_payload', channel };
 
@@ -141,6 +157,27 @@ async function eachWithConcurrency<T>(items: readonly T[], limit: number, work: 
 }
 
 /**
+ * Opens the contact each pending row will be sent to — the phone for SMS, the email for email —
+ * and nothing else. Keys come from the caches: one key-service call per tenant at most.
+ */
+async function openContacts(pii: PiiCrypto, tx: Queryable, rows: OutboxRow[]): Promise<OutboxForDelivery[]> {
+  const opened: OutboxForDelivery[] = [];
+  for (const row of rows) {
+    const delivery: OutboxForDelivery = { ...row, phone: null, email: null, contactUnreadable: false };
+    const column = row.notify_channel === 'sms' ? 'phone_enc' : row.notify_channel === 'email' ? 'email_enc' : undefined;
+    const sealed = column ? row[column] : null;
+    if (row.status === 'pending' && row.rider_id && !row.erased && column && sealed) {
+      const key = await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.data_key);
+      const field = pii.openField(key, { table: 'riders', column, rowId: row.rider_id, facilityId: row.facility_id }, sealed);
+      if (field.ok) delivery[column === 'phone_enc' ? 'phone' : 'email'] = field.value;
+      else delivery.contactUnreadable = true;
+    }
+    opened.push(delivery);
+  }
+  return opened;
+}
+
+/**
  * Delivers outbox rows, at most once per row however often their messages arrive. One
  * transaction locks the rows FOR UPDATE (in id order, so concurrent batches cannot deadlock),
  * sends what is due, and records every outcome in one statement. A duplicate delivery running at
@@ -151,9 +188,10 @@ async function eachWithConcurrency<T>(items: readonly T[], limit: number, work: 
 export async function deliverOutboxRows(deps: NotifierDependencies, outboxIds: readonly string[]): Promise<Map<string, DeliveryOutcome>> {
   const ids = [...new Set(outboxIds)];
   return deps.db.transaction(async (tx) => {
-    const { rows } = await tx.query<OutboxForDelivery>(
-      `SELECT o.id, o.status, o.event_type, o.payload, o.created_at, r.id AS rider_id, r.phone, r.email, r.notify_channel,
-              r.notify_consent, r.sms_opted_out, f.notify_driver_en_route
+    const { rows: locked } = await tx.query<OutboxRow>(
+      `SELECT o.id, o.facility_id, o.status, o.event_type, o.payload, o.created_at, r.id AS rider_id, r.data_key,
+              r.erased_at IS NOT NULL AS erased, r.phone_enc, r.email_enc, r.notify_channel, r.notify_consent, r.sms_opted_out,
+              f.notify_driver_en_route
          FROM notification_outbox o
          JOIN facilities f ON f.id = o.facility_id
          LEFT JOIN riders r ON r.facility_id = o.facility_id AND r.id = o.rider_id
@@ -162,6 +200,7 @@ export async function deliverOutboxRows(deps: NotifierDependencies, outboxIds: r
           FOR UPDATE OF o`,
       [JSON.stringify(ids)],
     );
+    const rows = await openContacts(deps.pii, tx, locked);
     const outcomes = new Map<string, DeliveryOutcome>(ids.map((id) => [id, { kind: 'not_found' }]));
     await eachWithConcurrency(rows, deps.settings.concurrency ?? DEFAULT_CONCURRENCY, async (row) => {
       outcomes.set(row.id, await attempt(deps, row));

@@ -204,11 +204,12 @@ export class AppFunction extends NodejsFunction {
 
   /**
    * Field-level encryption of rider PII (S25): tenant data keys from the PII key, and only with a
-   * `facility_id` encryption context, so a wrapped key cannot be opened outside its tenant.
+   * `facility_id` encryption context, so a wrapped key cannot be opened outside its tenant. A
+   * function that only reads PII (the notifier) gets Decrypt alone: it never creates a tenant key.
    */
-  encryptPiiWith(key: kms.IKey): this {
+  encryptPiiWith(key: kms.IKey, access: 'generate-and-decrypt' | 'decrypt-only' = 'generate-and-decrypt'): this {
     this.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      actions: access === 'decrypt-only' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [key.keyArn],
       conditions: {
         'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['facility_id'] },

@@ -91,7 +91,12 @@ export class ApiStack extends BaseStack {
       description: 'NEMT Dispatch API: every authenticated route',
       reservedConcurrency: config.functions.reservedConcurrency.api,
       memorySize: 1024,
-      environment: { ENVIRONMENT: config.name, POWERTOOLS_SERVICE_NAME: 'nemt-api' },
+      environment: {
+        ENVIRONMENT: config.name,
+        POWERTOOLS_SERVICE_NAME: 'nemt-api',
+        PROVIDER_NAME: config.provider.name,
+        PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
+      },
     });
     this.apiFunction
       .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)

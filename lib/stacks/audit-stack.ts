@@ -99,13 +99,13 @@ export class AuditStack extends BaseStack {
       {
         id: 'HIPAA.Security-S3BucketReplicationEnabled',
         reason: 'Single-region deployment: versioning and lifecycle protect the access logs; cross-region '
-          + 'replication is a disaster-recovery decision recorded in docs/deploy.md.',
+          + 'replication is a disaster-recovery decision recorded in README.md (Deploy).',
       },
     ]);
     NagSuppressions.addResourceSuppressions(this.trailBucket, [{
       id: 'HIPAA.Security-S3BucketReplicationEnabled',
       reason: 'Single-region deployment: the trail bucket is versioned with log-file validation; cross-region '
-        + 'replication is a disaster-recovery decision recorded in docs/deploy.md.',
+        + 'replication is a disaster-recovery decision recorded in README.md (Deploy).',
     }]);
   }
 }

@@ -75,7 +75,7 @@ export class MessagingStack extends BaseStack {
     });
 
     if (!notifications.sesIdentity.includes('@')) {
-      // Easy DKIM: publish these three CNAME records in the domain's DNS to verify it (docs/deploy.md).
+      // Easy DKIM: publish these three CNAME records in the domain's DNS to verify it (README.md (Deploy)).
       this.emailIdentity.dkimRecords.forEach((record, index) => {
         new CfnOutput(this, `DkimRecord${index + 1}`, { value: Fn.join(' CNAME ', [record.name, record.value]) });
       });
@@ -99,13 +99,15 @@ export class MessagingStack extends BaseStack {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'nemt-notify',
         SES_FROM_ADDRESS: notifications.fromAddress,
+        PROVIDER_NAME: config.provider.name,
+        PROVIDER_TIME_ZONE: config.provider.timeZone,
         SES_CONFIGURATION_SET: configurationSet.configurationSetName,
         SMS_TYPE: notifications.smsType,
         ...(notifications.smsSenderId ? { SMS_SENDER_ID: notifications.smsSenderId } : {}),
         ...(notifications.smsOriginationNumber ? { SMS_ORIGINATION_NUMBER: notifications.smsOriginationNumber } : {}),
       },
     });
-    this.notifier.connectToDatabase(props.proxy, 'nemt_notifier_user', props.databaseName).encryptPiiWith(props.piiKey);
+    this.notifier.connectToDatabase(props.proxy, 'nemt_notifier_user', props.databaseName).encryptPiiWith(props.piiKey, 'decrypt-only');
     this.notifier.addEventSource(new SqsEventSource(this.queue, {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),

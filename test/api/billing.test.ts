@@ -5,7 +5,7 @@ import { useTestDatabase } from '../support/database';
 import {
   actorOf, billingRecordsForLeg, completeLeg, createFacility, createFacilityUser, createLeg, createRider, createStaffUser,
   createTripRequest, defaultCompletion, driveLeg, expectSqlError, getBillingRecord, getLeg, moveBillingRecord,
-  type BillingRecordRow, type UserRow,
+  setClinicalNotes, type BillingRecordRow, type UserRow,
 } from '../support/fixtures';
 
 const db = useTestDatabase();
@@ -46,7 +46,7 @@ async function billedLeg(facilityId = facilityA, outcome: 'completed' | 'no_show
     facilityId, riderId: facilityId === facilityA ? riderA : riderB, source: 'dispatcher', submittedBy: dispatcher.id,
     status: 'scheduled',
   });
-  await owner.query('UPDATE trip_requests SET clinical_notes = $2 WHERE id = $1', [trip.id, CLINICAL_NOTES]);
+  await setClinicalNotes(owner, trip, CLINICAL_NOTES);
   const leg = await createLeg(owner, trip);
   if (outcome === 'completed') await completeLeg(owner, leg.id, driver.id);
   else await driveLeg(owner, leg.id, 'no_show', { driverId: driver.id });
@@ -212,7 +212,7 @@ describe('CSV export', () => {
     for (let i = 0; i < 5; i += 1) {
       const trip = await createTripRequest(owner, { facilityId: exportFacility, riderId: rider, source: 'dispatcher',
         submittedBy: dispatcher.id, status: 'scheduled' });
-      await owner.query('UPDATE trip_requests SET clinical_notes = $2 WHERE id = $1', [trip.id, CLINICAL_NOTES]);
+      await setClinicalNotes(owner, trip, CLINICAL_NOTES);
       const leg = await createLeg(owner, trip);
       await completeLeg(owner, leg.id, driver.id, defaultCompletion({ odometerStart: 100, odometerEnd: 100 + i + 1.5 }));
       const [bill] = await billingRecordsForLeg(owner, leg.id);

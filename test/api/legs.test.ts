@@ -42,8 +42,8 @@ beforeAll(async () => {
   userA = await createFacilityUser(owner, 'FacilityUser', facilityA, { contactId: contact.id });
   colleagueA = await createFacilityUser(owner, 'FacilityUser', facilityA);
   adminB = await createFacilityUser(owner, 'FacilityAdmin', facilityB);
-  riderA = (await createRider(owner, { facilityId: facilityA, fullName: 'Ada Rider', phone: '+15550001111', careNotes: CARE_NOTES })).id;
-  await owner.query(`UPDATE riders SET date_of_birth = '1940-02-03', mobility = 'wheelchair' WHERE id = $1`, [riderA]);
+  riderA = (await createRider(owner, { facilityId: facilityA, fullName: 'Ada Rider', phone: '+15550001111', careNotes: CARE_NOTES,
+    dateOfBirth: '1940-02-03', mobility: 'wheelchair' })).id;
   riderB = (await createRider(owner, { facilityId: facilityB })).id;
   quietRider = (await createRider(owner, { facilityId: quietFacility })).id;
 });

@@ -205,6 +205,7 @@ describe('verifier lifetime and key cache', () => {
       DB_PORT: '5432',
       DB_NAME: 'nemt',
       DB_USER: 'nemt_api_user',
+      PII_KEY_ARN: 'arn:aws:kms:eu-west-1:000000000000:key/00000000-0000-4000-8000-000000000000',
     };
     const saved = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
     Object.assign(process.env, environment);

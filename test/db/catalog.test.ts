@@ -37,7 +37,9 @@ const TENANT_LISTING_INDEXES = [
   'cancellation_requests_facility_trip',
   'idempotency_keys_facility',
   'notification_outbox_facility_rider',
+  'riders_facility_email_index',
   'riders_facility_list',
+  'riders_facility_phone_index',
   'trip_legs_facility_schedule',
   'trip_legs_facility_trip',
   'trip_requests_facility_contact',
@@ -66,7 +68,7 @@ describe('row-level security on tenant tables', () => {
   test('the catalog query finds the tenant tables it is meant to guard', async () => {
     expect(await tenantTableNames()).toEqual(expect.arrayContaining([
       'audit_events', 'billing_records', 'cancellation_requests', 'contacts', 'facilities', 'idempotency_keys',
-      'notification_outbox', 'riders', 'trip_legs', 'trip_requests', 'users',
+      'notification_outbox', 'riders', 'tenant_keys', 'trip_legs', 'trip_requests', 'users',
     ]));
   });
 
@@ -201,21 +203,54 @@ describe('table privileges', () => {
     }
   });
 
-  test('the intake function is the only SECURITY DEFINER function the intake role can call, and only it can', async () => {
+  test('the intake functions are the only SECURITY DEFINER functions the intake role can call, and only it can', async () => {
     const { rows } = await db().owner.query<{ proname: string }>(
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'public' AND p.prosecdef AND p.prorettype <> 'trigger'::regtype
          AND has_function_privilege('nemt_intake', p.oid, 'EXECUTE') ORDER BY 1`,
     );
-    expect(rows.map((row) => row.proname)).toEqual(['intake_submit_trip_request']);
-    const callers = await db().owner.query<{ role: string }>(
-      `SELECT r AS role FROM unnest($1::text[]) AS r
-       WHERE has_function_privilege(r, 'intake_submit_trip_request(text, text, text, date, text, text, timestamptz,
-         timestamptz, text, timestamptz, text, text, text, boolean, text)', 'EXECUTE') ORDER BY 1`,
-      [`{${APPLICATION_ROLES.join(',')}}`],
+    expect(rows.map((row) => row.proname)).toEqual(['intake_index_key', 'intake_prepare', 'intake_submit_trip_request']);
+    const callersOf = async (signature: string) => (await db().owner.query<{ role: string }>(
+      `SELECT r AS role FROM unnest($1::text[]) AS r WHERE has_function_privilege(r, $2, 'EXECUTE') ORDER BY 1`,
+      [`{${APPLICATION_ROLES.join(',')}}`, signature],
+    )).rows.map((row) => row.role);
+    // nemt_definer owns them; nobody else but the intake role may run them (the API also indexes
+    // the private-pay riders it registers, so it may fetch the intake's index key).
+    expect(await callersOf(`intake_submit_trip_request(uuid, uuid, uuid, bytea, bytea, text, text, bytea, bytea, bytea, bytea,
+      bytea, bytea, bytea, text, text, timestamptz, timestamptz, text, timestamptz, text, bytea, text, boolean, text)`))
+      .toEqual(['nemt_definer', 'nemt_intake']);
+    expect(await callersOf('intake_prepare(bytea)')).toEqual(['nemt_definer', 'nemt_intake']);
+    expect(await callersOf('intake_index_key(bytea, text, text)')).toEqual(['nemt_api', 'nemt_definer', 'nemt_intake']);
+  });
+});
+
+describe('stored keys (docs/security/encryption.md)', () => {
+  test('tenant_keys and provider_keys force row-level security; no application role may change or delete a key', async () => {
+    const { rows } = await db().owner.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+      `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname IN ('tenant_keys', 'provider_keys') ORDER BY 1`,
     );
-    // nemt_definer owns it; nobody else but the intake role may run it.
-    expect(callers.rows.map((row) => row.role)).toEqual(['nemt_definer', 'nemt_intake']);
+    expect(rows).toEqual([
+      { relname: 'provider_keys', relrowsecurity: true, relforcerowsecurity: true },
+      { relname: 'tenant_keys', relrowsecurity: true, relforcerowsecurity: true },
+    ]);
+    for (const role of [...APPLICATION_ROLES, ...Object.keys(LOGIN_USERS)]) {
+      const { rows: writable } = await db().owner.query<{ relname: string }>(
+        `${PUBLIC_TABLES} AND c.relname IN ('tenant_keys', 'provider_keys')
+           AND (has_table_privilege($1, c.oid, 'UPDATE, DELETE, TRUNCATE') OR has_any_column_privilege($1, c.oid, 'UPDATE'))`,
+        [role],
+      );
+      expect({ role, writable: writable.map((row) => row.relname) }).toEqual({ role, writable: [] });
+    }
+  });
+
+  test('only nemt_definer reaches provider_keys (through the intake index function); no login reads it', async () => {
+    const { rows } = await db().owner.query<{ role: string }>(
+      `SELECT r AS role FROM unnest($1::text[]) AS r
+        WHERE has_table_privilege(r, 'provider_keys', 'SELECT, INSERT') ORDER BY 1`,
+      [`{${[...APPLICATION_ROLES, ...Object.keys(LOGIN_USERS)].join(',')}}`],
+    );
+    expect(rows.map((row) => row.role)).toEqual(['nemt_definer']);
   });
 });
 
@@ -227,7 +262,8 @@ describe('functions that run with other rights', () => {
        WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1`,
     );
     expect(rows.map((row) => row.proname)).toEqual(
-      ['audit_chain_append', 'create_billing_record', 'intake_submit_trip_request', 'leg_en_route_notice', 'sync_trip_status'],
+      ['audit_chain_append', 'create_billing_record', 'intake_index_key', 'intake_prepare', 'intake_submit_trip_request',
+        'leg_en_route_notice', 'sync_trip_status'],
     );
     for (const row of rows) {
       expect({ fn: row.proname, owner: row.owner, pinned: /search_path=public, pg_temp/.test(row.config ?? '') })

@@ -1,4 +1,5 @@
 import { useTestDatabase } from '../support/database';
+import { createTestIntake, intakeBody } from '../support/intake';
 import { createFacility, createLeg, createRider, createStaffUser, createTripRequest, expectSqlError, phoneNumber } from '../support/fixtures';
 
 const db = useTestDatabase();
@@ -43,18 +44,13 @@ describe('cross-row integrity the database keeps on its own', () => {
 
   test('simultaneous first intakes from one phone create one tenant', async () => {
     const phone = phoneNumber();
-    const intake = db().as('intake');
-    const submit = () =>
-      intake.query<{ code: string }>(
-        `SELECT intake_submit_trip_request($1, $2, NULL, NULL, '1 Home St', '2 Clinic Rd', '2030-01-01T10:00:00Z', NULL,
-           'none', NULL, 'ambulatory', NULL, 'sms', true, 'req-1') AS code`,
-        ['Same Rider', phone],
-      );
-    await Promise.all([submit(), submit(), submit(), submit()]);
+    const intake = createTestIntake(db().as('intake'));
+    const answers = await Promise.all(Array.from({ length: 4 }, () => intake.submit({ body: intakeBody({ phone }) })));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
     const { rows } = await db().owner.query<{ tenants: string; riders: string; trips: string }>(
-      `SELECT count(DISTINCT r.facility_id)::text AS tenants, count(DISTINCT r.id)::text AS riders, count(t.id)::text AS trips
-         FROM riders r JOIN trip_requests t ON t.rider_id = r.id WHERE r.phone = $1`,
-      [phone],
+      `SELECT count(DISTINCT t.facility_id)::text AS tenants, count(DISTINCT t.rider_id)::text AS riders, count(t.id)::text AS trips
+         FROM trip_requests t WHERE t.reference_code = ANY($1::text[])`,
+      [`{${answers.map((answer) => answer.body.receiptCode).join(',')}}`],
     );
     expect(rows[0]).toEqual({ tenants: '1', riders: '1', trips: '4' });
   });

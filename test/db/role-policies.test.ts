@@ -2,6 +2,8 @@ import type { Database, Queryable, SqlParam } from '../../lambdas/shared/db/port
 import type { Actor } from '../../lambdas/shared/tenancy/actor';
 import { InvalidActorError, withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { useTestDatabase } from '../support/database';
+import { createTestIntake, intakeBody } from '../support/intake';
+import { openRiderField } from '../support/keys';
 import {
   actorOf, assignLeg, type BillingRecordRow, billingRecordsForLeg, type ContactRow, completeLeg, countRows,
   createAuditEvent, createCancellationRequest, createContact, createFacility, createFacilityUser, createLeg,
@@ -269,18 +271,27 @@ describe('Billing', () => {
 
 describe('the public intake role', () => {
   const RECEIPT = /^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5}$/;
-  const SUBMIT = `SELECT intake_submit_trip_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS receipt`;
+  const SUBMIT_SIGNATURE = `intake_submit_trip_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+    $17, $18, $19, $20, $21, $22, $23, $24, $25)`;
 
-  function submission(phone: string): SqlParam[] {
-    return ['Pat Rider', phone, null, '1950-02-03', '10 Home Lane', '20 Dialysis Way', new Date('2030-07-01T14:00:00Z'),
-      new Date('2030-07-01T13:15:00Z'), 'will_call', null, 'wheelchair', 'Needs a ramp', 'sms', true, 'req-intake-1'];
+  /** A submission through the real intake handler, connected as the intake login. */
+  async function submit(phone: string): Promise<{ keys: string[]; receipt: string }> {
+    const answer = await createTestIntake(db().as('intake')).submit({
+      body: intakeBody({ fullName: 'Pat Rider', phone, dateOfBirth: '1950-02-03', pickupAddress: '10 Home Lane',
+        dropoffAddress: '20 Dialysis Way', appointmentAt: '2030-07-01T14:00:00Z', requestedPickupAt: '2030-07-01T13:15:00Z',
+        returnTrip: 'will_call', mobility: 'wheelchair', notes: 'Needs a ramp' }),
+    });
+    expect(answer.status).toBe(202);
+    return { keys: Object.keys(answer.body), receipt: answer.body.receiptCode };
   }
 
-  async function submit(phone: string): Promise<{ keys: string[]; receipt: string; rowCount: number }> {
-    const result = await db().as('intake').query<{ receipt: string }>(SUBMIT, submission(phone));
-    const row = result.rows[0];
-    if (!row) throw new Error('intake returned no row');
-    return { keys: Object.keys(row), receipt: row.receipt, rowCount: result.rowCount };
+  async function tripOf(receipt: string) {
+    const { rows } = await db().owner.query<{ facility_id: string; rider_id: string; kind: string; status: string;
+      source: string; submitted_by: string | null; id: string }>(
+      `SELECT t.id, t.facility_id, t.rider_id, f.kind, t.status, t.source, t.submitted_by
+       FROM trip_requests t JOIN facilities f ON f.id = t.facility_id WHERE t.reference_code = $1`, [receipt]);
+    expect(rows).toHaveLength(1);
+    return rows[0] as (typeof rows)[number];
   }
 
   test('cannot SELECT any table in schema public (42501)', async () => {
@@ -294,40 +305,40 @@ describe('the public intake role', () => {
     }
   });
 
-  test('cannot INSERT into the tables its function writes (42501)', async () => {
+  test('cannot INSERT into the tables its functions write (42501)', async () => {
     const intake = db().as('intake');
     await expectSqlError(intake.query(`INSERT INTO facilities (kind, name) VALUES ('individual', 'x')`), privilegeRefusal('facilities'));
-    await expectSqlError(intake.query(`INSERT INTO riders (facility_id, full_name) VALUES ($1, 'x')`, [w.facilityA.id]),
-      privilegeRefusal('riders'));
+    await expectSqlError(intake.query(`INSERT INTO riders (facility_id, data_key, full_name_enc) VALUES ($1, $2, $2)`,
+      [w.facilityA.id, Buffer.alloc(64, 1)]), privilegeRefusal('riders'));
+    await expectSqlError(intake.query(
+      `INSERT INTO tenant_keys (facility_id, version, wrapped_key, key_provider, master_key_id) VALUES ($1, 9, $2, 'local', 'x')`,
+      [w.facilityA.id, Buffer.alloc(64, 1)]), privilegeRefusal('tenant_keys'));
     await expectSqlError(intake.query(
       `INSERT INTO trip_requests (facility_id, rider_id, source, pickup_address, dropoff_address, appointment_at)
        VALUES ($1, $2, 'intake', 'a', 'b', now())`, [w.facilityA.id, w.riderA1.id]), privilegeRefusal('trip_requests'));
   });
 
-  test('the API role cannot call the intake function (42501)', async () => {
-    await expectSqlError(api().query(SUBMIT, submission('+15550001111')),
+  test('the API role cannot call the intake functions that write or look up riders (42501)', async () => {
+    await expectSqlError(api().query(`SELECT ${SUBMIT_SIGNATURE}`, Array.from({ length: 25 }, () => null)),
       { code: '42501', message: 'permission denied for function intake_submit_trip_request' });
+    await expectSqlError(api().query('SELECT * FROM intake_prepare($1)', [Buffer.alloc(32)]),
+      { code: '42501', message: 'permission denied for function intake_prepare' });
   });
 
-  test('creates an individual tenant, rider, requested trip, audit events and an outbox row, and returns a receipt', async () => {
+  test('creates an individual tenant with its key, a sealed rider, a requested trip, audit events and an outbox row', async () => {
     const phone = '+15550002222';
     const answer = await submit(phone);
-    expect(answer).toEqual({ keys: ['receipt'], receipt: expect.stringMatching(RECEIPT), rowCount: 1 });
+    expect(answer).toEqual({ keys: ['receiptCode'], receipt: expect.stringMatching(RECEIPT) });
+    const trip = await tripOf(answer.receipt);
+    expect(trip).toMatchObject({ kind: 'individual', status: 'requested', source: 'intake', submitted_by: null });
     const owner = db().owner;
-    const { rows: trips } = await owner.query<{ facility_id: string; rider_id: string; kind: string; status: string;
-      source: string; submitted_by: string | null; phone: string; id: string }>(
-      `SELECT t.id, t.facility_id, t.rider_id, f.kind, t.status, t.source, t.submitted_by, r.phone
-       FROM trip_requests t JOIN facilities f ON f.id = t.facility_id JOIN riders r ON r.id = t.rider_id
-       WHERE t.reference_code = $1`, [answer.receipt]);
-    expect(trips).toHaveLength(1);
-    const trip = trips[0];
-    if (!trip) throw new Error('unreachable');
-    expect(trip).toMatchObject({ kind: 'individual', status: 'requested', source: 'intake', submitted_by: null, phone });
+    expect(await openRiderField(owner, trip.rider_id, 'phone_enc')).toBe(phone);
+    expect(await countRows(owner, 'SELECT 1 FROM tenant_keys WHERE facility_id = $1', [trip.facility_id])).toBe(1);
     const { rows: audit } = await owner.query<{ action: string; actor_role: string; entity_id: string; request_id: string }>(
       `SELECT action, actor_role, entity_id, request_id FROM audit_events WHERE facility_id = $1 ORDER BY seq`, [trip.facility_id]);
     expect(audit).toEqual([
-      { action: 'rider.created', actor_role: 'Public', entity_id: trip.rider_id, request_id: 'req-intake-1' },
-      { action: 'trip_request.created', actor_role: 'Public', entity_id: trip.id, request_id: 'req-intake-1' },
+      { action: 'rider.created', actor_role: 'Public', entity_id: trip.rider_id, request_id: expect.any(String) },
+      { action: 'trip_request.created', actor_role: 'Public', entity_id: trip.id, request_id: expect.any(String) },
     ]);
     const { rows: outbox } = await owner.query<{ event_type: string; rider_id: string; trip_request_id: string; reference: string }>(
       `SELECT event_type, rider_id, trip_request_id, payload->>'referenceCode' AS reference FROM notification_outbox
@@ -341,30 +352,22 @@ describe('the public intake role', () => {
     const first = await submit(phone);
     const second = await submit(phone);
     expect(second.keys).toEqual(first.keys);
-    expect(second.rowCount).toBe(first.rowCount);
     expect(second.receipt).toMatch(RECEIPT);
     expect(second.receipt).not.toBe(first.receipt);
-    const { rows } = await db().owner.query<{ facility_id: string; rider_id: string; reference_code: string }>(
-      `SELECT t.facility_id, t.rider_id, t.reference_code FROM trip_requests t JOIN riders r ON r.id = t.rider_id
-       WHERE r.phone = $1 ORDER BY t.created_at, t.reference_code`, [phone]);
-    expect(rows).toHaveLength(2);
-    expect(new Set(rows.map((row) => row.facility_id)).size).toBe(1);
-    expect(new Set(rows.map((row) => row.rider_id)).size).toBe(1);
-    expect(rows.map((row) => row.reference_code).sort()).toEqual([first.receipt, second.receipt].sort());
-    expect(await countRows(db().owner, 'SELECT 1 FROM riders WHERE phone = $1', [phone])).toBe(1);
+    const [one, two] = [await tripOf(first.receipt), await tripOf(second.receipt)];
+    expect(two.facility_id).toBe(one.facility_id);
+    expect(two.rider_id).toBe(one.rider_id);
+    expect(await countRows(db().owner, 'SELECT 1 FROM riders WHERE facility_id = $1', [one.facility_id])).toBe(1);
   });
 
   test('a facility\'s rider with the same phone is never reused: the intake cannot write into a facility', async () => {
     const phone = '+15550004444';
     const clinicRider = await createRider(db().owner, { facilityId: w.facilityA.id, phone });
     const { receipt } = await submit(phone);
-    const { rows } = await db().owner.query<{ facility_id: string; rider_id: string; kind: string }>(
-      `SELECT t.facility_id, t.rider_id, f.kind FROM trip_requests t JOIN facilities f ON f.id = t.facility_id
-       WHERE t.reference_code = $1`, [receipt]);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.kind).toBe('individual');
-    expect(rows[0]?.facility_id).not.toBe(w.facilityA.id);
-    expect(rows[0]?.rider_id).not.toBe(clinicRider.id);
+    const trip = await tripOf(receipt);
+    expect(trip.kind).toBe('individual');
+    expect(trip.facility_id).not.toBe(w.facilityA.id);
+    expect(trip.rider_id).not.toBe(clinicRider.id);
   });
 });
 
@@ -387,10 +390,11 @@ describe('the notifier role', () => {
   test('reads only the contact columns of riders it has something to send to', async () => {
     const notifier = db().as('notifier');
     const { rows } = await notifier.query<{ id: string }>(
-      'SELECT id, facility_id, phone, email, notify_channel, notify_consent, sms_opted_out FROM riders WHERE id = ANY($1::uuid[])',
+      `SELECT id, facility_id, data_key, phone_enc, email_enc, erased_at, notify_channel, notify_consent, sms_opted_out
+         FROM riders WHERE id = ANY($1::uuid[])`,
       [`{${notifiedRider.id},${silentRider.id}}`]);
     expect(rows.map((row) => row.id)).toEqual([notifiedRider.id]);
-    for (const column of ['full_name', 'date_of_birth', 'home_address', 'care_notes', '*']) {
+    for (const column of ['full_name_enc', 'date_of_birth_enc', 'home_address_enc', 'care_notes_enc', 'phone_index', '*']) {
       await expectSqlError(notifier.query(`SELECT ${column} FROM riders WHERE id = $1`, [notifiedRider.id]), privilegeRefusal('riders'));
     }
   });
@@ -399,7 +403,9 @@ describe('the notifier role', () => {
     const notifier = db().as('notifier');
     const optOut = await notifier.query('UPDATE riders SET sms_opted_out = true WHERE id = $1', [notifiedRider.id]);
     expect(optOut.rowCount).toBe(1);
-    await expectSqlError(notifier.query(`UPDATE riders SET full_name = 'x' WHERE id = $1`, [notifiedRider.id]),
+    await expectSqlError(notifier.query('UPDATE riders SET phone_enc = NULL WHERE id = $1', [notifiedRider.id]),
+      privilegeRefusal('riders'));
+    await expectSqlError(notifier.query('UPDATE riders SET data_key = NULL WHERE id = $1', [notifiedRider.id]),
       privilegeRefusal('riders'));
   });
 

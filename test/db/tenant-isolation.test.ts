@@ -69,8 +69,22 @@ const TABLES: Record<string, TenantTableSpec> = {
   },
   riders: {
     tenantColumn: 'facility_id', idColumn: 'id', idType: 'uuid', ids: (w) => [w.rider.id],
-    insert: (t) => ({ sql: `INSERT INTO riders (facility_id, full_name) VALUES ($1, 'Intruder')`, params: [t.facility.id] }),
-    updateSet: `full_name = 'Taken over'`, apiReads: true, ownRead: both(true), ownInsert: both(true),
+    // Well-formed for the schema (a live rider has a key and a name); what they hold is beside the point here.
+    insert: (t) => ({
+      sql: `INSERT INTO riders (facility_id, data_key, full_name_enc) VALUES ($1, $2, $2)`,
+      params: [t.facility.id, Buffer.alloc(64, 1)],
+    }),
+    updateSet: `notify_consent = NOT notify_consent`, apiReads: true, ownRead: both(true), ownInsert: both(true),
+  },
+  tenant_keys: {
+    tenantColumn: 'facility_id', idColumn: 'facility_id', idType: 'uuid', ids: (w) => [w.facility.id],
+    insert: (t) => ({
+      sql: `INSERT INTO tenant_keys (facility_id, version, wrapped_key, key_provider, master_key_id)
+            VALUES ($1, 99, $2, 'local', 'local:intruder')`,
+      params: [t.facility.id, Buffer.alloc(64, 1)],
+    }),
+    // Keys are never rewritten (no UPDATE privilege; a trigger refuses it for the owner too).
+    updateSet: null, apiReads: true, ownRead: both(true), ownInsert: both(true),
   },
   trip_requests: {
     tenantColumn: 'facility_id', idColumn: 'id', idType: 'uuid', ids: (w) => [w.trip.id, w.pendingTrip.id],
@@ -128,7 +142,8 @@ const TABLES: Record<string, TenantTableSpec> = {
             VALUES ($1, $2, $3, 'trip_scheduled')`,
       params: [t.facility.id, t.rider.id, t.trip.id],
     }),
-    updateSet: null, apiReads: false, ownRead: both(false), ownInsert: both(true),
+    // Read through the API only for a rider's data export: dispatchers and facility admins.
+    updateSet: null, apiReads: true, ownRead: { FacilityAdmin: true, FacilityUser: false }, ownInsert: both(true),
   },
   idempotency_keys: {
     tenantColumn: 'facility_id', idColumn: 'actor_sub', idType: 'uuid', ids: (w) => w.idempotencyKeys.map((k) => k.actorSub),
@@ -271,8 +286,11 @@ describe('without a context nothing is visible', () => {
     expect(await api.transaction((tx) => countRows(tx, `SELECT 1 FROM ${table}`), { settings: roleOnly })).toBe(0);
   });
 
-  test('notification_outbox is not readable by nemt_api at all', async () => {
-    await expectSqlError(db().as('api').query('SELECT 1 FROM notification_outbox'), privilegeRefusal('notification_outbox'));
+  test('notification_outbox is readable through nemt_api only with a dispatcher or facility admin context', async () => {
+    expect(await countRows(db().as('api'), 'SELECT 1 FROM notification_outbox')).toBe(0);
+    expect(await withActor(db().as('api'), actorOf(a.user), (tx) => countRows(tx, 'SELECT 1 FROM notification_outbox'))).toBe(0);
+    expect(await withActor(db().as('api'), actorOf(a.admin), (tx) => countRows(tx, 'SELECT 1 FROM notification_outbox')))
+      .toBeGreaterThan(0);
   });
 
   test('a context ends with its transaction: the same connection sees nothing afterwards', async () => {

@@ -133,3 +133,19 @@ test('encryptPiiWith allows data keys only under a facility_id encryption contex
     Environment: { Variables: Match.objectLike({ PII_KEY_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } }) },
   });
 });
+
+test('encryptPiiWith decrypt-only grants Decrypt alone, under the same facility_id condition', () => {
+  const { stack, base, key } = fixture();
+  new AppFunction(stack, 'PiiReader', base).encryptPiiWith(key, 'decrypt-only');
+  const statements = Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy');
+  const onKey = Object.values(statements).flatMap((policy) =>
+    (policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown; Condition?: unknown }[])
+      .filter((statement) => JSON.stringify(statement.Resource).includes('Key')));
+  expect(onKey).toEqual([expect.objectContaining({
+    Action: 'kms:Decrypt',
+    Condition: {
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['facility_id'] },
+      Null: { 'kms:EncryptionContext:facility_id': 'false' },
+    },
+  })]);
+});

@@ -10,7 +10,7 @@ import { type DataApiFake, installDataApiFake } from '../support/data-api-fake';
 import { useTestDatabase } from '../support/database';
 
 /**
- * The bootstrap of docs/deploy.md against a migrated database through the Data API (faked at
+ * The bootstrap of README.md (Deploy) against a migrated database through the Data API (faked at
  * the SDK client) and Cognito (mocked at the SDK client).
  */
 let fake: DataApiFake | undefined;

@@ -13,7 +13,7 @@ import { type SynthesisedApp, synthesise } from './synth';
 /**
  * SECURITY S23: the whole app, in every environment, under cdk-nag's AwsSolutions and HIPAA
  * Security packs. Any finding that is not acknowledged fails; every acknowledgement sits on one
- * resource (never a stack or the app), states why, and is listed in docs/deploy.md.
+ * resource (never a stack or the app), states why, and is listed in README.md (Deploy).
  */
 const NAG_FINDING = /^(AwsSolutions-|HIPAA\.Security-|CdkNagValidationFailure|CdkNagSuppression)/;
 
@@ -126,8 +126,8 @@ describe.each([...ENVIRONMENT_NAMES])('%s acknowledgements', (env) => {
   });
 });
 
-test('docs/deploy.md lists every acknowledged rule', () => {
-  const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+test('README.md (Deploy) lists every acknowledged rule', () => {
+  const doc = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
   const ids = new Set([...apps.keys()].flatMap((env) => acknowledgements(stacksOf(env)).map((entry) => entry.id)));
   expect(ids.size).toBeGreaterThan(5);
   for (const id of ids) expect([id, doc.includes(id)]).toEqual([id, true]);

@@ -5,6 +5,7 @@ import { createLocalNotificationPipeline } from '../../lambdas/notify/local-pipe
 import { createInMemoryOutboxQueue } from '../../lambdas/shared/queue/in-memory';
 import { parseOutboxMessage } from '../../lambdas/shared/queue/port';
 import { useTestDatabase } from '../support/database';
+import { testPii } from '../support/keys';
 import { createFacility, createRider } from '../support/fixtures';
 import { insertOutbox, outboxState, REFERENCE_CODE } from './support';
 
@@ -33,6 +34,7 @@ test('locally, the hand-off feeds the in-memory queue and the notifier writes ea
   const printed: string[] = [];
   const pipeline = createLocalNotificationPipeline({
     notifierDb: db().as('notifier'),
+    pii: testPii(),
     settings: { providerName: 'Local Transport', timeZone: 'America/Chicago' },
     sink: { file, console: false, onLine: (line) => printed.push(line) },
   });
@@ -61,6 +63,7 @@ test('locally, the relay sweeps rows that were never handed over', async () => {
   const file = join(directory, 'relay', 'messages.jsonl');
   const pipeline = createLocalNotificationPipeline({
     notifierDb: db().as('notifier'),
+    pii: testPii(),
     settings: { providerName: 'Local Transport', timeZone: 'America/New_York' },
     sink: { file, console: false },
   });

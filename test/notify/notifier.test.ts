@@ -13,6 +13,7 @@ import { createSnsSmsChannel } from '../../lambdas/notify/channels/sns-sms';
 import { createNotifyHandler, type NotifierDependencies } from '../../lambdas/notify/notifier';
 import { NOTIFICATION_EVENTS } from '../../lambdas/shared/outbox/write';
 import { useTestDatabase } from '../support/database';
+import { openRiderField, testPii } from '../support/keys';
 import { createFacility, createRider } from '../support/fixtures';
 import { FULL_PAYLOAD, insertOutbox, LAMBDA_CONTEXT, outboxState, REFERENCE_CODE, sqsEventFor, sqsRecord } from './support';
 
@@ -29,6 +30,7 @@ let quietFacilityId: string;
 beforeAll(async () => {
   const deps: NotifierDependencies = {
     db: db().as('notifier'),
+    pii: testPii(),
     sms: createSnsSmsChannel(new SNSClient({ region: 'us-east-1' }), { senderId: 'RIDES' }),
     email: createSesEmailChannel(new SESv2Client({ region: 'us-east-1' }), { fromAddress: FROM, configurationSetName: CONFIGURATION_SET }),
     settings: { providerName: 'Test Transport', timeZone: 'America/New_York' },
@@ -101,8 +103,7 @@ describe('happy path: every event over each channel', () => {
     const email = calls[0];
     expect(email?.FromEmailAddress).toBe(FROM);
     expect(email?.ConfigurationSetName).toBe(CONFIGURATION_SET);
-    const { rows } = await db().owner.query<{ email: string }>('SELECT email FROM riders WHERE id = $1', [rider.id]);
-    expect(email?.Destination?.ToAddresses).toEqual([rows[0]?.email]);
+    expect(email?.Destination?.ToAddresses).toEqual([await openRiderField(db().owner, rider.id, 'email_enc')]);
     expect(email?.Content?.Simple?.Subject?.Data).toContain(REFERENCE_CODE);
     expect(email?.Content?.Simple?.Body?.Text?.Data).toContain(`Reference: ${REFERENCE_CODE}`);
     expect(email?.Content?.Simple?.Body?.Html?.Data).toContain(`<strong>${REFERENCE_CODE}</strong>`);
@@ -260,8 +261,7 @@ describe('permanent failures are recorded and not retried', () => {
     const rejected = await insertOutbox(db().owner, { facilityId, riderId: rejectedRider.id });
     const bad = await insertOutbox(db().owner, { facilityId, riderId: badRider.id });
     ses.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified', ...meta }));
-    const { rows } = await db().owner.query<{ email: string }>('SELECT email FROM riders WHERE id = $1', [badRider.id]);
-    ses.on(SendEmailCommand, { Destination: { ToAddresses: [rows[0]?.email ?? ''] } })
+    ses.on(SendEmailCommand, { Destination: { ToAddresses: [(await openRiderField(db().owner, badRider.id, 'email_enc')) ?? ''] } })
       .rejects(new BadRequestException({ message: 'Missing final @domain', ...meta }));
     expect(await handle(sqsEventFor([rejected, bad]))).toEqual({ batchItemFailures: [] });
     expect(await outboxState(db().owner, rejected)).toMatchObject({ status: 'failed', channel: 'email', outcome_reason: 'email_rejected' });

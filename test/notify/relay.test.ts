@@ -12,6 +12,7 @@ import type { OutboxQueue } from '../../lambdas/shared/queue/port';
 import { createSqsOutboxQueue } from '../../lambdas/shared/queue/sqs';
 import { createTestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
+import { testPii } from '../support/keys';
 import { actorOf, createFacility, createFacilityUser, createRider } from '../support/fixtures';
 import { insertOutbox, LAMBDA_CONTEXT, outboxState, sqsRecord } from './support';
 
@@ -199,6 +200,7 @@ test('SQS unavailable at commit: the API request still succeeds, the relay deliv
   sns.on(PublishCommand).resolves({ MessageId: 'sns-relayed-1' });
   const notify = createNotifyHandler({
     db: db().as('notifier'),
+    pii: testPii(),
     sms: createSnsSmsChannel(new SNSClient({ region: 'us-east-1' }), { checkOptOut: false }),
     email: createSesEmailChannel(new SESv2Client({ region: 'us-east-1' }), { fromAddress: 'rides@example.test' }),
     settings: { providerName: 'Test Transport', timeZone: 'America/New_York' },

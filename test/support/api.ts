@@ -3,12 +3,14 @@ import { createApiHandler } from '../../lambdas/api/app';
 import type { ApiDependencies, ApiSettings } from '../../lambdas/api/handler-types';
 import { apiHandlers } from '../../lambdas/api/handlers';
 import { createTokenVerifier } from '../../lambdas/shared/auth/verifier';
+import type { PiiCrypto } from '../../lambdas/shared/crypto/pii';
 import type { Database } from '../../lambdas/shared/db/port';
 import { createLocalIdentityAdmin } from '../../lambdas/shared/identity/local';
 import type { OutboxPublisher } from '../../lambdas/shared/outbox/publisher';
 import type { Actor } from '../../lambdas/shared/tenancy/actor';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createLocalIssuer, LOCAL_CLIENT_ID, LOCAL_SCOPE, type LocalIssuer, type MintOptions } from '../../local/issuer';
+import { testPii } from './keys';
 
 /**
  * Drives the real API handler in process, exactly as API Gateway would call it: tokens from the
@@ -44,7 +46,7 @@ export interface TestApi {
 
 export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport' };
 
-export function createTestApi(db: Database, overrides: { outbox?: OutboxPublisher } = {}): TestApi {
+export function createTestApi(db: Database, overrides: { outbox?: OutboxPublisher; pii?: PiiCrypto } = {}): TestApi {
   const issuer = createLocalIssuer({ issuer: 'http://localhost:0/local-issuer' });
   const identity = createLocalIdentityAdmin();
   const published: string[][] = [];
@@ -63,6 +65,7 @@ export function createTestApi(db: Database, overrides: { outbox?: OutboxPublishe
       },
     },
     identity,
+    pii: overrides.pii ?? testPii(),
     settings: TEST_SETTINGS,
   };
   const handler = createApiHandler(deps, apiHandlers);

@@ -1,18 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createPgDatabase } from '../../lambdas/shared/db/pg-adapter';
 import type { Database } from '../../lambdas/shared/db/port';
 import { loadMigrations, migrate } from '../../lambdas/shared/db/migrator';
+import { databaseUrl, LOGIN_USERS, type LoginName, setLoginPasswords as setPasswords, withAdmin } from '../../local/database';
 
-/** The login users of schema/0007 and the development password the harness gives them. */
-export const LOGIN_USERS = {
-  api: 'nemt_api_user',
-  intake: 'nemt_intake_user',
-  notifier: 'nemt_notifier_user',
-  auditor: 'nemt_auditor_user',
-} as const;
-export type LoginName = keyof typeof LOGIN_USERS;
+export { LOGIN_USERS, type LoginName };
+/** The development password the harness gives the login users. */
 const LOGIN_PASSWORD = 'local-test-only';
 
 export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
@@ -22,32 +16,12 @@ function templateName(): string {
 }
 
 function withDatabase(url: string, database: string, user?: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  if (user) {
-    parsed.username = user;
-    parsed.password = LOGIN_PASSWORD;
-  }
-  return parsed.toString();
-}
-
-async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  return databaseUrl(url, database, user ? { user, password: LOGIN_PASSWORD } : undefined);
 }
 
 /** Gives the login users a development password (they have none in AWS). */
-export async function setLoginPasswords(adminUrl: string, password = LOGIN_PASSWORD): Promise<void> {
-  await withAdmin(adminUrl, async (client) => {
-    for (const user of Object.values(LOGIN_USERS)) {
-      await client.query(`ALTER ROLE ${pg.escapeIdentifier(user)} PASSWORD ${pg.escapeLiteral(password)}`);
-    }
-  });
+export function setLoginPasswords(adminUrl: string, password = LOGIN_PASSWORD): Promise<void> {
+  return setPasswords(adminUrl, password);
 }
 
 export async function prepareTemplate(adminUrl: string): Promise<void> {

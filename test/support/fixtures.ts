@@ -2,6 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { type Database, DatabaseError, type Queryable, type SqlParam } from '../../lambdas/shared/db/port';
 import type { Actor, FacilityActor, FacilityRole, Role, StaffActor, StaffRole } from '../../lambdas/shared/tenancy/actor';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
+import { insertRider } from '../../lambdas/api/data/riders';
+import { testPii } from './keys';
 
 /**
  * Test data factories. They write as the migrating owner (`db().owner`), which bypasses
@@ -118,6 +120,10 @@ export interface RiderRow {
   phone: string | null;
 }
 
+/**
+ * A rider sealed exactly as the API seals one (same code, the test file's master key): a data
+ * key wrapped by the tenant key (created on first use), sealed fields and blind indexes.
+ */
 export async function createRider(
   owner: Queryable,
   input: {
@@ -125,19 +131,47 @@ export async function createRider(
     fullName?: string;
     phone?: string | null;
     email?: string | null;
+    dateOfBirth?: string | null;
+    homeAddress?: string | null;
     careNotes?: string | null;
+    mobility?: 'ambulatory' | 'wheelchair' | 'stretcher';
     notifyChannel?: 'sms' | 'email' | 'none';
     notifyConsent?: boolean;
   },
 ): Promise<RiderRow> {
-  const { rows } = await owner.query<RiderRow>(
-    `INSERT INTO riders (facility_id, full_name, phone, email, care_notes, notify_channel, notify_consent)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     RETURNING id, facility_id AS "facilityId", full_name AS "fullName", phone`,
-    [input.facilityId, input.fullName ?? `Rider ${uniqueSuffix()}`, input.phone === undefined ? phoneNumber() : input.phone,
-      input.email ?? null, input.careNotes ?? null, input.notifyChannel ?? 'sms', input.notifyConsent ?? true],
-  );
-  return one(rows, 'rider');
+  const fullName = input.fullName ?? `Rider ${uniqueSuffix()}`;
+  const phone = input.phone === undefined ? phoneNumber() : input.phone;
+  const { row } = await insertRider(testPii(), owner, input.facilityId, {
+    fullName, phone, email: input.email ?? null, dateOfBirth: input.dateOfBirth ?? null, homeAddress: input.homeAddress ?? null,
+    careNotes: input.careNotes ?? null, mobility: input.mobility ?? 'ambulatory', notifyChannel: input.notifyChannel ?? 'sms',
+    notifyConsent: input.notifyConsent ?? true,
+  });
+  return { id: row.id, facilityId: row.facility_id, fullName, phone };
+}
+
+/** Seals text with a rider's data key as the handlers do (trip clinical notes, leg completion notes). */
+export async function sealForRider(
+  owner: Queryable,
+  target: { table: 'trip_requests' | 'trip_legs'; column: 'clinical_notes_enc' | 'completion_notes_enc'; rowId: string;
+    facilityId: string; riderId: string },
+  value: string,
+): Promise<Buffer> {
+  const pii = testPii();
+  const { rows } = await owner.query<{ data_key: Buffer | null }>('SELECT data_key FROM riders WHERE facility_id = $1 AND id = $2',
+    [target.facilityId, target.riderId]);
+  const key = await pii.openRiderKey(owner, target.facilityId, target.riderId, rows[0]?.data_key ?? null);
+  if (typeof key === 'string') throw new Error(`rider ${target.riderId} key is ${key}`);
+  const sealed = pii.sealField(key, { table: target.table, column: target.column, rowId: target.rowId, facilityId: target.facilityId },
+    value);
+  if (!sealed) throw new Error('unreachable: a value seals to a value');
+  return sealed;
+}
+
+/** Gives a trip sealed clinical notes (only while it may still change: requested or scheduled). */
+export async function setClinicalNotes(owner: Queryable, trip: Pick<TripRequestRow, 'id' | 'facilityId' | 'riderId'>, notes: string) {
+  const sealed = await sealForRider(owner, { table: 'trip_requests', column: 'clinical_notes_enc', rowId: trip.id,
+    facilityId: trip.facilityId, riderId: trip.riderId }, notes);
+  await owner.query('UPDATE trip_requests SET clinical_notes_enc = $2 WHERE id = $1', [trip.id, sealed]);
 }
 
 // ---- trip requests ---------------------------------------------------------------------------
@@ -330,16 +364,18 @@ export async function driveLeg(
   const steps = DRIVER_STEPS[target];
   const remaining = steps.slice(steps.indexOf(leg.status) + 1);
   const completion = options.completion ?? defaultCompletion();
+  const notes = completion.notes === null ? null : await sealForRider(owner, { table: 'trip_legs', column: 'completion_notes_enc',
+    rowId: legId, facilityId: leg.facilityId, riderId: leg.riderId }, completion.notes);
   await owner.transaction(
     async (tx) => {
       for (const status of remaining) {
         if (status === 'completed') {
           await tx.query(
             `UPDATE trip_legs SET status = 'completed', actual_pickup_at = $2, actual_dropoff_at = $3,
-                    odometer_start = $4, odometer_end = $5, completion_notes = $6
+                    odometer_start = $4, odometer_end = $5, completion_notes_enc = $6
              WHERE id = $1`,
             [legId, completion.actualPickupAt, completion.actualDropoffAt, completion.odometerStart,
-              completion.odometerEnd, completion.notes],
+              completion.odometerEnd, notes],
           );
         } else if (status === 'no_show') {
           await tx.query(`UPDATE trip_legs SET status = 'no_show', no_show_reason = $2 WHERE id = $1`,

@@ -1,8 +1,10 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { PiiCrypto } from '../../lambdas/shared/crypto/pii';
 import type { Database } from '../../lambdas/shared/db/port';
 import { createIntakeHandler } from '../../lambdas/intake/app';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
 import type { ApiAnswer } from './api';
+import { testPii } from './keys';
 
 /**
  * Drives the real intake handler in process with the event API Gateway would send for
@@ -23,8 +25,8 @@ export interface TestIntake {
 
 export const INTAKE_PATH = '/v1/intake/trip-requests';
 
-export function createTestIntake(db: Database): TestIntake {
-  const handler = createIntakeHandler({ db });
+export function createTestIntake(db: Database, pii: PiiCrypto = testPii()): TestIntake {
+  const handler = createIntakeHandler({ db, pii });
   return {
     async submit(call = {}) {
       const namesContentType = Object.keys(call.headers ?? {}).some((name) => name.toLowerCase() === 'content-type');

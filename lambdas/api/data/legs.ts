@@ -1,3 +1,4 @@
+import type { FieldRef, PiiCrypto, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { LegStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
@@ -25,37 +26,108 @@ export interface LegRow {
   odometer_start: string | null;
   odometer_end: string | null;
   mileage: string | null;
-  completion_notes: string | null;
+  /** Sealed with the rider's data key (schema/0010). */
+  completion_notes_enc: Buffer | null;
   no_show_reason: string | null;
   version: number;
   /** scheduled_pickup_at as text at full precision, the keyset sort key (null for will-call). */
   cursor_at: string | null;
+  /** The rider's wrapped data key: for drivers always (they see the rider's name), else only when there are notes. */
+  rider_data_key: Buffer | null;
 }
 
-/** What a driver needs to find and carry the rider; selected only for Driver reads. */
+/** What a driver needs to find and carry the rider; selected only for Driver reads, sealed until opened. */
 export interface RiderForDriver {
-  rider_name: string;
-  rider_phone: string | null;
+  rider_name_enc: Buffer | null;
+  rider_phone_enc: Buffer | null;
   rider_mobility: Mobility;
 }
 
 export type LegRead = LegRow & Partial<RiderForDriver>;
 
-export const LEG_COLUMNS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, pickup_address,
-  dropoff_address, scheduled_pickup_at, scheduled_dropoff_at, actual_pickup_at, actual_dropoff_at, odometer_start,
-  odometer_end, mileage, completion_notes, no_show_reason, version, scheduled_pickup_at::text AS cursor_at`;
+/** A leg with its protected fields opened, or the reasons they cannot be shown. */
+export interface LegView extends LegRead {
+  completion_notes: string | null;
+  rider_name: string | null;
+  rider_phone: string | null;
+  unavailable: { completionNotes?: Unavailable; riderName?: Unavailable; riderPhone?: Unavailable };
+}
 
-const QUALIFIED_LEG_COLUMNS = LEG_COLUMNS.split(',')
-  .map((column) => `l.${column.trim()}`)
-  .join(', ');
+const LEG_FIELDS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, pickup_address,
+  dropoff_address, scheduled_pickup_at, scheduled_dropoff_at, actual_pickup_at, actual_dropoff_at, odometer_start,
+  odometer_end, mileage, completion_notes_enc, no_show_reason, version`;
+
+const riderKeyWhenNotes = (leg: string) => `CASE WHEN ${leg}.completion_notes_enc IS NOT NULL THEN (SELECT rk.data_key FROM riders rk
+  WHERE rk.facility_id = ${leg}.facility_id AND rk.id = ${leg}.rider_id) END AS rider_data_key`;
+
+export const LEG_COLUMNS = `${LEG_FIELDS}, scheduled_pickup_at::text AS cursor_at, ${riderKeyWhenNotes('trip_legs')}`;
+
+const QUALIFIED_LEG_COLUMNS = `${LEG_FIELDS.split(',').map((column) => `l.${column.trim()}`).join(', ')},
+  l.scheduled_pickup_at::text AS cursor_at`;
 
 // Only the rider's name, phone and mobility: never care notes, date of birth or home address.
-const DRIVER_RIDER_COLUMNS = 'r.full_name AS rider_name, r.phone AS rider_phone, r.mobility AS rider_mobility';
+const DRIVER_RIDER_COLUMNS = `r.data_key AS rider_data_key, r.full_name_enc AS rider_name_enc, r.phone_enc AS rider_phone_enc,
+  r.mobility AS rider_mobility`;
 
 const asNumber = (value: string | null) => (value === null ? null : Number(value));
 
+const unavailableOf = (leg: LegView, fields: (keyof LegView['unavailable'])[]) => {
+  const entries = fields.flatMap((field) => (leg.unavailable[field] ? [[field, leg.unavailable[field]] as const] : []));
+  return entries.length > 0 ? { unavailable: Object.fromEntries(entries) } : {};
+};
+
+export const completionNotesRef = (leg: Pick<LegRow, 'id' | 'facility_id'>): FieldRef =>
+  ({ table: 'trip_legs', column: 'completion_notes_enc', rowId: leg.id, facilityId: leg.facility_id });
+
+/** A protected value of a leg view: where it is sealed, and where its opened value (or its absence) goes. */
+interface LegSealedField {
+  readonly property: 'completion_notes' | 'rider_name' | 'rider_phone';
+  readonly field: keyof LegView['unavailable'];
+  readonly ref: FieldRef;
+  readonly sealed: Buffer | null;
+}
+
+function sealedFieldsFor(actor: Actor, row: LegRead): LegSealedField[] {
+  const riderRef = (column: string): FieldRef => ({ table: 'riders', column, rowId: row.rider_id, facilityId: row.facility_id });
+  if (actor.role === 'Driver') {
+    return [
+      { property: 'rider_name', field: 'riderName', ref: riderRef('full_name_enc'), sealed: row.rider_name_enc ?? null },
+      { property: 'rider_phone', field: 'riderPhone', ref: riderRef('phone_enc'), sealed: row.rider_phone_enc ?? null },
+    ];
+  }
+  if (actor.role === 'Dispatcher') {
+    return [{ property: 'completion_notes', field: 'completionNotes', ref: completionNotesRef(row), sealed: row.completion_notes_enc }];
+  }
+  return [];
+}
+
+/**
+ * Opens what this audience sees of each leg: drivers the rider's name and phone, dispatchers the
+ * completion notes, facilities nothing protected. Keys come from the caches (one key-service call
+ * per tenant at most).
+ */
+export async function openLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<LegView[]> {
+  const views: LegView[] = [];
+  for (const row of rows) {
+    const view: LegView = { ...row, completion_notes: null, rider_name: null, rider_phone: null, unavailable: {} };
+    // An erased rider's details are gone from the rider row itself; say so rather than show nothing.
+    if (actor.role === 'Driver' && row.rider_data_key === null) view.unavailable = { riderName: 'erased', riderPhone: 'erased' };
+    const fields = sealedFieldsFor(actor, row).filter((field) => field.sealed !== null);
+    if (fields.length > 0) {
+      const key = known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key);
+      for (const { property, field, ref, sealed } of fields) {
+        const opened = pii.openField(key, ref, sealed);
+        view[property] = opened.ok ? opened.value : null;
+        if (!opened.ok) view.unavailable[field] = opened.reason;
+      }
+    }
+    views.push(view);
+  }
+  return views;
+}
+
 /** Minimum necessary per audience (PRODUCT.md §3): dispatchers everything, drivers the job, facilities the status. */
-export function toLeg(row: LegRead, actor: Actor) {
+export function toLeg(row: LegView, actor: Actor) {
   if (actor.role === 'Driver') {
     return {
       id: row.id,
@@ -66,9 +138,10 @@ export function toLeg(row: LegRead, actor: Actor) {
       dropoffAddress: row.dropoff_address,
       scheduledPickupAt: row.scheduled_pickup_at,
       scheduledDropoffAt: row.scheduled_dropoff_at,
-      riderName: row.rider_name ?? '',
-      riderPhone: row.rider_phone ?? null,
+      riderName: row.rider_name,
+      riderPhone: row.rider_phone,
       mobility: row.rider_mobility ?? 'ambulatory',
+      ...unavailableOf(row, ['riderName', 'riderPhone']),
       version: row.version,
     };
   }
@@ -84,6 +157,11 @@ export function toLeg(row: LegRead, actor: Actor) {
       version: row.version,
     };
   }
+  return toDispatcherLeg(row);
+}
+
+/** Everything about a leg: what dispatchers see, and what a rider's export holds. */
+export function toDispatcherLeg(row: LegView) {
   return {
     id: row.id,
     facilityId: row.facility_id,
@@ -104,6 +182,7 @@ export function toLeg(row: LegRead, actor: Actor) {
     mileage: asNumber(row.mileage),
     completionNotes: row.completion_notes,
     noShowReason: row.no_show_reason,
+    ...unavailableOf(row, ['completionNotes']),
     version: row.version,
   };
 }
@@ -128,7 +207,7 @@ export function legScope(actor: Actor, where = new Where()): Where {
 }
 
 function fromClause(actor: Actor): { columns: string; from: string } {
-  if (actor.role !== 'Driver') return { columns: QUALIFIED_LEG_COLUMNS, from: 'trip_legs l' };
+  if (actor.role !== 'Driver') return { columns: `${QUALIFIED_LEG_COLUMNS}, ${riderKeyWhenNotes('l')}`, from: 'trip_legs l' };
   return {
     columns: `${QUALIFIED_LEG_COLUMNS}, ${DRIVER_RIDER_COLUMNS}`,
     from: 'trip_legs l JOIN riders r ON r.facility_id = l.facility_id AND r.id = l.rider_id',
@@ -203,7 +282,7 @@ type LegChanges = Partial<
   Pick<
     LegRow,
     | 'status' | 'driver_id' | 'pickup_address' | 'dropoff_address' | 'scheduled_pickup_at' | 'scheduled_dropoff_at'
-    | 'actual_pickup_at' | 'actual_dropoff_at' | 'completion_notes' | 'no_show_reason'
+    | 'actual_pickup_at' | 'actual_dropoff_at' | 'completion_notes_enc' | 'no_show_reason'
   > & { odometer_start: number; odometer_end: number }
 >;
 

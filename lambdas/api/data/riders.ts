@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { PiiCrypto, RiderKey, RiderKeyState, TenantKey, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Where, scopeToActor } from '../handlers/support';
@@ -5,59 +7,112 @@ import { Where, scopeToActor } from '../handlers/support';
 export type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
 export type NotifyChannel = 'sms' | 'email' | 'none';
 
+/** A rider as stored: PII sealed under the rider's data key (schema/0010), never plaintext. */
 export interface RiderRow {
   id: string;
   facility_id: string;
-  full_name: string;
-  phone: string | null;
-  email: string | null;
-  date_of_birth: string | null;
-  home_address: string | null;
-  care_notes: string | null;
+  data_key: Buffer | null;
+  full_name_enc: Buffer | null;
+  phone_enc: Buffer | null;
+  email_enc: Buffer | null;
+  date_of_birth_enc: Buffer | null;
+  home_address_enc: Buffer | null;
+  care_notes_enc: Buffer | null;
   mobility: Mobility;
   notify_channel: NotifyChannel;
   notify_consent: boolean;
   sms_opted_out: boolean;
+  erased_at: string | null;
   created_at: string;
   version: number;
   cursor_at: string;
 }
 
-export const RIDER_COLUMNS = `id, facility_id, full_name, phone, email, date_of_birth, home_address, care_notes, mobility,
-  notify_channel, notify_consent, sms_opted_out, created_at, version, created_at::text AS cursor_at`;
+export const RIDER_COLUMNS = `id, facility_id, data_key, full_name_enc, phone_enc, email_enc, date_of_birth_enc, home_address_enc,
+  care_notes_enc, mobility, notify_channel, notify_consent, sms_opted_out, erased_at, created_at, version,
+  created_at::text AS cursor_at`;
 
-/** The columns a client may write, keyed by their API names (the only source of dynamic column names). */
-export const RIDER_FIELDS = {
-  fullName: 'full_name',
-  phone: 'phone',
-  email: 'email',
-  dateOfBirth: 'date_of_birth',
-  homeAddress: 'home_address',
-  careNotes: 'care_notes',
+/** The sealed fields, API name → column (the only source of their column names in SQL). */
+export const RIDER_PII_COLUMNS = {
+  fullName: 'full_name_enc',
+  phone: 'phone_enc',
+  email: 'email_enc',
+  dateOfBirth: 'date_of_birth_enc',
+  homeAddress: 'home_address_enc',
+  careNotes: 'care_notes_enc',
+} as const satisfies Record<string, keyof RiderRow>;
+export type RiderPiiField = keyof typeof RIDER_PII_COLUMNS;
+export const RIDER_PII_FIELDS = Object.keys(RIDER_PII_COLUMNS) as RiderPiiField[];
+
+/** The plain fields a client may write. */
+export const RIDER_PLAIN_COLUMNS = {
   mobility: 'mobility',
   notifyChannel: 'notify_channel',
   notifyConsent: 'notify_consent',
 } as const satisfies Record<string, keyof RiderRow>;
-export type RiderField = keyof typeof RIDER_FIELDS;
-export type RiderValues = { [F in RiderField]?: RiderRow[(typeof RIDER_FIELDS)[F]] };
+export type RiderPlainField = keyof typeof RIDER_PLAIN_COLUMNS;
 
-export function toRider(row: RiderRow) {
+export type RiderPii = { [F in RiderPiiField]: string | null };
+export type RiderField = RiderPiiField | RiderPlainField;
+export type RiderValues = Partial<RiderPii> & {
+  mobility?: Mobility;
+  notifyChannel?: NotifyChannel;
+  notifyConsent?: boolean;
+};
+
+/** A rider with its PII opened: each field is its value, or null with the reason in `unavailable`. */
+export interface RiderView extends RiderRow {
+  pii: RiderPii;
+  unavailable: Partial<Record<RiderPiiField, Unavailable>>;
+}
+
+export function toRider(rider: RiderView) {
   return {
-    id: row.id,
-    facilityId: row.facility_id,
-    fullName: row.full_name,
-    phone: row.phone,
-    email: row.email,
-    dateOfBirth: row.date_of_birth,
-    homeAddress: row.home_address,
-    careNotes: row.care_notes,
-    mobility: row.mobility,
-    notifyChannel: row.notify_channel,
-    notifyConsent: row.notify_consent,
-    smsOptedOut: row.sms_opted_out,
-    createdAt: row.created_at,
-    version: row.version,
+    id: rider.id,
+    facilityId: rider.facility_id,
+    ...rider.pii,
+    mobility: rider.mobility,
+    notifyChannel: rider.notify_channel,
+    notifyConsent: rider.notify_consent,
+    smsOptedOut: rider.sms_opted_out,
+    erased: rider.erased_at !== null,
+    erasedAt: rider.erased_at,
+    ...(Object.keys(rider.unavailable).length > 0 ? { unavailable: rider.unavailable } : {}),
+    createdAt: rider.created_at,
+    version: rider.version,
   };
+}
+
+const fieldRef = (row: Pick<RiderRow, 'id' | 'facility_id'>, field: RiderPiiField) =>
+  ({ table: 'riders', column: RIDER_PII_COLUMNS[field], rowId: row.id, facilityId: row.facility_id }) as const;
+
+/** Opens one rider's PII with its data key (erased riders: every field marked erased). */
+export function openRiderWith(pii: PiiCrypto, row: RiderRow, state: RiderKeyState): RiderView {
+  const values = {} as RiderPii;
+  const unavailable: RiderView['unavailable'] = {};
+  for (const field of RIDER_PII_FIELDS) {
+    if (row.erased_at !== null) {
+      values[field] = null;
+      unavailable[field] = 'erased';
+      continue;
+    }
+    const opened = pii.openField(state, fieldRef(row, field), row[RIDER_PII_COLUMNS[field]]);
+    values[field] = opened.ok ? opened.value : null;
+    if (!opened.ok) unavailable[field] = opened.reason;
+  }
+  return { ...row, pii: values, unavailable };
+}
+
+export async function openRider(pii: PiiCrypto, tx: Queryable, row: RiderRow): Promise<{ view: RiderView; key: RiderKeyState }> {
+  const key = await pii.openRiderKey(tx, row.facility_id, row.id, row.data_key);
+  return { view: openRiderWith(pii, row, key), key };
+}
+
+/** A page of riders: one key-service call per tenant at most (the tenant key is cached), none when warm. */
+export async function openRiders(pii: PiiCrypto, tx: Queryable, rows: RiderRow[]): Promise<RiderView[]> {
+  const views: RiderView[] = [];
+  for (const row of rows) views.push((await openRider(pii, tx, row)).view);
+  return views;
 }
 
 export async function findRider(
@@ -74,11 +129,55 @@ export async function findRider(
   return rows[0];
 }
 
-export async function insertRider(tx: Queryable, facilityId: string, values: RiderValues): Promise<RiderRow> {
+/** What the sealed columns and indexes become for these PII values (only the fields present). */
+async function sealedColumns(
+  pii: PiiCrypto,
+  tx: Queryable,
+  rider: { id: string; facility_id: string },
+  keys: { riderKey: RiderKey; tenantKey: TenantKey; individual: boolean },
+  values: Partial<RiderPii>,
+): Promise<Record<string, Buffer | null>> {
+  const columns: Record<string, Buffer | null> = {};
+  for (const field of RIDER_PII_FIELDS) {
+    const value = values[field];
+    if (value === undefined) continue;
+    columns[RIDER_PII_COLUMNS[field]] = pii.sealField(keys.riderKey, fieldRef(rider, field), value);
+  }
+  if (values.phone !== undefined) {
+    columns.phone_index = values.phone === null ? null : pii.phoneIndex(keys.tenantKey, values.phone);
+    // Only private-pay riders are findable by the public intake (schema/0011).
+    if (keys.individual) columns.intake_phone_index = values.phone === null ? null : await pii.intakePhoneIndex(tx, values.phone);
+  }
+  if (values.email !== undefined) columns.email_index = values.email === null ? null : pii.emailIndex(keys.tenantKey, values.email);
+  return columns;
+}
+
+async function isIndividualTenant(tx: Queryable, facilityId: string): Promise<boolean> {
+  const { rows } = await tx.query<{ kind: string }>('SELECT kind FROM facilities WHERE id = $1', [facilityId]);
+  return rows[0]?.kind === 'individual';
+}
+
+/** Creates a rider with a fresh data key (and the tenant's key on first use); returns the row and its key. */
+export async function insertRider(
+  pii: PiiCrypto,
+  tx: Queryable,
+  facilityId: string,
+  values: RiderValues,
+): Promise<{ row: RiderRow; riderKey: RiderKey }> {
+  const rider = { id: randomUUID(), facility_id: facilityId };
+  const tenantKey = await pii.currentTenantKey(tx, facilityId, { create: true });
+  if (!tenantKey) throw new Error('unreachable: a tenant key is created on first use');
+  const { key: riderKey, wrapped } = pii.newRiderKey(tenantKey, rider.id);
+  const sealed = await sealedColumns(pii, tx, rider, { riderKey, tenantKey, individual: await isIndividualTenant(tx, facilityId) },
+    values);
   const where = new Where();
-  const columns = ['facility_id'];
-  const placeholders = [where.param(facilityId)];
-  for (const [field, column] of Object.entries(RIDER_FIELDS) as [RiderField, string][]) {
+  const columns = ['facility_id', 'id', 'data_key'];
+  const placeholders = [where.param(facilityId), where.param(rider.id), where.param(wrapped)];
+  for (const [column, value] of Object.entries(sealed)) {
+    columns.push(column);
+    placeholders.push(where.param(value));
+  }
+  for (const [field, column] of Object.entries(RIDER_PLAIN_COLUMNS) as [RiderPlainField, string][]) {
     const value = values[field];
     if (value === undefined) continue;
     columns.push(column);
@@ -88,13 +187,25 @@ export async function insertRider(tx: Queryable, facilityId: string, values: Rid
     `INSERT INTO riders (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING ${RIDER_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as RiderRow;
+  return { row: rows[0] as RiderRow, riderKey };
 }
 
-export async function updateRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'facility_id'>, values: RiderValues): Promise<RiderRow> {
+export async function updateRider(
+  pii: PiiCrypto,
+  tx: Queryable,
+  rider: Pick<RiderRow, 'id' | 'facility_id'>,
+  riderKey: RiderKey,
+  values: RiderValues,
+): Promise<RiderRow> {
+  // Blind indexes are computed under the tenant's current key (rotation re-indexes; docs/security/encryption.md).
+  const tenantKey = await pii.currentTenantKey(tx, rider.facility_id, { create: false });
+  if (!tenantKey) throw new Error('a rider with a data key has a tenant key');
+  const individual = values.phone !== undefined && await isIndividualTenant(tx, rider.facility_id);
+  const sealed = await sealedColumns(pii, tx, rider, { riderKey, tenantKey, individual }, values);
   const where = new Where();
   const assignments: string[] = [];
-  for (const [field, column] of Object.entries(RIDER_FIELDS) as [RiderField, string][]) {
+  for (const [column, value] of Object.entries(sealed)) assignments.push(`${column} = ${where.param(value)}`);
+  for (const [field, column] of Object.entries(RIDER_PLAIN_COLUMNS) as [RiderPlainField, string][]) {
     const value = values[field];
     if (value !== undefined) assignments.push(`${column} = ${where.param(value)}`);
   }
@@ -102,6 +213,22 @@ export async function updateRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'f
     `UPDATE riders SET ${assignments.join(', ')}
       WHERE facility_id = ${where.param(rider.facility_id)} AND id = ${where.param(rider.id)} RETURNING ${RIDER_COLUMNS}`,
     where.values as never,
+  );
+  return rows[0] as RiderRow;
+}
+
+/**
+ * Crypto-shredding: the data key, every sealed field and every blind index go, the rider is
+ * marked erased and stops being notified. Fields sealed under the destroyed key elsewhere (trip
+ * clinical notes, leg completion notes) stay as ciphertext nobody can open.
+ */
+export async function eraseRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'facility_id'>): Promise<RiderRow> {
+  const { rows } = await tx.query<RiderRow>(
+    `UPDATE riders SET data_key = NULL, full_name_enc = NULL, phone_enc = NULL, email_enc = NULL, date_of_birth_enc = NULL,
+            home_address_enc = NULL, care_notes_enc = NULL, phone_index = NULL, email_index = NULL,
+            intake_phone_index = NULL, notify_channel = 'none', notify_consent = false, erased_at = now()
+      WHERE facility_id = $1 AND id = $2 RETURNING ${RIDER_COLUMNS}`,
+    [rider.facility_id, rider.id],
   );
   return rows[0] as RiderRow;
 }

@@ -1,6 +1,8 @@
+import type { PiiCrypto, RiderKey, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { TripRequestStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
+import { Problems } from '../../shared/http/problem';
 import { Where, scopeToActor } from '../handlers/support';
 
 export interface TripRequestRow {
@@ -19,7 +21,10 @@ export interface TripRequestRow {
   return_trip: 'none' | 'scheduled' | 'will_call';
   requested_return_at: string | null;
   mobility: 'ambulatory' | 'wheelchair' | 'stretcher';
-  clinical_notes: string | null;
+  /** Sealed with the rider's data key (schema/0010). */
+  clinical_notes_enc: Buffer | null;
+  /** The rider's wrapped data key, selected only when there are notes to open. */
+  rider_data_key: Buffer | null;
   rejection_reason: string | null;
   created_at: string;
   updated_at: string;
@@ -27,13 +32,99 @@ export interface TripRequestRow {
   cursor_at: string;
 }
 
+// The rider's key rides along in the same statement (no extra round trip per page), and only for
+// rows that have notes to open.
 export const TRIP_REQUEST_COLUMNS = `id, facility_id, reference_code, rider_id, source, submitted_by, contact_id, status,
   pickup_address, dropoff_address, appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility,
-  clinical_notes, rejection_reason, created_at, updated_at, version, created_at::text AS cursor_at`;
+  clinical_notes_enc, CASE WHEN clinical_notes_enc IS NOT NULL THEN (SELECT r.data_key FROM riders r
+    WHERE r.facility_id = trip_requests.facility_id AND r.id = trip_requests.rider_id) END AS rider_data_key,
+  rejection_reason, created_at, updated_at, version, created_at::text AS cursor_at`;
 
-/** Billing sees trips without clinical notes (minimum necessary, PRODUCT.md §3). */
-export function toTripRequest(row: TripRequestRow, actor: Actor) {
-  return {
+/** A trip request with its clinical notes opened (or the reason they cannot be shown). */
+export interface TripRequestView extends TripRequestRow {
+  clinical_notes: string | null;
+  unavailable: { clinicalNotes?: Unavailable };
+}
+
+export const clinicalNotesRef = (trip: Pick<TripRequestRow, 'id' | 'facility_id'>) =>
+  ({ table: 'trip_requests', column: 'clinical_notes_enc', rowId: trip.id, facilityId: trip.facility_id }) as const;
+
+/**
+ * Opens the clinical notes of these trips with their riders' keys: the tenant key comes from the
+ * cache (one key-service call per tenant at most), each rider key is unwrapped once and cached.
+ * Billing never gets the notes, so they are not even opened for it.
+ */
+export async function openTripRequests(
+  pii: PiiCrypto,
+  tx: Queryable,
+  actor: Actor,
+  rows: TripRequestRow[],
+  known?: RiderKeyState,
+): Promise<TripRequestView[]> {
+  // Each row (the query's own object) becomes its view in place: copying a page of rows was a
+  // visible share of a list request's time (docs/performance.md, P2).
+  const views = rows as TripRequestView[];
+  for (const view of views) {
+    view.clinical_notes = null;
+    view.unavailable = {};
+    if (actor.role === 'Billing' || view.clinical_notes_enc === null) continue;
+    const key = known ?? await pii.openRiderKey(tx, view.facility_id, view.rider_id, view.rider_data_key);
+    const opened = pii.openField(key, clinicalNotesRef(view), view.clinical_notes_enc);
+    if (opened.ok) view.clinical_notes = opened.value;
+    else view.unavailable = { clinicalNotes: opened.reason };
+  }
+  return views;
+}
+
+export async function openTripRequest(pii: PiiCrypto, tx: Queryable, actor: Actor, row: TripRequestRow): Promise<TripRequestView> {
+  return (await openTripRequests(pii, tx, actor, [row]))[0] as TripRequestView;
+}
+
+/** The rider's data key for sealing new notes about them; refuses (409) for an erased or unreadable rider. */
+export async function riderKeyForSealing(pii: PiiCrypto, tx: Queryable, facilityId: string, riderId: string): Promise<RiderKey> {
+  const { rows } = await tx.query<{ data_key: Buffer | null }>('SELECT data_key FROM riders WHERE facility_id = $1 AND id = $2',
+    [facilityId, riderId]);
+  const key = await pii.openRiderKey(tx, facilityId, riderId, rows[0]?.data_key ?? null);
+  if (key === 'erased') throw Problems.conflict('rider-erased', 'The rider was erased; nothing new can be recorded about them.');
+  if (key === 'unreadable') {
+    throw Problems.conflict('rider-unreadable', "The rider's stored key failed its integrity check; an operator must restore it first.");
+  }
+  return key;
+}
+
+/** A trip request as the API answers it. */
+export interface TripRequestBody {
+  id: string;
+  facilityId: string;
+  referenceCode: string;
+  riderId: string;
+  source: TripRequestRow['source'];
+  submittedBy: string | null;
+  contactId: string | null;
+  status: TripRequestStatus;
+  pickupAddress: string;
+  dropoffAddress: string;
+  appointmentAt: string;
+  requestedPickupAt: string | null;
+  returnTrip: TripRequestRow['return_trip'];
+  requestedReturnAt: string | null;
+  mobility: TripRequestRow['mobility'];
+  /** Absent for Billing. */
+  clinicalNotes?: string | null;
+  unavailable?: { clinicalNotes: Unavailable };
+  rejectionReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/**
+ * Billing sees trips without clinical notes (minimum necessary, PRODUCT.md §3). Built field by
+ * field rather than with conditional spreads, which push a 50-row page onto a slow path
+ * (docs/performance.md, P2); the keys keep the same order.
+ */
+export function toTripRequest(row: TripRequestView, actor: Actor): TripRequestBody {
+  const body: TripRequestBody = {
     id: row.id,
     facilityId: row.facility_id,
     referenceCode: row.reference_code,
@@ -49,12 +140,16 @@ export function toTripRequest(row: TripRequestRow, actor: Actor) {
     returnTrip: row.return_trip,
     requestedReturnAt: row.requested_return_at,
     mobility: row.mobility,
-    ...(actor.role === 'Billing' ? {} : { clinicalNotes: row.clinical_notes }),
-    rejectionReason: row.rejection_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-  };
+  } as TripRequestBody;
+  if (actor.role !== 'Billing') {
+    body.clinicalNotes = row.clinical_notes;
+    if (row.unavailable.clinicalNotes) body.unavailable = { clinicalNotes: row.unavailable.clinicalNotes };
+  }
+  body.rejectionReason = row.rejection_reason;
+  body.createdAt = row.created_at;
+  body.updatedAt = row.updated_at;
+  body.version = row.version;
+  return body;
 }
 
 /** The explicit predicate for what this actor may see of trip requests (RLS enforces the same). */
@@ -84,7 +179,7 @@ export async function findTripRequest(
 export async function updateTripRequest(
   tx: Queryable,
   id: string,
-  changes: Partial<Omit<TripRequestRow, 'id' | 'facility_id' | 'created_at' | 'updated_at' | 'version' | 'cursor_at'>>,
+  changes: Partial<Omit<TripRequestRow, 'id' | 'facility_id' | 'created_at' | 'updated_at' | 'version' | 'cursor_at' | 'rider_data_key'>>,
 ): Promise<TripRequestRow> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);

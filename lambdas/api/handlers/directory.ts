@@ -6,11 +6,12 @@ import {
   FACILITY_COLUMNS, type FacilityChanges, type FacilityRow, findFacility, insertFacility, toFacility, updateFacility,
 } from '../data/facilities';
 import {
-  findRider, insertRider, RIDER_COLUMNS, RIDER_FIELDS, type RiderField, type RiderRow, type RiderValues, toRider, updateRider,
+  findRider, insertRider, openRider, openRiders, openRiderWith, RIDER_COLUMNS, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
+  type RiderPiiField, type RiderPlainField, type RiderRow, type RiderValues, toRider, updateRider,
 } from '../data/riders';
 import { deactivateUser, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow, userScope } from '../data/users';
 import type { HandlerTable } from '../handler-types';
-import { decodeCursor, pageOf } from './pagination';
+import { decodeCursor, openedPageOf, pageOf } from './pagination';
 import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
 
 type DirectoryHandlers = Pick<HandlerTable,
@@ -67,13 +68,24 @@ export const directoryHandlers: DirectoryHandlers = {
 
   // ---- riders: dispatchers for any tenant, facility roles for their own ---------------------------
 
-  'riders.list': async ({ actor, query, tx }) => {
+  'riders.list': async ({ actor, query, tx, deps }) => {
     if (isFacilityActor(actor) && query.facilityId) {
       throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
     }
     const where = scopeToActor(new Where(), actor);
     if (query.facilityId) where.add('facility_id = ?', query.facilityId);
-    if (query.phone) where.add('phone = ?', query.phone);
+    if (query.phone !== undefined || query.email !== undefined) {
+      // Blind indexes are keyed per tenant: an exact match exists only within one facility.
+      const facilityId = isFacilityActor(actor) ? actor.facilityId : query.facilityId;
+      if (!facilityId) {
+        throw Problems.invalidParameters([{ path: query.phone !== undefined ? 'phone' : 'email',
+          message: 'Name the facility: phone and email match within one tenant' }]);
+      }
+      const tenantKey = await deps.pii.currentTenantKey(tx, facilityId, { create: false });
+      if (!tenantKey) return { body: { items: [], nextCursor: null } };
+      if (query.phone !== undefined) where.add('phone_index = ?', deps.pii.phoneIndex(tenantKey, query.phone));
+      if (query.email !== undefined) where.add('email_index = ?', deps.pii.emailIndex(tenantKey, query.email));
+    }
     const after = decodeCursor(query.cursor);
     if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
     const { rows } = await tx.query<RiderRow>(
@@ -81,37 +93,47 @@ export const directoryHandlers: DirectoryHandlers = {
        ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
       where.values as never,
     );
-    return { body: pageOf(rows, query.limit, toRider, (row) => [row.cursor_at, row.id]) };
+    return {
+      body: await openedPageOf(rows, query.limit, (page) => openRiders(deps.pii, tx, page), toRider, (view) => [view.cursor_at, view.id]),
+    };
   },
 
-  'riders.create': async ({ actor, body, tx, audit }) => {
+  'riders.create': async ({ actor, body, tx, audit, deps }) => {
     const facilityId = tenantForCreate(actor, body.facilityId);
     found(await findFacility(tx, actor, facilityId), 'facility');
     const values = riderValues(body);
-    const rider = await insertRider(tx, facilityId, values);
-    await audit({ facilityId, entityType: 'rider', entityId: rider.id, action: 'rider.created',
+    const { row, riderKey } = await insertRider(deps.pii, tx, facilityId, values);
+    await audit({ facilityId, entityType: 'rider', entityId: row.id, action: 'rider.created',
       details: { fields: Object.keys(values).sort() } });
-    return { body: toRider(rider), version: rider.version };
+    // The stored idempotent answer holds the PII just written: sealed with the rider's key.
+    return { body: toRider(openRiderWith(deps.pii, row, riderKey)), version: row.version, sealWith: riderKey };
   },
 
-  'riders.get': async ({ actor, params, tx }) => {
+  'riders.get': async ({ actor, params, tx, deps }) => {
     const rider = found(await findRider(tx, actor, params.riderId), 'rider');
-    return { body: toRider(rider), version: rider.version };
+    return { body: toRider((await openRider(deps.pii, tx, rider)).view), version: rider.version };
   },
 
-  'riders.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+  'riders.update': async ({ actor, params, body, ifMatch, tx, audit, deps }) => {
     const rider = found(await findRider(tx, actor, params.riderId, { forUpdate: true }), 'rider');
     assertVersion(ifMatch, rider.version);
+    if (rider.erased_at !== null) throw Problems.conflict('rider-erased', 'An erased rider cannot be changed.');
+    const { view, key } = await openRider(deps.pii, tx, rider);
+    if (typeof key === 'string') {
+      throw Problems.conflict('rider-unreadable', "The rider's stored key failed its integrity check; an operator must restore it first.");
+    }
     const requested = riderValues(body);
     // Only what really changes is written and audited, by field name: the values are PHI.
+    const current = (field: RiderField) =>
+      (RIDER_PII_FIELDS as string[]).includes(field) ? view.pii[field as RiderPiiField] : view[RIDER_PLAIN_COLUMNS[field as RiderPlainField]];
     const changes: RiderValues = Object.fromEntries(
-      Object.entries(requested).filter(([field, value]) => rider[RIDER_FIELDS[field as RiderField]] !== value),
+      Object.entries(requested).filter(([field, value]) => current(field as RiderField) !== value),
     );
-    if (Object.keys(changes).length === 0) return { body: toRider(rider), version: rider.version };
-    const updated = await updateRider(tx, rider, changes);
+    if (Object.keys(changes).length === 0) return { body: toRider(view), version: rider.version };
+    const updated = await updateRider(deps.pii, tx, rider, key, changes);
     await audit({ facilityId: rider.facility_id, entityType: 'rider', entityId: rider.id, action: 'rider.updated',
       details: { fields: Object.keys(changes).sort() } });
-    return { body: toRider(updated), version: updated.version };
+    return { body: toRider(openRiderWith(deps.pii, updated, key)), version: updated.version };
   },
 
   // ---- users: identity provider first (it issues the sub), then the database's copy --------------
@@ -189,10 +211,12 @@ function stateOf(active: boolean): string {
   return active ? 'active' : 'inactive';
 }
 
+const RIDER_WRITABLE: readonly RiderField[] = [...RIDER_PII_FIELDS, ...(Object.keys(RIDER_PLAIN_COLUMNS) as RiderPlainField[])];
+
 /** API field names to values, only for the fields present; the names double as the audit's list. */
 function riderValues(body: Partial<Record<RiderField, unknown>>): RiderValues {
   const values: Record<string, unknown> = {};
-  for (const field of Object.keys(RIDER_FIELDS) as RiderField[]) {
+  for (const field of RIDER_WRITABLE) {
     if (body[field] !== undefined) values[field] = body[field];
   }
   return values as RiderValues;

@@ -4,6 +4,7 @@ import { billingHandlers } from './billing';
 import { cancellationHandlers } from './cancellations';
 import { directoryHandlers } from './directory';
 import { legHandlers } from './legs';
+import { riderRightsHandlers } from './rider-rights';
 import { tripRequestHandlers } from './trip-requests';
 
 /** Binds every API route id to its handler; the HandlerTable type rejects a missing or extra one. */
@@ -14,4 +15,5 @@ export const apiHandlers: HandlerTable = {
   ...legHandlers,
   ...billingHandlers,
   ...directoryHandlers,
+  ...riderRightsHandlers,
 };

@@ -1,16 +1,20 @@
 import { isFinal, legLifecycle } from '../../shared/domain/lifecycles';
 import { Problems } from '../../shared/http/problem';
 import type { Actor } from '../../shared/tenancy/actor';
-import { enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, toLeg, updateLeg } from '../data/legs';
+import type { PiiCrypto } from '../../shared/crypto/pii';
+import type { Queryable } from '../../shared/db/port';
+import { completionNotesRef, enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, openLegs, toLeg, updateLeg } from '../data/legs';
+import { riderKeyForSealing } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
-import { decodeCursor, pageOf } from './pagination';
+import { decodeCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found } from './support';
 
 type LegHandlers = Pick<HandlerTable,
   'legs.list' | 'legs.get' | 'legs.update' | 'legs.assign' | 'legs.unassign' | 'legs.recordStatus' | 'legs.complete'>;
 
-/** The leg after a change, still carrying the rider fields a driver's view was loaded with. */
-const merged = (before: LegRead, after: LegRow): LegRead => ({ ...before, ...after });
+/** The leg after a change, still carrying the rider fields (and key) a driver's view was loaded with. */
+const merged = (before: LegRead, after: LegRow): LegRead =>
+  ({ ...before, ...after, rider_data_key: after.rider_data_key ?? before.rider_data_key });
 
 /** The window riders are told about, starting at the scheduled pickup time. */
 function pickupWindow(leg: LegRow, minutes: number): { pickupWindowStart?: string; pickupWindowEnd?: string } {
@@ -19,24 +23,29 @@ function pickupWindow(leg: LegRow, minutes: number): { pickupWindowStart?: strin
   return { pickupWindowStart: start.toISOString(), pickupWindowEnd: new Date(start.getTime() + minutes * 60_000).toISOString() };
 }
 
-function respond(leg: LegRead, actor: Actor) {
-  return { body: toLeg(leg, actor), version: leg.version };
+async function respond(pii: PiiCrypto, tx: Queryable, leg: LegRead, actor: Actor) {
+  const [view] = await openLegs(pii, tx, actor, [leg]);
+  if (!view) throw new Error('unreachable: one leg in, one view out');
+  return { body: toLeg(view, actor), version: leg.version };
 }
 
 export const legHandlers: LegHandlers = {
-  'legs.list': async ({ actor, query, tx }) => {
+  'legs.list': async ({ actor, query, tx, deps }) => {
     if (query.driverId && actor.role !== 'Dispatcher') {
       throw Problems.invalidParameters([{ path: 'driverId', message: 'Only dispatchers filter by driver' }]);
     }
     const rows = await listLegs(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
-    return { body: pageOf(rows, query.limit, (row) => toLeg(row, actor), (row) => [row.cursor_at, row.id]) };
+    return {
+      body: await openedPageOf(rows, query.limit, (page) => openLegs(deps.pii, tx, actor, page), (view) => toLeg(view, actor),
+        (view) => [view.cursor_at, view.id]),
+    };
   },
 
-  'legs.get': async ({ actor, params, tx }) => {
-    return respond(found(await findLeg(tx, actor, params.legId), 'leg'), actor);
+  'legs.get': async ({ actor, params, tx, deps }) => {
+    return respond(deps.pii, tx, found(await findLeg(tx, actor, params.legId), 'leg'), actor);
   },
 
-  'legs.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+  'legs.update': async ({ actor, params, body, ifMatch, tx, audit, deps }) => {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     if (isFinal(legLifecycle, leg.status)) throw Problems.conflict('leg-final', `A ${leg.status} leg can no longer change.`);
@@ -61,10 +70,10 @@ export const legHandlers: LegHandlers = {
     });
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.updated', details: { fields: Object.keys(body).sort(), timed: pickupAt !== null } });
-    return respond(merged(leg, updated), actor);
+    return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
-  'legs.assign': async ({ actor, params, body, ifMatch, tx, audit }) => {
+  'legs.assign': async ({ actor, params, body, ifMatch, tx, audit, deps }) => {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     const reassigning = leg.status === 'assigned';
@@ -74,7 +83,7 @@ export const legHandlers: LegHandlers = {
       throw Problems.conflict('already-assigned', 'The leg already has a driver; send If-Match to reassign it.');
     }
     if (!reassigning) assertTransition(legLifecycle, leg.status, 'assigned', 'leg');
-    if (reassigning && leg.driver_id === body.driverId) return respond(leg, actor);
+    if (reassigning && leg.driver_id === body.driverId) return respond(deps.pii, tx, leg, actor);
     const driver = await tx.query('SELECT 1 FROM users WHERE id = $1 AND role = $2 AND active', [body.driverId, 'Driver']);
     if (driver.rowCount === 0) {
       throw Problems.validation([{ path: 'driverId', message: 'Not an active driver' }]);
@@ -84,17 +93,17 @@ export const legHandlers: LegHandlers = {
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: reassigning ? 'trip_leg.reassigned' : 'trip_leg.assigned', fromState: leg.status, toState: 'assigned',
       details: { driverId: body.driverId, ...(reassigning ? { previousDriverId: leg.driver_id } : {}) } });
-    return respond(merged(leg, updated), actor);
+    return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
-  'legs.unassign': async ({ actor, params, ifMatch, tx, audit }) => {
+  'legs.unassign': async ({ actor, params, ifMatch, tx, audit, deps }) => {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     assertTransition(legLifecycle, leg.status, 'unassigned', 'leg');
     const updated = await updateLeg(tx, leg, { status: 'unassigned', driver_id: null });
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.unassigned', fromState: leg.status, toState: 'unassigned', details: { driverId: leg.driver_id } });
-    return respond(merged(leg, updated), actor);
+    return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
   'legs.recordStatus': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
@@ -118,10 +127,10 @@ export const legHandlers: LegHandlers = {
           fields: { referenceCode: notice.reference_code, ...pickupWindow(leg, deps.settings.pickupWindowMinutes) } });
       }
     }
-    return respond(merged(leg, updated), actor);
+    return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
-  'legs.complete': async ({ actor, params, body, ifMatch, tx, audit }) => {
+  'legs.complete': async ({ actor, params, body, ifMatch, tx, audit, deps }) => {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     assertTransition(legLifecycle, leg.status, 'completed', 'leg');
@@ -133,6 +142,9 @@ export const legHandlers: LegHandlers = {
       errors.push({ path: 'odometerEnd', message: 'Must be greater than odometerStart' });
     }
     if (errors.length > 0) throw Problems.validation(errors);
+    const notes = body.notes ?? null;
+    // Sealed with the rider's key, so erasing the rider erases the notes too.
+    const riderKey = notes === null ? undefined : await riderKeyForSealing(deps.pii, tx, leg.facility_id, leg.rider_id);
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.completed', fromState: leg.status, toState: 'completed', details: { driverId: leg.driver_id } });
     // Mileage is derived by the database; its billing trigger creates the pending billing record
@@ -143,8 +155,8 @@ export const legHandlers: LegHandlers = {
       actual_dropoff_at: body.actualDropoffAt,
       odometer_start: body.odometerStart,
       odometer_end: body.odometerEnd,
-      completion_notes: body.notes ?? null,
+      completion_notes_enc: riderKey ? deps.pii.sealField(riderKey, completionNotesRef(leg), notes) : null,
     });
-    return respond(merged(leg, updated), actor);
+    return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Problems } from '../../shared/http/problem';
 
 /**
@@ -29,4 +29,18 @@ export function pageOf<Row, Item>(rows: Row[], limit: number, toItem: (row: Row)
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];
   return { items: pageRows.map(toItem), nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
+}
+
+/** pageOf for rows whose protected fields must be opened first: only the rows served are opened. */
+export async function openedPageOf<Row, View, Item>(
+  rows: Row[],
+  limit: number,
+  open: (rows: Row[]) => Promise<View[]>,
+  toItem: (view: View) => Item,
+  keyOf: (view: View) => CursorKey,
+) {
+  const hasMore = rows.length > limit;
+  const views = await open(hasMore ? rows.slice(0, limit) : rows);
+  const last = views[views.length - 1];
+  return { items: views.map(toItem), nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
 }

@@ -1,11 +1,14 @@
 import { tripRequestLifecycle } from '../../shared/domain/lifecycles';
 import { Problems } from '../../shared/http/problem';
 import { isFacilityActor } from '../../shared/tenancy/actor';
+import { randomUUID } from 'node:crypto';
+import type { RiderKey } from '../../shared/crypto/pii';
 import {
-  TRIP_REQUEST_COLUMNS, type TripRequestRow, findTripRequest, toTripRequest, tripScope, updateTripRequest,
+  clinicalNotesRef, openTripRequest, openTripRequests, riderKeyForSealing, TRIP_REQUEST_COLUMNS, type TripRequestRow,
+  findTripRequest, toTripRequest, tripScope, updateTripRequest,
 } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
-import { decodeCursor, pageOf } from './pagination';
+import { decodeCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found, tenantForCreate } from './support';
 import { cancelTrip } from './trip-cancellation';
 
@@ -16,14 +19,18 @@ type TripHandlers = Pick<HandlerTable,
 const MINUTE = 60_000;
 
 export const tripRequestHandlers: TripHandlers = {
-  'tripRequests.create': async ({ actor, body, tx, audit, notify }) => {
+  'tripRequests.create': async ({ actor, body, tx, audit, notify, deps }) => {
     const facilityId = tenantForCreate(actor, body.facilityId);
     const rider = found(
-      (await tx.query<{ mobility: TripRequestRow['mobility'] }>(
-        'SELECT mobility FROM riders WHERE facility_id = $1 AND id = $2', [facilityId, body.riderId],
+      (await tx.query<{ mobility: TripRequestRow['mobility']; erased: boolean }>(
+        // FOR SHARE: an erasure of this rider (FOR UPDATE) waits for this trip and then refuses, or
+        // finishes first and this answers 409; an open trip never outlives its rider's key.
+        'SELECT mobility, erased_at IS NOT NULL AS erased FROM riders WHERE facility_id = $1 AND id = $2 FOR SHARE',
+        [facilityId, body.riderId],
       )).rows[0],
       'rider',
     );
+    if (rider.erased) throw Problems.conflict('rider-erased', 'The rider was erased; no new trips can be booked for them.');
     if (body.contactId) {
       found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0], 'contact');
     }
@@ -31,24 +38,29 @@ export const tripRequestHandlers: TripHandlers = {
       throw Problems.validation([{ path: 'requestedReturnAt', message: 'Only for a scheduled return trip' }]);
     }
     const contactId = body.contactId ?? (isFacilityActor(actor) ? actor.contactId : undefined) ?? null;
+    const id = randomUUID();
+    const notes = body.clinicalNotes ?? null;
+    const riderKey: RiderKey | undefined = notes === null ? undefined : await riderKeyForSealing(deps.pii, tx, facilityId, body.riderId);
     const { rows } = await tx.query<TripRequestRow>(
-      `INSERT INTO trip_requests (facility_id, rider_id, source, submitted_by, contact_id, pickup_address, dropoff_address,
-         appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, clinical_notes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+      `INSERT INTO trip_requests (facility_id, id, rider_id, source, submitted_by, contact_id, pickup_address, dropoff_address,
+         appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, clinical_notes_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        RETURNING ${TRIP_REQUEST_COLUMNS}`,
-      [facilityId, body.riderId, isFacilityActor(actor) ? 'facility' : 'dispatcher', actor.sub, contactId, body.pickupAddress,
+      [facilityId, id, body.riderId, isFacilityActor(actor) ? 'facility' : 'dispatcher', actor.sub, contactId, body.pickupAddress,
         body.dropoffAddress, body.appointmentAt, body.requestedPickupAt ?? null, body.returnTrip,
-        body.requestedReturnAt ?? null, body.mobility ?? rider.mobility, body.clinicalNotes ?? null],
+        body.requestedReturnAt ?? null, body.mobility ?? rider.mobility,
+        riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef({ id, facility_id: facilityId }), notes) : null],
     );
     const trip = rows[0] as TripRequestRow;
     await audit({ facilityId, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.created', toState: 'requested', details: { riderId: trip.rider_id } });
     await notify({ facilityId, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_received',
       fields: { referenceCode: trip.reference_code, appointmentAt: trip.appointment_at } });
-    return { body: toTripRequest(trip, actor), version: trip.version };
+    const view = { ...trip, clinical_notes: notes, unavailable: {} };
+    return { body: toTripRequest(view, actor), version: trip.version, ...(riderKey ? { sealWith: riderKey } : {}) };
   },
 
-  'tripRequests.list': async ({ actor, query, tx }) => {
+  'tripRequests.list': async ({ actor, query, tx, deps }) => {
     if (isFacilityActor(actor) && query.facilityId) {
       throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
     }
@@ -62,15 +74,18 @@ export const tripRequestHandlers: TripHandlers = {
        ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
       where.values as never,
     );
-    return { body: pageOf(rows, query.limit, (row) => toTripRequest(row, actor), (row) => [row.cursor_at, row.id]) };
+    return {
+      body: await openedPageOf(rows, query.limit, (page) => openTripRequests(deps.pii, tx, actor, page),
+        (view) => toTripRequest(view, actor), (view) => [view.cursor_at, view.id]),
+    };
   },
 
-  'tripRequests.get': async ({ actor, params, tx }) => {
+  'tripRequests.get': async ({ actor, params, tx, deps }) => {
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId), 'trip request');
-    return { body: toTripRequest(trip, actor), version: trip.version };
+    return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, trip), actor), version: trip.version };
   },
 
-  'tripRequests.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+  'tripRequests.update': async ({ actor, params, body, ifMatch, tx, audit, deps }) => {
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
     assertVersion(ifMatch, trip.version);
     if (trip.status !== 'requested') {
@@ -88,12 +103,16 @@ export const tripRequestHandlers: TripHandlers = {
       ...(body.returnTrip !== undefined ? { return_trip: body.returnTrip } : {}),
       ...(body.requestedReturnAt !== undefined ? { requested_return_at: body.requestedReturnAt } : {}),
       ...(body.mobility !== undefined ? { mobility: body.mobility } : {}),
-      ...(body.clinicalNotes !== undefined ? { clinical_notes: body.clinicalNotes } : {}),
     };
-    const updated = await updateTripRequest(tx, trip.id, changes);
+    const notes = body.clinicalNotes;
+    const riderKey = typeof notes === 'string' ? await riderKeyForSealing(deps.pii, tx, trip.facility_id, trip.rider_id) : undefined;
+    const updated = await updateTripRequest(tx, trip.id, {
+      ...changes,
+      ...(notes === undefined ? {} : { clinical_notes_enc: riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef(trip), notes) : null }),
+    });
     await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.updated', details: { fields: Object.keys(body).sort() } });
-    return { body: toTripRequest(updated, actor), version: updated.version };
+    return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
   },
 
   'tripRequests.schedule': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
@@ -137,10 +156,10 @@ export const tripRequestHandlers: TripHandlers = {
     await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'trip_scheduled',
       fields: { referenceCode: trip.reference_code, pickupWindowStart: windowStart.toISOString(),
         pickupWindowEnd: new Date(windowStart.getTime() + deps.settings.pickupWindowMinutes * MINUTE).toISOString() } });
-    return { body: toTripRequest(updated, actor), version: updated.version };
+    return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
   },
 
-  'tripRequests.reject': async ({ actor, params, body, ifMatch, tx, audit, notify }) => {
+  'tripRequests.reject': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
     assertVersion(ifMatch, trip.version);
     assertTransition(tripRequestLifecycle, trip.status, 'rejected', 'trip request');
@@ -149,15 +168,15 @@ export const tripRequestHandlers: TripHandlers = {
       action: 'trip_request.rejected', fromState: trip.status, toState: 'rejected' });
     await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_rejected',
       fields: { referenceCode: trip.reference_code } });
-    return { body: toTripRequest(updated, actor), version: updated.version };
+    return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
   },
 
   'tripRequests.cancel': async (context) => {
-    const { actor, params, body, ifMatch, tx } = context;
+    const { actor, params, body, ifMatch, tx, deps } = context;
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
     assertVersion(ifMatch, trip.version);
     const updated = await cancelTrip(context, trip, { reasonCode: body.reasonCode, decidedDirectly: true });
-    return { body: toTripRequest(updated, actor), version: updated.version };
+    return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
   },
 
   'tripRequests.history': async ({ actor, params, tx }) => {

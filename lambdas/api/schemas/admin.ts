@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Uuid } from './common';
+import * as z from 'zod';
+import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
+import { E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, Uuid } from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
 export const FacilityCreate = z.strictObject({
@@ -47,11 +48,21 @@ export const RiderUpdate = z
     notifyConsent: z.boolean().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
-export const RiderListQuery = z.strictObject({ facilityId: Uuid.optional(), phone: E164Phone.optional(), ...PageQuery });
+/** phone and email match exactly through blind indexes, which are per tenant: dispatchers name the facility. */
+export const RiderListQuery = z.strictObject({
+  facilityId: Uuid.optional(),
+  phone: E164Phone.optional(),
+  email: Email.optional(),
+  ...PageQuery,
+});
+/**
+ * PII fields are null when absent, and also when they cannot be shown: `unavailable` then says
+ * why ("erased": the rider was erased; "unreadable": the stored value failed its integrity check).
+ */
 export const Rider = z.object({
   id: Uuid,
   facilityId: Uuid,
-  fullName: z.string(),
+  fullName: z.string().nullable(),
   phone: z.string().nullable(),
   email: z.string().nullable(),
   dateOfBirth: IsoDate.nullable(),
@@ -61,8 +72,35 @@ export const Rider = z.object({
   notifyChannel: NotifyChannel,
   notifyConsent: z.boolean(),
   smsOptedOut: z.boolean(),
+  erased: z.boolean(),
+  erasedAt: IsoDateTime.nullable(),
+  unavailable: Unavailable.optional(),
   createdAt: IsoDateTime,
   version: z.number().int(),
+});
+
+export const RiderNotification = z.object({
+  id: Uuid,
+  tripRequestId: Uuid.nullable(),
+  event: z.string(),
+  status: z.enum(['pending', 'sent', 'skipped', 'failed']),
+  channel: z.enum(['sms', 'email']).nullable(),
+  /** The receipt-level fields the message carried (reference code, times). */
+  fields: z.record(z.string(), z.string()),
+  createdAt: IsoDateTime,
+  sentAt: IsoDateTime.nullable(),
+});
+
+/** Everything held about one rider (GET /v1/riders/{riderId}/export); producing it is audited. */
+export const RiderExport = z.object({
+  exportedAt: IsoDateTime,
+  rider: Rider,
+  tripRequests: z.array(TripRequest),
+  legs: z.array(LegForDispatcher),
+  cancellationRequests: z.array(CancellationRequest),
+  notifications: z.array(RiderNotification),
+  /** True when a list reached the export's limit; ask the provider for the rest. */
+  truncated: z.boolean(),
 });
 
 const RoleName = z.enum(['Dispatcher', 'Driver', 'Billing', 'FacilityAdmin', 'FacilityUser']);

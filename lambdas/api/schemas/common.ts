@@ -1,19 +1,45 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Building blocks shared by every route's schemas: strict, bounded, explicit. */
 export const Uuid = z.uuid();
-export const IsoDateTime = z.iso.datetime({ offset: true });
-export const IsoDate = z.iso.date();
+
+// PostgreSQL refuses offsets beyond ±15:59, year 0 and NUL characters (SQLSTATE 22009, 22008,
+// 22021), and instants outside years 1–9999 do not survive the trip back; refuse them here,
+// with a path, instead of answering 500 from the database.
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+function storableInstant(value: string): boolean {
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value);
+  if (offset && Number(offset[2]) * 60 + Number(offset[3]) > MAX_OFFSET_MINUTES) return false;
+  const instant = Date.parse(value);
+  return instant >= FIRST_INSTANT && instant <= LAST_INSTANT;
+}
+
+const noNul = (value: string) => !value.includes('\u0000');
+
+export const IsoDateTime = z.iso
+  .datetime({ offset: true })
+  .refine(storableInstant, 'Offset within ±14:00 and a year from 0001 to 9999');
+export const IsoDate = z.iso.date().refine((value) => !value.startsWith('0000'), 'Year from 0001');
 export const E164Phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
 export const Email = z.email().max(254);
 
-export const text = (max: number) => z.string().trim().min(1).max(max);
+export const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'Must not contain NUL characters');
 export const Address = text(500);
-export const Note = z.string().max(2000);
+export const Note = z.string().max(2000).refine(noNul, 'Must not contain NUL characters');
 export const Mobility = z.enum(['ambulatory', 'wheelchair', 'stretcher']);
 export const NotifyChannel = z.enum(['sms', 'email', 'none']);
 export const ReturnTrip = z.enum(['none', 'scheduled', 'will_call']);
 export const CancellationReasonCode = z.enum(['booked_by_mistake', 'changed_plans', 'unable_to_make_trip', 'other']);
+
+/**
+ * Protected fields that could not be shown, by field name: "erased" (the rider was erased: the
+ * key is destroyed) or "unreadable" (the stored value failed its integrity check). The field
+ * itself is then null.
+ */
+export const Unavailable = z.record(z.string(), z.enum(['erased', 'unreadable']));
 
 /** Opaque keyset cursor, validated again when decoded. */
 export const Cursor = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/);

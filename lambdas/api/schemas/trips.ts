@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { Address, CancellationReasonCode, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Uuid } from './common';
+import * as z from 'zod';
+import { Address, CancellationReasonCode, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, Uuid } from './common';
 
 export const TripRequestStatus = z.enum(['requested', 'scheduled', 'in_progress', 'completed', 'rejected', 'cancelled']);
 export const LegStatus = z.enum(['unassigned', 'assigned', 'en_route', 'arrived', 'picked_up', 'completed', 'no_show', 'cancelled']);
@@ -57,8 +57,9 @@ export const TripRequest = z.object({
   returnTrip: ReturnTrip,
   requestedReturnAt: IsoDateTime.nullable(),
   mobility: Mobility,
-  /** Absent for Billing (minimum necessary). */
+  /** Absent for Billing (minimum necessary); null with `unavailable.clinicalNotes` once the rider is erased. */
   clinicalNotes: z.string().nullable().optional(),
+  unavailable: Unavailable.optional(),
   rejectionReason: z.string().nullable(),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
@@ -158,6 +159,7 @@ export const LegForDispatcher = z.object({
   mileage: z.number().nullable(),
   completionNotes: z.string().nullable(),
   noShowReason: z.string().nullable(),
+  unavailable: Unavailable.optional(),
   version: z.number().int(),
 });
 export const LegForDriver = z.object({
@@ -169,9 +171,11 @@ export const LegForDriver = z.object({
   dropoffAddress: z.string(),
   scheduledPickupAt: IsoDateTime.nullable(),
   scheduledDropoffAt: IsoDateTime.nullable(),
-  riderName: z.string(),
+  /** null with `unavailable.riderName` when the rider was erased. */
+  riderName: z.string().nullable(),
   riderPhone: z.string().nullable(),
   mobility: Mobility,
+  unavailable: Unavailable.optional(),
   version: z.number().int(),
 });
 export const LegForFacility = z.object({

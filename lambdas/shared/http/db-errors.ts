@@ -1,3 +1,4 @@
+import { KeyServiceUnavailableError } from '../crypto/errors';
 import { DatabaseError, SqlState } from '../db/port';
 import { HttpProblem, Problems } from './problem';
 
@@ -25,6 +26,12 @@ export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
     case SqlState.insufficientPrivilege:
       return Problems.forbidden('You may not make this change.');
     case SqlState.invalidTextRepresentation:
+    // Values the schemas let through but PostgreSQL cannot read, e.g. in a client-made cursor:
+    // invalid datetime format, datetime field overflow, time zone displacement, NUL character.
+    case '22007':
+    case '22008':
+    case '22009':
+    case '22021':
       return new HttpProblem(400, 'invalid-value', 'A value has the wrong format.');
     case '28000':
       return Problems.unauthenticated();
@@ -36,5 +43,7 @@ export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof DatabaseError) return problemFromDatabaseError(error);
+  // KMS throttled or down: transient, like a database failover (docs/security/encryption.md).
+  if (error instanceof KeyServiceUnavailableError) return Problems.unavailable();
   return Problems.internal();
 }

@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/port';
+import { logger } from '../log';
+import { blindIndex, deriveIndexKey, normaliseEmail, normalisePhone } from './blind-index';
+import { IntegrityError } from './errors';
+import { KeyScope, open, readKeyRef, seal } from './envelope';
+import { KeyCache } from './key-cache';
+import { DATA_KEY_BYTES, type KeyProvider, PROVIDER_FACILITY_ID } from './key-provider';
+
+/**
+ * Field-level encryption of rider PII (docs/security/encryption.md). The key hierarchy:
+ *
+ *   application key (KMS; a dev-only master key locally)
+ *     └─ tenant key, one per facility: 256 bits from GenerateDataKey with context { facility_id },
+ *        stored wrapped in tenant_keys; decrypted copies cached for a bounded time
+ *          ├─ rider data key, one per rider: 256 random bits wrapped by the tenant key
+ *          │    (riders.data_key); destroying it erases every field sealed under it
+ *          └─ blind-index keys (HKDF of the tenant key) for exact-match lookup by phone and email
+ *
+ * Every field is sealed with its rider's data key; the authenticated data names the table,
+ * column, row and tenant, so ciphertext moved anywhere else does not open.
+ */
+
+export interface TenantKey {
+  readonly facilityId: string;
+  readonly version: number;
+  readonly key: Buffer;
+  readonly phoneIndexKey: Buffer;
+  readonly emailIndexKey: Buffer;
+}
+
+export interface StoredTenantKey {
+  readonly facilityId: string;
+  readonly version: number;
+  readonly wrapped: Buffer;
+}
+
+export interface RiderKey {
+  readonly facilityId: string;
+  readonly riderId: string;
+  /** Version of the rider's data key (fields name it in their header). */
+  readonly version: number;
+  readonly key: Buffer;
+}
+
+/** Why a protected value cannot be shown: its rider was erased, or it failed its integrity check. */
+export type Unavailable = 'erased' | 'unreadable';
+
+export type RiderKeyState = RiderKey | Unavailable;
+
+export type OpenedField =
+  | { readonly ok: true; readonly value: string | null }
+  | { readonly ok: false; readonly reason: Unavailable };
+
+/** Where a field lives: all of it is authenticated with the value. */
+export interface FieldRef {
+  readonly table: 'riders' | 'trip_requests' | 'trip_legs';
+  /** The sealed column, e.g. `full_name_enc`. */
+  readonly column: string;
+  readonly rowId: string;
+  readonly facilityId: string;
+}
+
+export interface PiiCryptoOptions {
+  readonly provider: KeyProvider;
+  /** How long a decrypted tenant or rider key stays in memory (default 5 minutes). */
+  readonly cacheTtlMs?: number;
+  /** Tenant keys held at most (default 500); rider keys 20 times as many. */
+  readonly cacheMaxTenants?: number;
+  readonly now?: () => number;
+}
+
+/** Rider data keys have one version so far; the header carries it so a rotation can add the next. */
+const RIDER_KEY_VERSION = 1;
+const DEFAULT_TTL_MS = 5 * 60_000;
+const DEFAULT_MAX_TENANTS = 500;
+const INTAKE_INDEX_KEY_ID = 'provider:intake-phone';
+
+const riderKeyContext = (facilityId: string, riderId: string) => `rider-key|${facilityId}|${riderId}`;
+const fieldContext = (ref: FieldRef) => `field|${ref.table}|${ref.column}|${ref.rowId}|${ref.facilityId}`;
+
+function tenantKeyFrom(facilityId: string, version: number, key: Buffer): TenantKey {
+  return {
+    facilityId,
+    version,
+    key,
+    phoneIndexKey: deriveIndexKey(key, 'phone', facilityId),
+    emailIndexKey: deriveIndexKey(key, 'email', facilityId),
+  };
+}
+
+export class PiiCrypto {
+  readonly provider: KeyProvider;
+  private readonly tenantKeys: KeyCache<TenantKey>;
+  private readonly currentVersions: KeyCache<number>;
+  private readonly riderKeys: KeyCache<RiderKey>;
+  private readonly providerKeys: KeyCache<Buffer>;
+  /**
+   * Keys generated inside a transaction that has not committed yet, per transaction: they must
+   * not reach the shared cache, or a rollback would leave this process holding a key the
+   * database never kept.
+   */
+  private readonly uncommitted = new WeakMap<Queryable, Map<string, TenantKey | Buffer>>();
+
+  constructor(options: PiiCryptoOptions) {
+    this.provider = options.provider;
+    const ttlMs = options.cacheTtlMs ?? DEFAULT_TTL_MS;
+    const maxEntries = options.cacheMaxTenants ?? DEFAULT_MAX_TENANTS;
+    const now = options.now;
+    this.tenantKeys = new KeyCache({ ttlMs, maxEntries, now });
+    this.currentVersions = new KeyCache({ ttlMs, maxEntries, now });
+    this.riderKeys = new KeyCache({ ttlMs, maxEntries: maxEntries * 20, now });
+    this.providerKeys = new KeyCache({ ttlMs, maxEntries: 4, now });
+  }
+
+  // ---- tenant keys ----------------------------------------------------------------------------
+
+  /**
+   * The tenant's current key, read from tenant_keys (the caller's role and RLS decide whether it
+   * may), generated and stored on first use when `create` is set.
+   */
+  async currentTenantKey(tx: Queryable, facilityId: string, options: { create: boolean }): Promise<TenantKey | undefined> {
+    const pending = this.pendingFor(tx).get(`${facilityId}:current`);
+    if (pending) return pending as TenantKey;
+    const version = this.currentVersions.get(facilityId);
+    const cached = version === undefined ? undefined : this.tenantKeys.get(`${facilityId}:${version}`);
+    if (cached) return cached;
+
+    const current = await this.selectTenantKey(tx, facilityId);
+    if (current) {
+      const key = await this.openStoredTenantKey(current);
+      this.currentVersions.set(facilityId, current.version);
+      return key;
+    }
+    if (!options.create) return undefined;
+
+    const generated = await this.provider.generateDataKey(facilityId);
+    const inserted = await tx.query(
+      `INSERT INTO tenant_keys (facility_id, version, wrapped_key, key_provider, master_key_id)
+       VALUES ($1, 1, $2, $3, $4) ON CONFLICT (facility_id, version) DO NOTHING`,
+      [facilityId, generated.wrapped, this.provider.name, generated.masterKeyId],
+    );
+    if (inserted.rowCount === 1) {
+      const key = tenantKeyFrom(facilityId, 1, generated.plaintext);
+      this.pendingFor(tx).set(`${facilityId}:current`, key);
+      this.pendingFor(tx).set(`${facilityId}:1`, key);
+      return key;
+    }
+    // Another transaction stored the tenant's first key meanwhile (and committed: the insert waited for it).
+    const winner = await this.selectTenantKey(tx, facilityId);
+    if (!winner) throw new IntegrityError('tenant key vanished');
+    return this.openStoredTenantKey(winner);
+  }
+
+  /** One version of a tenant's key, e.g. the one a rider key names in its header. */
+  async tenantKeyVersion(tx: Queryable, facilityId: string, version: number): Promise<TenantKey> {
+    const pending = this.pendingFor(tx).get(`${facilityId}:${version}`);
+    if (pending) return pending as TenantKey;
+    const cached = this.tenantKeys.get(`${facilityId}:${version}`);
+    if (cached) return cached;
+    const stored = await this.selectTenantKey(tx, facilityId, version);
+    if (!stored) throw new IntegrityError('the tenant key this value names does not exist');
+    return this.openStoredTenantKey(stored);
+  }
+
+  /** Opens a stored tenant key through the key service, at most once per tenant and version per TTL. */
+  openStoredTenantKey(stored: StoredTenantKey): Promise<TenantKey> {
+    return this.tenantKeys.getOrLoad(`${stored.facilityId}:${stored.version}`, async () =>
+      tenantKeyFrom(stored.facilityId, stored.version, await this.provider.decryptDataKey(stored.facilityId, stored.wrapped)));
+  }
+
+  /** A brand-new tenant key for a tenant the caller is about to create (the intake); never cached. */
+  async generateTenantKey(facilityId: string): Promise<{ key: TenantKey; wrapped: Buffer; masterKeyId: string }> {
+    const generated = await this.provider.generateDataKey(facilityId);
+    return { key: tenantKeyFrom(facilityId, 1, generated.plaintext), wrapped: generated.wrapped, masterKeyId: generated.masterKeyId };
+  }
+
+  // ---- rider keys -----------------------------------------------------------------------------
+
+  newRiderKey(tenantKey: TenantKey, riderId: string): { key: RiderKey; wrapped: Buffer } {
+    const key = randomBytes(DATA_KEY_BYTES);
+    const wrapped = seal(
+      tenantKey.key,
+      { scope: KeyScope.tenant, keyId: tenantKey.facilityId, version: tenantKey.version },
+      riderKeyContext(tenantKey.facilityId, riderId),
+      key,
+    );
+    return { key: { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key }, wrapped };
+  }
+
+  /**
+   * The rider's data key from its wrapped form (riders.data_key). NULL means the rider was erased;
+   * a wrapped key that is not this rider's (copied from another rider or tenant, or edited) is
+   * "unreadable" and logged. Only an unavailable key service throws.
+   */
+  async openRiderKey(tx: Queryable, facilityId: string, riderId: string, wrapped: Buffer | null): Promise<RiderKeyState> {
+    if (wrapped === null) return 'erased';
+    const cacheId = `${facilityId}:${riderId}:${wrapped.toString('base64')}`;
+    const cached = this.riderKeys.get(cacheId);
+    if (cached) return cached;
+    try {
+      const ref = readKeyRef(wrapped);
+      if (ref.scope !== KeyScope.tenant || ref.keyId !== facilityId) throw new IntegrityError('rider key names another tenant');
+      const tenantKey = await this.tenantKeyVersion(tx, facilityId, ref.version);
+      const key = this.unwrapRiderKey(tenantKey, riderId, wrapped);
+      this.riderKeys.set(cacheId, key);
+      return key;
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      logger.error('rider data key failed its integrity check', { facilityId, riderId });
+      return 'unreadable';
+    }
+  }
+
+  /** Same as openRiderKey with the tenant key already in hand (the intake). */
+  openRiderKeyWith(tenantKey: TenantKey, riderId: string, wrapped: Buffer): RiderKeyState {
+    try {
+      return this.unwrapRiderKey(tenantKey, riderId, wrapped);
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      logger.error('rider data key failed its integrity check', { facilityId: tenantKey.facilityId, riderId });
+      return 'unreadable';
+    }
+  }
+
+  private unwrapRiderKey(tenantKey: TenantKey, riderId: string, wrapped: Buffer): RiderKey {
+    const ref = readKeyRef(wrapped);
+    if (ref.scope !== KeyScope.tenant || ref.keyId !== tenantKey.facilityId || ref.version !== tenantKey.version) {
+      throw new IntegrityError('rider key names another tenant key');
+    }
+    const key = open(tenantKey.key, wrapped, riderKeyContext(tenantKey.facilityId, riderId));
+    return { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key };
+  }
+
+  // ---- fields ---------------------------------------------------------------------------------
+
+  sealField(riderKey: RiderKey, ref: FieldRef, value: string | null): Buffer | null {
+    if (value === null) return null;
+    if (ref.facilityId !== riderKey.facilityId) throw new Error('a field is sealed with a key of its own tenant');
+    return seal(riderKey.key, { scope: KeyScope.rider, keyId: riderKey.riderId, version: riderKey.version }, fieldContext(ref),
+      Buffer.from(value, 'utf8'));
+  }
+
+  /** The plaintext of one field, or why it cannot be shown; a failed integrity check is logged (ids only). */
+  openField(state: RiderKeyState, ref: FieldRef, sealed: Buffer | null): OpenedField {
+    if (sealed === null) return { ok: true, value: null };
+    if (typeof state === 'string') return { ok: false, reason: state };
+    try {
+      const keyRef = readKeyRef(sealed);
+      if (keyRef.scope !== KeyScope.rider || keyRef.keyId !== state.riderId || keyRef.version !== state.version) {
+        throw new IntegrityError('field names another key');
+      }
+      return { ok: true, value: open(state.key, sealed, fieldContext(ref)).toString('utf8') };
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      logger.error('protected field failed its integrity check', {
+        table: ref.table, column: ref.column, rowId: ref.rowId, facilityId: ref.facilityId,
+      });
+      return { ok: false, reason: 'unreadable' };
+    }
+  }
+
+  /** Seals any JSON value (a stored idempotent answer) under a rider key, bound to `context`. */
+  sealJson(riderKey: RiderKey, context: string, value: unknown): string {
+    return seal(riderKey.key, { scope: KeyScope.rider, keyId: riderKey.riderId, version: riderKey.version }, `json|${context}`,
+      Buffer.from(JSON.stringify(value), 'utf8')).toString('base64');
+  }
+
+  openJson(state: RiderKeyState, context: string, sealed: string): { ok: true; value: unknown } | { ok: false; reason: Unavailable } {
+    if (typeof state === 'string') return { ok: false, reason: state };
+    try {
+      return { ok: true, value: JSON.parse(open(state.key, Buffer.from(sealed, 'base64'), `json|${context}`).toString('utf8')) };
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      logger.error('sealed answer failed its integrity check', { facilityId: state.facilityId, riderId: state.riderId });
+      return { ok: false, reason: 'unreadable' };
+    }
+  }
+
+  // ---- blind indexes --------------------------------------------------------------------------
+
+  phoneIndex(tenantKey: TenantKey, phone: string): Buffer {
+    return blindIndex(tenantKey.phoneIndexKey, normalisePhone(phone));
+  }
+
+  emailIndex(tenantKey: TenantKey, email: string): Buffer {
+    return blindIndex(tenantKey.emailIndexKey, normaliseEmail(email));
+  }
+
+  /**
+   * The intake's index of a phone number: the one lookup that crosses tenants (private-pay
+   * riders, each in an individual tenant), so its key is provider-level: issued by the key
+   * service under the nil facility id, stored wrapped in provider_keys and reached only through
+   * the `intake_index_key` function (schema/0011).
+   */
+  async intakePhoneIndex(tx: Queryable, phone: string): Promise<Buffer> {
+    return blindIndex(await this.intakeIndexKey(tx), normalisePhone(phone));
+  }
+
+  private async intakeIndexKey(tx: Queryable): Promise<Buffer> {
+    const pending = this.pendingFor(tx).get(INTAKE_INDEX_KEY_ID);
+    if (pending) return pending as Buffer;
+    const cached = this.providerKeys.get(INTAKE_INDEX_KEY_ID);
+    if (cached) return cached;
+    const stored = await this.callIntakeIndexKey(tx, null, null);
+    if (stored) return this.openIntakeIndexKey(stored);
+    const generated = await this.provider.generateDataKey(PROVIDER_FACILITY_ID);
+    const kept = await this.callIntakeIndexKey(tx, generated.wrapped, generated.masterKeyId);
+    if (kept?.equals(generated.wrapped)) {
+      const key = deriveIndexKey(generated.plaintext, 'intake-phone', PROVIDER_FACILITY_ID);
+      this.pendingFor(tx).set(INTAKE_INDEX_KEY_ID, key);
+      return key;
+    }
+    if (!kept) throw new IntegrityError('intake index key was not kept');
+    return this.openIntakeIndexKey(kept);
+  }
+
+  private openIntakeIndexKey(wrapped: Buffer): Promise<Buffer> {
+    return this.providerKeys.getOrLoad(INTAKE_INDEX_KEY_ID, async () =>
+      deriveIndexKey(await this.provider.decryptDataKey(PROVIDER_FACILITY_ID, wrapped), 'intake-phone', PROVIDER_FACILITY_ID));
+  }
+
+  private async callIntakeIndexKey(tx: Queryable, wrapped: Buffer | null, masterKeyId: string | null): Promise<Buffer | null> {
+    const { rows } = await tx.query<{ wrapped: Buffer | null }>('SELECT intake_index_key($1::bytea, $2, $3) AS wrapped',
+      [wrapped, wrapped ? this.provider.name : null, masterKeyId]);
+    return rows[0]?.wrapped ?? null;
+  }
+
+  // ---- storage --------------------------------------------------------------------------------
+
+  private pendingFor(tx: Queryable): Map<string, TenantKey | Buffer> {
+    let pending = this.uncommitted.get(tx);
+    if (!pending) {
+      pending = new Map();
+      this.uncommitted.set(tx, pending);
+    }
+    return pending;
+  }
+
+  private async selectTenantKey(tx: Queryable, facilityId: string, version?: number): Promise<StoredTenantKey | undefined> {
+    const { rows } = await tx.query<{ version: number; wrapped_key: Buffer }>(
+      version === undefined
+        ? 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1 ORDER BY version DESC LIMIT 1'
+        : 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1 AND version = $2',
+      version === undefined ? [facilityId] : [facilityId, version],
+    );
+    const row = rows[0];
+    return row ? { facilityId, version: row.version, wrapped: row.wrapped_key } : undefined;
+  }
+}

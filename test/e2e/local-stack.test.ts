@@ -1,0 +1,295 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalIssuer, type LocalIssuer } from '../../local/issuer';
+import { localLayout } from '../../local/layout';
+import { actorFor, readManifest, type StackManifest, type StackUser } from '../../local/manifest';
+import { freePort, portIsFree, postmasterPid, processIsAlive } from '../../local/processes';
+
+/**
+ * The local stack as a developer runs it: `local/start.ts` in a child process on a free port with
+ * its own data folder, driven over real HTTP with tokens signed by the key it persisted, then
+ * stopped with SIGTERM and restarted (kept, then --fresh).
+ */
+const ROOT = join(__dirname, '..', '..');
+const MIGRATIONS = readdirSync(join(ROOT, 'schema')).filter((name) => name.endsWith('.sql')).length;
+
+interface RunningChild {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function run(script: string, args: string[], env: Record<string, string>): RunningChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exit };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'nemt-local-e2e-'));
+const layout = localLayout({ NEMT_LOCAL_DIR: dataDir });
+let port: number;
+let base: string;
+let stack: RunningChild | undefined;
+
+function startStack(args: string[] = [], env: Record<string, string> = {}): RunningChild {
+  return run('local/start.ts', args, { PORT: String(port), NEMT_LOCAL_DIR: dataDir, NEMT_PG_PORT: '', ...env });
+}
+
+async function waitUntilReady(running: RunningChild): Promise<void> {
+  let exited = false;
+  void running.exit.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`the local stack exited while starting:\n${running.output()}`);
+    const answer = await fetch(`${base}/.well-known/jwks.json`).catch(() => undefined);
+    if (answer?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the local stack did not become ready:\n${running.output()}`);
+}
+
+/** SIGTERM, exit 0, and nothing left: not the process, not its PostgreSQL, not the port. */
+async function stopAndCheckNothingLeft(running: RunningChild, postgresPid: number): Promise<void> {
+  running.child.kill('SIGTERM');
+  const code = await running.exit;
+  expect({ code, output: running.output() }).toEqual({ code: 0, output: expect.stringContaining('PostgreSQL stopped') });
+  expect(processIsAlive(running.child.pid as number)).toBe(false);
+  expect(processIsAlive(postgresPid)).toBe(false);
+  expect(existsSync(join(layout.postgresDir, 'postmaster.pid'))).toBe(false);
+  expect(await portIsFree(port)).toBe(true);
+}
+
+function runningPostgresPid(): number {
+  const pid = postmasterPid(layout.postgresDir);
+  if (pid === undefined || !processIsAlive(pid)) throw new Error('no PostgreSQL running for the local stack');
+  return pid;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads answers loosely
+  body: any;
+}
+
+async function http(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Answer> {
+  const answer = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+  });
+  const text = await answer.text();
+  return { status: answer.status, headers: answer.headers, body: text && /json/.test(answer.headers.get('content-type') ?? '') ? JSON.parse(text) : text };
+}
+
+function stackIdentity(): { manifest: StackManifest; issuer: LocalIssuer; token: (role: StackUser['role'], email?: string) => string } {
+  const manifest = readManifest(layout.manifest);
+  if (!manifest) throw new Error('the local stack wrote no manifest');
+  const issuer = createLocalIssuer({ issuer: manifest.issuer, privateKeyPem: readFileSync(layout.issuerKey, 'utf8') });
+  const token = (role: StackUser['role'], email?: string) => {
+    const user = manifest.users.find((candidate) => candidate.role === role && (email ? candidate.email === email : candidate.demo));
+    if (!user) throw new Error(`no ${role} ${email ?? ''} in the manifest`);
+    return issuer.mint(actorFor(user));
+  };
+  return { manifest, issuer, token };
+}
+
+function sinkLines(): { channel: string; to: string; body?: string; subject?: string }[] {
+  if (!existsSync(layout.notifications)) return [];
+  return readFileSync(layout.notifications, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+async function waitForSink(match: (line: ReturnType<typeof sinkLines>[number]) => boolean) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const found = sinkLines().find(match);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+});
+
+/** Only after a failed test is a stack still running; the next test needs the port and the folder. */
+async function stopLeftover(): Promise<void> {
+  if (stack && stack.child.exitCode === null && stack.child.signalCode === null) {
+    stack.child.kill('SIGTERM');
+    await stack.exit;
+  }
+}
+
+beforeEach(stopLeftover);
+
+afterAll(async () => {
+  await stopLeftover();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const phone = '+15550199123';
+let walked: { tripId: string; riderId: string; referenceCode: string; tokens: Record<string, string> } | undefined;
+
+test('npm start serves the real API over HTTP: a trip from request to paid bill, with notifications', async () => {
+  stack = startStack();
+  await waitUntilReady(stack);
+  expect(stack.output()).toContain(`Migrations: ${MIGRATIONS} applied, 0 already applied`);
+  expect(stack.output()).toContain('Demo data created');
+  const postgresPid = runningPostgresPid();
+  const { token } = stackIdentity();
+  const tokens = {
+    facilityUser: token('FacilityUser'),
+    dispatcher: token('Dispatcher'),
+    driver: token('Driver'),
+    billing: token('Billing'),
+    oakGrove: token('FacilityAdmin', 'admin@oakgrove.example'),
+  };
+
+  const anonymous = await http('GET', '/v1/me');
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+  expect(anonymous.headers.get('x-powered-by')).toBeNull();
+  expect((await http('GET', '/v1/nothing-here', { token: tokens.dispatcher })).status).toBe(404);
+  expect((await http('DELETE', '/v1/me', { token: tokens.dispatcher })).status).toBe(405);
+
+  const rider = await http('POST', '/v1/riders', {
+    token: tokens.facilityUser,
+    body: { fullName: 'Test Rider', phone, notifyChannel: 'sms', notifyConsent: true },
+  });
+  expect(rider.status).toBe(201);
+  const created = await http('POST', '/v1/trip-requests', {
+    token: tokens.facilityUser,
+    body: { riderId: rider.body.id, pickupAddress: '1 Test Street', dropoffAddress: '2 Clinic Road', appointmentAt: '2031-04-01T15:00:00Z' },
+  });
+  expect(created.status).toBe(201);
+  const tripId: string = created.body.id;
+
+  const scheduled = await http('POST', `/v1/trip-requests/${tripId}/schedule`, {
+    token: tokens.dispatcher,
+    body: { outbound: { pickupAt: '2031-04-01T14:00:00Z', dropoffAt: '2031-04-01T14:45:00Z' } },
+  });
+  expect(scheduled.body.status).toBe('scheduled');
+  const legs = await http('GET', `/v1/legs?tripRequestId=${tripId}`, { token: tokens.dispatcher });
+  const legId: string = legs.body.items[0].id;
+  const drivers = await http('GET', '/v1/users?role=Driver', { token: tokens.dispatcher });
+  const assigned = await http('PUT', `/v1/legs/${legId}/assignment`, { token: tokens.dispatcher, body: { driverId: drivers.body.items[0].id } });
+  expect(assigned.body.status).toBe('assigned');
+  for (const status of ['en_route', 'arrived', 'picked_up']) {
+    const step = await http('POST', `/v1/legs/${legId}/status-events`, { token: tokens.driver, body: { status } });
+    expect({ status, answer: step.status, leg: step.body.status }).toEqual({ status, answer: 200, leg: status });
+  }
+  const completion = await http('POST', `/v1/legs/${legId}/completion`, {
+    token: tokens.driver,
+    body: { actualPickupAt: '2031-04-01T14:05:00Z', actualDropoffAt: '2031-04-01T14:40:00Z', odometerStart: 500, odometerEnd: 512 },
+  });
+  expect(completion.body.status).toBe('completed');
+  expect((await http('GET', `/v1/trip-requests/${tripId}`, { token: tokens.facilityUser })).body.status).toBe('completed');
+
+  const pending = await http('GET', '/v1/billing-records?status=pending', { token: tokens.billing });
+  const record = pending.body.items.find((item: { tripRequestId: string }) => item.tripRequestId === tripId);
+  expect(record).toMatchObject({ legOutcome: 'completed' });
+  const moves = [{ to: 'ready', amountCents: 3900 }, { to: 'invoiced', invoiceNumber: 'INV-E2E-1' }, { to: 'paid' }];
+  for (const move of moves) {
+    const moved = await http('POST', `/v1/billing-records/${record.id}/transitions`, { token: tokens.billing, body: move });
+    expect({ to: move.to, status: moved.body.status }).toEqual({ to: move.to, status: move.to });
+  }
+
+  // Another tenant's trip does not exist for it.
+  expect((await http('GET', `/v1/trip-requests/${tripId}`, { token: tokens.oakGrove })).status).toBe(404);
+
+  // The after-commit hand-off reached the notifier; the public intake's receipt comes by the relay.
+  const referenceCode: string = created.body.referenceCode;
+  const scheduledText = await waitForSink((line) => line.to === phone && (line.body ?? '').includes(referenceCode) && /scheduled/i.test(line.body ?? ''));
+  expect(scheduledText).toMatchObject({ channel: 'sms', to: phone });
+  const intakePhone = '+15550199456';
+  const intake = await http('POST', '/v1/intake/trip-requests', {
+    body: { fullName: 'Walk In', phone: intakePhone, pickupAddress: '3 Oak Lane', dropoffAddress: '4 Clinic Road',
+      appointmentAt: '2031-05-01T15:00:00Z', notifyConsent: true },
+  });
+  expect(intake.status).toBe(202);
+  const receipt = await waitForSink((line) => line.to === intakePhone && (line.body ?? '').includes(intake.body.receiptCode));
+  expect(receipt).toMatchObject({ channel: 'sms', to: intakePhone });
+
+  walked = { tripId, riderId: rider.body.id, referenceCode, tokens };
+  await stopAndCheckNothingLeft(stack, postgresPid);
+}, 90_000);
+
+test('npm run token prints a working token for a role, and refuses an unknown role', async () => {
+  const env = { NEMT_LOCAL_DIR: dataDir, PORT: '' };
+  const minted = run('local/token.ts', ['Billing'], env);
+  expect(await minted.exit).toBe(0);
+  const printed = minted.output().split('\n').find((line) => /^ey[\w-]+\.[\w-]+\.[\w-]+$/.test(line));
+  const refused = run('local/token.ts', ['Janitor'], env);
+  expect(await refused.exit).toBe(1);
+  expect(refused.output()).toContain('usage: npm run token');
+
+  stack = startStack();
+  await waitUntilReady(stack);
+  const me = await http('GET', '/v1/me', { token: printed });
+  expect(me.body).toMatchObject({ role: 'Billing' });
+  await stopAndCheckNothingLeft(stack, runningPostgresPid());
+}, 60_000);
+
+test('a restart keeps the data and the keys; --fresh starts clean', async () => {
+  if (!walked) throw new Error('needs the lifecycle test');
+  stack = startStack();
+  await waitUntilReady(stack);
+  expect(stack.output()).toContain(`Migrations: 0 applied, ${MIGRATIONS} already applied`);
+  expect(stack.output()).toContain('Demo data kept');
+  // A token minted before the restart still verifies, and the trip is still paid for.
+  const kept = await http('GET', `/v1/trip-requests/${walked.tripId}`, { token: walked.tokens.facilityUser });
+  expect(kept.body).toMatchObject({ id: walked.tripId, status: 'completed' });
+  // The rider's encrypted details still open: the PII master key was kept with the data.
+  const rider = await http('GET', `/v1/riders/${walked.riderId}`, { token: walked.tokens.facilityUser });
+  expect(rider.body).toMatchObject({ fullName: 'Test Rider', phone });
+  await stopAndCheckNothingLeft(stack, runningPostgresPid());
+
+  stack = startStack(['--fresh']);
+  await waitUntilReady(stack);
+  expect(stack.output()).toContain('Demo data created');
+  expect((await http('GET', '/v1/me', { token: walked.tokens.dispatcher })).status).toBe(401);
+  const { token } = stackIdentity();
+  expect((await http('GET', `/v1/trip-requests/${walked.tripId}`, { token: token('Dispatcher') })).status).toBe(404);
+  const reference = walked.referenceCode;
+  expect(sinkLines().some((line) => (line.body ?? '').includes(reference))).toBe(false);
+  await stopAndCheckNothingLeft(stack, runningPostgresPid());
+}, 90_000);
+
+test('a taken port is refused with a clear error before PostgreSQL starts', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve, reject) => {
+    blocker.once('error', reject);
+    blocker.listen(port, '127.0.0.1', resolve);
+  });
+  const otherDir = mkdtempSync(join(tmpdir(), 'nemt-local-e2e-port-'));
+  try {
+    const refused = run('local/start.ts', [], { PORT: String(port), NEMT_LOCAL_DIR: otherDir });
+    expect(await refused.exit).toBe(1);
+    expect(refused.output()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(existsSync(join(otherDir, 'postgres'))).toBe(false);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+    rmSync(otherDir, { recursive: true, force: true });
+  }
+}, 30_000);
