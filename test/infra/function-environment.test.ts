@@ -51,7 +51,7 @@ test.each(Object.entries(ENTRIES))('%s gets every variable its entry requires', 
   );
   expect(functions).toHaveLength(1);
   const [, fn] = functions[0] as (typeof functions)[number];
-  const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const needed = requiredNames(entry);
   expect(needed.length).toBeGreaterThan(2);
   expect(needed.filter((name) => !(name in variables))).toEqual([]);

@@ -1,0 +1,318 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { progressReporter, status } from './support/output';
+import { type BenchmarkOutcome, check } from './support/results';
+import type { BenchSettings } from './support/context';
+import { median, round } from './support/stats';
+
+/**
+ * P1: every Lambda bundle, built with esbuild exactly as the CDK app builds it (the options are
+ * read from lib/constructs/app-function.ts, so the benchmark follows the construct), then loaded
+ * in fresh Node processes with the flags Lambda uses (NODE_OPTIONS=--enable-source-maps). The
+ * floor is an empty handler bundled the same way. Network access is cut in those processes: a
+ * module that reached for the network at load would fail here rather than wait.
+ */
+const ROOT = join(__dirname, '..');
+export const LAMBDA_ENTRIES = [
+  'lambdas/api/handler.ts',
+  'lambdas/intake/handler.ts',
+  'lambdas/notify/handler.ts',
+  'lambdas/relay/handler.ts',
+  'lambdas/migrate/handler.ts',
+  'lambdas/pre-token/handler.ts',
+] as const;
+/** Behind API Gateway: these carry the 300 KB size target. */
+const API_ENTRIES = new Set<string>(['lambdas/api/handler.ts', 'lambdas/intake/handler.ts']);
+const SIZE_LIMIT_KB = 300;
+const PROCESSES_AT_ONCE = (settings: BenchSettings) => (settings.quick ? 2 : 1);
+const INIT_LIMIT_MS = 30;
+
+export interface BundlingOptions {
+  format: 'cjs' | 'esm';
+  target: string;
+  minify: boolean;
+  sourcemap: boolean;
+  sourcesContent: boolean;
+  external: string[];
+  nodeOptions: string;
+}
+
+/** The construct's bundling settings, read from its source (importing it would load aws-cdk-lib). */
+export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'lib/constructs/app-function.ts'), 'utf8')): BundlingOptions {
+  const find = (pattern: RegExp, what: string) => {
+    const match = pattern.exec(source);
+    if (!match?.[1]) throw new Error(`cannot read ${what} from lib/constructs/app-function.ts`);
+    return match[1];
+  };
+  const format = find(/format:\s*OutputFormat\.(CJS|ESM)/, 'bundling.format').toLowerCase() as 'cjs' | 'esm';
+  const runtime = find(/Runtime\.NODEJS_(\d+)_X/, 'the Node runtime');
+  const minify = find(/minify:\s*(true|false)/, 'bundling.minify') === 'true';
+  const sourcemap = find(/sourceMap:\s*(true|false)/, 'bundling.sourceMap') === 'true';
+  const sourcesContent = !/sourcesContent:\s*false/.test(source);
+  const externalList = find(/externalModules:\s*\[([^\]]*)\]/, 'bundling.externalModules');
+  const external = [...externalList.matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
+  const nodeOptions = /NODE_OPTIONS:\s*'([^']*)'/.exec(source)?.[1] ?? '';
+  return { format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions };
+}
+
+async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, options.format === 'esm' ? 'index.mjs' : 'index.js');
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: options.target,
+    format: options.format,
+    outfile: file,
+    minify: options.minify,
+    sourcemap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
+    external: options.external,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+/** Heaviest inputs of a bundle, by bytes in the output, grouped by package. */
+function heaviestPackages(metafile: Metafile, top = 8): Record<string, number> {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, info] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const name = match?.[1] ?? 'project';
+      byPackage.set(name, (byPackage.get(name) ?? 0) + info.bytesInOutput);
+    }
+  }
+  return Object.fromEntries(
+    [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => [name, round(bytes / 1024, 1)]),
+  );
+}
+
+/** Configuration names the Lambda sources read, with harmless dummy values (no secrets, no hosts). */
+function dummyEnvironment(): Record<string, string> {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (path.endsWith('.ts')) {
+        const text = readFileSync(path, 'utf8');
+        for (const match of text.matchAll(/(?:required\((?:process\.)?env, |required\()'([A-Z][A-Z0-9_]+)'|env\.([A-Z][A-Z0-9_]+)|env\[['"]([A-Z][A-Z0-9_]+)['"]\]/g)) {
+          names.add((match[1] ?? match[2] ?? match[3]) as string);
+        }
+      }
+    }
+  };
+  walk(join(ROOT, 'lambdas'));
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = dummyValue(name);
+  return env;
+}
+
+export function dummyValue(name: string): string {
+  if (/REGION$/.test(name)) return 'us-east-1';
+  if (/ARN$/.test(name)) return 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000';
+  if (/URL$/.test(name)) return 'https://sqs.us-east-1.amazonaws.com/000000000000/bench';
+  if (/URI$/.test(name)) return 'https://bench.invalid/.well-known/jwks.json';
+  if (/ISSUER$/.test(name)) return 'https://bench.invalid';
+  if (/PORT$/.test(name)) return '5432';
+  if (/HOST$/.test(name)) return 'bench.invalid';
+  if (name === 'DB_USER') return 'nemt_api_user';
+  if (/USER_POOL_ID$/.test(name)) return 'us-east-1_Bench0000';
+  if (/ADDRESS$/.test(name)) return 'bench@example.com';
+  if (/SCOPE$/.test(name)) return 'nemt-api/api';
+  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES)$/.test(name)) return '30';
+  if (/TIME_ZONE$/.test(name)) return 'America/New_York';
+  return `bench-${name.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** Entry-specific values an entry insists on (e.g. the intake refuses any login but its own). */
+function entryEnvironment(entry: string): Record<string, string> {
+  const source = readFileSync(join(ROOT, entry), 'utf8');
+  const login = /'(nemt_[a-z]+_user)'/.exec(source)?.[1];
+  const name = entry.split('/')[1] ?? 'bench';
+  return {
+    AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
+    // Lambda runs Node 24, where the SDK has nothing to warn about; here (Node 20) it would.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...(login ? { DB_USER: login } : {}),
+  };
+}
+
+const NETWORK_GUARD = `
+const refuse = () => { throw new Error('network access during module init (benchmark guard)'); };
+const net = require('node:net'); net.Socket.prototype.connect = refuse; net.connect = refuse; net.createConnection = refuse;
+const tls = require('node:tls'); tls.connect = refuse;
+const dns = require('node:dns'); dns.lookup = refuse; dns.resolve = refuse;
+if (dns.promises) { dns.promises.lookup = refuse; dns.promises.resolve = refuse; }
+`;
+
+function initScript(file: string, format: 'cjs' | 'esm'): string {
+  const load = format === 'esm' ? `import(${JSON.stringify(pathToFileURL(file).href)})` : `Promise.resolve(require(${JSON.stringify(file)}))`;
+  return `const t0 = performance.now();
+${load}.then((mod) => {
+  const ms = performance.now() - t0;
+  if (typeof mod.handler !== 'function') throw new Error('bundle exports no handler function');
+  process.stdout.write(JSON.stringify({ ms, boot: t0 }));
+  process.exit(0);
+}, (error) => { process.stdout.write(JSON.stringify({ error: String(error && error.message || error) })); process.exit(3); });`;
+}
+
+interface InitSample {
+  ms?: number;
+  boot?: number;
+  wall: number;
+  error?: string;
+}
+
+function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env: Record<string, string>, nodeOptions: string): Promise<InitSample> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--require', guard, '-e', initScript(file, format)], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const wall = performance.now() - started;
+      try {
+        const parsed = JSON.parse(out) as { ms?: number; boot?: number; error?: string };
+        resolve({ ...parsed, wall });
+      } catch {
+        resolve({ wall, error: (err || out || 'no output').trim().split('\n').slice(-3).join(' ').slice(0, 300) });
+      }
+    });
+  });
+}
+
+/** Adds the configuration an entry says it misses, until it loads or asks for nothing new. */
+async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
+  const env = { ...base };
+  for (;;) {
+    const sample = await loadOnce(file, options.format, guard, env, options.nodeOptions);
+    const asked = sample.error
+      ? /(?:missing|invalid) configuration:? ([A-Z][A-Z0-9_]+)|([A-Z][A-Z0-9_]+) is not set/.exec(sample.error)
+      : null;
+    const name = asked ? (asked[1] ?? asked[2]) : undefined;
+    if (!name || name in env) return { env, sample };
+    env[name] = dummyValue(name);
+  }
+}
+
+export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> {
+  const options = bundlingOptionsFromConstruct();
+  const present = LAMBDA_ENTRIES.filter((entry) => existsSync(join(ROOT, entry)));
+  const missing = LAMBDA_ENTRIES.filter((entry) => !existsSync(join(ROOT, entry)));
+  const work = mkdtempSync(join(tmpdir(), 'nemt-bench-bundles-'));
+  try {
+    const guard = join(work, 'network-guard.cjs');
+    writeFileSync(guard, NETWORK_GUARD);
+    const floorEntry = join(work, 'empty-handler.ts');
+    writeFileSync(floorEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
+
+    const targets: { name: string; entry: string; file: string; bytes: number; heaviest: Record<string, number> }[] = [];
+    status(`P1 bundling ${present.length} entries and the floor`);
+    const entries = [floorEntry, ...present.map((path) => join(ROOT, path))];
+    const built = await Promise.all(entries.map((entry, index) => bundle(entry, join(work, 'out', String(index)), options)));
+    for (const [index, entry] of entries.entries()) {
+      const result = built[index] as Awaited<ReturnType<typeof bundle>>;
+      targets.push({
+        name: entry === floorEntry ? 'floor (empty handler)' : relative(ROOT, entry),
+        entry,
+        file: result.file,
+        bytes: result.bytes,
+        heaviest: heaviestPackages(result.metafile),
+      });
+    }
+
+    const base = dummyEnvironment();
+    const envs: Record<string, string>[] = [];
+    const loadErrors: Record<string, string> = {};
+    for (const target of targets) {
+      const entryEnv = target.name.startsWith('floor') ? {} : entryEnvironment(target.name);
+      const found = await environmentThatLoads(target.file, options, guard, { ...base, ...entryEnv });
+      envs.push(found.env);
+      if (found.sample.error) loadErrors[target.name] = found.sample.error;
+    }
+
+    // Round robin over the bundles, so drift on a shared machine lands on all of them alike. (The
+    // probe above already loaded each bundle once, so the files are in the page cache.) A quick
+    // run starts two processes at a time, one per core; the floor is loaded the same way.
+    const samples = targets.map(() => [] as InitSample[]);
+    const report = progressReporter('P1 loading bundles in fresh processes');
+    const jobs = Array.from({ length: settings.processes }, (_, round) => targets.map((target, index) => ({ round, index, target })))
+      .flat()
+      .filter((job) => !loadErrors[job.target.name]);
+    let nextJob = 0;
+    let finished = 0;
+    await Promise.all(Array.from({ length: PROCESSES_AT_ONCE(settings) }, async () => {
+      while (nextJob < jobs.length) {
+        const job = jobs[nextJob] as (typeof jobs)[number];
+        nextJob += 1;
+        const env = envs[job.index] as Record<string, string>;
+        samples[job.index]?.push(await loadOnce(job.target.file, options.format, guard, env, options.nodeOptions));
+        finished += 1;
+        if (finished % targets.length === 0) report(finished / targets.length, settings.processes);
+      }
+    }));
+
+    const initOf = (index: number) => {
+      const ok = (samples[index] ?? []).filter((sample) => sample.ms !== undefined);
+      return { init: median(ok.map((sample) => sample.ms as number)), wall: median(ok.map((sample) => sample.wall)), n: ok.length };
+    };
+    const floor = initOf(0);
+    const bundles = targets.slice(1).map((target, offset) => {
+      const index = offset + 1;
+      const measured = initOf(index);
+      const error = loadErrors[target.name] ?? (samples[index] ?? []).find((sample) => sample.error)?.error;
+      return {
+        entry: target.name,
+        sizeKb: round(target.bytes / 1024, 1),
+        initMs: round(measured.init, 2),
+        initMinusFloorMs: round(measured.init - floor.init, 2),
+        processWallMs: round(measured.wall, 1),
+        processes: measured.n,
+        heaviestPackagesKb: target.heaviest,
+        ...(error ? { error } : {}),
+      };
+    });
+
+    const checks = bundles.flatMap((item) => [
+      ...(API_ENTRIES.has(item.entry) ? [check(`${item.entry} size KB`, item.sizeKb, 'max', SIZE_LIMIT_KB)] : []),
+      check(`${item.entry} init − floor ms`, item.error ? null : item.initMinusFloorMs, 'max', INIT_LIMIT_MS),
+    ]);
+    const worst = bundles.reduce((max, item) => (item.error ? max : Math.max(max, item.initMs)), 0);
+    return {
+      value: round(worst, 2),
+      floor: round(floor.init, 2),
+      ratio: floor.init > 0 ? round(worst / floor.init, 1) : null,
+      unit: 'ms',
+      checks,
+      absolute: {
+        note: 'value: the slowest bundle\'s module init (median); floor: the empty handler\'s; targets are differences and sizes',
+        bundling: options,
+        processesAtOnce: PROCESSES_AT_ONCE(settings),
+        floor: { sizeKb: round((targets[0]?.bytes ?? 0) / 1024, 2), initMs: round(floor.init, 3), processWallMs: round(floor.wall, 1), processes: floor.n },
+        bundles,
+        missingEntries: missing,
+      },
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,56 @@
+import type { Database } from '../../lambdas/shared/db/port';
+import type { Dataset } from './dataset';
+import type { BenchDatabase, BenchServer } from './postgres';
+
+/** What every benchmark gets from the runner. */
+export interface BenchSettings {
+  readonly quick: boolean;
+  /** Trip requests in the data set. */
+  readonly trips: number;
+  /** Timed iterations per variant for latency benchmarks. */
+  readonly iterations: number;
+  readonly warmup: number;
+  /** Fresh Node processes per bundle (P1). */
+  readonly processes: number;
+  /** Seconds of load (P6) and of concurrent writes (P5). */
+  readonly loadSeconds: number;
+  readonly throughputSeconds: number;
+  /** Outbox rows relayed and delivered (P7). */
+  readonly outboxRows: number;
+  /** Audit events verified (P8). */
+  readonly auditEvents: number;
+}
+
+export interface DatabaseContext {
+  readonly server: BenchServer;
+  readonly database: BenchDatabase;
+  readonly dataset: Dataset;
+  /** The API's login pool (RLS applies), shared by the handler and its floor. */
+  readonly api: Database;
+}
+
+export function settingsFor(quick: boolean): BenchSettings {
+  return quick
+    ? {
+      quick,
+      trips: 100_000,
+      iterations: 300,
+      warmup: 50,
+      processes: 15,
+      loadSeconds: 5,
+      throughputSeconds: 2,
+      outboxRows: 2_000,
+      auditEvents: 100_000,
+    }
+    : {
+      quick,
+      trips: 1_000_000,
+      iterations: 2_000,
+      warmup: 200,
+      processes: 25,
+      loadSeconds: 20,
+      throughputSeconds: 10,
+      outboxRows: 10_000,
+      auditEvents: 1_000_000,
+    };
+}
