@@ -9,7 +9,7 @@ import { accessLog, problemResponses, type RequestContext, requestContext, secur
 import { Problems } from '../shared/http/problem';
 import { logger } from '../shared/log';
 import { recordAuditEvent } from '../shared/audit/record';
-import { writeOutbox } from '../shared/outbox/write';
+import { writeOutbox, writeOutboxWithAudit } from '../shared/outbox/write';
 import type { Actor } from '../shared/tenancy/actor';
 import { withActor } from '../shared/tenancy/with-actor';
 import type { ApiDependencies, ApiRoute, HandlerTable, RouteContext, RouteHandler, RouteResult } from './handler-types';
@@ -101,6 +101,9 @@ async function execute(
       audit: (auditEvent) => recordAuditEvent(tx, { ...auditEvent, actor }),
       notify: async (message) => {
         outboxIds.push(await writeOutbox(tx, message));
+      },
+      auditAndNotify: async (auditEvent, message) => {
+        outboxIds.push(await writeOutboxWithAudit(tx, { ...auditEvent, actor }, message));
       },
     };
     return handler(context);

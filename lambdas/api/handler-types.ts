@@ -41,6 +41,11 @@ export interface RouteContext<R extends Route> {
   audit(event: Omit<AuditEvent, 'actor'>): Promise<void>;
   /** Writes an outbox row in the transaction; it is handed to the queue after commit. */
   notify(message: OutboxMessage): Promise<void>;
+  /**
+   * `audit(event)` then `notify(message)` in one statement: for a handler whose last writes are
+   * exactly these two, one round trip instead of two.
+   */
+  auditAndNotify(event: Omit<AuditEvent, 'actor'>, message: OutboxMessage): Promise<void>;
 }
 
 export interface RouteResult {

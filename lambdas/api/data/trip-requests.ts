@@ -80,6 +80,16 @@ export async function openTripRequest(pii: PiiCrypto, tx: Queryable, actor: Acto
   return (await openTripRequests(pii, tx, actor, [row]))[0] as TripRequestView;
 }
 
+/** Refuses a trip for a rider this actor cannot see (404) or who was erased (409). */
+export async function assertRiderBookable(tx: Queryable, facilityId: string, riderId: string): Promise<void> {
+  const { rows } = await tx.query<{ erased: boolean }>(
+    // FOR SHARE: holds off an erasure until the trip this check guards is written (or refused).
+    'SELECT erased_at IS NOT NULL AS erased FROM riders WHERE facility_id = $1 AND id = $2 FOR SHARE', [facilityId, riderId]);
+  const rider = rows[0];
+  if (!rider) throw Problems.notFound('rider');
+  if (rider.erased) throw Problems.conflict('rider-erased', 'The rider was erased; no new trips can be booked for them.');
+}
+
 /** The rider's data key for sealing new notes about them; refuses (409) for an erased or unreadable rider. */
 export async function riderKeyForSealing(pii: PiiCrypto, tx: Queryable, facilityId: string, riderId: string): Promise<RiderKey> {
   const { rows } = await tx.query<{ data_key: Buffer | null }>('SELECT data_key FROM riders WHERE facility_id = $1 AND id = $2',

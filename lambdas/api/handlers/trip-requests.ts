@@ -4,7 +4,7 @@ import { isFacilityActor } from '../../shared/tenancy/actor';
 import { randomUUID } from 'node:crypto';
 import type { RiderKey } from '../../shared/crypto/pii';
 import {
-  clinicalNotesRef, openTripRequest, openTripRequests, riderKeyForSealing, TRIP_REQUEST_COLUMNS, type TripRequestRow,
+  assertRiderBookable, clinicalNotesRef, openTripRequest, openTripRequests, riderKeyForSealing, TRIP_REQUEST_COLUMNS, type TripRequestRow,
   findTripRequest, toTripRequest, tripScope, updateTripRequest,
 } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
@@ -19,43 +19,49 @@ type TripHandlers = Pick<HandlerTable,
 const MINUTE = 60_000;
 
 export const tripRequestHandlers: TripHandlers = {
-  'tripRequests.create': async ({ actor, body, tx, audit, notify, deps }) => {
+  'tripRequests.create': async ({ actor, body, tx, auditAndNotify, deps }) => {
     const facilityId = tenantForCreate(actor, body.facilityId);
-    const rider = found(
-      (await tx.query<{ mobility: TripRequestRow['mobility']; erased: boolean }>(
-        // FOR SHARE: an erasure of this rider (FOR UPDATE) waits for this trip and then refuses, or
-        // finishes first and this answers 409; an open trip never outlives its rider's key.
-        'SELECT mobility, erased_at IS NOT NULL AS erased FROM riders WHERE facility_id = $1 AND id = $2 FOR SHARE',
-        [facilityId, body.riderId],
-      )).rows[0],
-      'rider',
-    );
-    if (rider.erased) throw Problems.conflict('rider-erased', 'The rider was erased; no new trips can be booked for them.');
+    // The rider is checked inside the INSERT (one round trip fewer, docs/performance.md, P5); every
+    // refusal still answers the rider's 404/409 before any other problem with the request.
+    const refuse = async (problem?: Error): Promise<never> => {
+      await assertRiderBookable(tx, facilityId, body.riderId);
+      throw problem ?? Problems.notFound('rider');
+    };
     if (body.contactId) {
-      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0], 'contact');
+      const { rows: contacts } = await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId]);
+      if (!contacts[0]) await refuse(Problems.notFound('contact'));
     }
     if (body.returnTrip !== 'scheduled' && body.requestedReturnAt) {
-      throw Problems.validation([{ path: 'requestedReturnAt', message: 'Only for a scheduled return trip' }]);
+      await refuse(Problems.validation([{ path: 'requestedReturnAt', message: 'Only for a scheduled return trip' }]));
     }
     const contactId = body.contactId ?? (isFacilityActor(actor) ? actor.contactId : undefined) ?? null;
     const id = randomUUID();
     const notes = body.clinicalNotes ?? null;
+    // Sealing needs the rider's key before the INSERT; a missing rider must still answer 404, not
+    // the key's 409.
+    if (notes !== null) await assertRiderBookable(tx, facilityId, body.riderId);
     const riderKey: RiderKey | undefined = notes === null ? undefined : await riderKeyForSealing(deps.pii, tx, facilityId, body.riderId);
+    // FOR SHARE: an erasure of this rider (FOR UPDATE) waits for this trip and then refuses, or
+    // finishes first and this inserts nothing (then answered 409); an open trip never outlives its
+    // rider's key.
     const { rows } = await tx.query<TripRequestRow>(
       `INSERT INTO trip_requests (facility_id, id, rider_id, source, submitted_by, contact_id, pickup_address, dropoff_address,
          appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, clinical_notes_enc)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, riders.mobility), $14
+         FROM riders WHERE riders.facility_id = $1 AND riders.id = $3 AND riders.erased_at IS NULL FOR SHARE
        RETURNING ${TRIP_REQUEST_COLUMNS}`,
       [facilityId, id, body.riderId, isFacilityActor(actor) ? 'facility' : 'dispatcher', actor.sub, contactId, body.pickupAddress,
         body.dropoffAddress, body.appointmentAt, body.requestedPickupAt ?? null, body.returnTrip,
-        body.requestedReturnAt ?? null, body.mobility ?? rider.mobility,
+        body.requestedReturnAt ?? null, body.mobility ?? null,
         riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef({ id, facility_id: facilityId }), notes) : null],
     );
-    const trip = rows[0] as TripRequestRow;
-    await audit({ facilityId, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
-      action: 'trip_request.created', toState: 'requested', details: { riderId: trip.rider_id } });
-    await notify({ facilityId, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_received',
-      fields: { referenceCode: trip.reference_code, appointmentAt: trip.appointment_at } });
+    const trip = rows[0] ?? await refuse();
+    await auditAndNotify(
+      { facilityId, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
+        action: 'trip_request.created', toState: 'requested', details: { riderId: trip.rider_id } },
+      { facilityId, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_received',
+        fields: { referenceCode: trip.reference_code, appointmentAt: trip.appointment_at } },
+    );
     const view = { ...trip, clinical_notes: notes, unavailable: {} };
     return { body: toTripRequest(view, actor), version: trip.version, ...(riderKey ? { sealWith: riderKey } : {}) };
   },

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/port';
+import type { Queryable, SqlParam } from '../db/port';
 import type { Role } from '../tenancy/actor';
 
 /**
@@ -29,19 +29,24 @@ export interface AuditEvent {
   readonly details?: Readonly<Record<string, AuditDetailValue>>;
 }
 
+/** One INSERT with its parameters, its placeholders numbered from a given start so it can be composed. */
+export interface NumberedStatement {
+  readonly sql: string;
+  readonly params: SqlParam[];
+}
+
 /**
- * Appends one event to the tenant's audit chain, inside the caller's withActor transaction, so
- * the event commits or rolls back with the change it records. The database fills in the chain
- * fields (chain key, seq, prev_hash, hash), the time and the request id from the transaction's
- * context. No RETURNING: the API role needs nothing back, and RETURNING would make the insert
- * depend on the read policies too.
+ * The event's INSERT with placeholders from `$first`: the only copy of its column list, used alone
+ * by recordAuditEvent and inside a data-modifying CTE by writeOutboxWithAudit (one round trip for
+ * both rows; the insert policy and the chain trigger apply there as they do here).
  */
-export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promise<void> {
-  await tx.query(
-    `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
+export function auditEventInsert(event: AuditEvent, first = 1): NumberedStatement {
+  const at = (offset: number) => `$${first + offset}`;
+  return {
+    sql: `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
                                action, from_state, to_state, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
-    [
+     VALUES (${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}, ${at(4)}, ${at(5)}, ${at(6)}, ${at(7)}, ${at(8)}, ${at(9)}::jsonb)`,
+    params: [
       event.facilityId,
       event.tripRequestId ?? null,
       event.actor.sub,
@@ -53,5 +58,17 @@ export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promis
       event.toState ?? null,
       JSON.stringify(event.details ?? {}),
     ],
-  );
+  };
+}
+
+/**
+ * Appends one event to the tenant's audit chain, inside the caller's withActor transaction, so
+ * the event commits or rolls back with the change it records. The database fills in the chain
+ * fields (chain key, seq, prev_hash, hash), the time and the request id from the transaction's
+ * context. No RETURNING: the API role needs nothing back, and RETURNING would make the insert
+ * depend on the read policies too.
+ */
+export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promise<void> {
+  const insert = auditEventInsert(event);
+  await tx.query(insert.sql, insert.params);
 }
