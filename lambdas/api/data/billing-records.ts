@@ -1,7 +1,7 @@
 import type { Queryable } from '../../shared/db/port';
 import type { BillingStatus } from '../../shared/domain/lifecycles';
 import type { CursorKey } from '../handlers/pagination';
-import { Where } from '../handlers/support';
+import { Where, selectOne } from '../handlers/support';
 
 export interface BillingRecordRow {
   id: string;
@@ -48,11 +48,8 @@ export async function findBillingRecord(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<BillingRecordRow | undefined> {
-  const { rows } = await tx.query<BillingRecordRow>(
-    `SELECT ${BILLING_RECORD_COLUMNS} FROM billing_records WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    [id],
-  );
-  return rows[0];
+  const where = new Where().add('id = ?', id);
+  return selectOne<BillingRecordRow>(tx, { columns: BILLING_RECORD_COLUMNS, from: 'billing_records', where, forUpdate: options.forUpdate });
 }
 
 export interface BillingFilters {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../shared/db/port';
 import type { CancellationStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type CancellationReasonCode = 'booked_by_mistake' | 'changed_plans' | 'unable_to_make_trip' | 'other';
 
@@ -67,11 +67,7 @@ export async function findCancellationRequest(
   options: { forUpdate?: boolean } = {},
 ): Promise<CancellationRequestRow | undefined> {
   const where = cancellationScope(actor).add('id = ?', id);
-  const { rows } = await tx.query<CancellationRequestRow>(
-    `SELECT ${CANCELLATION_COLUMNS} FROM cancellation_requests ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<CancellationRequestRow>(tx, { columns: CANCELLATION_COLUMNS, from: 'cancellation_requests', where, forUpdate: options.forUpdate });
 }
 
 export async function findPendingCancellation(tx: Queryable, facilityId: string, tripRequestId: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type FacilityKind = 'facility' | 'individual';
 
@@ -37,11 +37,7 @@ export async function findFacility(
   options: { forUpdate?: boolean } = {},
 ): Promise<FacilityRow | undefined> {
   const where = scopeToActor(new Where(), actor, 'id').add('id = ?', id);
-  const { rows } = await tx.query<FacilityRow>(
-    `SELECT ${FACILITY_COLUMNS} FROM facilities ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<FacilityRow>(tx, { columns: FACILITY_COLUMNS, from: 'facilities', where, forUpdate: options.forUpdate });
 }
 
 export async function insertFacility(

@@ -2,7 +2,7 @@ import type { FieldRef, PiiCrypto, RiderKeyState, Unavailable } from '../../shar
 import type { Queryable } from '../../shared/db/port';
 import type { LegStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 import type { CursorKey } from '../handlers/pagination';
 
 type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
@@ -223,11 +223,7 @@ export async function findLeg(
   const where = legScope(actor).add('l.id = ?', id);
   const { columns, from } = fromClause(actor);
   // OF l: lock the leg only; a driver may read, not lock, the rider row.
-  const { rows } = await tx.query<LegRead>(
-    `SELECT ${columns} FROM ${from} ${where.sql()}${options.forUpdate ? ' FOR UPDATE OF l' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<LegRead>(tx, { columns, from, where, forUpdate: options.forUpdate, lockOf: 'l' });
 }
 
 export interface LegFilters {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PiiCrypto, RiderKey, RiderKeyState, TenantKey, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
 export type NotifyChannel = 'sms' | 'email' | 'none';
@@ -122,11 +122,7 @@ export async function findRider(
   options: { forUpdate?: boolean } = {},
 ): Promise<RiderRow | undefined> {
   const where = scopeToActor(new Where(), actor).add('id = ?', id);
-  const { rows } = await tx.query<RiderRow>(
-    `SELECT ${RIDER_COLUMNS} FROM riders ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<RiderRow>(tx, { columns: RIDER_COLUMNS, from: 'riders', where, forUpdate: options.forUpdate });
 }
 
 /** What the sealed columns and indexes become for these PII values (only the fields present). */

@@ -3,7 +3,7 @@ import type { Queryable } from '../../shared/db/port';
 import type { TripRequestStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export interface TripRequestRow {
   id: string;
@@ -179,11 +179,7 @@ export async function findTripRequest(
   options: { forUpdate?: boolean } = {},
 ): Promise<TripRequestRow | undefined> {
   const where = tripScope(actor).add('id = ?', id);
-  const { rows } = await tx.query<TripRequestRow>(
-    `SELECT ${TRIP_REQUEST_COLUMNS} FROM trip_requests ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<TripRequestRow>(tx, { columns: TRIP_REQUEST_COLUMNS, from: 'trip_requests', where, forUpdate: options.forUpdate });
 }
 
 export async function updateTripRequest(

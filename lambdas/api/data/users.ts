@@ -1,6 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { Actor, Role } from '../../shared/tenancy/actor';
-import { Where, scopeToActor } from '../handlers/support';
+import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export interface UserRow {
   id: string;
@@ -44,11 +44,7 @@ export async function findUser(
   options: { forUpdate?: boolean } = {},
 ): Promise<UserRow | undefined> {
   const where = userScope(actor).add('id = ?', id);
-  const { rows } = await tx.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users ${where.sql()}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-    where.values as never,
-  );
-  return rows[0];
+  return selectOne<UserRow>(tx, { columns: USER_COLUMNS, from: 'users', where, forUpdate: options.forUpdate });
 }
 
 /** Any visible user holding this address, compared as the unique index does (lower(email)). */

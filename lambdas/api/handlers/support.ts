@@ -1,3 +1,4 @@
+import type { Queryable } from '../../shared/db/port';
 import { Problems } from '../../shared/http/problem';
 import { canMove, type Lifecycle } from '../../shared/domain/lifecycles';
 import { type Actor, isFacilityActor } from '../../shared/tenancy/actor';
@@ -64,4 +65,18 @@ export class Where {
 export function scopeToActor(where: Where, actor: Actor, column = 'facility_id'): Where {
   if (isFacilityActor(actor)) where.add(`${column} = ?`, actor.facilityId);
   return where;
+}
+
+/**
+ * The one shape of every `find<Thing>`: a row by the caller's scope, optionally locked. `lockOf`
+ * names the alias to lock when the source is a join (lock the row being changed, not its parents).
+ */
+export async function selectOne<Row>(
+  tx: Queryable,
+  query: { columns: string; from: string; where: Where; forUpdate?: boolean; lockOf?: string },
+): Promise<Row | undefined> {
+  const lock = query.forUpdate ? ` FOR UPDATE${query.lockOf ? ` OF ${query.lockOf}` : ''}` : '';
+  const { rows } = await tx.query<Row>(`SELECT ${query.columns} FROM ${query.from} ${query.where.sql()}${lock}`,
+    query.where.values as never);
+  return rows[0];
 }
