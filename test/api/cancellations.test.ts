@@ -1,15 +1,15 @@
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
-  actorOf, assignLeg, completeLeg, countRows, createCancellationRequest, createContact, createFacility, createFacilityUser,
-  createLeg, createRider, createStaffUser, createTripRequest, getLeg, getTripRequest, type TripRequestRow,
+  actorOf, assignLeg, completeLeg, countRows, createCancellationRequest, createFacilityUser,
+  createLeg, createStaffUser, createTripRequest, getLeg, getTripRequest, type TripRequestRow,
   type TripRequestStatus, type UserRow,
+  seedTwoTenants,
 } from '../support/fixtures';
 
 const db = useTestDatabase();
 let api: TestApi;
 let facilityA: string;
-let facilityB: string;
 let dispatcher: UserRow;
 let driver: UserRow;
 let adminA: UserRow;
@@ -22,17 +22,10 @@ let riderB: string;
 beforeAll(async () => {
   api = createTestApi(db().as('api'));
   const owner = db().owner;
-  facilityA = (await createFacility(owner)).id;
-  facilityB = (await createFacility(owner)).id;
-  dispatcher = await createStaffUser(owner, 'Dispatcher');
-  driver = await createStaffUser(owner, 'Driver');
-  adminA = await createFacilityUser(owner, 'FacilityAdmin', facilityA);
-  const contactA = await createContact(owner, { facilityId: facilityA });
-  userA = await createFacilityUser(owner, 'FacilityUser', facilityA, { contactId: contactA.id });
+  ({ facilityA, dispatcher, driver, adminA, userA, adminB, riderA, riderB } = await seedTwoTenants(owner, {
+    userAContact: true,
+  }));
   otherUserA = await createFacilityUser(owner, 'FacilityUser', facilityA);
-  adminB = await createFacilityUser(owner, 'FacilityAdmin', facilityB);
-  riderA = (await createRider(owner, { facilityId: facilityA })).id;
-  riderB = (await createRider(owner, { facilityId: facilityB })).id;
 });
 
 function tripOf(submitter: UserRow, status: TripRequestStatus = 'requested', extra: { returnTrip?: 'scheduled' } = {}) {

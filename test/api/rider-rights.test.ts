@@ -3,8 +3,9 @@ import { deliverOutboxRows } from '../../lambdas/notify/notifier';
 import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
-  actorOf, billingRecordsForLeg, completeLeg, countRows, createCancellationRequest, createFacility, createFacilityUser,
-  createLeg, createRider, createStaffUser, createTripRequest, defaultCompletion, phoneNumber, setClinicalNotes, type UserRow,
+  actorOf, billingRecordsForLeg, completeLeg, countRows, createCancellationRequest,
+  createLeg, createRider, createTripRequest, defaultCompletion, phoneNumber, setClinicalNotes, type UserRow,
+  seedTwoTenants,
 } from '../support/fixtures';
 import { createTestIntake, intakeBody } from '../support/intake';
 import { testPii } from '../support/keys';
@@ -27,15 +28,7 @@ let adminB: UserRow;
 
 beforeAll(async () => {
   api = createTestApi(db().as('api'));
-  const owner = db().owner;
-  facilityA = (await createFacility(owner)).id;
-  facilityB = (await createFacility(owner)).id;
-  dispatcher = await createStaffUser(owner, 'Dispatcher');
-  driver = await createStaffUser(owner, 'Driver');
-  billing = await createStaffUser(owner, 'Billing');
-  adminA = await createFacilityUser(owner, 'FacilityAdmin', facilityA);
-  userA = await createFacilityUser(owner, 'FacilityUser', facilityA);
-  adminB = await createFacilityUser(owner, 'FacilityAdmin', facilityB);
+  ({ facilityA, facilityB, dispatcher, driver, billing, adminA, userA, adminB } = await seedTwoTenants(db().owner));
 });
 
 const ifMatch = (version: number) => ({ 'If-Match': `"${version}"` });

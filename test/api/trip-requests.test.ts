@@ -1,6 +1,6 @@
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
-import { actorOf, createFacility, createFacilityUser, createRider, createStaffUser, type UserRow } from '../support/fixtures';
+import { actorOf, createFacilityUser, createStaffUser, seedTwoTenants, type UserRow } from '../support/fixtures';
 
 const db = useTestDatabase();
 let api: TestApi;
@@ -14,14 +14,7 @@ let riderB: string;
 
 beforeAll(async () => {
   api = createTestApi(db().as('api'));
-  const owner = db().owner;
-  facilityA = (await createFacility(owner)).id;
-  facilityB = (await createFacility(owner)).id;
-  dispatcher = await createStaffUser(owner, 'Dispatcher');
-  adminA = await createFacilityUser(owner, 'FacilityAdmin', facilityA);
-  userA = await createFacilityUser(owner, 'FacilityUser', facilityA);
-  riderA = (await createRider(owner, { facilityId: facilityA })).id;
-  riderB = (await createRider(owner, { facilityId: facilityB })).id;
+  ({ facilityA, facilityB, dispatcher, adminA, userA, riderA, riderB } = await seedTwoTenants(db().owner));
 });
 
 const trip = (riderId: string, extra: Record<string, unknown> = {}) => ({

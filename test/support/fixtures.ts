@@ -640,3 +640,40 @@ export async function countRows(tx: Queryable, sql: string, params: readonly Sql
   const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
   return one(rows, 'count').n;
 }
+
+// ---- the two-tenant world most API tests start from ------------------------------------------
+
+export interface TwoTenants {
+  facilityA: string;
+  facilityB: string;
+  /** A contact of tenant A; userA is that contact's user when `userAContact` is set. */
+  contactA: string;
+  dispatcher: UserRow;
+  driver: UserRow;
+  billing: UserRow;
+  adminA: UserRow;
+  userA: UserRow;
+  adminB: UserRow;
+  riderA: string;
+  riderB: string;
+}
+
+/** Tenants A and B, one staff user per staff role, A's admin and user, B's admin, a rider each. */
+export async function seedTwoTenants(owner: Queryable, options: { userAContact?: boolean } = {}): Promise<TwoTenants> {
+  const facilityA = (await createFacility(owner)).id;
+  const facilityB = (await createFacility(owner)).id;
+  const contactA = (await createContact(owner, { facilityId: facilityA })).id;
+  return {
+    facilityA,
+    facilityB,
+    contactA,
+    dispatcher: await createStaffUser(owner, 'Dispatcher'),
+    driver: await createStaffUser(owner, 'Driver'),
+    billing: await createStaffUser(owner, 'Billing'),
+    adminA: await createFacilityUser(owner, 'FacilityAdmin', facilityA),
+    userA: await createFacilityUser(owner, 'FacilityUser', facilityA, options.userAContact ? { contactId: contactA } : {}),
+    adminB: await createFacilityUser(owner, 'FacilityAdmin', facilityB),
+    riderA: (await createRider(owner, { facilityId: facilityA })).id,
+    riderB: (await createRider(owner, { facilityId: facilityB })).id,
+  };
+}
