@@ -189,6 +189,82 @@ describe('verifier lifetime and key cache', () => {
     expect(request).not.toHaveBeenCalled();
   });
 
+  describe('verified tokens are remembered by their exact text until they expire', () => {
+    const localVerifier = (options: { rememberTokens?: number } = {}) => {
+      const issuer = createLocalIssuer({ issuer: 'https://issuer.example.test/pool' });
+      const verifier = createTokenVerifier({
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        clientIds: [LOCAL_CLIENT_ID],
+        scope: LOCAL_SCOPE,
+        jwks: issuer.jwks() as never,
+        ...options,
+      });
+      const mint = (expiresInSeconds = 3600) => issuer.mint({ sub: dispatcher.id, role: 'Dispatcher' }, { expiresInSeconds });
+      return { verifier, mint };
+    };
+    // Every full verification goes through aws-jwt-verify's verify; a remembered token does not.
+    const fullVerifications = async () => jest.spyOn((await import('aws-jwt-verify')).JwtVerifier.prototype, 'verify');
+
+    test('the same token is verified once; its claims come back frozen', async () => {
+      const { verifier, mint } = localVerifier();
+      const verify = await fullVerifications();
+      const token = mint();
+      const first = await verifier.verify(token);
+      const again = await verifier.verify(token);
+      expect(again).toBe(first);
+      expect(again.sub).toBe(dispatcher.id);
+      expect(Object.isFrozen(again)).toBe(true);
+      expect(verify).toHaveBeenCalledTimes(1);
+    });
+
+    test('a remembered token is refused as expired from the second its exp names', async () => {
+      const { verifier, mint } = localVerifier();
+      const token = mint(60);
+      await verifier.verify(token);
+      const exp = (decode(token).payload.exp as number) * 1000;
+      jest.spyOn(Date, 'now').mockReturnValue(exp + 1000);
+      await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
+    });
+
+    test('a remembered token with one character changed is verified afresh and refused', async () => {
+      const { verifier, mint } = localVerifier();
+      const token = mint();
+      await verifier.verify(token);
+      const { header, payload, signature } = decode(token);
+      const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+      await expect(verifier.verify([b64url(header), b64url(payload), flipped].join('.'))).rejects.toMatchObject({ reason: 'signature' });
+      const widened = [b64url(header), b64url({ ...payload, 'cognito:groups': ['Dispatcher', 'Billing'] }), signature].join('.');
+      await expect(verifier.verify(widened)).rejects.toMatchObject({ reason: 'signature' });
+    });
+
+    test('the memory is bounded: the oldest token leaves first', async () => {
+      const { verifier, mint } = localVerifier({ rememberTokens: 2 });
+      const verify = await fullVerifications();
+      const [first, second, third] = [mint(3600), mint(3601), mint(3602)] as [string, string, string];
+      for (const token of [first, second, third]) await verifier.verify(token);
+      expect(verify).toHaveBeenCalledTimes(3);
+      await verifier.verify(third);
+      expect(verify).toHaveBeenCalledTimes(3);
+      await verifier.verify(first);
+      expect(verify).toHaveBeenCalledTimes(4);
+    });
+
+    test('rememberTokens 0 verifies every time; refusals are never remembered', async () => {
+      const { verifier, mint } = localVerifier({ rememberTokens: 0 });
+      const verify = await fullVerifications();
+      const token = mint();
+      await verifier.verify(token);
+      await verifier.verify(token);
+      expect(verify).toHaveBeenCalledTimes(2);
+
+      const remembering = localVerifier();
+      const expired = remembering.mint(-10);
+      await expect(remembering.verifier.verify(expired)).rejects.toMatchObject({ reason: 'expired' });
+      await expect(remembering.verifier.verify(expired)).rejects.toMatchObject({ reason: 'expired' });
+    });
+  });
+
   test('the API Lambda entry builds one verifier per container and fetches the keys once', async () => {
     const region = 'eu-west-1';
     const userPoolId = `${region}_TestPool`;

@@ -21,6 +21,8 @@ export interface TokenVerifierConfig {
   scope: string;
   /** Preloaded keys: the local stack and tests hand them over instead of fetching. */
   jwks?: Jwks;
+  /** Verified tokens remembered (default 1,000); 0 turns the memory off. */
+  rememberTokens?: number;
 }
 
 export interface TokenVerifier {
@@ -34,8 +36,43 @@ export class TokenRejectedError extends Error {
   }
 }
 
+const DEFAULT_REMEMBERED_TOKENS = 1_000;
+
+/**
+ * Tokens this container has verified, by their exact text, until they expire. The same bytes
+ * verified once verify the same way again until `exp` (the only claim that changes its verdict
+ * with time), so a repeat request skips the RS256 check and the JSON parsing. Anything else
+ * (one changed character, another signature) misses and is verified in full. Bounded: the
+ * oldest entry leaves first. Revocation is not what this gives up: aws-jwt-verify never asked
+ * Cognito about revocation, and a disabled user is refused by the database on every request.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, JwtPayload>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(token: string): JwtPayload | undefined {
+    const payload = this.entries.get(token);
+    if (payload === undefined) return undefined;
+    // aws-jwt-verify refuses from the second `exp` names; so does the memory.
+    if ((payload.exp as number) * 1000 > Date.now()) return payload;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  remember(token: string, payload: JwtPayload): JwtPayload {
+    if (this.capacity === 0) return payload;
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    // Frozen, because every later request with this token is handed the same object.
+    const frozen = Object.freeze(payload);
+    this.entries.set(token, frozen);
+    return frozen;
+  }
+}
+
 export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier {
   const clientIds = new Set(config.clientIds);
+  const verified = new VerifiedTokens(config.rememberTokens ?? DEFAULT_REMEMBERED_TOKENS);
   const verifier = JwtVerifier.create({
     issuer: config.issuer,
     jwksUri: config.jwksUri,
@@ -55,8 +92,10 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
   if (config.jwks) verifier.cacheJwks(config.jwks);
   return {
     async verify(token) {
+      const remembered = verified.get(token);
+      if (remembered) return remembered;
       try {
-        return await verifier.verify(token);
+        return verified.remember(token, await verifier.verify(token));
       } catch (error) {
         if (error instanceof TokenRejectedError) throw error;
         throw new TokenRejectedError(rejectionReason(error));
