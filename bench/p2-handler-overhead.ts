@@ -1,4 +1,4 @@
-import type { Database, QueryResult } from '../lambdas/shared/db/port';
+import { commitWhile, type Database, type QueryResult } from '../lambdas/shared/db/port';
 import { withActor } from '../lambdas/shared/tenancy/with-actor';
 import { createBenchApi, expectStatus, FLOOR_REQUEST_ID, type RecordedStatement, replayInTransaction } from './support/api';
 import type { BenchSettings, DatabaseContext } from './support/context';
@@ -99,7 +99,7 @@ async function handlerWithoutDatabase(
   const replay = async () => answers[next++ % answers.length] as never;
   const offline: Database = {
     query: replay,
-    transaction: (work) => work({ query: replay }),
+    transaction: async (work, options) => commitWhile(async () => undefined, await work({ query: replay }), options?.whileCommitting),
     close: async () => undefined,
   };
   const api = createBenchApi(offline, pii);

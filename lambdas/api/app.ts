@@ -12,7 +12,7 @@ import { recordAuditEvent } from '../shared/audit/record';
 import { writeOutbox, writeOutboxWithAudit } from '../shared/outbox/write';
 import type { Actor } from '../shared/tenancy/actor';
 import { withActor } from '../shared/tenancy/with-actor';
-import type { ApiDependencies, ApiRoute, HandlerTable, RouteContext, RouteHandler, RouteResult } from './handler-types';
+import { type ApiDependencies, type ApiRoute, bodyOf, type HandlerTable, type RouteContext, type RouteHandler, type RouteResult } from './handler-types';
 import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
 import { routeForResource } from './router';
 
@@ -109,10 +109,10 @@ async function execute(
     return handler(context);
   };
 
-  let result: RouteResult | StoredResponse;
+  let response: APIGatewayProxyResult;
   let replayed = false;
   try {
-    result = await withActor(
+    response = await withActor(
       deps.db,
       actor,
       async (tx) => {
@@ -127,6 +127,8 @@ async function execute(
         return fresh;
       },
       { requestId, readOnly: route.method === 'GET' && !('auditedRead' in route && route.auditedRead), requireActiveUser: true },
+      // The answer is serialised while COMMIT travels, and sent only once it succeeded.
+      (result) => respond(result, route, replayed),
     );
   } catch (error) {
     if (!(error instanceof IdempotencyRace) || !idempotencyKey || !requestHash) throw error;
@@ -136,8 +138,7 @@ async function execute(
       readOnly: true,
     });
     if (!winner) throw error;
-    result = winner;
-    replayed = true;
+    response = respond(winner, route, true);
     outboxIds.length = 0;
   }
 
@@ -147,7 +148,7 @@ async function execute(
       logger.warn('outbox hand-off failed; relay will deliver', { outboxIds, errorName: (error as Error)?.name });
     });
   }
-  return respond(result, route, replayed);
+  return response;
 }
 
 /** What an idempotency record stores: the answer, or the answer sealed with the rider's data key. */
@@ -200,9 +201,10 @@ async function storeIdempotent(
   result: RouteResult,
   successStatus: number,
 ): Promise<void> {
-  const facilityId =
-    'facilityId' in actor ? actor.facilityId : ((result.body as { facilityId?: string } | undefined)?.facilityId ?? null);
-  const answer = { body: result.body ?? null, version: result.version };
+  const body = bodyOf(result);
+  result.body = body;
+  const facilityId = 'facilityId' in actor ? actor.facilityId : ((body as { facilityId?: string } | undefined)?.facilityId ?? null);
+  const answer = { body: body ?? null, version: result.version };
   const stored: StoredBody = result.sealWith
     ? { sealed: deps.pii.sealJson(result.sealWith, sealContext(actor, key, routeId), answer), facilityId: result.sealWith.facilityId,
       riderId: result.sealWith.riderId }
@@ -228,5 +230,5 @@ function respond(result: RouteResult | StoredResponse, route: ApiRoute, replayed
   }
   const status = result.status ?? route.successStatus;
   if (status === 204) return { statusCode: 204, headers, body: '' };
-  return { statusCode: status, headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(result.body ?? null) };
+  return { statusCode: status, headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(bodyOf(result) ?? null) };
 }

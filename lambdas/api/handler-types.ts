@@ -50,6 +50,12 @@ export interface RouteContext<R extends Route> {
 
 export interface RouteResult {
   status?: number;
+  /**
+   * The JSON answer, or a function building it from what the handler already holds (rows, keys):
+   * called once the transaction's work is done, while its COMMIT travels, so CPU-only work
+   * (opening sealed fields, mapping a page) overlaps that round trip. It must not touch the
+   * transaction, which is closed by then.
+   */
   body?: unknown;
   /** The resource version, sent back as the ETag. */
   version?: number;
@@ -70,3 +76,8 @@ export type ApiRouteId = ApiRoute['id'];
 
 /** One handler per API route; the type makes a missing or extra binding a compile error. */
 export type HandlerTable = { [Id in ApiRouteId]: RouteHandler<RouteById<Id>> };
+
+/** The answer's body, built now if the handler deferred it. */
+export function bodyOf(result: { body?: unknown }): unknown {
+  return typeof result.body === 'function' ? (result.body as () => unknown)() : result.body;
+}

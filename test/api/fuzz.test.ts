@@ -31,16 +31,20 @@ class RolledBack {
   constructor(readonly value: unknown) {}
 }
 
-/** The real database, but nothing a request does is ever committed. */
+/**
+ * The real database, but nothing a request does is ever committed; what the caller would have
+ * built while committing is built after the rollback instead.
+ */
 function rollingBack(database: Database): Database {
   const transaction: Database['transaction'] = async (work, options) => {
+    const { whileCommitting, ...rest } = options ?? {};
     try {
       await database.transaction(async (tx) => {
         throw new RolledBack(await work(tx));
-      }, options);
+      }, rest);
     } catch (error) {
-      if (error instanceof RolledBack) return error.value as never;
-      throw error;
+      if (!(error instanceof RolledBack)) throw error;
+      return (whileCommitting ? whileCommitting(error.value as never) : error.value) as never;
     }
     throw new Error('unreachable: the work always rolls back');
   };

@@ -77,6 +77,7 @@ describe.each(adapters)('Database port contract: %s adapter', (adapterName, open
       doc jsonb,
       blob bytea
     )`);
+    await db().owner.query(`CREATE TABLE ${table}_deferred (id int4 UNIQUE DEFERRABLE INITIALLY DEFERRED)`);
     subject = open();
     database = subject.database;
   });
@@ -349,6 +350,74 @@ describe.each(adapters)('Database port contract: %s adapter', (adapterName, open
       expect(seenByOther.rowCount).toBe(0);
       expect(seenOutside.rowCount).toBe(0);
       expect(await count('id = $1', [row])).toBe(1);
+    });
+
+    test('whileCommitting builds the answer from the result, outside the transaction, and it counts once committed', async () => {
+      const row = id();
+      let handle: Queryable | undefined;
+      const seen: unknown[] = [];
+      const answer = await database.transaction(
+        async (tx) => {
+          handle = tx;
+          await tx.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [row, 'answered while committing']);
+          return row;
+        },
+        {
+          whileCommitting: (result) => {
+            seen.push(result);
+            // The transaction is closed to it: its work is done and COMMIT already sent.
+            seen.push(handle?.query('SELECT 1').catch((error: Error) => error.message));
+            return { built: result };
+          },
+        },
+      );
+      expect(answer).toEqual({ built: row });
+      expect(seen[0]).toBe(row);
+      await expect(seen[1]).resolves.toBe('transaction already finished');
+      expect(await count('id = $1', [row])).toBe(1);
+    });
+
+    test('a COMMIT that fails discards what whileCommitting built and surfaces the error', async () => {
+      const row = id();
+      let built = 0;
+      const error = await caught(
+        database.transaction(
+          async (tx) => {
+            // Two equal ids under a deferred unique constraint: refused only at COMMIT.
+            await tx.query(`INSERT INTO ${table}_deferred (id) VALUES ($1), ($1)`, [row]);
+          },
+          {
+            whileCommitting: () => {
+              built += 1;
+              return 'never answered';
+            },
+          },
+        ),
+      );
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect((error as DatabaseError).code).toBe('23505');
+      expect(built).toBe(1);
+      const { rows } = await db().owner.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM ${table}_deferred WHERE id = $1`, [row]);
+      expect(rows[0]?.n).toBe(0);
+    });
+
+    test('a throw in whileCommitting surfaces after the commit, which stands', async () => {
+      const row = id();
+      const failure = new Error('building the answer failed');
+      const error = await caught(
+        database.transaction(
+          (tx) => tx.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [row, 'committed, answer failed']),
+          {
+            whileCommitting: () => {
+              throw failure;
+            },
+          },
+        ),
+      );
+      expect(error).toBe(failure);
+      expect(await count('id = $1', [row])).toBe(1);
+      // The connection is clean for the next transaction.
+      await expect(database.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one)).resolves.toBe(1);
     });
 
     test('the transaction handle is unusable after commit and after rollback', async () => {

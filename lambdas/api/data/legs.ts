@@ -103,27 +103,34 @@ function sealedFieldsFor(actor: Actor, row: LegRead): LegSealedField[] {
 
 /**
  * Opens what this audience sees of each leg: drivers the rider's name and phone, dispatchers the
- * completion notes, facilities nothing protected. Keys come from the caches (one key-service call
- * per tenant at most).
+ * completion notes, facilities nothing protected. The keys are fetched here, from the caches (one
+ * key-service call per tenant at most); the returned function does the CPU-only rest, which lists
+ * run while their COMMIT travels (see RouteResult.body).
  */
-export async function openLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<LegView[]> {
-  const views: LegView[] = [];
-  for (const row of rows) {
+export async function prepareLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<() => LegView[]> {
+  const sealedFields = rows.map((row) => sealedFieldsFor(actor, row).filter((field) => field.sealed !== null));
+  const keys: (RiderKeyState | undefined)[] = [];
+  for (const [index, row] of rows.entries()) {
+    const needsKey = (sealedFields[index] as LegSealedField[]).length > 0;
+    keys.push(needsKey ? known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key) : undefined);
+  }
+  return () => rows.map((row, index) => {
     const view: LegView = { ...row, completion_notes: null, rider_name: null, rider_phone: null, unavailable: {} };
     // An erased rider's details are gone from the rider row itself; say so rather than show nothing.
     if (actor.role === 'Driver' && row.rider_data_key === null) view.unavailable = { riderName: 'erased', riderPhone: 'erased' };
-    const fields = sealedFieldsFor(actor, row).filter((field) => field.sealed !== null);
-    if (fields.length > 0) {
-      const key = known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key);
-      for (const { property, field, ref, sealed } of fields) {
-        const opened = pii.openField(key, ref, sealed);
-        view[property] = opened.ok ? opened.value : null;
-        if (!opened.ok) view.unavailable[field] = opened.reason;
-      }
+    const key = keys[index];
+    if (key === undefined) return view;
+    for (const { property, field, ref, sealed } of sealedFields[index] as LegSealedField[]) {
+      const opened = pii.openField(key, ref, sealed);
+      view[property] = opened.ok ? opened.value : null;
+      if (!opened.ok) view.unavailable[field] = opened.reason;
     }
-    views.push(view);
-  }
-  return views;
+    return view;
+  });
+}
+
+export async function openLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<LegView[]> {
+  return (await prepareLegs(pii, tx, actor, rows, known))();
 }
 
 /** Minimum necessary per audience (PRODUCT.md §3): dispatchers everything, drivers the job, facilities the status. */

@@ -108,11 +108,15 @@ export async function openRider(pii: PiiCrypto, tx: Queryable, row: RiderRow): P
   return { view: openRiderWith(pii, row, key), key };
 }
 
-/** A page of riders: one key-service call per tenant at most (the tenant key is cached), none when warm. */
-export async function openRiders(pii: PiiCrypto, tx: Queryable, rows: RiderRow[]): Promise<RiderView[]> {
-  const views: RiderView[] = [];
-  for (const row of rows) views.push((await openRider(pii, tx, row)).view);
-  return views;
+/**
+ * A page of riders: their keys fetched here (one key-service call per tenant at most, the tenant
+ * key is cached; none when warm), their fields opened by the returned function, which lists run
+ * while their COMMIT travels (see RouteResult.body).
+ */
+export async function prepareRiders(pii: PiiCrypto, tx: Queryable, rows: RiderRow[]): Promise<() => RiderView[]> {
+  const keys: RiderKeyState[] = [];
+  for (const row of rows) keys.push(await pii.openRiderKey(tx, row.facility_id, row.id, row.data_key));
+  return () => rows.map((row, index) => openRiderWith(pii, row, keys[index] as RiderKeyState));
 }
 
 export async function findRider(

@@ -54,6 +54,41 @@ export const clinicalNotesRef = (trip: Pick<TripRequestRow, 'id' | 'facility_id'
  * cache (one key-service call per tenant at most), each rider key is unwrapped once and cached.
  * Billing never gets the notes, so they are not even opened for it.
  */
+/**
+ * Fetches the rider keys a set of trip requests needs (in the transaction: a key the caches miss
+ * is read through it) and returns the CPU-only rest: opening the sealed notes. Lists run that rest
+ * while their COMMIT travels (see RouteResult.body).
+ */
+export async function prepareTripRequests(
+  pii: PiiCrypto,
+  tx: Queryable,
+  actor: Actor,
+  rows: TripRequestRow[],
+  known?: RiderKeyState,
+): Promise<() => TripRequestView[]> {
+  const keys: (RiderKeyState | undefined)[] = [];
+  for (const row of rows) {
+    const sealed = actor.role !== 'Billing' && row.clinical_notes_enc !== null;
+    keys.push(sealed ? known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key) : undefined);
+  }
+  return () => {
+    // Each row (the query's own object) becomes its view in place: copying a page of rows was a
+    // visible share of a list request's time (docs/performance.md, P2).
+    const views = rows as TripRequestView[];
+    views.forEach((view, index) => {
+      const key = keys[index];
+      const sealed = view.clinical_notes_enc;
+      view.clinical_notes = null;
+      view.unavailable = {};
+      if (key === undefined || sealed === null) return;
+      const opened = pii.openField(key, clinicalNotesRef(view), sealed);
+      if (opened.ok) view.clinical_notes = opened.value;
+      else view.unavailable = { clinicalNotes: opened.reason };
+    });
+    return views;
+  };
+}
+
 export async function openTripRequests(
   pii: PiiCrypto,
   tx: Queryable,
@@ -61,19 +96,7 @@ export async function openTripRequests(
   rows: TripRequestRow[],
   known?: RiderKeyState,
 ): Promise<TripRequestView[]> {
-  // Each row (the query's own object) becomes its view in place: copying a page of rows was a
-  // visible share of a list request's time (docs/performance.md, P2).
-  const views = rows as TripRequestView[];
-  for (const view of views) {
-    view.clinical_notes = null;
-    view.unavailable = {};
-    if (actor.role === 'Billing' || view.clinical_notes_enc === null) continue;
-    const key = known ?? await pii.openRiderKey(tx, view.facility_id, view.rider_id, view.rider_data_key);
-    const opened = pii.openField(key, clinicalNotesRef(view), view.clinical_notes_enc);
-    if (opened.ok) view.clinical_notes = opened.value;
-    else view.unavailable = { clinicalNotes: opened.reason };
-  }
-  return views;
+  return (await prepareTripRequests(pii, tx, actor, rows, known))();
 }
 
 export async function openTripRequest(pii: PiiCrypto, tx: Queryable, actor: Actor, row: TripRequestRow): Promise<TripRequestView> {

@@ -6,7 +6,7 @@ import {
   FACILITY_COLUMNS, type FacilityChanges, type FacilityRow, findFacility, insertFacility, toFacility, updateFacility,
 } from '../data/facilities';
 import {
-  findRider, insertRider, openRider, openRiders, openRiderWith, RIDER_COLUMNS, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
+  findRider, insertRider, openRider, openRiderWith, prepareRiders, RIDER_COLUMNS, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
   type RiderPiiField, type RiderPlainField, type RiderRow, type RiderValues, toRider, updateRider,
 } from '../data/riders';
 import { deactivateUser, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow, userScope } from '../data/users';
@@ -94,7 +94,7 @@ export const directoryHandlers: DirectoryHandlers = {
       where.values as never,
     );
     return {
-      body: await openedPageOf(rows, query.limit, (page) => openRiders(deps.pii, tx, page), toRider, (view) => [view.cursor_at, view.id]),
+      body: await openedPageOf(rows, query.limit, (page) => prepareRiders(deps.pii, tx, page), toRider, (view) => [view.cursor_at, view.id]),
     };
   },
 

@@ -3,7 +3,7 @@ import { Problems } from '../../shared/http/problem';
 import type { Actor } from '../../shared/tenancy/actor';
 import type { PiiCrypto } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
-import { completionNotesRef, enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, openLegs, toLeg, updateLeg } from '../data/legs';
+import { completionNotesRef, enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, openLegs, prepareLegs, toLeg, updateLeg } from '../data/legs';
 import { riderKeyForSealing } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
 import { decodeCursor, openedPageOf } from './pagination';
@@ -36,7 +36,7 @@ export const legHandlers: LegHandlers = {
     }
     const rows = await listLegs(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
     return {
-      body: await openedPageOf(rows, query.limit, (page) => openLegs(deps.pii, tx, actor, page), (view) => toLeg(view, actor),
+      body: await openedPageOf(rows, query.limit, (page) => prepareLegs(deps.pii, tx, actor, page), (view) => toLeg(view, actor),
         (view) => [view.cursor_at, view.id]),
     };
   },

@@ -31,16 +31,24 @@ export function pageOf<Row, Item>(rows: Row[], limit: number, toItem: (row: Row)
   return { items: pageRows.map(toItem), nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
 }
 
-/** pageOf for rows whose protected fields must be opened first: only the rows served are opened. */
+/**
+ * pageOf for rows whose protected fields must be opened first: only the rows served are opened.
+ * `prepare` fetches their keys in the transaction and returns the opening itself; the page comes
+ * back as a function doing that CPU-only rest, so the route's answer is built while its COMMIT
+ * travels (RouteResult.body).
+ */
 export async function openedPageOf<Row, View, Item>(
   rows: Row[],
   limit: number,
-  open: (rows: Row[]) => Promise<View[]>,
+  prepare: (rows: Row[]) => Promise<() => View[]>,
   toItem: (view: View) => Item,
   keyOf: (view: View) => CursorKey,
-) {
+): Promise<() => { items: Item[]; nextCursor: string | null }> {
   const hasMore = rows.length > limit;
-  const views = await open(hasMore ? rows.slice(0, limit) : rows);
-  const last = views[views.length - 1];
-  return { items: views.map(toItem), nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
+  const open = await prepare(hasMore ? rows.slice(0, limit) : rows);
+  return () => {
+    const views = open();
+    const last = views[views.length - 1];
+    return { items: views.map(toItem), nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
+  };
 }

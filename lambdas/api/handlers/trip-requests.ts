@@ -4,7 +4,7 @@ import { isFacilityActor } from '../../shared/tenancy/actor';
 import { randomUUID } from 'node:crypto';
 import type { RiderKey } from '../../shared/crypto/pii';
 import {
-  assertRiderBookable, clinicalNotesRef, openTripRequest, openTripRequests, riderKeyForSealing, TRIP_REQUEST_COLUMNS, type TripRequestRow,
+  assertRiderBookable, clinicalNotesRef, openTripRequest, prepareTripRequests, riderKeyForSealing, TRIP_REQUEST_COLUMNS, type TripRequestRow,
   findTripRequest, toTripRequest, tripScope, updateTripRequest,
 } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
@@ -81,7 +81,7 @@ export const tripRequestHandlers: TripHandlers = {
       where.values as never,
     );
     return {
-      body: await openedPageOf(rows, query.limit, (page) => openTripRequests(deps.pii, tx, actor, page),
+      body: await openedPageOf(rows, query.limit, (page) => prepareTripRequests(deps.pii, tx, actor, page),
         (view) => toTripRequest(view, actor), (view) => [view.cursor_at, view.id]),
     };
   },

@@ -11,7 +11,7 @@ import {
   StatementTimeoutException,
 } from '@aws-sdk/client-rds-data';
 import { timestampToIso } from './normalise';
-import { assertSettingKey, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
+import { assertSettingKey, commitWhile, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
   type TransactionOptions } from './port';
 
 /**
@@ -302,8 +302,8 @@ export function createDataApiDatabase(config: DataApiDatabaseConfig): Database {
         for (const statement of options?.initStatements ?? []) await execute(statement, undefined, transactionId);
         const result = await work(tx);
         open = false;
-        await send(() => client.send(new CommitTransactionCommand({ ...target, transactionId })));
-        return result;
+        return await commitWhile(() => send(() => client.send(new CommitTransactionCommand({ ...target, transactionId }))), result,
+          options?.whileCommitting);
       } catch (error) {
         open = false;
         // A failed rollback leaves the transaction to the service's idle timeout; the caller

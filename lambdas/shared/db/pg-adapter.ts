@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { assertSettingKey, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
+import { assertSettingKey, commitWhile, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
   type TransactionOptions } from './port';
 import { timestampToIso } from './normalise';
 
@@ -108,8 +108,8 @@ export function createPgDatabase(config: PgDatabaseConfig): Database {
       try {
         await run(client, beginStatement(options));
         const result = await work(tx);
-        await run(client, 'COMMIT');
-        return result;
+        open = false;
+        return await commitWhile(() => run(client, 'COMMIT'), result, options?.whileCommitting);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;

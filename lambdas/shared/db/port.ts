@@ -34,9 +34,19 @@ export interface TransactionOptions {
   initStatements?: readonly string[];
 }
 
+/** A transaction's options, and what to do with its result while it commits. */
+export interface TransactionRun<T, R> extends TransactionOptions {
+  /**
+   * Handed the work's result as soon as COMMIT is sent; what it returns is the transaction's
+   * answer once COMMIT has succeeded. CPU work that only needs the result (building a response)
+   * overlaps the commit's round trip instead of following it. The transaction is closed to it.
+   */
+  readonly whileCommitting?: (result: T) => R;
+}
+
 export interface Database extends Queryable {
   /** Runs `work` in one transaction: commits when it resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T, R = T>(work: (tx: Queryable) => Promise<T>, options?: TransactionRun<T, R>): Promise<R>;
   close(): Promise<void>;
 }
 
@@ -72,3 +82,25 @@ export const SqlState = {
   deadlockDetected: '40P01',
   invalidTextRepresentation: '22P02',
 } as const;
+
+/**
+ * Commits through `commit` and runs `whileCommitting` while the COMMIT travels (see
+ * TransactionRun). Its answer counts only if COMMIT succeeds; if it throws, the COMMIT is
+ * still awaited first, so nothing is left in flight on the connection.
+ */
+export async function commitWhile<T, R>(commit: () => Promise<unknown>, result: T, whileCommitting?: (result: T) => R): Promise<R> {
+  const committing = commit();
+  if (!whileCommitting) {
+    await committing;
+    return result as unknown as R;
+  }
+  let answer: R;
+  try {
+    answer = whileCommitting(result);
+  } catch (error) {
+    await committing.catch(() => undefined);
+    throw error;
+  }
+  await committing;
+  return answer;
+}

@@ -52,16 +52,19 @@ export function actorSettings(actor: Actor, context: ActorContext = {}): Record<
   };
 }
 
-export async function withActor<T>(
+/** `whileCommitting`: see TransactionRun. */
+export async function withActor<T, R = T>(
   db: Database,
   actor: Actor,
   work: (tx: Queryable) => Promise<T>,
   context: ActorContext = {},
-): Promise<T> {
+  whileCommitting?: (result: T) => R,
+): Promise<R> {
   const settings = actorSettings(actor, context);
   return db.transaction(work, {
     settings,
     readOnly: context.readOnly,
     initStatements: context.requireActiveUser ? ['SELECT app_assert_actor()'] : undefined,
+    whileCommitting,
   });
 }
