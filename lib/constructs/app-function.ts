@@ -108,10 +108,10 @@ export class AppFunction extends NodejsFunction {
       allowPublicSubnet: false,
       deadLetterQueue,
       recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
+      // No --enable-source-maps: Node would read the whole map at every cold start (about a tenth
+      // of the API's init, docs/performance.md P1) for stack traces the logs never carry (ids and
+      // error codes only). The maps still ship beside each bundle to decode a crash by hand.
+      environment: props.environment,
       bundling: {
         format: OutputFormat.CJS,
         minify: true,

@@ -604,7 +604,7 @@ describe('S18 and function defaults', () => {
     });
     const migrations = synthesised.templates.data.findResources('AWS::Lambda::Function')[migrationsId] as { Properties?: Props };
     const variables = (props(migrations).Environment as { Variables: Props }).Variables;
-    expect(Object.keys(variables).sort()).toEqual(['DB_CLUSTER_ARN', 'DB_NAME', 'DB_SECRET_ARN', 'NODE_OPTIONS']);
+    expect(Object.keys(variables).sort()).toEqual(['DB_CLUSTER_ARN', 'DB_NAME', 'DB_SECRET_ARN']);
     expect(props(migrations).ReservedConcurrentExecutions).toBe(1);
   });
 });
