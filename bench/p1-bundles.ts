@@ -12,7 +12,7 @@ import { median, round } from './support/stats';
 /**
  * P1: every Lambda bundle, built with esbuild exactly as the CDK app builds it (the options are
  * read from lib/constructs/app-function.ts, so the benchmark follows the construct), then loaded
- * in fresh Node processes with the flags Lambda uses (NODE_OPTIONS=--enable-source-maps). The
+ * in fresh Node processes with the Node options the construct sets (NODE_OPTIONS, if any). The
  * floor is an empty handler bundled the same way. Network access is cut in those processes: a
  * module that reached for the network at load would fail here rather than wait.
  */
