@@ -116,6 +116,30 @@ describe('facilities', () => {
     expect(seen.map((item) => item.id)).not.toContain(facilityA);
   });
 
+  test('a tenant switched off locks out its users at once, tokens and all, until it is switched on again', async () => {
+    const facility = await createFacility(db().owner);
+    const admin = await createFacilityUser(db().owner, 'FacilityAdmin', facility.id);
+    const token = api.issuer.mint(actorOf(admin));
+    const otherToken = api.issuer.mint(actorOf(adminA));
+    expect((await api.call('GET', '/v1/riders', { token })).status).toBe(200);
+
+    const url = `/v1/facilities/${facility.id}`;
+    const off = await api.call('PATCH', url, { as: actorOf(dispatcher), body: { active: false }, headers: { 'If-Match': '"1"' } });
+    expect(off.status).toBe(200);
+    for (const [method, path] of [['GET', '/v1/me'], ['GET', '/v1/riders'], ['GET', url]] as const) {
+      const refused = await api.call(method, path, { token });
+      expect(refused.status).toBe(401);
+      expect(refused.headers['content-type']).toBe('application/problem+json');
+    }
+    // Other tenants and staff carry on.
+    expect((await api.call('GET', '/v1/riders', { token: otherToken })).status).toBe(200);
+    expect((await api.call('GET', url, { as: actorOf(dispatcher) })).status).toBe(200);
+
+    const on = await api.call('PATCH', url, { as: actorOf(dispatcher), body: { active: true }, headers: { 'If-Match': '"2"' } });
+    expect(on.status).toBe(200);
+    expect((await api.call('GET', '/v1/riders', { token })).status).toBe(200);
+  });
+
   test('update needs If-Match, audits the changed field names and refuses unknown fields', async () => {
     const facility = await createFacility(db().owner);
     const url = `/v1/facilities/${facility.id}`;
