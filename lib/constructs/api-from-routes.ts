@@ -5,6 +5,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { RouteDeclaration, RouteFunction } from '../../lambdas/api/route-types';
+import { MAX_BODY_BYTES } from '../../lambdas/api/request';
+import { type HttpProblem, Problems } from '../../lambdas/shared/http/problem';
 
 export interface PublicThrottle {
   readonly rateLimit: number;
@@ -25,6 +27,24 @@ export interface ApiFromRoutesProps {
   readonly publicThrottle: PublicThrottle;
   readonly disableExecuteApiEndpoint?: boolean;
 }
+
+/**
+ * API Gateway's own refusals, as the functions would answer them. MISSING_AUTHENTICATION_TOKEN is
+ * what a REST API answers (403) for a path or method it does not have: here a 404, as the
+ * function's router answers. Integration failures and timeouts are the function being unreachable.
+ */
+export const GATEWAY_PROBLEMS: readonly (readonly [string, apigw.ResponseType, HttpProblem])[] = [
+  ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, Problems.unauthenticated()],
+  ['ExpiredToken', apigw.ResponseType.EXPIRED_TOKEN, Problems.unauthenticated()],
+  ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, Problems.forbidden()],
+  ['NoSuchRoute', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, Problems.routeNotFound()],
+  ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, Problems.invalidParameters()],
+  ['RequestTooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, Problems.tooLarge(MAX_BODY_BYTES)],
+  ['Throttled', apigw.ResponseType.THROTTLED, Problems.tooManyRequests()],
+  ['QuotaExceeded', apigw.ResponseType.QUOTA_EXCEEDED, Problems.tooManyRequests()],
+  ['IntegrationFailure', apigw.ResponseType.INTEGRATION_FAILURE, Problems.unavailable()],
+  ['IntegrationTimeout', apigw.ResponseType.INTEGRATION_TIMEOUT, Problems.unavailable()],
+];
 
 const PUSH_TO_CLOUDWATCH_POLICY = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs';
 
@@ -166,12 +186,24 @@ export class ApiFromRoutes extends Construct {
       'Cache-Control': "'no-store'",
       'Content-Type': "'application/problem+json'",
     };
-    const problem = { 'application/json': '{"title":$context.error.messageString,"requestId":"$context.requestId"}' };
+    // The errors API Gateway answers itself (before any function runs) speak the same RFC 9457
+    // dialect as the functions: the same problem types, titles, details and headers.
+    for (const [id, type, problem] of GATEWAY_PROBLEMS) {
+      const headers = Object.fromEntries(Object.entries(problem.headers ?? {}).map(([name, value]) => [name, `'${value}'`]));
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: String(problem.status),
+        responseHeaders: { ...securityHeaders, ...headers },
+        templates: { 'application/json': JSON.stringify(problem.toBody('$context.requestId')) },
+      });
+    }
+    // Anything else keeps API Gateway's own status; its message is the title.
+    const fallback = { 'application/json': '{"type":"urn:nemt:problem:gateway","title":$context.error.messageString,"requestId":"$context.requestId"}' };
     this.api.addGatewayResponse('Default4xx', {
-      type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: securityHeaders, templates: problem,
+      type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: securityHeaders, templates: fallback,
     });
     this.api.addGatewayResponse('Default5xx', {
-      type: apigw.ResponseType.DEFAULT_5XX, responseHeaders: securityHeaders, templates: problem,
+      type: apigw.ResponseType.DEFAULT_5XX, responseHeaders: securityHeaders, templates: fallback,
     });
   }
 }

@@ -4,7 +4,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RouteDeclaration } from '../../lambdas/api/route-types';
-import { ApiFromRoutes, checkRoutes, methodSettingsKey, pathParameters } from '../../lib/constructs/api-from-routes';
+import { ApiFromRoutes, checkRoutes, GATEWAY_PROBLEMS, methodSettingsKey, pathParameters } from '../../lib/constructs/api-from-routes';
 import { wiredMethods } from './route-wiring';
 
 /** The construct on a small route table of its own, independent of the app's real routes. */
@@ -82,8 +82,27 @@ test('every path parameter is required and every method uses the request validat
   }
 });
 
+test('gateway-made errors are problem+json as the functions write them, with the status, headers and request id', () => {
+  const responses = Object.values(built.template.findResources('AWS::ApiGateway::GatewayResponse')) as {
+    Properties: { ResponseType: string; StatusCode?: string; ResponseParameters: Record<string, string>; ResponseTemplates: Record<string, string> };
+  }[];
+  for (const [, type, problem] of GATEWAY_PROBLEMS) {
+    const response = responses.find((candidate) => candidate.Properties.ResponseType === type.responseType);
+    if (!response) throw new Error(`no gateway response for ${type.responseType}`);
+    expect(response.Properties.StatusCode).toBe(String(problem.status));
+    const body = JSON.parse((response.Properties.ResponseTemplates['application/json'] as string).replace('$context.requestId', 'req-1'));
+    expect(body).toEqual(problem.toBody('req-1'));
+    expect(body).toMatchObject({ type: expect.stringMatching(/^urn:nemt:problem:/), title: expect.any(String), status: problem.status });
+    expect(response.Properties.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+  }
+  const unauthorized = responses.find((candidate) => candidate.Properties.ResponseType === 'UNAUTHORIZED');
+  expect(unauthorized?.Properties.ResponseParameters['gatewayresponse.header.WWW-Authenticate']).toBe("'Bearer'");
+  // A path the API does not have answers 404 like the function's router, not API Gateway's 403.
+  expect(responses.find((candidate) => candidate.Properties.ResponseType === 'MISSING_AUTHENTICATION_TOKEN')?.Properties.StatusCode).toBe('404');
+});
+
 test('gateway-made errors carry the security headers', () => {
-  for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+  for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX', ...GATEWAY_PROBLEMS.map(([, responseType]) => responseType.responseType)]) {
     built.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: type,
       ResponseParameters: Match.objectLike({

@@ -58,7 +58,7 @@ export class HttpProblem extends Error {
 
 export const Problems = {
   malformedJson: () => new HttpProblem(400, 'malformed-json', 'The request body is not valid JSON.'),
-  invalidParameters: (errors: { path: string; message: string }[]) =>
+  invalidParameters: (errors?: { path: string; message: string }[]) =>
     new HttpProblem(400, 'invalid-parameters', 'The path or query parameters are invalid.', errors),
   unauthenticated: (logReason?: string) =>
     new HttpProblem(401, 'unauthenticated', 'A valid access token is required.', undefined, {
@@ -79,4 +79,5 @@ export const Problems = {
   unprocessable: (slug: string, detail: string) => new HttpProblem(422, slug, detail),
   internal: () => new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id.'),
   unavailable: () => new HttpProblem(503, 'unavailable', 'Try again shortly.', undefined, { 'Retry-After': '1' }),
+  tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.'),
 };
