@@ -6,6 +6,7 @@ import { apiHandlers } from '../lambdas/api/handlers';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
+import { expireRecords } from '../lambdas/relay/expiry';
 import { RELAY_DEFAULTS } from '../lambdas/relay/relay';
 import { createTokenVerifier } from '../lambdas/shared/auth/verifier';
 import { createLocalKeyProvider, loadOrCreateLocalMasterKey } from '../lambdas/shared/crypto/local-key-provider';
@@ -59,6 +60,7 @@ export class StackError extends Error {
 const RELAY_INTERVAL_MS = 2_000;
 /** The API hands rows to the queue itself right after commit; the relay leaves them that long. */
 const RELAY_MIN_AGE_SECONDS = 5;
+const EXPIRY_INTERVAL_MS = 60_000;
 const SETTINGS = { pickupWindowMinutes: 30, providerName: process.env.PROVIDER_NAME || 'NEMT Dispatch (local)' };
 
 class Closers {
@@ -312,12 +314,14 @@ function printTokens(print: (line: string) => void, issuer: LocalIssuer, users: 
 
 /**
  * The scheduled relay Lambda's local twin, on a short interval. A cheap look first (the same
- * eligibility the relay uses), so an idle stack does not log a sweep every two seconds.
+ * eligibility the relay uses), so an idle stack does not log a sweep every two seconds; records
+ * past their retention are expired once a minute, as the relay Lambda does after each sweep.
  */
 function startRelayLoop(pipeline: LocalPipeline, notifierDb: Database): { stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let lastExpiry = 0;
   const sweep = async () => {
     const { rows } = await notifierDb.query<{ due: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM notification_outbox
@@ -327,6 +331,10 @@ function startRelayLoop(pipeline: LocalPipeline, notifierDb: Database): { stop: 
       [RELAY_DEFAULTS.maxDispatches, RELAY_DEFAULTS.redispatchAfterSeconds, RELAY_MIN_AGE_SECONDS],
     );
     if (rows[0]?.due) await pipeline.relay({ minAgeSeconds: RELAY_MIN_AGE_SECONDS });
+    if (Date.now() - lastExpiry >= EXPIRY_INTERVAL_MS) {
+      lastExpiry = Date.now();
+      await expireRecords(notifierDb);
+    }
   };
   const tick = () => {
     running = sweep()

@@ -2,12 +2,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { createSqsOutboxQueue } from '../shared/queue/sqs';
+import { type ExpiryReport, expireRecords } from './expiry';
 import { RELAY_DEFAULTS, type RelayReport, relayUnsent } from './relay';
 
 /**
  * The relay Lambda entry, run on a schedule (EventBridge): sweeps outbox rows that never reached
- * the queue, as nemt_notifier_user through RDS Proxy (IAM token, TLS). Clients are built once per
- * container.
+ * the queue, then expires records past their retention (lambdas/relay/expiry.ts), as
+ * nemt_notifier_user through RDS Proxy (IAM token, TLS). Clients are built once per container.
  */
 const env = process.env;
 const db = databaseFromEnvironment(env);
@@ -25,4 +26,7 @@ const options = {
   maxDispatches: numberSetting('RELAY_MAX_DISPATCHES', RELAY_DEFAULTS.maxDispatches),
 };
 
-export const handler = middy<unknown, RelayReport>().handler(() => relayUnsent(db, queue, options));
+export const handler = middy<unknown, RelayReport & { expired: ExpiryReport }>().handler(async () => {
+  const report = await relayUnsent(db, queue, options);
+  return { ...report, expired: await expireRecords(db) };
+});
