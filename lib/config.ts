@@ -4,6 +4,8 @@
  * (`-c account=… -c region=… -c azs=a,b`) so a real deployment never edits this file to point
  * somewhere else, and a synth without overrides stays offline and deterministic.
  */
+import { ACCESS_TOKEN_MAX_MINUTES } from '../lambdas/shared/auth/token-lifetime';
+
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
@@ -240,7 +242,8 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   need(config.database.readers < config.availabilityZones.length, 'more readers than availability zones');
   need(config.database.backupRetentionDays >= 1 && config.database.backupRetentionDays <= 35, 'backups: 1..35 days');
   need(config.auth.minPasswordLength >= 12, 'passwords must be at least 12 characters (S9)');
-  need(config.auth.accessTokenMinutes >= 5 && config.auth.accessTokenMinutes <= 60, 'access tokens: 5..60 minutes (S9)');
+  need(config.auth.accessTokenMinutes >= 5 && config.auth.accessTokenMinutes <= ACCESS_TOKEN_MAX_MINUTES,
+    `access tokens: 5..${ACCESS_TOKEN_MAX_MINUTES} minutes (S9)`);
   need(config.auth.refreshTokenHours >= 1 && config.auth.refreshTokenHours <= 24, 'refresh tokens: 1..24 hours (S9)');
   need(config.auth.threatProtection === 'OFF' || config.auth.featurePlan === 'PLUS', 'threat protection needs the PLUS plan');
   need(/^[a-z0-9](-?[a-z0-9])*$/.test(config.auth.domainPrefix), 'auth domain prefix: lower-case letters, digits, hyphens');

@@ -42,6 +42,7 @@ const cognito = onFirstUse(async () => {
 const identity: IdentityAdmin = {
   createUser: async (newIdentity) => (await cognito()).createUser(newIdentity),
   disableUser: async (sub) => (await cognito()).disableUser(sub),
+  enableUser: async (sub) => (await cognito()).enableUser(sub),
   deleteUser: async (sub) => (await cognito()).deleteUser(sub),
 };
 

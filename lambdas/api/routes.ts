@@ -130,6 +130,9 @@ export const routes = [
   route({ ...api, id: 'users.disable', method: 'POST', path: '/v1/users/{userId}/disable',
     summary: 'Disable a user and sign them out everywhere', roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams,
     body: NoBody, response: User, successStatus: 200 }),
+  route({ ...api, id: 'users.enable', method: 'POST', path: '/v1/users/{userId}/enable',
+    summary: 'Let a disabled user sign in again (once every token from before the disable has expired)',
+    roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams, body: NoBody, response: User, successStatus: 200 }),
 
   // Audit
   route({ ...api, id: 'audit.verify', method: 'GET', path: '/v1/audit/verification',

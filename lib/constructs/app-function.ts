@@ -230,6 +230,7 @@ export class AppFunction extends NodejsFunction {
       'cognito-idp:AdminAddUserToGroup',
       'cognito-idp:AdminDeleteUser',
       'cognito-idp:AdminDisableUser',
+      'cognito-idp:AdminEnableUser',
       'cognito-idp:AdminUserGlobalSignOut');
     return this;
   }

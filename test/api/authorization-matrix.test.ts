@@ -272,6 +272,14 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
   'users.disable': async (cell) => ({
     params: { userId: (await createFacilityUser(owner(), 'FacilityUser', cell.target.facility.id)).id }, body: {},
   }),
+  'users.enable': async (cell) => ({
+    params: {
+      userId: (await createFacilityUser(owner(), 'FacilityUser', cell.target.facility.id, {
+        active: false, disabledAt: new Date(Date.now() - 2 * 3600_000),
+      })).id,
+    },
+    body: {},
+  }),
   'audit.verify': NO_TARGET,
   'intake.submit': async () => ({ body: intakeBody({ fullName: `Pat ${unique()}`, phone: `+1555${String(Date.now()).slice(-7)}` }) }),
 };

@@ -523,4 +523,61 @@ describe('users', () => {
     );
     expect(rows).toEqual([]);
   });
+
+  test('enable: refused (409) while tokens from before the disable may live, then the user is back, audited, with a new sign-in', async () => {
+    const target = await api.call('POST', '/v1/users', {
+      as: actorOf(dispatcher), body: { email: uniqueEmail('returner'), displayName: 'Returner', role: 'FacilityUser', facilityId: facilityA },
+    });
+    const sub = target.body.id as string;
+    const oldToken = api.issuer.mint({ role: 'FacilityUser', facilityId: facilityA, sub });
+    expect((await api.call('POST', `/v1/users/${sub}/disable`, { as: actorOf(adminA), body: {} })).status).toBe(200);
+
+    // Just disabled: a token from before the disable could still be valid for up to an hour.
+    const early = await api.call('POST', `/v1/users/${sub}/enable`, { as: actorOf(adminA), body: {} });
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ type: 'urn:nemt:problem:disabled-too-recently', status: 409 });
+    expect((await api.call('GET', '/v1/me', { token: oldToken })).status).toBe(401);
+    expect(api.identity.directory.get(sub)).toMatchObject({ enabled: false });
+
+    // An hour later, every token from before the disable has expired.
+    await db().owner.query("UPDATE users SET disabled_at = now() - interval '61 minutes' WHERE id = $1", [sub]);
+    const enabled = await api.call('POST', `/v1/users/${sub}/enable`, { as: actorOf(adminA), body: {} });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: sub, active: true });
+    expect(api.identity.directory.get(sub)).toMatchObject({ enabled: true });
+    expect((await auditFor(sub)).map((event) => event.action)).toEqual(['user.created', 'user.disabled', 'user.enabled']);
+    expect((await api.call('GET', '/v1/me', { token: api.issuer.mint({ role: 'FacilityUser', facilityId: facilityA, sub }) })).status)
+      .toBe(200);
+
+    // Enabling an active user changes nothing and audits nothing.
+    const again = await api.call('POST', `/v1/users/${sub}/enable`, { as: actorOf(dispatcher), body: {} });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ active: true, version: enabled.body.version });
+    expect(await auditFor(sub)).toHaveLength(3);
+  });
+
+  test('enable: a user disabled before disabled_at existed counts from its last update; tenants and roles as for disable', async () => {
+    const legacy = await createFacilityUser(db().owner, 'FacilityUser', facilityA, { active: false });
+    await db().owner.query('UPDATE users SET disabled_at = NULL WHERE id = $1', [legacy.id]);
+    const foreign = await createFacilityUser(db().owner, 'FacilityUser', facilityB, { active: false, disabledAt: new Date(0) });
+    const before = await written();
+    expect((await api.call('POST', `/v1/users/${foreign.id}/enable`, { as: actorOf(adminA), body: {} })).status).toBe(404);
+    expect((await api.call('POST', `/v1/users/${foreign.id}/enable`, { as: actorOf(userA), body: {} })).status).toBe(403);
+    // Its row was written a moment ago (the disable, as far as the database can tell): too soon.
+    expect((await api.call('POST', `/v1/users/${legacy.id}/enable`, { as: actorOf(adminA), body: {} })).status).toBe(409);
+    expect(await written()).toEqual(before);
+  });
+
+  test('enable: a failure at the identity provider leaves the user disabled (503)', async () => {
+    const user = await createFacilityUser(db().owner, 'FacilityUser', facilityA, { active: false, disabledAt: new Date(Date.now() - 7_200_000) });
+    const spy = jest.spyOn(api.identity, 'enableUser').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'TooManyRequestsException' }));
+    try {
+      expect((await api.call('POST', `/v1/users/${user.id}/enable`, { as: actorOf(dispatcher), body: {} })).status).toBe(503);
+    } finally {
+      spy.mockRestore();
+    }
+    const { rows } = await db().owner.query<{ active: boolean }>('SELECT active FROM users WHERE id = $1', [user.id]);
+    expect(rows[0]?.active).toBe(false);
+    expect(await auditFor(user.id)).toEqual([]);
+  });
 });

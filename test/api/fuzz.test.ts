@@ -246,6 +246,7 @@ const CASES: Record<RouteId, FuzzCase> = {
       role: 'FacilityUser' }),
   },
   'users.disable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
+  'users.enable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
   'audit.verify': {},
   'intake.submit': { body: () => intakeBody({ notes: 'Walker', returnTrip: 'will_call', dateOfBirth: '1944-04-04' }) },
 };

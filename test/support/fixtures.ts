@@ -86,21 +86,26 @@ export interface UserRow {
 
 async function insertUser(
   owner: Queryable,
-  input: { id?: string; role: Role; facilityId: string | null; contactId: string | null; active?: boolean },
+  input: { id?: string; role: Role; facilityId: string | null; contactId: string | null; active?: boolean; disabledAt?: Date },
 ): Promise<UserRow> {
   const id = input.id ?? randomUUID();
+  const active = input.active ?? true;
   const { rows } = await owner.query<UserRow>(
-    `INSERT INTO users (id, role, facility_id, contact_id, email, display_name, active)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO users (id, role, facility_id, contact_id, email, display_name, active, disabled_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      RETURNING id, role, facility_id AS "facilityId", contact_id AS "contactId", email, active`,
     [id, input.role, input.facilityId, input.contactId, `${input.role.toLowerCase()}-${id}@example.test`,
-      `${input.role} ${id.slice(0, 8)}`, input.active ?? true],
+      `${input.role} ${id.slice(0, 8)}`, active, active ? null : (input.disabledAt ?? new Date())],
   );
   return one(rows, 'user');
 }
 
 /** Dispatcher, Driver or Billing: provider staff, who belong to no tenant. */
-export function createStaffUser(owner: Queryable, role: StaffRole, input: { id?: string; active?: boolean } = {}): Promise<UserRow> {
+export function createStaffUser(
+  owner: Queryable,
+  role: StaffRole,
+  input: { id?: string; active?: boolean; disabledAt?: Date } = {},
+): Promise<UserRow> {
   return insertUser(owner, { ...input, role, facilityId: null, contactId: null });
 }
 
@@ -108,7 +113,7 @@ export function createFacilityUser(
   owner: Queryable,
   role: FacilityRole,
   facilityId: string,
-  input: { id?: string; contactId?: string; active?: boolean } = {},
+  input: { id?: string; contactId?: string; active?: boolean; disabledAt?: Date } = {},
 ): Promise<UserRow> {
   return insertUser(owner, { ...input, role, facilityId, contactId: input.contactId ?? null });
 }

@@ -1,5 +1,6 @@
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -89,6 +90,12 @@ describe('disableUser (S9: disable = immediate global sign-out)', () => {
     cognito.on(AdminUserGlobalSignOutCommand).rejects(Object.assign(new Error('nope'), { name: 'TooManyRequestsException' }));
     await expect(admin().disableUser(SUB)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
   });
+});
+
+test('enableUser enables the user by sub (its sessions stay revoked: a new sign-in is needed)', async () => {
+  await admin().enableUser(SUB);
+  expect(cognito.commandCalls(AdminEnableUserCommand).map((call) => call.args[0].input)).toEqual([{ UserPoolId: POOL, Username: SUB }]);
+  expect(cognito.calls()).toHaveLength(1);
 });
 
 test('deleteUser removes the user by sub', async () => {

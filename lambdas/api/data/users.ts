@@ -1,3 +1,4 @@
+import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { Queryable } from '../../shared/db/port';
 import type { Actor, Role } from '../../shared/tenancy/actor';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
@@ -66,6 +67,25 @@ export async function insertUser(
 }
 
 export async function deactivateUser(tx: Queryable, id: string): Promise<UserRow> {
-  const { rows } = await tx.query<UserRow>(`UPDATE users SET active = false WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
+  const { rows } = await tx.query<UserRow>(
+    `UPDATE users SET active = false, disabled_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
   return rows[0] as UserRow;
+}
+
+export async function activateUser(tx: Queryable, id: string): Promise<UserRow> {
+  const { rows } = await tx.query<UserRow>(
+    `UPDATE users SET active = true, disabled_at = NULL WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
+  return rows[0] as UserRow;
+}
+
+/**
+ * Whether a disabled user's access tokens from before the disable may still be valid: a user
+ * disabled before schema/0017 counts from its row's last update, which the disable was.
+ */
+export async function disabledWithinTokenLifetime(tx: Queryable, id: string): Promise<boolean> {
+  const { rows } = await tx.query<{ recent: boolean }>(
+    'SELECT coalesce(disabled_at, updated_at) > now() - make_interval(mins => $2::int) AS recent FROM users WHERE id = $1::uuid',
+    [id, ACCESS_TOKEN_MAX_MINUTES],
+  );
+  return rows[0]?.recent ?? true;
 }

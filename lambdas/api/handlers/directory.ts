@@ -9,14 +9,18 @@ import {
   findRider, insertRider, openRider, openRiderWith, prepareRiders, RIDER_COLUMNS, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
   type RiderPiiField, type RiderPlainField, type RiderRow, type RiderValues, toRider, updateRider,
 } from '../data/riders';
-import { deactivateUser, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow, userScope } from '../data/users';
+import {
+  activateUser, deactivateUser, disabledWithinTokenLifetime, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow,
+  userScope,
+} from '../data/users';
+import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { HandlerTable } from '../handler-types';
 import { decodeCursor, openedPageOf, pageOf } from './pagination';
 import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
 
 type DirectoryHandlers = Pick<HandlerTable,
   'facilities.list' | 'facilities.create' | 'facilities.get' | 'facilities.update' | 'riders.list' | 'riders.create' |
-  'riders.get' | 'riders.update' | 'users.list' | 'users.create' | 'users.disable'>;
+  'riders.get' | 'riders.update' | 'users.list' | 'users.create' | 'users.disable' | 'users.enable'>;
 
 export const directoryHandlers: DirectoryHandlers = {
   // ---- facilities (tenants): managed by dispatchers; facility roles may read their own ---------
@@ -204,6 +208,27 @@ export const directoryHandlers: DirectoryHandlers = {
       throw Problems.unavailable();
     }
     return { body: toUser(disabled), version: disabled.version };
+  },
+
+  'users.enable': async ({ actor, params, tx, audit, deps }) => {
+    const user = found(await findUser(tx, actor, params.userId, { forUpdate: true }), 'user');
+    if (!user.active && await disabledWithinTokenLifetime(tx, user.id)) {
+      throw Problems.conflict('disabled-too-recently', `Access tokens issued before the disable stay valid for up to ${
+        ACCESS_TOKEN_MAX_MINUTES} minutes; enable the user once that much time has passed since the disable.`);
+    }
+    const enabled = user.active ? user : await activateUser(tx, user.id);
+    if (!user.active) {
+      await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.enabled',
+        fromState: 'disabled', toState: 'active', details: { role: user.role } });
+    }
+    // As for disable: inside the transaction, so a refusal leaves the user disabled everywhere.
+    try {
+      await deps.identity.enableUser(user.id);
+    } catch (error) {
+      logger.error('identity enable failed', { sub: user.id, errorName: (error as Error)?.name });
+      throw Problems.unavailable();
+    }
+    return { body: toUser(enabled), version: enabled.version };
   },
 };
 

@@ -1,5 +1,5 @@
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand,
   AdminGetUserCommand, AdminUserGlobalSignOutCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { IdentityAdmin } from './port';
@@ -41,6 +41,9 @@ export function createCognitoIdentityAdmin(client: CognitoIdentityProviderClient
     async disableUser(sub) {
       await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: userPoolId, Username: sub }));
       await client.send(new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: sub }));
+    },
+    async enableUser(sub) {
+      await client.send(new AdminEnableUserCommand({ UserPoolId: userPoolId, Username: sub }));
     },
     async deleteUser(sub) {
       await client.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: sub }));

@@ -28,6 +28,10 @@ export function createLocalIdentityAdmin(directory = new Map<string, LocalIdenti
         user.signedOutAt = new Date();
       }
     },
+    async enableUser(sub) {
+      const user = directory.get(sub);
+      if (user) user.enabled = true;
+    },
     async deleteUser(sub) {
       directory.delete(sub);
     },

@@ -16,6 +16,8 @@ export interface IdentityAdmin {
   createUser(identity: NewIdentity): Promise<{ sub: string }>;
   /** Disables sign-in and revokes every session (global sign-out). */
   disableUser(sub: string): Promise<void>;
+  /** Lets a disabled user sign in again (with a new sign-in: their sessions stay revoked). */
+  enableUser(sub: string): Promise<void>;
   /** Compensation when the database refuses a user the identity provider already created. */
   deleteUser(sub: string): Promise<void>;
 }
