@@ -106,7 +106,12 @@ export function createApp(options: CreateAppOptions): NemtApp {
     scope: API_SCOPE,
   });
   const audit = new AuditStack(app, `${prefix}-Audit`, {
-    ...base, description: 'NEMT Dispatch: CloudTrail and its bucket', logsKey: keys.logsKey,
+    ...base,
+    description: 'NEMT Dispatch: CloudTrail and its bucket, audit chain anchors',
+    logsKey: keys.logsKey,
+    ...networkRefs,
+    proxy: data.proxy,
+    databaseName: data.databaseName,
   });
   const observability = new ObservabilityStack(app, `${prefix}-Observability`, {
     ...base,
@@ -118,6 +123,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     intakeFunction: api.intakeFunction,
     notifier: messaging.notifier,
     relay: messaging.relay,
+    auditAnchor: audit.anchorFunction,
     queue: messaging.queue,
     deadLetterQueue: messaging.deadLetterQueue,
     proxy: data.proxy,

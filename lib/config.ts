@@ -10,7 +10,7 @@ export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /** The Lambda functions the app deploys; reserved concurrency is set per function. */
-export const FUNCTION_NAMES = ['api', 'intake', 'notify', 'relay', 'preToken', 'migrate'] as const;
+export const FUNCTION_NAMES = ['api', 'intake', 'notify', 'relay', 'preToken', 'migrate', 'anchor'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export type LogRetentionDays = 30 | 90 | 180 | 365 | 731 | 1827 | 2557 | 3653;
@@ -87,6 +87,14 @@ export interface EnvironmentConfig {
     readonly archiveAfterDays: number;
     readonly expireAfterDays: number;
     readonly logRetentionDays: LogRetentionDays;
+    /**
+     * Audit chain anchors (lambdas/anchor): how often, and how long each stays locked. COMPLIANCE
+     * locks cannot be lifted by anyone, the account's root included, until they run out;
+     * GOVERNANCE locks can, with a dedicated permission (for dev, whose stacks come and go).
+     */
+    readonly anchorEveryMinutes: number;
+    readonly anchorLockDays: number;
+    readonly anchorLockMode: 'GOVERNANCE' | 'COMPLIANCE';
   };
   readonly alarms: {
     readonly email?: string;
@@ -143,11 +151,14 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 30,
-      reservedConcurrency: { api: 10, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1 },
+      reservedConcurrency: { api: 10, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
-    audit: { archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90 },
+    audit: {
+      archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90,
+      anchorEveryMinutes: 60, anchorLockDays: 7, anchorLockMode: 'GOVERNANCE',
+    },
     alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
   },
   staging: {
@@ -172,13 +183,16 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 90,
-      reservedConcurrency: { api: 20, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1 },
+      reservedConcurrency: { api: 20, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: {
       ...shared.notifications, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
     },
-    audit: { archiveAfterDays: 90, expireAfterDays: 730, logRetentionDays: 365 },
+    audit: {
+      archiveAfterDays: 90, expireAfterDays: 730, logRetentionDays: 365,
+      anchorEveryMinutes: 60, anchorLockDays: 730, anchorLockMode: 'COMPLIANCE',
+    },
     alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
   },
   prod: {
@@ -203,12 +217,15 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 365,
-      reservedConcurrency: { api: 50, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1 },
+      reservedConcurrency: { api: 50, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
     // Six years of CloudTrail history: the retention most US healthcare documentation rules ask for.
-    audit: { archiveAfterDays: 90, expireAfterDays: 2190, logRetentionDays: 365 },
+    audit: {
+      archiveAfterDays: 90, expireAfterDays: 2190, logRetentionDays: 365,
+      anchorEveryMinutes: 60, anchorLockDays: 2190, anchorLockMode: 'COMPLIANCE',
+    },
     alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
   },
 };
@@ -258,6 +275,8 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     || config.notifications.fromAddress === config.notifications.sesIdentity, 'the sender address must belong to the SES identity');
   need(config.notifications.relayEveryMinutes >= 1, 'the relay runs at most once a minute');
   need(config.audit.expireAfterDays > config.audit.archiveAfterDays, 'audit logs expire after they are archived');
+  need(config.audit.anchorEveryMinutes >= 5 && config.audit.anchorEveryMinutes <= 1440, 'audit anchors: every 5..1440 minutes');
+  need(config.audit.anchorLockDays >= 1, 'audit anchors stay locked at least a day');
   if (config.name === 'prod') {
     need(config.retainStatefulResources, 'prod retains stateful resources');
     need(config.database.backupRetentionDays === 35, 'prod keeps 35 days of point-in-time backups (S20)');

@@ -17,6 +17,8 @@ export interface LocalLayout {
   readonly manifest: string;
   /** SMS and email the notifier "sent", one JSON line each. */
   readonly notifications: string;
+  /** Audit chain anchors, one file each, standing in for the Object Lock bucket. */
+  readonly anchors: string;
 }
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
@@ -32,12 +34,14 @@ export function localLayout(env: NodeJS.ProcessEnv = process.env): LocalLayout {
     masterKey: join(root, 'pii-master-key'),
     manifest: join(root, 'stack.json'),
     notifications: join(root, 'notifications.jsonl'),
+    anchors: join(root, 'audit-anchors'),
   };
 }
 
 /** The entries `--fresh` removes: only our own, so a mistaken NEMT_LOCAL_DIR cannot lose other files. */
 export function ownedEntries(layout: LocalLayout): string[] {
-  return [layout.postgresDir, layout.postgresLog, layout.issuerKey, layout.masterKey, layout.manifest, layout.notifications];
+  return [layout.postgresDir, layout.postgresLog, layout.issuerKey, layout.masterKey, layout.manifest, layout.notifications,
+    layout.anchors];
 }
 
 export const DATABASE_NAME = 'nemt';

@@ -6,6 +6,8 @@ import { apiHandlers } from '../lambdas/api/handlers';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
+import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
+import { type AnchorStore, createFileAnchorStore } from '../lambdas/shared/audit/anchor-store';
 import { expireRecords } from '../lambdas/relay/expiry';
 import { RELAY_DEFAULTS } from '../lambdas/relay/relay';
 import { createTokenVerifier } from '../lambdas/shared/auth/verifier';
@@ -61,6 +63,7 @@ const RELAY_INTERVAL_MS = 2_000;
 /** The API hands rows to the queue itself right after commit; the relay leaves them that long. */
 const RELAY_MIN_AGE_SECONDS = 5;
 const EXPIRY_INTERVAL_MS = 60_000;
+const ANCHOR_INTERVAL_MS = 3_600_000;
 const SETTINGS = { pickupWindowMinutes: 30, providerName: process.env.PROVIDER_NAME || 'NEMT Dispatch (local)' };
 
 class Closers {
@@ -247,6 +250,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     // ---- relay, then open the doors ---------------------------------------------------------------------
     const relay = startRelayLoop(pipeline, as('notifier', 2));
     closers.add('outbox relay stopped', () => relay.stop());
+    const anchoring = startAnchorLoop(as('auditor', 1), createFileAnchorStore(layout.anchors), print);
+    closers.add('audit anchoring stopped', () => anchoring.stop());
     printTokens(print, issuer, users.filter((user) => user.demo));
     http.ready(gateway);
     echoNotifications = true;
@@ -310,6 +315,28 @@ function printTokens(print: (line: string) => void, issuer: LocalIssuer, users: 
     print(`  ${issuer.mint(actorFor(user), { expiresInSeconds: TOKEN_TTL_SECONDS })}`);
   }
   print('');
+}
+
+/**
+ * The scheduled anchor Lambda's local twin: checks the newest anchor in the local folder against
+ * the database and writes a new one, at start and then hourly, as the auditor login.
+ */
+function startAnchorLoop(auditorDb: Database, store: AnchorStore, print: (line: string) => void): { stop: () => Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const run = () => {
+    running = anchorAuditChains(auditorDb, store).catch((error: unknown) => {
+      if (error instanceof AnchorMismatchError) print(`✖ ${error.message}: the audit history changed since its last anchor`);
+      else logger.warn('local audit anchoring failed', { errorName: (error as Error)?.name });
+    });
+  };
+  run();
+  const timer = setInterval(run, ANCHOR_INTERVAL_MS);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /**

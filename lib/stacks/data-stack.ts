@@ -21,7 +21,7 @@ export interface DataStackProps extends BaseStackProps {
 
 export const ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_11;
 /** The login users the Lambdas connect as (schema/0007); the proxy may log in as each of them. */
-export const PROXY_USERS: readonly DatabaseUser[] = ['nemt_api_user', 'nemt_intake_user', 'nemt_notifier_user'];
+export const PROXY_USERS: readonly DatabaseUser[] = ['nemt_api_user', 'nemt_intake_user', 'nemt_notifier_user', 'nemt_auditor_user'];
 export const MASTER_USERNAME = 'nemt_admin';
 const DATA_API_ACTIONS = [
   'rds-data:BatchExecuteStatement',

@@ -19,6 +19,7 @@ export interface ObservabilityStackProps extends BaseStackProps {
   readonly intakeFunction: lambda.IFunction;
   readonly notifier: lambda.IFunction;
   readonly relay: lambda.IFunction;
+  readonly auditAnchor: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly proxy: rds.IDatabaseProxy;
@@ -69,6 +70,10 @@ export class ObservabilityStack extends BaseStack {
         props.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }), 900, 1],
       ['RelayFailures', 'The outbox relay failed', props.relay.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 3],
       ['ApiFunctionErrors', 'The API function threw', props.apiFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+      // A mismatch (history rewritten since the last anchor) fails every run until someone looks;
+      // so does an anchor that cannot be written.
+      ['AuditAnchorFailures', 'The audit anchor run failed: history no longer matches its anchor, or anchoring failed',
+        props.auditAnchor.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), 1, 1],
       ['IntakeThrottles', 'The intake function was throttled',
         props.intakeFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
     ];

@@ -264,6 +264,10 @@ test('a restart keeps the data and the keys; --fresh starts clean', async () => 
   const rider = await http('GET', `/v1/riders/${walked.riderId}`, { token: walked.tokens.facilityUser });
   expect(rider.body).toMatchObject({ fullName: 'Test Rider', phone });
   await stopAndCheckNothingLeft(stack, runningPostgresPid());
+  // Each start anchored the audit chains; this one first checked the anchor the last run left.
+  const anchors = readdirSync(layout.anchors).filter((name) => name.endsWith('.json'));
+  expect(anchors.length).toBeGreaterThanOrEqual(2);
+  expect(stack.output()).not.toContain('audit history changed');
 
   stack = startStack(['--fresh']);
   await waitUntilReady(stack);
@@ -274,6 +278,8 @@ test('a restart keeps the data and the keys; --fresh starts clean', async () => 
   const reference = walked.referenceCode;
   expect(sinkLines().some((line) => (line.body ?? '').includes(reference))).toBe(false);
   await stopAndCheckNothingLeft(stack, runningPostgresPid());
+  // --fresh took the old anchors with the old database: only this run's own remains.
+  expect(readdirSync(layout.anchors).filter((name) => name.endsWith('.json'))).toHaveLength(1);
 }, 90_000);
 
 test('a taken port is refused with a clear error before PostgreSQL starts', async () => {

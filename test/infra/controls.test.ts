@@ -218,9 +218,9 @@ describe('S11: encryption at rest with customer-managed keys', () => {
     }
   });
 
-  test('the CloudTrail bucket and trail use the logs key; only the access-log bucket is SSE-S3', () => {
+  test('the CloudTrail and audit-anchor buckets and the trail use the logs key; only the access-log bucket is SSE-S3', () => {
     const buckets = allResources(synthesised, 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(2);
+    expect(buckets).toHaveLength(3);
     for (const [id, bucket] of buckets) {
       const rule = (props(bucket).BucketEncryption as { ServerSideEncryptionConfiguration: Props[] })
         .ServerSideEncryptionConfiguration[0] as { ServerSideEncryptionByDefault: Props };
@@ -339,7 +339,7 @@ describe('S12: network', () => {
 
   test('every application function runs in the private subnets behind the Lambda security group', () => {
     const functions = applicationFunctions();
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const [, fn] of functions) {
       const vpc = props(fn).VpcConfig as Props;
       expect(JSON.stringify(vpc.SecurityGroupIds)).toMatch(/LambdaSecurityGroup/);
@@ -489,6 +489,49 @@ describe('S13 (infrastructure part): CloudTrail', () => {
   });
 });
 
+describe('S13 (infrastructure part): audit chain anchors', () => {
+  test('anchors go to a private, versioned, access-logged bucket under Object Lock (COMPLIANCE in prod)', () => {
+    synthesised.templates.audit.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: config.audit.anchorLockDays } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^AccessLogs') } },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    synthesised.templates.audit.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({ ObjectLockEnabled: true }), DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('the anchor function may list, read and add anchors, nothing else in S3 (no delete, no retention change, no bypass)', () => {
+    const statements = allResources(synthesised, 'AWS::IAM::ManagedPolicy')
+      .filter(([id]) => id.startsWith('AuditAnchorRole'))
+      .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement);
+    const s3Actions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => String(action).startsWith('s3:'));
+    expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    const everyAction = JSON.stringify(allResources(synthesised, 'AWS::IAM::ManagedPolicy')
+      .map(([, policy]) => props(policy).PolicyDocument));
+    for (const forbidden of ['s3:DeleteObject', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration']) {
+      expect(everyAction).not.toContain(forbidden);
+    }
+  });
+
+  test('it runs on a schedule, and a failed run (history no longer matching its anchor) alarms', () => {
+    synthesised.templates.audit.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: config.audit.anchorEveryMinutes === 60 ? 'rate(1 hour)' : `rate(${config.audit.anchorEveryMinutes} minutes)`,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditAnchor'), 'Arn'] } })],
+    });
+    synthesised.templates.observability.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `nemt-${config.name}-AuditAnchorFailures`,
+      MetricName: 'Errors',
+      Threshold: 1,
+    });
+  });
+});
+
 describe('S19: alarms to the operations topic', () => {
   test.each([...S19_ALARMS])('%s alarms and notifies the operations topic', (name) => {
     const topicId = logicalIdOf(synthesised.stacks.observability, synthesised.stacks.observability.operationsTopic);
@@ -573,7 +616,7 @@ describe('S18 and function defaults', () => {
       }
     }
     const users = new Map([['ApiFunction', 'nemt_api_user'], ['IntakeFunction', 'nemt_intake_user'],
-      ['Notifier', 'nemt_notifier_user'], ['Relay', 'nemt_notifier_user']]);
+      ['Notifier', 'nemt_notifier_user'], ['Relay', 'nemt_notifier_user'], ['AuditAnchor', 'nemt_auditor_user']]);
     for (const [prefix, user] of users) {
       const matching = allResources(synthesised, 'AWS::Lambda::Function').filter(([id]) => id.startsWith(prefix));
       expect(matching).toHaveLength(1);
@@ -593,6 +636,7 @@ describe('S18 and function defaults', () => {
     expect(forFunction('ApiFunctionRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_api_user')]);
     expect(forFunction('IntakeFunctionRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_intake_user')]);
     expect(forFunction('NotifierRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_notifier_user')]);
+    expect(forFunction('AuditAnchorRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_auditor_user')]);
   });
 
   test('migrations run on deploy through a trigger bound to the current function version', () => {

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { anchorOf, takeAnchor } from '../../lambdas/shared/audit/anchor';
 import { recordAuditEvent } from '../../lambdas/shared/audit/record';
 import { loadMigrations } from '../../lambdas/shared/db/migrator';
 import type { Database } from '../../lambdas/shared/db/port';
@@ -161,6 +164,37 @@ describe('audit:verify', () => {
     expect(run.stderr).toMatch(/^audit:verify failed: password authentication failed/);
     expect(run.stderr).not.toMatch(NO_STACK);
     expect(run.stderr).not.toContain(secret);
+  });
+
+  test('--anchor checks an anchor file too: matched, not matched, or not an anchor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nemt-anchor-'));
+    try {
+      const anchor = await takeAnchor(db().as('auditor'), new Date('2031-02-03T04:05:06Z'));
+      const file = join(dir, 'anchor.json');
+      writeFileSync(file, JSON.stringify(anchor));
+      const matched = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', file]);
+      expect(matched).toEqual({
+        code: 0, stdout: 'audit chain verified: 7 events in 2 chains\nanchor of 2031-02-03T04:05:06.000Z matches: 2 chains\n', stderr: '',
+      });
+
+      // An anchor that recorded another hash for the second chain's head: what a rewrite since then looks like.
+      const heads = anchor.heads.map((head) => (head.chainKey === second ? { ...head, hash: 'e'.repeat(64) } : head));
+      const forged = join(dir, 'other.json');
+      writeFileSync(forged, JSON.stringify(anchorOf(heads, new Date('2031-02-03T04:05:06Z'))));
+      const unmatched = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', forged]);
+      expect(unmatched.code).toBe(1);
+      expect(unmatched.stdout).toContain(`NOT MATCHED at chain ${second} seq 3: hash differs`);
+      // One facility: only its own chain's anchor is checked.
+      expect((await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', forged, '--facility', first])).code).toBe(0);
+
+      const damaged = join(dir, 'damaged.json');
+      writeFileSync(damaged, JSON.stringify({ ...anchor, heads }));
+      const refused = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', damaged]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^audit:verify: --anchor .*digest does not match/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // Last: it breaks this database's chain for good.
