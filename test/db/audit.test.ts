@@ -4,6 +4,10 @@ import { chainKeyRanges, GENESIS_HASH, PROVIDER_CHAIN_KEY, verifyAuditChains } f
 import { type Database, DatabaseError, type Queryable, type SqlParam, SqlState } from '../../lambdas/shared/db/port';
 import type { Actor, FacilityActor, StaffActor } from '../../lambdas/shared/tenancy/actor';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
+import { createDataApiDatabase } from '../../lambdas/shared/db/data-api-adapter';
+import { writeOutboxWithAudit } from '../../lambdas/shared/outbox/write';
+import { installDataApiFake } from '../support/data-api-fake';
+import { createRider, createTripRequest } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase, useTestDatabase } from '../support/database';
 
 const db = useTestDatabase();
@@ -117,6 +121,30 @@ describe('recordAuditEvent', () => {
         prev_hash: GENESIS_HASH,
       },
     ]);
+  });
+
+  test('the same statements run through the RDS Data API adapter (typed casts, no driver inference)', async () => {
+    const facilityId = await newFacility(db().owner);
+    const riderId = (await createRider(db().owner, { facilityId })).id;
+    const tripRequestId = (await createTripRequest(db().owner, { facilityId, riderId, source: 'intake' })).id;
+    const actor = facilityAdmin(facilityId);
+    const fake = installDataApiFake({ connectionString: db().url('api') });
+    const dataApi = createDataApiDatabase(fake.config);
+    try {
+      await withActor(dataApi, actor, async (tx) => {
+        await recordAuditEvent(tx, eventFor(actor, facilityId, 'test.data_api'));
+        await writeOutboxWithAudit(tx, eventFor(actor, facilityId, 'test.data_api_with_outbox'),
+          { facilityId, riderId, tripRequestId, event: 'request_received', fields: { referenceCode: 'R-DATAAPI' } });
+      });
+    } finally {
+      await dataApi.close();
+      await fake.close();
+    }
+    const { rows } = await db().owner.query<{ action: string }>(
+      "SELECT action FROM audit_events WHERE facility_id = $1 AND action LIKE 'test.data_api%' ORDER BY seq", [facilityId]);
+    expect(rows.map((row) => row.action)).toEqual(['test.data_api', 'test.data_api_with_outbox']);
+    await expect(verifyAuditChains(db().owner, { facilityId })).resolves.toMatchObject({ ok: true, events: 2 });
+    expect((await db().owner.query('SELECT 1 FROM notification_outbox WHERE rider_id = $1', [riderId])).rowCount).toBe(1);
   });
 
   test('a provider-level event (no facility) joins the provider chain', async () => {

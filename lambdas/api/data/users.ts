@@ -60,7 +60,7 @@ export async function insertUser(
 ): Promise<UserRow> {
   const { rows } = await tx.query<UserRow>(
     `INSERT INTO users (id, role, facility_id, contact_id, email, display_name)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLUMNS}`,
+     VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6) RETURNING ${USER_COLUMNS}`,
     [input.id, input.role, input.facilityId, input.contactId, input.email, input.displayName],
   );
   return rows[0] as UserRow;

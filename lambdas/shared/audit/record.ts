@@ -45,7 +45,7 @@ export function auditEventInsert(event: AuditEvent, first = 1): NumberedStatemen
   return {
     sql: `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
                                action, from_state, to_state, details)
-     VALUES (${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}, ${at(4)}, ${at(5)}, ${at(6)}, ${at(7)}, ${at(8)}, ${at(9)}::jsonb)`,
+     VALUES (${at(0)}::uuid, ${at(1)}::uuid, ${at(2)}::uuid, ${at(3)}, ${at(4)}, ${at(5)}::uuid, ${at(6)}, ${at(7)}, ${at(8)}, ${at(9)}::jsonb)`,
     params: [
       event.facilityId,
       event.tripRequestId ?? null,

@@ -45,7 +45,7 @@ export function outboxInsert(message: OutboxMessage, first = 1): NumberedStateme
   return {
     id,
     sql: `INSERT INTO notification_outbox (facility_id, id, rider_id, trip_request_id, event_type, payload)
-     VALUES (${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}, ${at(4)}, ${at(5)}::jsonb)`,
+     VALUES (${at(0)}::uuid, ${at(1)}::uuid, ${at(2)}::uuid, ${at(3)}::uuid, ${at(4)}, ${at(5)}::jsonb)`,
     params: [message.facilityId, id, message.riderId, message.tripRequestId, message.event, JSON.stringify(fields)],
   };
 }
