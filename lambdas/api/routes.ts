@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Role } from '../shared/tenancy/actor';
 import {
-  AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Facility,
+  AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
+  ContactCreate, ContactListQuery, ContactParams, ContactUpdate, Facility,
   FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeReceipt, Me, Rider, RiderCreate,
   RiderExport, RiderListQuery, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
 } from './schemas/admin';
@@ -21,6 +22,8 @@ import type { RouteDeclaration } from './route-types';
 const ALL: readonly Role[] = ['Dispatcher', 'Driver', 'Billing', 'FacilityAdmin', 'FacilityUser'];
 const TRIP_READERS: readonly Role[] = ['Dispatcher', 'Billing', 'FacilityAdmin', 'FacilityUser'];
 const TRIP_WRITERS: readonly Role[] = ['Dispatcher', 'FacilityAdmin', 'FacilityUser'];
+/** The contacts' readers, as their row-level policies allow (facility roles their own facility's). */
+const CONTACT_READERS: readonly Role[] = ['Dispatcher', 'Billing', 'FacilityAdmin', 'FacilityUser'];
 const LEG_READERS: readonly Role[] = ['Dispatcher', 'Driver', 'FacilityAdmin', 'FacilityUser'];
 
 function route<const R extends RouteDeclaration>(declaration: R): R {
@@ -107,6 +110,15 @@ export const routes = [
     roles: ['Dispatcher', 'FacilityAdmin', 'FacilityUser'], params: FacilityParams, response: Facility, successStatus: 200 }),
   route({ ...api, id: 'facilities.update', method: 'PATCH', path: '/v1/facilities/{facilityId}', summary: 'Change a tenant',
     roles: ['Dispatcher'], params: FacilityParams, body: FacilityUpdate, response: Facility, successStatus: 200,
+    conditional: true }),
+  route({ ...api, id: 'contacts.list', method: 'GET', path: '/v1/contacts', summary: "List facility contacts (case managers, nurses)",
+    roles: CONTACT_READERS, query: ContactListQuery, response: page(Contact), successStatus: 200 }),
+  route({ ...api, id: 'contacts.create', method: 'POST', path: '/v1/contacts', summary: 'Add a facility contact',
+    roles: ['Dispatcher', 'FacilityAdmin'], body: ContactCreate, response: Contact, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'contacts.get', method: 'GET', path: '/v1/contacts/{contactId}', summary: 'Read a facility contact',
+    roles: CONTACT_READERS, params: ContactParams, response: Contact, successStatus: 200 }),
+  route({ ...api, id: 'contacts.update', method: 'PATCH', path: '/v1/contacts/{contactId}', summary: 'Change a facility contact',
+    roles: ['Dispatcher', 'FacilityAdmin'], params: ContactParams, body: ContactUpdate, response: Contact, successStatus: 200,
     conditional: true }),
   route({ ...api, id: 'riders.list', method: 'GET', path: '/v1/riders', summary: 'List riders',
     roles: TRIP_WRITERS, query: RiderListQuery, response: page(Rider), successStatus: 200 }),

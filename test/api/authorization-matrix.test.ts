@@ -150,7 +150,7 @@ async function billingRecordOf(target: Tenant): Promise<{ id: string; version: n
   return record;
 }
 
-async function versionOf(table: 'facilities' | 'riders' | 'cancellation_requests', id: string): Promise<number> {
+async function versionOf(table: 'facilities' | 'riders' | 'cancellation_requests' | 'contacts', id: string): Promise<number> {
   const { rows } = await owner().query<{ version: number }>(`SELECT version FROM ${table} WHERE id = $1`, [id]);
   return rows[0]?.version ?? 1;
 }
@@ -254,6 +254,13 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
   // Read at request time: the dispatcher's cells rename the same two tenants.
   'facilities.update': async (cell) => ({ params: { facilityId: cell.target.facility.id }, body: { name: `Renamed ${unique()}` } }),
   'riders.list': LIST,
+  'contacts.list': LIST,
+  'contacts.create': async (cell) => ({ body: { ...namedTenant(cell), fullName: `Contact ${unique()}`, phone: '+15550107777' } }),
+  'contacts.get': async (cell) => ({ params: { contactId: (await createContact(owner(), { facilityId: cell.target.facility.id })).id } }),
+  'contacts.update': async (cell) => {
+    const contact = await createContact(owner(), { facilityId: cell.target.facility.id });
+    return { params: { contactId: contact.id }, body: { email: `c-${unique()}@clinic.test` }, version: await versionOf('contacts', contact.id) };
+  },
   'riders.create': async (cell) => ({ body: { ...namedTenant(cell), fullName: `Rider ${unique()}` } }),
   'riders.get': async (cell) => ({ params: { riderId: (await createRider(owner(), { facilityId: cell.target.facility.id })).id } }),
   'riders.update': async (cell) => {

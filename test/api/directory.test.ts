@@ -289,6 +289,73 @@ describe('riders', () => {
   });
 });
 
+describe('contacts', () => {
+  test('a FacilityAdmin adds a contact, links a facility user to it, and that user then sees the trips booked for the contact', async () => {
+    const created = await api.call('POST', '/v1/contacts', {
+      as: actorOf(adminA), body: { fullName: 'Casey Manager', phone: '+15550104242', email: 'casey@clinic.test' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ facilityId: facilityA, fullName: 'Casey Manager', phone: '+15550104242', version: 1 });
+    const contactId = created.body.id as string;
+    const events = await auditFor(contactId);
+    expect(events).toEqual([expect.objectContaining({ action: 'contact.created', facility_id: facilityA,
+      details: { fields: ['email', 'fullName', 'phone'] } })]);
+    expect(JSON.stringify(events)).not.toContain('Casey');
+
+    const linked = await api.call('POST', '/v1/users', {
+      as: actorOf(adminA), body: { email: uniqueEmail('casey'), displayName: 'Casey', role: 'FacilityUser', contactId },
+    });
+    expect(linked.status).toBe(201);
+    const rider = await createRider(db().owner, { facilityId: facilityA });
+    const trip = await api.call('POST', '/v1/trip-requests', {
+      as: actorOf(adminA),
+      body: { riderId: rider.id, contactId, pickupAddress: '1 Main St', dropoffAddress: '2 Clinic Rd', appointmentAt: '2031-06-01T10:00:00Z' },
+    });
+    expect(trip.status).toBe(201);
+    const casey = { role: 'FacilityUser' as const, facilityId: facilityA, contactId, sub: linked.body.id as string };
+    const seen = await api.call('GET', '/v1/trip-requests?limit=100', { as: casey });
+    expect((seen.body.items as { id: string }[]).map((item) => item.id)).toContain(trip.body.id);
+    expect((await api.call('GET', `/v1/contacts/${contactId}`, { as: casey })).status).toBe(200);
+  });
+
+  test('update: If-Match, only changed fields audited, null clears; other tenants answer 404 and nothing changes', async () => {
+    const contact = await createContact(db().owner, { facilityId: facilityA, phone: '+15550101010' });
+    const url = `/v1/contacts/${contact.id}`;
+    expect((await api.call('PATCH', url, { as: actorOf(adminA), body: { phone: null } })).status).toBe(428);
+    expect((await api.call('PATCH', url, { as: actorOf(adminB), body: { phone: null }, headers: { 'If-Match': '"1"' } })).status)
+      .toBe(404);
+    expect((await api.call('GET', url, { as: actorOf(adminB) })).status).toBe(404);
+    for (const bad of [{ phone: '555-0100' }, { facilityId: facilityB }, { fullName: '' }, {}]) {
+      expect((await api.call('PATCH', url, { as: actorOf(adminA), body: bad, headers: { 'If-Match': '"1"' } })).status).toBe(422);
+    }
+    const updated = await api.call('PATCH', url, {
+      as: actorOf(dispatcher), body: { email: 'new@clinic.test', phone: null }, headers: { 'If-Match': '"1"' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ email: 'new@clinic.test', phone: null, version: 2 });
+    expect(await auditFor(contact.id)).toEqual([expect.objectContaining({ action: 'contact.updated', details: { fields: ['email', 'phone'] } })]);
+    // The same values again: nothing written, nothing audited.
+    const same = await api.call('PATCH', url, { as: actorOf(adminA), body: { phone: null }, headers: { 'If-Match': '"2"' } });
+    expect(same.body).toMatchObject({ version: 2 });
+    expect(await auditFor(contact.id)).toHaveLength(1);
+  });
+
+  test('list: a facility role sees its own tenant only; a dispatcher filters by facility; facility users may not create', async () => {
+    const mine = await createContact(db().owner, { facilityId: facilityA });
+    const theirs = await createContact(db().owner, { facilityId: facilityB });
+    const ids = async (as: UserRow, query = '') =>
+      ((await api.call('GET', `/v1/contacts?limit=100${query}`, { as: actorOf(as) })).body.items as { id: string }[]).map((item) => item.id);
+    expect(await ids(userA)).toContain(mine.id);
+    expect(await ids(userA)).not.toContain(theirs.id);
+    expect(await ids(dispatcher, `&facilityId=${facilityB}`)).toEqual(expect.arrayContaining([theirs.id]));
+    expect(await ids(dispatcher, `&facilityId=${facilityB}`)).not.toContain(mine.id);
+    expect((await api.call('GET', `/v1/contacts?facilityId=${facilityB}`, { as: actorOf(adminA) })).status).toBe(400);
+    const before = await countRows(db().owner, 'SELECT 1 FROM contacts');
+    expect((await api.call('POST', '/v1/contacts', { as: actorOf(userA), body: { fullName: 'Not Allowed' } })).status).toBe(403);
+    expect(await countRows(db().owner, 'SELECT 1 FROM contacts')).toBe(before);
+  });
+});
+
 describe('users', () => {
   test('a dispatcher creates a staff user: identity first, then the row (id = sub), audited on the provider chain', async () => {
     const email = uniqueEmail('driver');

@@ -55,6 +55,7 @@ function rollingBack(database: Database): Database {
 
 interface World {
   facilityId: string;
+  contactId: string;
   users: Record<Role, UserRow>;
   colleague: UserRow;
   spareDriver: UserRow;
@@ -109,7 +110,7 @@ async function buildWorld(): Promise<World> {
     [rider.id, facility.id, erasable.id],
   );
   return {
-    facilityId: facility.id, users, colleague, spareDriver, riderId: rider.id, erasableRiderId: erasable.id,
+    facilityId: facility.id, contactId: contact.id, users, colleague, spareDriver, riderId: rider.id, erasableRiderId: erasable.id,
     riderVersion: versions[0]?.rider ?? 1, erasable: { id: erasable.id, version: versions[0]?.erasable ?? 1 }, facilityVersion: versions[0]?.facility ?? 1,
     requestedTrip, cancellation, unassignedLeg, assignedLeg, pickedUpLeg, billingRecordId: billing[0]?.id ?? '',
   };
@@ -239,6 +240,11 @@ const CASES: Record<RouteId, FuzzCase> = {
     ifMatch: () => world.riderVersion,
   },
   'riders.erase': { params: () => ({ riderId: world.erasableRiderId }), ifMatch: () => 1 },
+  'contacts.list': { query: () => ({ limit: '10' }) },
+  'contacts.create': { body: (role: Role) => ({ ...(role === 'Dispatcher' ? { facilityId: world.facilityId } : {}),
+    fullName: 'Case Manager', phone: '+15550109999', email: 'case.manager@clinic.test' }) },
+  'contacts.get': { params: () => ({ contactId: world.contactId }) },
+  'contacts.update': { params: () => ({ contactId: world.contactId }), body: () => ({ phone: null, fullName: 'Renamed' }), ifMatch: () => 1 },
   'riders.export': { params: () => ({ riderId: world.riderId }) },
   'users.list': { query: () => ({ role: 'FacilityUser', limit: '10' }) },
   'users.create': {

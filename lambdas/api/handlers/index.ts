@@ -2,6 +2,7 @@ import type { HandlerTable } from '../handler-types';
 import { accountHandlers } from './account';
 import { billingHandlers } from './billing';
 import { cancellationHandlers } from './cancellations';
+import { contactHandlers } from './contacts';
 import { directoryHandlers } from './directory';
 import { legHandlers } from './legs';
 import { riderRightsHandlers } from './rider-rights';
@@ -15,5 +16,6 @@ export const apiHandlers: HandlerTable = {
   ...legHandlers,
   ...billingHandlers,
   ...directoryHandlers,
+  ...contactHandlers,
   ...riderRightsHandlers,
 };

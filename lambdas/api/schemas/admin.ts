@@ -22,6 +22,27 @@ export const Facility = z.object({
   version: z.number().int(),
 });
 
+export const ContactParams = z.strictObject({ contactId: Uuid });
+export const ContactCreate = z.strictObject({
+  facilityId: Uuid.optional(),
+  fullName: text(200),
+  phone: E164Phone.optional(),
+  email: Email.optional(),
+});
+export const ContactUpdate = z
+  .strictObject({ fullName: text(200).optional(), phone: E164Phone.nullable().optional(), email: Email.nullable().optional() })
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
+export const ContactListQuery = z.strictObject({ facilityId: Uuid.optional(), ...PageQuery });
+export const Contact = z.object({
+  id: Uuid,
+  facilityId: Uuid,
+  fullName: z.string(),
+  phone: z.string().nullable(),
+  email: z.string().nullable(),
+  createdAt: IsoDateTime,
+  version: z.number().int(),
+});
+
 export const RiderParams = z.strictObject({ riderId: Uuid });
 export const RiderCreate = z.strictObject({
   facilityId: Uuid.optional(),

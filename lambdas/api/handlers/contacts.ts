@@ -1,0 +1,72 @@
+import { isFacilityActor } from '../../shared/tenancy/actor';
+import { Problems } from '../../shared/http/problem';
+import { CONTACT_COLUMNS, type ContactField, type ContactRow, type ContactValues, findContact, insertContact, toContact,
+  updateContact } from '../data/contacts';
+import { findFacility } from '../data/facilities';
+import type { HandlerTable } from '../handler-types';
+import { decodeCursor, pageOf } from './pagination';
+import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
+
+type ContactHandlers = Pick<HandlerTable, 'contacts.list' | 'contacts.create' | 'contacts.get' | 'contacts.update'>;
+
+/** The fields present in a body, by API name; null clears an optional one. */
+function contactValues(body: Partial<Record<ContactField, string | null | undefined>>): ContactValues {
+  const values: ContactValues = {};
+  for (const field of ['fullName', 'phone', 'email'] as const) {
+    if (body[field] !== undefined) values[field] = body[field];
+  }
+  return values;
+}
+
+const current = (row: ContactRow, field: ContactField) =>
+  ({ fullName: row.full_name, phone: row.phone, email: row.email })[field];
+
+/**
+ * Facility contacts: dispatchers for any tenant, a FacilityAdmin for its own; facility users and
+ * billing read them. Audits name the changed fields, never their values (staff names and phones).
+ */
+export const contactHandlers: ContactHandlers = {
+  'contacts.list': async ({ actor, query, tx }) => {
+    if (isFacilityActor(actor) && query.facilityId) {
+      throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
+    }
+    const where = scopeToActor(new Where(), actor);
+    if (query.facilityId) where.add('facility_id = ?::uuid', query.facilityId);
+    const after = decodeCursor(query.cursor);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
+    const { rows } = await tx.query<ContactRow>(
+      `SELECT ${CONTACT_COLUMNS} FROM contacts ${where.sql()}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
+      where.values as never,
+    );
+    return { body: pageOf(rows, query.limit, toContact, (row) => [row.cursor_at, row.id]) };
+  },
+
+  'contacts.create': async ({ actor, body, tx, audit }) => {
+    const facilityId = tenantForCreate(actor, body.facilityId);
+    found(await findFacility(tx, actor, facilityId), 'facility');
+    const values = contactValues(body);
+    const contact = await insertContact(tx, facilityId, values);
+    await audit({ facilityId, entityType: 'contact', entityId: contact.id, action: 'contact.created',
+      details: { fields: Object.keys(values).sort() } });
+    return { body: toContact(contact), version: contact.version };
+  },
+
+  'contacts.get': async ({ actor, params, tx }) => {
+    const contact = found(await findContact(tx, actor, params.contactId), 'contact');
+    return { body: toContact(contact), version: contact.version };
+  },
+
+  'contacts.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
+    const contact = found(await findContact(tx, actor, params.contactId, { forUpdate: true }), 'contact');
+    assertVersion(ifMatch, contact.version);
+    const changes = Object.fromEntries(
+      Object.entries(contactValues(body)).filter(([field, value]) => current(contact, field as ContactField) !== value),
+    ) as ContactValues;
+    if (Object.keys(changes).length === 0) return { body: toContact(contact), version: contact.version };
+    const updated = await updateContact(tx, contact.id, changes);
+    await audit({ facilityId: contact.facility_id, entityType: 'contact', entityId: contact.id, action: 'contact.updated',
+      details: { fields: Object.keys(changes).sort() } });
+    return { body: toContact(updated), version: updated.version };
+  },
+};
