@@ -120,6 +120,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     api: api.api,
     authorizationFailures: api.authorizationFailures,
     apiFunction: api.apiFunction,
+    usersFunction: api.usersFunction,
     intakeFunction: api.intakeFunction,
     notifier: messaging.notifier,
     relay: messaging.relay,

@@ -10,7 +10,7 @@ export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /** The Lambda functions the app deploys; reserved concurrency is set per function. */
-export const FUNCTION_NAMES = ['api', 'intake', 'notify', 'relay', 'preToken', 'migrate', 'anchor'] as const;
+export const FUNCTION_NAMES = ['api', 'users', 'intake', 'notify', 'relay', 'preToken', 'migrate', 'anchor'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export type LogRetentionDays = 30 | 90 | 180 | 365 | 731 | 1827 | 2557 | 3653;
@@ -151,7 +151,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 30,
-      reservedConcurrency: { api: 10, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 10, users: 2, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
@@ -183,7 +183,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 90,
-      reservedConcurrency: { api: 20, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 20, users: 2, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: {
@@ -217,7 +217,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 365,
-      reservedConcurrency: { api: 50, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 50, users: 5, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
     notifications: { ...shared.notifications, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },

@@ -215,6 +215,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           settings: SETTINGS,
         },
         apiHandlers,
+        // One process plays both functions that serve authenticated routes in AWS.
+        ['api', 'users'],
       ),
       intake: createIntakeHandler({ db: as('intake', 5), pii: pii() }),
     });

@@ -14,6 +14,7 @@ import type { Actor } from '../shared/tenancy/actor';
 import { withActor } from '../shared/tenancy/with-actor';
 import { type ApiDependencies, type ApiRoute, bodyOf, type HandlerTable, type RouteContext, type RouteHandler, type RouteResult } from './handler-types';
 import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
+import type { AuthenticatedFunction } from './route-types';
 import { routeForResource } from './router';
 
 /**
@@ -21,8 +22,15 @@ import { routeForResource } from './router';
  * security headers → problem responses (registered last) → authenticate → route → authorize →
  * validate → one tenant transaction (handler + audit + outbox + idempotency record) → after
  * commit, hand the outbox ids to the queue → JSON with ETag, or problem+json.
+ *
+ * `serves` names the functions whose routes this handler answers (the route table says which
+ * function serves each route): in AWS each Lambda serves its own, and a route of another answers
+ * 404 as an unknown one would; the local stack and the tests serve them all from one process.
  */
-export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable) {
+export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable,
+  serves: readonly AuthenticatedFunction[] = ['api']) {
+  const servedHere = (route: ReturnType<typeof routeForResource>): route is ApiRoute =>
+    route !== undefined && route.function !== 'intake' && serves.includes(route.function);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(requestContext())
     .use(accessLog())
@@ -32,7 +40,7 @@ export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable) 
       const actor = await authenticate(event, deps);
       context.actor = actor;
       const route = routeForResource(event.httpMethod, event.resource);
-      if (route?.function !== 'api') throw Problems.routeNotFound();
+      if (!servedHere(route)) throw Problems.routeNotFound();
       context.routeId = route.id;
       if (!(route.roles as readonly string[]).includes(actor.role)) {
         throw Problems.forbidden(undefined, `role ${actor.role} not allowed on ${route.id}`);

@@ -71,7 +71,7 @@ export interface RouteResult {
 
 export type RouteHandler<R extends Route> = (context: RouteContext<R>) => Promise<RouteResult>;
 
-export type ApiRoute = Extract<Route, { function: 'api' }>;
+export type ApiRoute = Extract<Route, { function: 'api' | 'users' }>;
 export type ApiRouteId = ApiRoute['id'];
 
 /** One handler per API route; the type makes a missing or extra binding a compile error. */

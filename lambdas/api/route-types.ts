@@ -8,8 +8,14 @@ import type { Role } from '../shared/tenancy/actor';
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Which Lambda function serves the route. */
-export type RouteFunction = 'api' | 'intake';
+/**
+ * Which Lambda function serves the route: `api` every authenticated route but user management,
+ * which `users` serves with the identity provider's admin rights the API function does not hold;
+ * `intake` the public write-only entry.
+ */
+export type RouteFunction = 'api' | 'users' | 'intake';
+/** The functions that serve authenticated routes through the one road (lambdas/api/app.ts). */
+export type AuthenticatedFunction = Exclude<RouteFunction, 'intake'>;
 
 export interface RouteDeclaration {
   readonly id: string;

@@ -31,6 +31,8 @@ function route<const R extends RouteDeclaration>(declaration: R): R {
 }
 
 const api = { function: 'api', access: 'authenticated' } as const;
+/** User management: its own function, the only one allowed to administer the user pool. */
+const users = { function: 'users', access: 'authenticated' } as const;
 
 export const routes = [
   route({ ...api, id: 'me.get', method: 'GET', path: '/v1/me', summary: 'Who am I', roles: ALL, response: Me, successStatus: 200 }),
@@ -137,12 +139,12 @@ export const routes = [
     response: RiderExport, successStatus: 200, auditedRead: true }),
   route({ ...api, id: 'users.list', method: 'GET', path: '/v1/users', summary: 'List users',
     roles: ['Dispatcher', 'FacilityAdmin'], query: UserListQuery, response: page(User), successStatus: 200 }),
-  route({ ...api, id: 'users.create', method: 'POST', path: '/v1/users', summary: 'Invite a user with one role',
+  route({ ...users, id: 'users.create', method: 'POST', path: '/v1/users', summary: 'Invite a user with one role',
     roles: ['Dispatcher', 'FacilityAdmin'], body: UserCreate, response: User, successStatus: 201, idempotent: true }),
-  route({ ...api, id: 'users.disable', method: 'POST', path: '/v1/users/{userId}/disable',
+  route({ ...users, id: 'users.disable', method: 'POST', path: '/v1/users/{userId}/disable',
     summary: 'Disable a user and sign them out everywhere', roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams,
     body: NoBody, response: User, successStatus: 200 }),
-  route({ ...api, id: 'users.enable', method: 'POST', path: '/v1/users/{userId}/enable',
+  route({ ...users, id: 'users.enable', method: 'POST', path: '/v1/users/{userId}/enable',
     summary: 'Let a disabled user sign in again (once every token from before the disable has expired)',
     roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams, body: NoBody, response: User, successStatus: 200 }),
 

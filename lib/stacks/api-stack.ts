@@ -59,13 +59,14 @@ export const ACCESS_LOG_FORMAT = `{${Object.entries(ACCESS_LOG_FIELDS)
   .join(',')}}`;
 
 /**
- * The REST API, its two functions and its edge protection: the WAF web ACL (AWS managed rule
+ * The REST API, its three functions (API, user management, intake) and its edge protection: the WAF web ACL (AWS managed rule
  * groups, a body-size rule, a per-IP rate rule for the public intake and an overall per-IP rate
  * rule), stage throttling, JSON access logs to an encrypted log group, X-Ray, TLS 1.2+.
  */
 export class ApiStack extends BaseStack {
   readonly api: apigw.RestApi;
   readonly apiFunction: AppFunction;
+  readonly usersFunction: AppFunction;
   readonly intakeFunction: AppFunction;
   readonly accessLogs: logs.LogGroup;
   readonly webAcl: wafv2.CfnWebACL;
@@ -102,8 +103,25 @@ export class ApiStack extends BaseStack {
       .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)
       .sendToQueue(props.queue)
       .verifyTokensFrom(props.userPool, props.userPoolClient, props.scope)
-      .administerUsers(props.userPool)
       .encryptPiiWith(props.piiKey);
+
+    // User management apart: the function every request reaches holds no right over the user pool.
+    this.usersFunction = new AppFunction(this, 'UsersFunction', {
+      ...common,
+      entry: 'lambdas/users/handler.ts',
+      description: 'NEMT Dispatch user management: invite, disable, enable (Cognito admin)',
+      reservedConcurrency: config.functions.reservedConcurrency.users,
+      memorySize: 512,
+      environment: {
+        ENVIRONMENT: config.name,
+        POWERTOOLS_SERVICE_NAME: 'nemt-users',
+        PROVIDER_NAME: config.provider.name,
+      },
+    });
+    this.usersFunction
+      .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)
+      .verifyTokensFrom(props.userPool, props.userPoolClient, props.scope)
+      .administerUsers(props.userPool);
 
     this.intakeFunction = new AppFunction(this, 'IntakeFunction', {
       ...common,
@@ -125,7 +143,7 @@ export class ApiStack extends BaseStack {
     const customDomain = config.api.customDomain;
     this.routes = new ApiFromRoutes(this, 'Routes', {
       routes: props.routes,
-      functions: { api: this.apiFunction, intake: this.intakeFunction },
+      functions: { api: this.apiFunction, users: this.usersFunction, intake: this.intakeFunction },
       userPool: props.userPool,
       scope: props.scope,
       restApiName: `nemt-${config.name}`,

@@ -16,6 +16,7 @@ export interface ObservabilityStackProps extends BaseStackProps {
   readonly api: apigw.RestApi;
   readonly authorizationFailures: cloudwatch.IMetric;
   readonly apiFunction: lambda.IFunction;
+  readonly usersFunction: lambda.IFunction;
   readonly intakeFunction: lambda.IFunction;
   readonly notifier: lambda.IFunction;
   readonly relay: lambda.IFunction;
@@ -70,6 +71,8 @@ export class ObservabilityStack extends BaseStack {
         props.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }), 900, 1],
       ['RelayFailures', 'The outbox relay failed', props.relay.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 3],
       ['ApiFunctionErrors', 'The API function threw', props.apiFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+      ['UsersFunctionErrors', 'The user-management function threw',
+        props.usersFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
       // A mismatch (history rewritten since the last anchor) fails every run until someone looks;
       // so does an anchor that cannot be written.
       ['AuditAnchorFailures', 'The audit anchor run failed: history no longer matches its anchor, or anchoring failed',

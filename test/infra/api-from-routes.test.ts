@@ -26,7 +26,7 @@ function build(routes: readonly RouteDeclaration[]) {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
   });
-  const functions = { api: fn('ApiFn'), intake: fn('IntakeFn') };
+  const functions = { api: fn('ApiFn'), users: fn('UsersFn'), intake: fn('IntakeFn') };
   const api = new ApiFromRoutes(stack, 'Routes', {
     routes,
     functions,
@@ -121,7 +121,7 @@ test('cdk-nag: only the public method is acknowledged for having no authorizer',
   const code = lambda.Code.fromInline('exports.handler = async () => ({})');
   const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code });
   new ApiFromRoutes(stack, 'Routes', {
-    routes: TABLE, functions: { api: fn('A'), intake: fn('I') }, userPool, scope: SCOPE, restApiName: 'nag',
+    routes: TABLE, functions: { api: fn('A'), users: fn('U'), intake: fn('I') }, userPool, scope: SCOPE, restApiName: 'nag',
     deployOptions: { stageName: 'nag' }, publicThrottle: { rateLimit: 1, burstLimit: 1 },
   });
   Aspects.of(app).add(new AwsSolutionsChecks());

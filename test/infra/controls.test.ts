@@ -254,6 +254,31 @@ describe('S11: encryption at rest with customer-managed keys', () => {
   });
 });
 
+describe('least privilege for user administration', () => {
+  test('only the user-management function may administer the user pool; the API function, which every request reaches, may not', () => {
+    const cognitoActions = new Map<string, string[]>();
+    for (const [id, policy] of allResources(synthesised, 'AWS::IAM::ManagedPolicy')) {
+      const actions = ((props(policy).PolicyDocument as { Statement: Props[] }).Statement)
+        .flatMap((statement) => [statement.Action].flat().map(String))
+        .filter((action) => action.startsWith('cognito-idp:'));
+      if (actions.length > 0) cognitoActions.set(id.replace(/RolePermissions[0-9A-F]{8}$/, ''), actions.sort());
+    }
+    expect([...cognitoActions.keys()]).toEqual(['UsersFunction']);
+    expect(cognitoActions.get('UsersFunction')).toEqual([
+      'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminCreateUser', 'cognito-idp:AdminDeleteUser', 'cognito-idp:AdminDisableUser',
+      'cognito-idp:AdminEnableUser', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminUserGlobalSignOut',
+    ]);
+  });
+
+  test('the user-management function touches no rider key and no queue', () => {
+    const statements = allResources(synthesised, 'AWS::IAM::ManagedPolicy')
+      .filter(([id]) => id.startsWith('UsersFunctionRole'))
+      .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement);
+    const text = JSON.stringify(statements);
+    expect(text).not.toMatch(/PiiKey|sqs:/);
+  });
+});
+
 describe('S12: network', () => {
   test('public, private-with-egress and isolated subnets in each availability zone', () => {
     const subnets = allResources(synthesised, 'AWS::EC2::Subnet');
@@ -339,7 +364,7 @@ describe('S12: network', () => {
 
   test('every application function runs in the private subnets behind the Lambda security group', () => {
     const functions = applicationFunctions();
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const [, fn] of functions) {
       const vpc = props(fn).VpcConfig as Props;
       expect(JSON.stringify(vpc.SecurityGroupIds)).toMatch(/LambdaSecurityGroup/);

@@ -11,7 +11,7 @@ import { logicalIdOf, type SynthesisedApp, synthesise } from './synth';
  */
 let synthesised: SynthesisedApp;
 let wired: WiredMethod[];
-let functionIds: { api: string; intake: string };
+let functionIds: { api: string; users: string; intake: string };
 let authorizerId: string;
 
 beforeAll(() => {
@@ -20,6 +20,7 @@ beforeAll(() => {
   const apiStack = synthesised.stacks.api;
   functionIds = {
     api: logicalIdOf(apiStack, apiStack.apiFunction),
+    users: logicalIdOf(apiStack, apiStack.usersFunction),
     intake: logicalIdOf(apiStack, apiStack.intakeFunction),
   };
   authorizerId = logicalIdOf(apiStack, apiStack.routes.authorizer);

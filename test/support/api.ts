@@ -68,7 +68,8 @@ export function createTestApi(db: Database, overrides: { outbox?: OutboxPublishe
     pii: overrides.pii ?? testPii(),
     settings: TEST_SETTINGS,
   };
-  const handler = createApiHandler(deps, apiHandlers);
+  // Both functions that serve authenticated routes in AWS, as the local stack runs them.
+  const handler = createApiHandler(deps, apiHandlers, ['api', 'users']);
 
   return {
     issuer,

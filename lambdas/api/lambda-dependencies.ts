@@ -1,0 +1,47 @@
+import { createTokenVerifier } from '../shared/auth/verifier';
+import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
+import type { ApiDependencies } from './handler-types';
+
+/**
+ * What every Lambda serving authenticated routes builds from its configuration, once per
+ * container: the connection pool (RDS Proxy, IAM token, TLS), the token verifier with its key
+ * cache, and the provider's settings. Each entry adds the ports only its routes need.
+ */
+export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies, 'db' | 'verifier' | 'settings'> {
+  const region = required(env, 'AWS_REGION');
+  const userPoolId = required(env, 'USER_POOL_ID');
+  return {
+    db: databaseFromEnvironment(env),
+    verifier: createTokenVerifier({
+      issuer: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+      jwksUri: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}/.well-known/jwks.json`,
+      clientIds: required(env, 'APP_CLIENT_IDS').split(','),
+      scope: required(env, 'API_SCOPE'),
+    }),
+    settings: {
+      pickupWindowMinutes: Number(env.PICKUP_WINDOW_MINUTES ?? '30'),
+      providerName: env.PROVIDER_NAME ?? 'NEMT Dispatch',
+    },
+  };
+}
+
+/**
+ * Built on first use, once: SDK clients only some requests need stay out of module init, which
+ * every cold start pays (docs/performance.md, P1). Configuration is still read at init, so a
+ * missing value fails the cold start, not a request.
+ */
+export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+/** A port this function must never use: its routes do not need it, and its role could not. */
+export function notHere(what: string): never {
+  throw new Error(`${what} is not available in this function`);
+}
