@@ -34,12 +34,12 @@ export function settingsFor(quick: boolean): BenchSettings {
     ? {
       quick,
       trips: 100_000,
-      // A p99 is then the 6th-worst sample of 600, not the 3rd of 300: one hiccup of a shared
-      // machine no longer decides it.
-      iterations: 600,
+      // A p99 is then the 4th-worst sample of 400, not the 3rd of 300; more would take the quick
+      // run past a minute on a busy machine.
+      iterations: 400,
       warmup: 50,
       processes: 15,
-      loadSeconds: 5,
+      loadSeconds: 4,
       throughputSeconds: 2,
       outboxRows: 2_000,
       // The timed part of P8 is then about a second: at 100,000 it was half that, and the fixed
