@@ -15,6 +15,7 @@ import { type AuditAnchor, checkAnchor, parseAnchor } from '../lambdas/shared/au
 import { verifyAuditChains } from '../lambdas/shared/audit/verify';
 import { createPgDatabase } from '../lambdas/shared/db/pg-adapter';
 import { CliFailure, databaseUrlFromEnv, runCli, USAGE_EXIT_CODE } from './cli-support';
+import { isUuid } from '../lambdas/shared/uuid';
 
 const COMMAND = 'audit:verify';
 const PROGRESS_INTERVAL_MS = 1_000;
@@ -35,7 +36,7 @@ function argumentsFromCommandLine(): { facilityId: string | undefined; concurren
     throw usageError((error as Error).message);
   }
   const facilityId = values.facility;
-  if (facilityId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(facilityId)) {
+  if (facilityId !== undefined && !isUuid(facilityId)) {
     throw usageError('--facility must be a facility id (a UUID)');
   }
   const concurrency = Number(values.concurrency ?? '4');

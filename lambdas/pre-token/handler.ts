@@ -1,5 +1,6 @@
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { STAFF_ROLES } from '../shared/tenancy/actor';
+import { isUuid } from '../shared/uuid';
 
 /**
  * Cognito V2 pre-token generation (PRODUCT §2): copies the administrator-set tenant attributes
@@ -8,7 +9,6 @@ import { STAFF_ROLES } from '../shared/tenancy/actor';
  * token never carries a tenant (the API refuses one that does). A value that is not a UUID is not
  * copied: the API then refuses the facility user for lack of a tenant instead of guessing one.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COPIED = { facility_id: 'custom:facility_id', contact_id: 'custom:contact_id' } as const;
 
 export function tenantClaims(event: PreTokenGenerationV2TriggerEvent): Record<string, string> {
@@ -17,7 +17,7 @@ export function tenantClaims(event: PreTokenGenerationV2TriggerEvent): Record<st
   const claims: Record<string, string> = {};
   for (const [claim, attribute] of Object.entries(COPIED)) {
     const value = event.request.userAttributes[attribute]?.trim();
-    if (value && UUID.test(value)) claims[claim] = value.toLowerCase();
+    if (isUuid(value)) claims[claim] = value.toLowerCase();
   }
   return claims;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/port';
+import { isUuid } from '../uuid';
 
 /**
  * Audit chain anchors: what the database owner cannot rewrite. The hash chains (schema/0004)
@@ -35,7 +36,6 @@ export interface AnchorMismatch {
   readonly storedHash: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEQ = /^[1-9][0-9]{0,18}$/;
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -75,7 +75,7 @@ export function parseAnchor(text: string): AuditAnchor {
   }
   const heads = value.heads.map((head) => {
     const { chainKey, seq, hash } = head as Partial<ChainHead>;
-    if (typeof chainKey !== 'string' || !UUID.test(chainKey) || typeof seq !== 'string' || !SEQ.test(seq)
+    if (typeof chainKey !== 'string' || !isUuid(chainKey) || typeof seq !== 'string' || !SEQ.test(seq)
       || typeof hash !== 'string' || !HASH.test(hash)) {
       throw new Error('malformed audit anchor');
     }

@@ -1,5 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import type { Queryable, QueryResult } from '../db/port';
+import { isUuid } from '../uuid';
 
 /**
  * Verifies the audit hash chains (schema/0004): every event's hash is recomputed from its
@@ -52,7 +53,6 @@ const MAX_BATCH_SIZE = 50_000;
 const MAX_CONCURRENCY = 32;
 // More ranges than workers, so one range heavy with a big tenant does not leave the others idle.
 const RANGES_PER_WORKER = 8;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type AuditBreakReason = 'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap';
 
@@ -189,7 +189,7 @@ export function chainKeyRanges(count: number): KeyRange[] {
 function rangesFor(facilityId: string | null | undefined, concurrency: number): KeyRange[] {
   if (facilityId === undefined) return chainKeyRanges(concurrency === 1 ? 1 : concurrency * RANGES_PER_WORKER);
   if (facilityId === null) return [{ lower: PROVIDER_CHAIN_KEY, upper: PROVIDER_CHAIN_KEY }];
-  if (!UUID.test(facilityId)) throw new TypeError('facilityId must be a UUID');
+  if (!isUuid(facilityId)) throw new TypeError('facilityId must be a UUID');
   const key = facilityId.toLowerCase();
   return [{ lower: key, upper: key }];
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type Actor, FACILITY_ROLES, ROLES, type Role } from '../tenancy/actor';
+import { UUID_PATTERN } from '../uuid';
 
 /**
  * Turns verified access-token claims into an Actor, or explains why not. The signature, issuer,
@@ -7,7 +8,7 @@ import { type Actor, FACILITY_ROLES, ROLES, type Role } from '../tenancy/actor';
  * role and tenant: exactly one of the five groups, a facility claim for facility roles and none
  * for staff. Nothing is guessed.
  */
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+const uuid = z.string().regex(UUID_PATTERN);
 
 const ClaimsSchema = z.object({
   sub: uuid,

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { IntegrityError } from './errors';
+import { isUuid } from '../uuid';
 
 /**
  * The one ciphertext format of the application (docs/security/encryption.md): AES-256-GCM with a
@@ -33,11 +34,10 @@ const HEADER_BYTES = 22;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + IV_BYTES + TAG_BYTES;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCOPES: readonly number[] = Object.values(KeyScope);
 
 function uuidBytes(uuid: string): Buffer {
-  if (!UUID.test(uuid)) throw new TypeError('key id must be a UUID');
+  if (!isUuid(uuid)) throw new TypeError('key id must be a UUID');
   return Buffer.from(uuid.replace(/-/g, ''), 'hex');
 }
 

@@ -1,3 +1,5 @@
+import { isUuid } from '../uuid';
+
 /**
  * The notification queue as the relay and the API see it: it carries outbox ids only, never
  * content, so a message on the queue (or in its dead-letter queue) reveals nothing about a rider.
@@ -26,7 +28,6 @@ export function outboxMessageBody(outboxId: string): string {
   return JSON.stringify(body);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The outbox id a queue message names, or undefined when the body is not one of ours. */
 export function parseOutboxMessage(body: string): string | undefined {
@@ -37,7 +38,7 @@ export function parseOutboxMessage(body: string): string | undefined {
     return undefined;
   }
   const outboxId = (parsed as Partial<OutboxQueueMessage> | null)?.outboxId;
-  return typeof outboxId === 'string' && UUID.test(outboxId) ? outboxId.toLowerCase() : undefined;
+  return isUuid(outboxId) ? outboxId.toLowerCase() : undefined;
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {

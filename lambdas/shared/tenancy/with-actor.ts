@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/port';
 import { type Actor, isFacilityActor, ROLES } from './actor';
+import { isUuid } from '../uuid';
 
 /**
  * The one door to tenant data. Opens a transaction, sets the caller's whole context (role, sub,
@@ -17,7 +18,6 @@ export interface ActorContext {
   readonly requireActiveUser?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export class InvalidActorError extends Error {
@@ -29,7 +29,7 @@ export class InvalidActorError extends Error {
 
 function uuid(value: string | undefined, what: string): string {
   if (value === undefined) return '';
-  if (!UUID.test(value)) throw new InvalidActorError(what);
+  if (!isUuid(value)) throw new InvalidActorError(what);
   return value.toLowerCase();
 }
 
