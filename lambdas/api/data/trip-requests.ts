@@ -50,14 +50,10 @@ export const clinicalNotesRef = (trip: Pick<TripRequestRow, 'id' | 'facility_id'
   ({ table: 'trip_requests', column: 'clinical_notes_enc', rowId: trip.id, facilityId: trip.facility_id }) as const;
 
 /**
- * Opens the clinical notes of these trips with their riders' keys: the tenant key comes from the
- * cache (one key-service call per tenant at most), each rider key is unwrapped once and cached.
- * Billing never gets the notes, so they are not even opened for it.
- */
-/**
  * Fetches the rider keys a set of trip requests needs (in the transaction: a key the caches miss
- * is read through it) and returns the CPU-only rest: opening the sealed notes. Lists run that rest
- * while their COMMIT travels (see RouteResult.body).
+ * is read through it; the tenant key costs one key-service call per tenant at most) and returns the
+ * CPU-only rest: opening the sealed notes. Lists run that rest while their COMMIT travels (see
+ * RouteResult.body). Billing never gets the notes, so no key is even fetched for it.
  */
 export async function prepareTripRequests(
   pii: PiiCrypto,
@@ -89,6 +85,7 @@ export async function prepareTripRequests(
   };
 }
 
+/** prepareTripRequests, opened at once. */
 export async function openTripRequests(
   pii: PiiCrypto,
   tx: Queryable,

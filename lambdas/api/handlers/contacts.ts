@@ -1,6 +1,6 @@
 import { isFacilityActor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
-import { CONTACT_COLUMNS, type ContactField, type ContactRow, type ContactValues, findContact, insertContact, toContact,
+import { CONTACT_COLUMNS, CONTACT_FIELDS, type ContactField, type ContactRow, type ContactValues, findContact, insertContact, toContact,
   updateContact } from '../data/contacts';
 import { findFacility } from '../data/facilities';
 import type { HandlerTable } from '../handler-types';
@@ -9,17 +9,18 @@ import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './su
 
 type ContactHandlers = Pick<HandlerTable, 'contacts.list' | 'contacts.create' | 'contacts.get' | 'contacts.update'>;
 
+const FIELDS = Object.keys(CONTACT_FIELDS) as ContactField[];
+
 /** The fields present in a body, by API name; null clears an optional one. */
 function contactValues(body: Partial<Record<ContactField, string | null | undefined>>): ContactValues {
   const values: ContactValues = {};
-  for (const field of ['fullName', 'phone', 'email'] as const) {
+  for (const field of FIELDS) {
     if (body[field] !== undefined) values[field] = body[field];
   }
   return values;
 }
 
-const current = (row: ContactRow, field: ContactField) =>
-  ({ fullName: row.full_name, phone: row.phone, email: row.email })[field];
+const current = (row: ContactRow, field: ContactField) => row[CONTACT_FIELDS[field]];
 
 /**
  * Facility contacts: dispatchers for any tenant, a FacilityAdmin for its own; facility users and

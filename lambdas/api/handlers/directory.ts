@@ -199,14 +199,8 @@ export const directoryHandlers: DirectoryHandlers = {
       await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.disabled',
         fromState: 'active', toState: 'disabled', details: { role: user.role } });
     }
-    // Inside the transaction: if the identity provider refuses, the database keeps the user active
-    // and the client may retry. Repeating it for an already disabled user repairs any drift.
-    try {
-      await deps.identity.disableUser(user.id);
-    } catch (error) {
-      logger.error('identity disable failed', { sub: user.id, errorName: (error as Error)?.name });
-      throw Problems.unavailable();
-    }
+    // Repeating it for an already disabled user repairs any drift.
+    await atIdentityProvider('disable', user.id, () => deps.identity.disableUser(user.id));
     return { body: toUser(disabled), version: disabled.version };
   },
 
@@ -221,16 +215,24 @@ export const directoryHandlers: DirectoryHandlers = {
       await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.enabled',
         fromState: 'disabled', toState: 'active', details: { role: user.role } });
     }
-    // As for disable: inside the transaction, so a refusal leaves the user disabled everywhere.
-    try {
-      await deps.identity.enableUser(user.id);
-    } catch (error) {
-      logger.error('identity enable failed', { sub: user.id, errorName: (error as Error)?.name });
-      throw Problems.unavailable();
-    }
+    await atIdentityProvider('enable', user.id, () => deps.identity.enableUser(user.id));
     return { body: toUser(enabled), version: enabled.version };
   },
 };
+
+/**
+ * The identity provider's half of a user change, called inside the transaction: if the provider
+ * refuses, the database change rolls back with it (503, the client may retry), so the two never
+ * disagree about whether a user may sign in.
+ */
+async function atIdentityProvider(what: 'disable' | 'enable', sub: string, call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    logger.error(`identity ${what} failed`, { sub, errorName: (error as Error)?.name });
+    throw Problems.unavailable();
+  }
+}
 
 function stateOf(active: boolean): string {
   return active ? 'active' : 'inactive';
