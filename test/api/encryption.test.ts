@@ -384,6 +384,30 @@ describe('key-service calls (KMS through aws-sdk-client-mock)', () => {
     expect(kms.decryptCalls() - decryptsBefore).toBe(2);
   });
 
+  test("a page opens each rider's key once, however many of its rows are that rider's", async () => {
+    const api = createTestApi(db().as('api'));
+    const facility = (await createFacility(db().owner)).id;
+    const admin = await createFacilityUser(db().owner, 'FacilityAdmin', facility);
+    const riders: string[] = [];
+    for (let r = 0; r < 2; r += 1) {
+      riders.push((ok(await api.call('POST', '/v1/riders', { as: actorOf(admin), body: { fullName: `Frequent ${r}` } }), 201) as { id: string }).id);
+    }
+    for (let i = 0; i < 6; i += 1) {
+      ok(await api.call('POST', '/v1/trip-requests', {
+        as: actorOf(admin), body: { riderId: riders[i % 2], pickupAddress: '1 Main St', dropoffAddress: '2 Clinic Rd',
+          appointmentAt: '2031-06-01T15:00:00Z', clinicalNotes: `Trip ${i}` },
+      }), 201);
+    }
+    const opens = jest.spyOn(PiiCrypto.prototype, 'openRiderKey');
+    try {
+      const trips = ok(await api.call('GET', '/v1/trip-requests?limit=50', { as: actorOf(admin) })) as { items: { clinicalNotes: string }[] };
+      expect(trips.items.map((item) => item.clinicalNotes).sort()).toEqual(['Trip 0', 'Trip 1', 'Trip 2', 'Trip 3', 'Trip 4', 'Trip 5']);
+      expect(opens).toHaveBeenCalledTimes(2);
+    } finally {
+      opens.mockRestore();
+    }
+  });
+
   test('KMS unavailable: 503 with Retry-After, never a 500 and never half-decrypted data', async () => {
     const kms = createFakeKms();
     const facility = (await createFacility(db().owner)).id;

@@ -108,19 +108,16 @@ function sealedFieldsFor(actor: Actor, row: LegRead): LegSealedField[] {
  * run while their COMMIT travels (see RouteResult.body).
  */
 export async function prepareLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<() => LegView[]> {
-  const sealedFields = rows.map((row) => sealedFieldsFor(actor, row).filter((field) => field.sealed !== null));
-  const keys: (RiderKeyState | undefined)[] = [];
-  for (const [index, row] of rows.entries()) {
-    const needsKey = (sealedFields[index] as LegSealedField[]).length > 0;
-    keys.push(needsKey ? known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key) : undefined);
-  }
-  return () => rows.map((row, index) => {
+  const legs = rows.map((row) => ({ row, fields: sealedFieldsFor(actor, row).filter((field) => field.sealed !== null) }));
+  const keys = await pii.openRiderKeysFor(tx, legs, ({ row, fields }) => fields.length > 0
+    ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined, known);
+  return () => legs.map(({ row, fields }, index) => {
     const view: LegView = { ...row, completion_notes: null, rider_name: null, rider_phone: null, unavailable: {} };
     // An erased rider's details are gone from the rider row itself; say so rather than show nothing.
     if (actor.role === 'Driver' && row.rider_data_key === null) view.unavailable = { riderName: 'erased', riderPhone: 'erased' };
     const key = keys[index];
     if (key === undefined) return view;
-    for (const { property, field, ref, sealed } of sealedFields[index] as LegSealedField[]) {
+    for (const { property, field, ref, sealed } of fields) {
       const opened = pii.openField(key, ref, sealed);
       view[property] = opened.ok ? opened.value : null;
       if (!opened.ok) view.unavailable[field] = opened.reason;

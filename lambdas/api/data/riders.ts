@@ -114,8 +114,7 @@ export async function openRider(pii: PiiCrypto, tx: Queryable, row: RiderRow): P
  * while their COMMIT travels (see RouteResult.body).
  */
 export async function prepareRiders(pii: PiiCrypto, tx: Queryable, rows: RiderRow[]): Promise<() => RiderView[]> {
-  const keys: RiderKeyState[] = [];
-  for (const row of rows) keys.push(await pii.openRiderKey(tx, row.facility_id, row.id, row.data_key));
+  const keys = await pii.openRiderKeysFor(tx, rows, (row) => ({ facilityId: row.facility_id, riderId: row.id, wrapped: row.data_key }));
   return () => rows.map((row, index) => openRiderWith(pii, row, keys[index] as RiderKeyState));
 }
 

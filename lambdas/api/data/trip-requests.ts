@@ -62,11 +62,8 @@ export async function prepareTripRequests(
   rows: TripRequestRow[],
   known?: RiderKeyState,
 ): Promise<() => TripRequestView[]> {
-  const keys: (RiderKeyState | undefined)[] = [];
-  for (const row of rows) {
-    const sealed = actor.role !== 'Billing' && row.clinical_notes_enc !== null;
-    keys.push(sealed ? known ?? await pii.openRiderKey(tx, row.facility_id, row.rider_id, row.rider_data_key) : undefined);
-  }
+  const keys = await pii.openRiderKeysFor(tx, rows, (row) => actor.role !== 'Billing' && row.clinical_notes_enc !== null
+    ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined, known);
   return () => {
     // Each row (the query's own object) becomes its view in place: copying a page of rows was a
     // visible share of a list request's time (docs/performance.md, P2).

@@ -223,6 +223,38 @@ export class PiiCrypto {
     }
   }
 
+  /**
+   * The rider keys a set of rows needs, in their order: `riderOf` names a row's rider and wrapped
+   * key, or undefined when the row needs none (which then gets undefined). A rider met twice is
+   * looked up once; with `known` (one rider's rows, key already open) nothing is looked up.
+   */
+  async openRiderKeysFor<Row>(
+    tx: Queryable,
+    rows: readonly Row[],
+    riderOf: (row: Row) => { facilityId: string; riderId: string; wrapped: Buffer | null } | undefined,
+    known?: RiderKeyState,
+  ): Promise<(RiderKeyState | undefined)[]> {
+    const opened = new Map<string, { wrapped: Buffer | null; key: RiderKeyState }>();
+    const keys: (RiderKeyState | undefined)[] = [];
+    for (const row of rows) {
+      const rider = riderOf(row);
+      if (rider === undefined || known !== undefined) {
+        keys.push(rider && known);
+        continue;
+      }
+      const id = `${rider.facilityId}:${rider.riderId}`;
+      const seen = opened.get(id);
+      if (seen && (seen.wrapped === rider.wrapped || (seen.wrapped && rider.wrapped && seen.wrapped.equals(rider.wrapped)))) {
+        keys.push(seen.key);
+        continue;
+      }
+      const key = await this.openRiderKey(tx, rider.facilityId, rider.riderId, rider.wrapped);
+      opened.set(id, { wrapped: rider.wrapped, key });
+      keys.push(key);
+    }
+    return keys;
+  }
+
   /** Same as openRiderKey with the tenant key already in hand (the intake). */
   openRiderKeyWith(tenantKey: TenantKey, riderId: string, wrapped: Buffer): RiderKeyState {
     try {
