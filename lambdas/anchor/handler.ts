@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { createS3AnchorStore } from '../shared/audit/anchor-store';
+import { createS3AnchorStore } from '../shared/audit/s3-anchor-store';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { type AnchorReport, anchorAuditChains } from './anchor';
 

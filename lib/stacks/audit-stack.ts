@@ -10,6 +10,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { ANCHOR_PREFIX } from '../../lambdas/shared/audit/anchor-store';
 import { AppFunction } from '../constructs/app-function';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
@@ -20,8 +21,6 @@ export interface AuditStackProps extends BaseStackProps {
   readonly proxy: rds.IDatabaseProxy;
   readonly databaseName: string;
 }
-
-const ANCHOR_PREFIX = 'anchors/';
 
 /**
  * CloudTrail (S13): every region's management events, log-file validation, encrypted with the

@@ -3,7 +3,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { AnchorMismatchError, anchorAuditChains } from '../../lambdas/anchor/anchor';
 import { type AuditAnchor, parseAnchor, takeAnchor } from '../../lambdas/shared/audit/anchor';
-import { anchorKey, createS3AnchorStore } from '../../lambdas/shared/audit/anchor-store';
+import { anchorKey } from '../../lambdas/shared/audit/anchor-store';
+import { createS3AnchorStore } from '../../lambdas/shared/audit/s3-anchor-store';
 import { recordAuditEvent } from '../../lambdas/shared/audit/record';
 import { verifyAuditChains } from '../../lambdas/shared/audit/verify';
 import type { Database, Queryable } from '../../lambdas/shared/db/port';
