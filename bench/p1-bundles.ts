@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { runChild } from './support/child';
 import { progressReporter, status } from './support/output';
 import { type BenchmarkOutcome, check } from './support/results';
 import type { BenchSettings } from './support/context';
@@ -173,33 +173,18 @@ interface InitSample {
   error?: string;
 }
 
-function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env: Record<string, string>, nodeOptions: string): Promise<InitSample> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--require', guard, '-e', initScript(file, format)], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const wall = performance.now() - started;
-      try {
-        const parsed = JSON.parse(out) as { ms?: number; boot?: number; error?: string };
-        resolve({ ...parsed, wall });
-      } catch {
-        resolve({ wall, error: (err || out || 'no output').trim().split('\n').slice(-3).join(' ').slice(0, 300) });
-      }
-    });
-  });
+async function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env: Record<string, string>, nodeOptions: string): Promise<InitSample> {
+  const started = performance.now();
+  const { out, err } = await runChild(process.execPath,
+    [...nodeOptions.split(' ').filter(Boolean), '--require', guard, '-e', initScript(file, format)],
+    { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 30_000 });
+  const wall = performance.now() - started;
+  try {
+    const parsed = JSON.parse(out) as { ms?: number; boot?: number; error?: string };
+    return { ...parsed, wall };
+  } catch {
+    return { wall, error: (err || out || 'no output').trim().split('\n').slice(-3).join(' ').slice(0, 300) };
+  }
 }
 
 /** Adds the configuration an entry says it misses, until it loads or asks for nothing new. */

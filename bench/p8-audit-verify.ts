@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Database, Queryable } from '../lambdas/shared/db/port';
 import type { BenchSettings, DatabaseContext } from './support/context';
+import { runChild } from './support/child';
 import { measureCpu } from './support/cpu';
 import { progressReporter, status } from './support/output';
 import { type BenchmarkOutcome, check } from './support/results';
@@ -111,39 +111,23 @@ interface VerifierReport {
 }
 
 /** Runs bench/p8-verifier-process.ts with a heap too small to hold the events. */
-function runVerifierProcess(auditorUrl: string): Promise<VerifierReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(__dirname, 'p8-verifier-process.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        BENCH_AUDITOR_URL: auditorUrl,
-        BENCH_CONCURRENCY: String(VERIFY_CONCURRENCY),
-        NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) {
-        reject(new Error(`the verifier process exited with ${code}: ${(err || out).trim().slice(-400)}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(line) as VerifierReport);
-      } catch {
-        reject(new Error(`the verifier process printed no report: ${line.slice(0, 200)}`));
-      }
-    });
+async function runVerifierProcess(auditorUrl: string): Promise<VerifierReport> {
+  const { code, out, err } = await runChild(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(__dirname, 'p8-verifier-process.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      BENCH_AUDITOR_URL: auditorUrl,
+      BENCH_CONCURRENCY: String(VERIFY_CONCURRENCY),
+      NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
+    },
   });
+  const line = out.trim().split('\n').pop() ?? '';
+  if (code !== 0) throw new Error(`the verifier process exited with ${code}: ${(err || out).trim().slice(-400)}`);
+  try {
+    return JSON.parse(line) as VerifierReport;
+  } catch {
+    throw new Error(`the verifier process printed no report: ${line.slice(0, 200)}`);
+  }
 }
 
 export async function runP8(settings: BenchSettings, context: DatabaseContext): Promise<BenchmarkOutcome> {
