@@ -8,7 +8,7 @@ import { type RunningLocalStack, StackError, startLocalStack } from './stack';
  */
 const USAGE = `usage: npm start [-- --fresh]
 
-  --fresh   wipe the local data folder first (database, keys, notifications)
+  --fresh   wipe the local data folder first (database, keys, notifications, audit anchors)
 
 environment:
   PORT            HTTP port on 127.0.0.1 (default ${DEFAULT_PORT})
