@@ -381,6 +381,23 @@ describe('the verifier finds tampering', () => {
     expect(await verdict()).toEqual({ ok: true, events: 14, chains: 3 });
   });
 
+  test("functions shadowing pg_catalog's earlier on the search_path are never called by the verifier", async () => {
+    const { late } = await twoTenants();
+    for (const shadow of ['sha256(bytea) RETURNS bytea', 'encode(bytea, text) RETURNS text', 'convert_to(text, name) RETURNS bytea']) {
+      await scratch.owner.query(`CREATE FUNCTION public.${shadow} LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'shadow called'; END $$`);
+    }
+    const verdict = await scratch.owner.transaction(async (tx) => {
+      await tx.query('SET LOCAL search_path = public, pg_catalog');
+      // The shadow is what an unqualified name now reaches.
+      await tx.query('SAVEPOINT shadow_check');
+      await expect(tx.query("SELECT sha256('x'::bytea)")).rejects.toThrow('shadow called');
+      await tx.query('ROLLBACK TO SAVEPOINT shadow_check');
+      return verifyAuditChains(tx, { facilityId: late });
+    });
+    expect(verdict).toEqual({ ok: true, events: 6, chains: 1 });
+  });
+
   test('a row edited behind the triggers is reported at exactly that event as a hash mismatch', async () => {
     const { early, late } = await twoTenants();
     const altered = await eventAt(late, 4);

@@ -36,9 +36,11 @@ import { isUuid } from '../uuid';
  *
  * Limits of what a chain can prove: an event removed from the END of a chain leaves no gap
  * behind it, and someone who can rewrite rows can also rewrite every later hash. Catching either
- * needs the chain heads recorded somewhere the database owner cannot rewrite. The verdict trusts
- * the server's sha256 and json_build_array, as the trigger that wrote the hashes did; neither can
- * be replaced without superuser rights (they live in pg_catalog).
+ * needs the chain heads recorded somewhere the database owner cannot rewrite (the anchors,
+ * lambdas/shared/audit/anchor.ts). The verdict trusts the server's sha256 and json_build_array, as
+ * the trigger that wrote the hashes did: the batches name them in pg_catalog, which only a
+ * superuser can change, so no function of the same name earlier on a session's search_path can
+ * stand in for them (test/db/audit.test.ts).
  *
  * Works through any Database port adapter.
  */
@@ -130,15 +132,16 @@ interface RangeResult {
 }
 
 /** The canonical text of event `e`, byte for byte what audit_canonical(e) writes (test/db/audit-canonical.test.ts). */
-export const CANONICAL_TEXT_SQL = `json_build_array(e.chain_key, e.seq, e.facility_id, e.trip_request_id,
-      to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_sub, e.actor_role, e.entity_type,
+export const CANONICAL_TEXT_SQL = `pg_catalog.json_build_array(e.chain_key, e.seq, e.facility_id, e.trip_request_id,
+      pg_catalog.to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_sub, e.actor_role, e.entity_type,
       e.entity_id, e.action, e.from_state, e.to_state, e.request_id, e.details)::text`;
 
 // The row comparison matches the unique (chain_key, seq) index, so each batch starts where the
 // last ended without rescanning; seq 0 precedes every real event of the range's first key.
 export const BATCH_SQL = `WITH batch AS (
   SELECT e.chain_key, e.seq, e.id, e.prev_hash, e.hash,
-         e.hash = encode(pg_catalog.sha256(convert_to(e.prev_hash || '|' || ${CANONICAL_TEXT_SQL}, 'UTF8')), 'hex') AS hash_matches
+         e.hash = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(e.prev_hash || '|' || ${CANONICAL_TEXT_SQL}, 'UTF8')), 'hex')
+           AS hash_matches
     FROM audit_events e
    WHERE (e.chain_key, e.seq) > ($1::uuid, $2::bigint) AND e.chain_key <= $3::uuid
    ORDER BY e.chain_key, e.seq
