@@ -8,6 +8,10 @@ import type { Actor } from '../lambdas/shared/tenancy/actor';
  */
 export const LOCAL_CLIENT_ID = 'local-app-client';
 export const LOCAL_SCOPE = 'nemt-api/api';
+/** The console's public app client (no secret) at the local sign-in page; see local/sign-in.ts. */
+export const CONSOLE_CLIENT_ID = 'local-console';
+/** App clients whose access tokens the local stack's API accepts: `npm run token`'s and the console's. */
+export const LOCAL_API_CLIENT_IDS: readonly string[] = [LOCAL_CLIENT_ID, CONSOLE_CLIENT_ID];
 
 export interface Jwk {
   kty: string;

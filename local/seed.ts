@@ -59,7 +59,7 @@ function apiAs(gateway: LocalGateway, issuer: LocalIssuer) {
     if (answer.status >= 300) {
       throw new SeedStepFailed(`seed: ${method} ${url.split('?')[0]} as ${actor.role} answered ${answer.status}: ${answer.body}`);
     }
-    return JSON.parse(answer.body) as T;
+    return JSON.parse(answer.body.toString()) as T;
   };
 }
 

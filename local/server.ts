@@ -6,13 +6,17 @@ import { SECURITY_HEADERS } from '../lambdas/shared/http/headers';
 import { HttpProblem, Problems } from '../lambdas/shared/http/problem';
 import { logger } from '../lambdas/shared/log';
 import { type PlainRequest, toApiGatewayEvent } from './api-gateway-event';
+import type { ConsoleSite } from './console-site';
 import type { LocalIssuer } from './issuer';
+import type { LocalSignIn } from './sign-in';
 
 /**
  * The local stand-in for API Gateway: the issuer's JWKS, then every declared route turned into
  * the REST (v1) proxy event and handed to the Lambda handler that serves it in AWS (the public
  * intake to its own handler, everything else to the API). Unknown paths and methods are answered
- * here, as API Gateway answers them without invoking a Lambda.
+ * here, as API Gateway answers them without invoking a Lambda. Beside `/v1` the same origin
+ * serves what CloudFront and Cognito's domain serve in AWS: the sign-in (`/oauth2/*`, `/logout`,
+ * discovery) and the built console with its `/config.json`.
  */
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult | undefined>;
 
@@ -20,12 +24,17 @@ export interface LocalGatewayOptions {
   issuer: LocalIssuer;
   api: LambdaHandler;
   intake: LambdaHandler;
+  /** The OAuth endpoints of the local sign-in (local/sign-in.ts). */
+  signIn?: LocalSignIn;
+  /** The built console; without it, paths outside `/v1` are answered 404 as before. */
+  console?: ConsoleSite;
 }
 
 export interface GatewayAnswer {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text for the API; bytes for static files. */
+  body: string | Buffer;
 }
 
 export interface LocalGateway {
@@ -75,6 +84,9 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
           body: JSON.stringify(options.issuer.jwks()),
         };
       }
+      const isApiPath = path === '/v1' || path.startsWith('/v1/');
+      if (!isApiPath && options.signIn?.handles(path)) return options.signIn.dispatch(request);
+      if (!isApiPath && options.console) return options.console.dispatch(request);
       const translated = toApiGatewayEvent(request);
       if (!('event' in translated)) {
         if (translated.status === 404) return problemAnswer(Problems.routeNotFound());
@@ -89,7 +101,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
         const result = await handler(event, context);
         if (!result) throw new Error('the handler returned nothing');
         const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]));
-        const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+        const body: string = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
         return { status: result.statusCode, headers, body };
       } catch (error) {
         // API Gateway's answer to a failed integration; the handlers' own middlewares never let one through.

@@ -1,5 +1,5 @@
 import { chmodSync, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import pg from 'pg';
 import { createApiHandler } from '../lambdas/api/app';
 import { apiHandlers } from '../lambdas/api/handlers';
@@ -19,15 +19,20 @@ import { createPgDatabase } from '../lambdas/shared/db/pg-adapter';
 import type { Database } from '../lambdas/shared/db/port';
 import { createLocalIdentityAdmin } from '../lambdas/shared/identity/local';
 import { logger } from '../lambdas/shared/log';
+import { ConsoleBuildError, ensureConsoleBuilt } from './console-build';
+import { createConsoleSite } from './console-site';
 import { databaseUrl, LOGIN_USERS, type LoginName, setLoginPasswords, withAdmin } from './database';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, type LocalIssuer } from './issuer';
+import { CONSOLE_CLIENT_ID, LOCAL_API_CLIENT_IDS, LOCAL_SCOPE, type LocalIssuer } from './issuer';
 import { persistentIssuer } from './issuer-key';
-import { DATABASE_NAME, DEV_DB_PASSWORD, issuerFor, type LocalLayout, ownedEntries, SCHEMA_DIR, TOKEN_TTL_SECONDS } from './layout';
+import {
+  DATABASE_NAME, DEV_DB_PASSWORD, issuerFor, type LocalLayout, ownedEntries, PROJECT_ROOT, SCHEMA_DIR, TOKEN_TTL_SECONDS,
+} from './layout';
 import { actorFor, loadActiveUsers, readManifest, type StackUser, writeManifest } from './manifest';
 import { type RunningPostgres, startEmbeddedPostgres } from './postgres-server';
 import { freePort, isInitialised, portIsFree, postmasterPid, processIsAlive } from './processes';
 import { DEMO_EMAILS, isEmpty, seedDemoData } from './seed';
 import { createLocalGateway, createLocalHttpServer, JWKS_PATH } from './server';
+import { createLocalSignIn, LOGOUT_PATH, REVOKE_PATH, SIGN_IN_SCOPES } from './sign-in';
 
 /**
  * The whole system on one laptop (PRODUCT.md §8): embedded PostgreSQL 16 with the real schema,
@@ -40,6 +45,8 @@ export interface LocalStackOptions {
   /** Wipe the data folder first. */
   fresh: boolean;
   print: (line: string) => void;
+  /** Rebuild web/dist first when it is missing or older than web/ (default); false serves it as it is. */
+  buildConsole?: boolean;
   /** Aborted when the user stops the stack while it is still starting. */
   signal?: AbortSignal;
 }
@@ -110,6 +117,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       throw error;
     }
     const url = issuerFor(port);
+    let consoleDist = join(PROJECT_ROOT, 'web', 'dist');
+    if (options.buildConsole !== false) {
+      try {
+        consoleDist = ensureConsoleBuilt({ print }).distDir;
+      } catch (error) {
+        if (error instanceof ConsoleBuildError) throw new StackError(error.message);
+        throw error;
+      }
+      checkpoint();
+    }
 
     const leftover = postmasterPid(layout.postgresDir);
     if (leftover !== undefined && processIsAlive(leftover)) {
@@ -198,15 +215,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       },
     });
     closers.add('notifications delivered', () => pipeline.idle());
+    // Sign-in and console share the API's origin, as CloudFront puts them in front of one domain in AWS.
+    const signIn = createLocalSignIn({
+      issuer,
+      port,
+      users: async () => (await loadActiveUsers(owner, DEMO_EMAILS)).filter((user) => user.demo),
+    });
+    const consoleSite = createConsoleSite({
+      distDir: consoleDist,
+      signInOrigins: [url],
+      config: {
+        authority: issuer.issuer,
+        clientId: CONSOLE_CLIENT_ID,
+        scope: SIGN_IN_SCOPES.join(' '),
+        signOutEndpoint: `${url}${LOGOUT_PATH}`,
+        revocationEndpoint: `${url}${REVOKE_PATH}`,
+        providerName: SETTINGS.providerName,
+        timeZone,
+      },
+    });
     const gateway = createLocalGateway({
       issuer,
+      signIn,
+      console: consoleSite,
       api: createApiHandler(
         {
           db: as('api', 10),
           verifier: createTokenVerifier({
             issuer: issuer.issuer,
             jwksUri: issuer.jwksUri,
-            clientIds: [LOCAL_CLIENT_ID],
+            clientIds: LOCAL_API_CLIENT_IDS,
             scope: LOCAL_SCOPE,
             jwks: issuer.jwks() as never,
           }),
@@ -259,6 +297,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     http.ready(gateway);
     echoNotifications = true;
     print(`✔ Ready: ${url}`);
+    print(`    Console ${url}/ (sign in by choosing a demo user) · Request a ride ${url}/request`);
     print(`    JWKS ${url}${JWKS_PATH} · public intake POST ${url}/v1/intake/trip-requests · every other route as in AWS`);
     print(`    SMS/email go to this console and ${show(layout.notifications)}; Ctrl-C stops everything`);
 

@@ -3,12 +3,17 @@ import { DEFAULT_PORT, localLayout } from './layout';
 import { type RunningLocalStack, StackError, startLocalStack } from './stack';
 
 /**
- * `npm start [-- --fresh]`: the local stack in the foreground until Ctrl-C or SIGTERM, then an
+ * `npm start [-- --fresh] [--no-build]`: the local stack in the foreground until Ctrl-C or SIGTERM, then an
  * ordered shutdown (server, relay, pools, PostgreSQL) and exit 0. Exit 1 when it cannot start.
  */
-const USAGE = `usage: npm start [-- --fresh]
+const USAGE = `usage: npm start [-- --fresh] [--no-build]
 
-  --fresh   wipe the local data folder first (database, keys, notifications, audit anchors)
+  Serves the API (/v1), the sign-in (/oauth2, /logout) and the console on http://127.0.0.1:PORT/.
+  The console is built first (npm run build:web into web/dist) when web/dist is missing or web/
+  changed since its last build; that takes a while once, then nothing until web/ changes again.
+
+  --fresh     wipe the local data folder first (database, keys, notifications, audit anchors)
+  --no-build  serve web/dist as it is, without checking or rebuilding the console
 
 environment:
   PORT            HTTP port on 127.0.0.1 (default ${DEFAULT_PORT})
@@ -26,10 +31,12 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function parseArguments(args: readonly string[]): { fresh: boolean } {
+function parseArguments(args: readonly string[]): { fresh: boolean; buildConsole: boolean } {
   let fresh = false;
+  let buildConsole = true;
   for (const arg of args) {
     if (arg === '--fresh') fresh = true;
+    else if (arg === '--no-build') buildConsole = false;
     else if (arg === '--help' || arg === '-h') {
       print(USAGE);
       process.exit(0);
@@ -38,7 +45,7 @@ function parseArguments(args: readonly string[]): { fresh: boolean } {
       process.exit(1);
     }
   }
-  return { fresh };
+  return { fresh, buildConsole };
 }
 
 function parsePort(value: string | undefined): number {
@@ -49,7 +56,7 @@ function parsePort(value: string | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const { fresh } = parseArguments(process.argv.slice(2));
+  const { fresh, buildConsole } = parseArguments(process.argv.slice(2));
   const port = parsePort(process.env.PORT);
   const layout = localLayout();
   const starting = new AbortController();
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
 
   print(`NEMT Dispatch — local stack (data folder: ${layout.root})`);
   try {
-    stack = await startLocalStack({ layout, port, fresh, print, signal: starting.signal });
+    stack = await startLocalStack({ layout, port, fresh, buildConsole, print, signal: starting.signal });
   } catch (error) {
     if (starting.signal.aborted) {
       print('Stopped before the stack was ready.');
