@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { freePort, portIsFree, postmasterPid, processIsAlive } from '../../local
 /**
  * The local stack as a developer runs it: `local/start.ts` in a child process on a free port with
  * its own data folder, driven over real HTTP with tokens signed by the key it persisted, then
- * stopped with SIGTERM and restarted (kept, then --fresh).
+ * stopped with SIGTERM and restarted (kept, then --fresh). The console build is skipped
+ * (`--no-build`): building web/ is the browser tests' business, not this one's.
  */
 const ROOT = join(__dirname, '..', '..');
 const MIGRATIONS = readdirSync(join(ROOT, 'schema')).filter((name) => name.endsWith('.sql')).length;
@@ -46,7 +48,7 @@ let base: string;
 let stack: RunningChild | undefined;
 
 function startStack(args: string[] = [], env: Record<string, string> = {}): RunningChild {
-  return run('local/start.ts', args, { PORT: String(port), NEMT_LOCAL_DIR: dataDir, NEMT_PG_PORT: '', ...env });
+  return run('local/start.ts', ['--no-build', ...args], { PORT: String(port), NEMT_LOCAL_DIR: dataDir, NEMT_PG_PORT: '', ...env });
 }
 
 async function waitUntilReady(running: RunningChild): Promise<void> {
@@ -148,8 +150,38 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The console's sign-in as a browser walks it: page, choice, code + PKCE verifier for tokens. */
+async function signInAs(email: string): Promise<{ access_token: string; refresh_token: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const params = new URLSearchParams({
+    response_type: 'code', client_id: 'local-console', redirect_uri: `${base}/callback`, scope: 'openid email nemt-api/api',
+    state: 'e2e', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  });
+  const page = await fetch(`${base}/oauth2/authorize?${params}`);
+  const html = await page.text();
+  const user = readManifest(layout.manifest)?.users.find((candidate) => candidate.email === email);
+  if (!user || !html.includes(user.sub)) throw new Error(`the sign-in page does not offer ${email}`);
+  params.set('user', user.sub);
+  const chosen = await fetch(`${base}/oauth2/authorize`, {
+    method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: params.toString(),
+  });
+  const code = new URL(chosen.headers.get('location') ?? '').searchParams.get('code') ?? '';
+  const tokens = await fetch(`${base}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'local-console', code, redirect_uri: `${base}/callback`, code_verifier: verifier }).toString(),
+  });
+  return (await tokens.json()) as { access_token: string; refresh_token: string };
+}
+
+const refreshWith = (refreshToken: string) => fetch(`${base}/oauth2/token`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'local-console', refresh_token: refreshToken }).toString(),
+});
+
 const phone = '+15550199123';
-let walked: { tripId: string; riderId: string; referenceCode: string; tokens: Record<string, string> } | undefined;
+let walked: { tripId: string; riderId: string; referenceCode: string; tokens: Record<string, string>; refreshToken: string } | undefined;
 
 test('npm start serves the real API over HTTP: a trip from request to paid bill, with notifications', async () => {
   stack = startStack();
@@ -231,7 +263,15 @@ test('npm start serves the real API over HTTP: a trip from request to paid bill,
   const receipt = await waitForSink((line) => line.to === intakePhone && (line.body ?? '').includes(intake.body.receiptCode));
   expect(receipt).toMatchObject({ channel: 'sms', to: intakePhone });
 
-  walked = { tripId, riderId: rider.body.id, referenceCode, tokens };
+  // The console's way in: the sign-in page, a code and its verifier, a token the API takes; and config.json naming it all.
+  const config = await http('GET', '/config.json');
+  expect(config.body).toMatchObject({ authority: base, clientId: 'local-console', signOutEndpoint: `${base}/logout`,
+    revocationEndpoint: `${base}/oauth2/revoke`, scope: 'openid email nemt-api/api' });
+  expect((await http('GET', '/.well-known/openid-configuration')).body).toMatchObject({ issuer: base, token_endpoint: `${base}/oauth2/token` });
+  const signedIn = await signInAs('dispatcher@nemt.example');
+  expect((await http('GET', '/v1/me', { token: signedIn.access_token })).body).toMatchObject({ role: 'Dispatcher' });
+
+  walked = { tripId, riderId: rider.body.id, referenceCode, tokens, refreshToken: signedIn.refresh_token };
   await stopAndCheckNothingLeft(stack, postgresPid);
 }, 90_000);
 
@@ -263,6 +303,8 @@ test('a restart keeps the data and the keys; --fresh starts clean', async () => 
   // The rider's encrypted details still open: the PII master key was kept with the data.
   const rider = await http('GET', `/v1/riders/${walked.riderId}`, { token: walked.tokens.facilityUser });
   expect(rider.body).toMatchObject({ fullName: 'Test Rider', phone });
+  // Sign-in sessions live in the stack's memory only: a restart signs everybody out.
+  expect((await refreshWith(walked.refreshToken)).status).toBe(400);
   await stopAndCheckNothingLeft(stack, runningPostgresPid());
   // Each start anchored the audit chains; this one first checked the anchor the last run left.
   const anchors = readdirSync(layout.anchors).filter((name) => name.endsWith('.json'));
@@ -290,7 +332,7 @@ test('a taken port is refused with a clear error before PostgreSQL starts', asyn
   });
   const otherDir = mkdtempSync(join(tmpdir(), 'nemt-local-e2e-port-'));
   try {
-    const refused = run('local/start.ts', [], { PORT: String(port), NEMT_LOCAL_DIR: otherDir });
+    const refused = run('local/start.ts', ['--no-build'], { PORT: String(port), NEMT_LOCAL_DIR: otherDir });
     expect(await refused.exit).toBe(1);
     expect(refused.output()).toContain(`port ${port} on 127.0.0.1 is already in use`);
     expect(existsSync(join(otherDir, 'postgres'))).toBe(false);
