@@ -72,6 +72,8 @@ function npmBuild(root: string): { status: number | null; output: string } {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['run', '-s', 'build:web'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error) return { status: null, output: result.error.message };
+  // Ctrl-C reaches the build too (same process group): say so rather than report a failure.
+  if (result.signal) return { status: null, output: `interrupted by ${result.signal}` };
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
