@@ -68,8 +68,15 @@ export async function startLocalStackProcess(options: LocalStackProcessOptions =
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   let stopping: Promise<number | null> | undefined;
+  // Should the parent end without stopping it (an interrupted run), the stack still shuts down:
+  // it is in its own process group, so a terminal's Ctrl-C never reached it.
+  const orphaned = () => {
+    if (stopping === undefined && child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphaned);
   const stop = (): Promise<number | null> => {
     stopping ??= (async () => {
+      process.off('exit', orphaned);
       let code: number | null = child.exitCode;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
