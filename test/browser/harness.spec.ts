@@ -23,10 +23,12 @@ async function openProbe(page: import('@playwright/test').Page, body: string): P
 
 const EMPTY_PAGE = '<!doctype html><html lang="en"><head><title>Probe</title></head><body><main><h1>Probe</h1></main></body></html>';
 
-test('the local stack answers /v1/me with a demo token and refuses a call without one', async ({ request, stack }) => {
-  const me = await request.get('/v1/me', { headers: stack.authorization('Dispatcher') });
+test('the local stack answers /v1/me with a demo token and refuses a call without one', async ({ request, apiAs, stack }) => {
+  const me = await (await apiAs('Dispatcher')).get('/v1/me');
   expect(me.status()).toBe(200);
-  expect(await me.json()).toMatchObject({ role: 'Dispatcher' });
+  expect(await me.json()).toMatchObject({ role: 'Dispatcher', sub: stack.user('Dispatcher').sub });
+  const oakGrove = await (await apiAs('FacilityAdmin', 'admin@oakgrove.example')).get('/v1/me');
+  expect(await oakGrove.json()).toMatchObject({ role: 'FacilityAdmin', facilityId: stack.user('FacilityAdmin', 'admin@oakgrove.example').facilityId });
   const anonymous = await request.get('/v1/me');
   expect(anonymous.status()).toBe(401);
   expect(anonymous.headers()['content-type']).toBe('application/problem+json');

@@ -1,4 +1,5 @@
-import { test as base, expect } from '@playwright/test';
+import { type APIRequestContext, test as base, expect, request as requests } from '@playwright/test';
+import type { Role } from '../../../lambdas/shared/tenancy/actor';
 import { type BrowserProblemWatch, watchBrowserProblems } from './browser-problems';
 import { type StackIdentity, stackIdentity } from './tokens';
 
@@ -10,12 +11,15 @@ import { type StackIdentity, stackIdentity } from './tokens';
  *   test.use({ allowedConsoleErrors: [/status of 409/] });   // for the whole file, or
  *   browserProblems.allow(/status of 409/);                    // from inside one test
  *
- * `stack` mints tokens of the local stack's users for API set-up calls (support/tokens.ts).
+ * For arranging data through the API: `apiAs('FacilityUser')` is a request context of the stack
+ * that sends that demo user's token (`apiAs('FacilityAdmin', 'admin@oakgrove.example')` for
+ * another user); `stack` mints the tokens themselves (support/tokens.ts).
  */
 export interface HarnessFixtures {
   allowedConsoleErrors: RegExp[];
   browserProblems: BrowserProblemWatch;
   stack: StackIdentity;
+  apiAs: (role: Role, email?: string) => Promise<APIRequestContext>;
 }
 
 export const test = base.extend<HarnessFixtures>({
@@ -33,6 +37,15 @@ export const test = base.extend<HarnessFixtures>({
   stack: async ({ baseURL }, use) => {
     if (!baseURL) throw new Error('no baseURL: the global setup did not start the local stack');
     await use(stackIdentity());
+  },
+  apiAs: async ({ baseURL, stack }, use) => {
+    const opened: APIRequestContext[] = [];
+    await use(async (role, email) => {
+      const context = await requests.newContext({ baseURL, extraHTTPHeaders: stack.authorization(role, email) });
+      opened.push(context);
+      return context;
+    });
+    await Promise.all(opened.map((context) => context.dispose()));
   },
 });
 
