@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, chromium, type Page } from '@playwright/test';
@@ -287,7 +286,9 @@ function skippedP9b(reason: string, absolute: Record<string, unknown> = {}): Ben
 export async function runP9b(settings: BenchSettings): Promise<BenchmarkOutcome> {
   if (!existsSync(chromiumPath())) return skippedP9b(`no Chromium at ${chromiumPath()} (apt-get install chromium, or set CHROMIUM_PATH)`);
   status('P9b starting the local stack (npm start --fresh)');
-  const stack = await startLocalStackProcess({ logFile: join(tmpdir(), 'nemt-bench-p9-local-stack.log') });
+  const logDir = join(ROOT, 'bench', 'results');
+  mkdirSync(logDir, { recursive: true });
+  const stack = await startLocalStackProcess({ logFile: join(logDir, 'p9-local-stack.log') });
   let browser: Browser | undefined;
   try {
     const home = await fetch(`${stack.url}/`);
@@ -366,6 +367,7 @@ export async function runP9b(settings: BenchSettings): Promise<BenchmarkOutcome>
         seedSeconds: data.seconds,
         assign,
         consoleErrors,
+        stackLog: 'bench/results/p9-local-stack.log',
         measured: 'client-side navigation to /board?date=… until the Legs element is data-state="ready" and the next frame is painted',
       },
     };
