@@ -33,6 +33,8 @@ export interface BenchmarkResult {
   readonly error?: string;
   /** The benchmark threw (as opposed to being not implemented yet). */
   readonly crashed?: boolean;
+  /** Why it did not run: what it measures does not exist yet (e.g. the console's board). Not a crash. */
+  readonly skipped?: string;
   readonly seconds: number;
 }
 
@@ -50,6 +52,8 @@ export interface BenchmarkOutcome {
   absolute: Record<string, unknown>;
   /** Set when the benchmark ran but could not measure what it should (e.g. not implemented). */
   error?: string;
+  /** Set when what it measures is not there yet; reported as skipped, with this reason. */
+  skipped?: string;
 }
 
 function formatNumber(value: number | null, unit = ''): string {
@@ -71,8 +75,8 @@ export function renderTable(results: readonly BenchmarkResult[]): string {
     formatNumber(result.value, result.unit),
     formatNumber(result.floor, result.floor === null ? '' : result.unit),
     result.ratio === null ? '—' : `${formatNumber(result.ratio)}×`,
-    result.error ? `ERROR: ${result.error}` : result.checks.map(describeCheck).join('; '),
-    result.pass ? 'PASS' : 'FAIL',
+    result.skipped ? `SKIPPED: ${result.skipped}` : result.error ? `ERROR: ${result.error}` : result.checks.map(describeCheck).join('; '),
+    result.skipped ? 'SKIP' : result.pass ? 'PASS' : 'FAIL',
   ]);
   const widths = header.map((title, column) =>
     Math.min(column === 5 ? 90 : 44, Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length))));
