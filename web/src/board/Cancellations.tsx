@@ -92,7 +92,7 @@ function CancellationItem({ request, isNew, announce }: {
   const reasonError = missing ? 'Give the reason; the facility sees it.' : denyProblem?.field('reason');
   return (
     <li className={`request${isNew ? ' is-new' : ''}`}>
-      <p className="request-title">
+      <p className="request-title" id={`${id}-title`}>
         <span className="ref">{trip.data?.referenceCode ?? '…'}</span> {REASONS[request.reasonCode]}
         {isNew && <span className="new-tag">new</span>}
       </p>
@@ -103,13 +103,11 @@ function CancellationItem({ request, isNew, announce }: {
       </p>
       {request.reasonText && <p className="quote">“{request.reasonText}”</p>}
       <div className="actions">
-        <button type="button" className="primary" disabled={approve.isPending || deny.isPending} onClick={() => approve.mutate()}>
-          Approve<span className="visually-hidden"> cancellation of {reference}</span>
+        <button type="button" className="primary" disabled={approve.isPending || deny.isPending} aria-describedby={`${id}-title`} onClick={() => approve.mutate()}>
+          Approve
         </button>
         {!denying && (
-          <button type="button" onClick={() => setDenying(true)}>
-            Deny<span className="visually-hidden"> cancellation of {reference}</span>
-          </button>
+          <button type="button" aria-describedby={`${id}-title`} onClick={() => setDenying(true)}>Deny</button>
         )}
       </div>
       <ActionError error={approve.error} />

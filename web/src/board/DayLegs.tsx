@@ -139,7 +139,14 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
 function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const who = leg.rider?.fullName ?? 'rider';
   const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${leg.rider.mobility}` : '';
-  return `${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${leg.referenceCode ?? 'leg'} ${leg.kind}, ${who}${mobility}, ${statusWord(leg.status)}`;
+  // The status is the button's description, not its name: names stay free of "assigned", so the
+  // Assign and Unassign buttons are the only controls those words name.
+  return `${leg.referenceCode ?? 'Leg'} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
+}
+
+/** "9:15" inside a block: the hour scale above says AM or PM, the panel and the name say it in full. */
+function shortClock(iso: string, timeZone: string): string {
+  return formatClock(iso, timeZone).replace(/\s?[AP]M$/, '');
 }
 
 interface Placed {
@@ -177,8 +184,8 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
   const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
 
   const place = (rowLegs: DispatcherLeg[]): Placed[] => {
-    // Lanes so that blocks never cover each other (a block is at least ~9% of the day wide).
-    const minSpan = range * 0.09;
+    // Lanes so that blocks never cover each other (a block is at least --min-leg, 19%, of the day wide).
+    const minSpan = range * 0.19;
     const laneEnds: number[] = [];
     return rowLegs.map((leg) => {
       const start = leg.scheduledPickupAt ? minutesIntoDay(leg.scheduledPickupAt, timeZone) - first : 0;
@@ -227,12 +234,17 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
                         className={`leg status-edge-${leg.status.replace('_', '-')}${leg.id === selectedId ? ' is-selected' : ''}${fresh.has(leg.id) ? ' is-new' : ''}`}
                         aria-pressed={leg.id === selectedId}
                         aria-label={legLabel(leg, timeZone)}
+                        aria-describedby={`status-${leg.id}`}
                         onClick={() => onSelect(leg.id)}
                       >
-                        <span className="leg-time">{leg.scheduledPickupAt ? formatClock(leg.scheduledPickupAt, timeZone) : 'no time'}</span>
-                        <span className="leg-ref">{leg.referenceCode ?? leg.kind}</span>
-                        <span className="leg-rider">{leg.rider?.fullName ?? ''}</span>
-                        <Status status={leg.status} />
+                        <span className="leg-line">
+                          <span className="leg-time">{leg.scheduledPickupAt ? shortClock(leg.scheduledPickupAt, timeZone) : 'no time'}</span>
+                          <span className="leg-ref">{leg.referenceCode ?? leg.kind}</span>
+                        </span>
+                        <span className="leg-line">
+                          <Status status={leg.status} id={`status-${leg.id}`} />
+                          <span className="leg-rider">{leg.rider?.fullName ?? ''}</span>
+                        </span>
                       </button>
                     </li>
                   ))}
@@ -328,6 +340,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
   const clash = assign.error instanceof ApiProblem && assign.error.slug === 'driver-double-booked' ? assign.error : undefined;
   return (
     <div className="leg-panel" aria-labelledby={`${id}-title`}>
+      <div className="leg-info">
       <h3 id={`${id}-title`}>
         {leg.referenceCode ?? 'Leg'} <span className="meta">{leg.kind === 'outbound' ? 'outbound' : 'return'}</span>{' '}
         <Status status={leg.status} />
@@ -340,6 +353,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
         Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} ·{' '}
         <Link to={`/trips/${leg.tripRequestId}`}>Trip details</Link>
       </p>
+      </div>
+      <div className="leg-actions">
       {canChange ? (
         <form className="assign-form" onSubmit={(event) => {
           event.preventDefault();
@@ -380,6 +395,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
         <ActionError error={assign.error} />
       )}
       <ActionError error={unassign.error} />
+      </div>
     </div>
   );
 }

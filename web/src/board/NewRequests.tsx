@@ -79,7 +79,7 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
     <li className={`request${isNew ? ' is-new' : ''}`}>
       <div className="request-summary">
         <div>
-          <p className="request-title">
+          <p className="request-title" id={`${detailId}-title`}>
             <span className="ref">{trip.referenceCode}</span> {name}
             {isNew && <span className="new-tag">new</span>}
           </p>
@@ -87,8 +87,9 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
             Appointment {formatDateTime(trip.appointmentAt, timeZone)} · {MOBILITY[trip.mobility]} · {SOURCE[trip.source]}
           </p>
         </div>
-        <button type="button" aria-expanded={open} aria-controls={detailId} onClick={() => setOpen((o) => !o)}>
-          {open ? 'Close' : 'Open'}<span className="visually-hidden"> request {trip.referenceCode}</span>
+        <button type="button" aria-expanded={open} aria-controls={detailId} aria-describedby={`${detailId}-title`}
+          onClick={() => setOpen((o) => !o)}>
+          {open ? 'Close' : 'Open'}
         </button>
       </div>
       {open && (
@@ -333,16 +334,14 @@ function Duplicates({ trip, announce }: { trip: TripRequest; announce: (message:
       <ul>
         {items.map((item) => (
           <li key={item.id}>
-            <span>Rider since {formatDate(item.createdAt, timeZone)}, {item.tripCount} {item.tripCount === 1 ? 'trip' : 'trips'}</span>
+            <span id={`dup-${item.id}`}>Rider since {formatDate(item.createdAt, timeZone)}, {item.tripCount} {item.tripCount === 1 ? 'trip' : 'trips'}</span>
             {confirming === item.id ? (
               <span className="confirm">
                 <button type="button" className="danger" disabled={merge.isPending} onClick={() => merge.mutate(item)}>Yes, merge</button>
                 <button type="button" onClick={() => setConfirming(null)}>Cancel</button>
               </span>
             ) : (
-              <button type="button" onClick={() => setConfirming(item.id)}>
-                Merge<span className="visually-hidden"> into the rider since {formatDate(item.createdAt, timeZone)}</span>
-              </button>
+              <button type="button" aria-describedby={`dup-${item.id}`} onClick={() => setConfirming(item.id)}>Merge</button>
             )}
           </li>
         ))}

@@ -25,6 +25,6 @@ export function statusWord(status: AnyStatus): string {
   return WORDS[status] ?? status;
 }
 
-export function Status({ status }: { status: AnyStatus }) {
-  return <span className={`status status-${status.replace('_', '-')}`}>{statusWord(status)}</span>;
+export function Status({ status, id }: { status: AnyStatus; id?: string }) {
+  return <span id={id} className={`status status-${status.replace('_', '-')}`}>{statusWord(status)}</span>;
 }
