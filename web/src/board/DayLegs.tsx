@@ -108,6 +108,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
       </div>
 
       <LegPanel
+        key={selected?.id ?? 'none'}
         leg={selected}
         drivers={driverList}
         date={date}
@@ -272,11 +273,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
   const queryClient = useQueryClient();
   const id = useId();
   const activeDrivers = drivers.filter((driver) => driver.active);
-  const [driverId, setDriverId] = useState('');
-  useEffect(() => {
-    setDriverId(leg?.driverId ?? activeDrivers[0]?.id ?? '');
-    // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when another leg is selected
-  }, [leg?.id]);
+  // The board keys this panel by the selected leg: a new selection starts with its own driver and no old error.
+  const [driverId, setDriverId] = useState(() => leg?.driverId ?? activeDrivers[0]?.id ?? '');
   const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
   const legsKey = keys.legs(date);
 
@@ -324,22 +322,18 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
     },
   });
 
-  // A new selection starts without the previous leg's error.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when another leg is selected
-  useEffect(() => { assign.reset(); unassign.reset(); }, [leg?.id]);
-
   if (!leg) {
     return (
-      <div className="leg-panel empty" aria-labelledby={`${id}-title`}>
+      <section className="leg-panel empty" aria-labelledby={`${id}-title`}>
         <h3 id={`${id}-title`} className="visually-hidden">Selected leg</h3>
         <p className="hint">Select a leg to assign or unassign it (or press <kbd>j</kbd> / <kbd>k</kbd>).</p>
-      </div>
+      </section>
     );
   }
   const canChange = OPEN_STATUSES.has(leg.status);
   const clash = assign.error instanceof ApiProblem && assign.error.slug === 'driver-double-booked' ? assign.error : undefined;
   return (
-    <div className="leg-panel" aria-labelledby={`${id}-title`}>
+    <section className="leg-panel" aria-labelledby={`${id}-title`}>
       <div className="leg-info">
       <h3 id={`${id}-title`}>
         {leg.referenceCode ?? 'Leg'} <span className="meta">{leg.kind === 'outbound' ? 'outbound' : 'return'}</span>{' '}
@@ -396,6 +390,6 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       )}
       <ActionError error={unassign.error} />
       </div>
-    </div>
+    </section>
   );
 }

@@ -289,7 +289,7 @@ function RejectForm({ trip, announce }: { trip: TripRequest; announce: (message:
       </div>
       {!confirming && <div className="actions"><button type="submit" className="danger">Reject</button></div>}
       {confirming && (
-        <div className="confirm" role="group" aria-labelledby={`${id}-confirm`}>
+        <div className="confirm">
           <p id={`${id}-confirm`}>Reject {trip.referenceCode}? This cannot be undone.</p>
           <button type="button" className="danger" disabled={reject.isPending} onClick={() => reject.mutate()}>Yes, reject</button>
           <button type="button" onClick={() => setConfirming(false)}>Keep the request</button>

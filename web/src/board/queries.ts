@@ -35,6 +35,7 @@ export function useNewIds(ids: readonly string[] | undefined): ReadonlySet<strin
   const seen = useRef<Set<string> | null>(null);
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
   const signature = ids?.join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the list's signature is the dependency, not the array's identity
   useEffect(() => {
     if (ids === undefined) return;
     if (seen.current === null) {
@@ -44,7 +45,6 @@ export function useNewIds(ids: readonly string[] | undefined): ReadonlySet<strin
     const added = ids.filter((id) => !seen.current?.has(id));
     for (const id of ids) seen.current.add(id);
     if (added.length > 0) setFresh(new Set(added));
-    // biome-ignore lint/correctness/useExhaustiveDependencies: the id list's signature is the dependency
   }, [signature]);
   return fresh;
 }
