@@ -58,7 +58,10 @@ let timeZone = '';
 
 // ---- the proof of work ----------------------------------------------------------------------
 
-type Proof = { state: 'idle' } | { state: 'solving'; done: Promise<string | null> } | { state: 'solved'; payload: string };
+type Proof =
+  | { state: 'idle' }
+  | { state: 'solving'; done: Promise<string | null> }
+  | { state: 'solved'; payload: string; expiresAt: number };
 let proof: Proof = { state: 'idle' };
 
 async function fetchChallenge(): Promise<IntakeChallenge> {
@@ -93,7 +96,7 @@ function startProof(): Promise<string | null> {
         signature: challenge.signature,
         took: solution.took,
       }));
-      proof = { state: 'solved', payload };
+      proof = { state: 'solved', payload, expiresAt: expiryOf(challenge) };
       return payload;
     } catch {
       proof = { state: 'idle' };
@@ -104,8 +107,15 @@ function startProof(): Promise<string | null> {
   return done;
 }
 
+/** When the challenge stops being accepted (altcha-lib puts `expires`, in seconds, in the salt's parameters). */
+function expiryOf(challenge: IntakeChallenge): number {
+  const expires = Number(new URLSearchParams(challenge.salt.split('?')[1] ?? '').get('expires'));
+  return Number.isFinite(expires) && expires > 0 ? expires * 1000 : Number.POSITIVE_INFINITY;
+}
+
 async function awaitProof(): Promise<string | null> {
-  if (proof.state === 'solved') return proof.payload;
+  // Someone who took longer than the challenge lives (10 minutes) gets a fresh one, not a refusal.
+  if (proof.state === 'solved' && Date.now() < proof.expiresAt - 30_000) return proof.payload;
   if (proof.state === 'solving') return proof.done;
   return startProof();
 }
@@ -263,7 +273,8 @@ async function send(event: SubmitEvent): Promise<void> {
   sending = true;
   sendButton.disabled = true;
   try {
-    if (proof.state !== 'solved') checkStatus.textContent = 'Checking this browser before sending. This takes a few seconds…';
+    const ready = proof.state === 'solved' && Date.now() < proof.expiresAt - 30_000;
+    if (!ready) checkStatus.textContent = 'Checking this browser before sending. This takes a few seconds…';
     const altcha = await awaitProof();
     if (!altcha) {
       checkStatus.textContent = '';
