@@ -1,6 +1,7 @@
 import type { IntakeBody, IntakeChallenge, IntakeReceipt, Problem } from '../src/api/contract';
 import { ConfigUnavailable, loadConfig } from '../src/lib/config';
 import { zonedInputToIso, zoneName } from '../src/lib/time';
+import { E164, normalisePhone } from './phone';
 import './request.css';
 
 /**
@@ -11,7 +12,6 @@ import './request.css';
  * The ALTCHA proof of work is fetched on load and solved in a module worker while the person types;
  * sending waits for it with a visible, announced status.
  */
-const E164 = /^\+[1-9][0-9]{6,14}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -182,16 +182,6 @@ function value(id: string): string {
 }
 function checked(name: string): string {
   return form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value ?? '';
-}
-
-/** "(555) 010-0777" → "+15550100777": US numbers may be typed as people write them. */
-export function normalisePhone(raw: string): string {
-  const digits = raw.replace(/[^\d+]/g, '');
-  if (digits.startsWith('+')) return `+${digits.slice(1).replace(/\+/g, '')}`;
-  if (digits.startsWith('00')) return `+${digits.slice(2)}`;
-  if (digits.length === 10) return `+1${digits}`;
-  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
-  return digits;
 }
 
 type Draft = Omit<IntakeBody, 'altcha'>;
