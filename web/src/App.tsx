@@ -48,9 +48,10 @@ export function App({ auth, start }: { auth: Auth; start: Exclude<StartResult, {
 }
 
 function SignedIn({ auth }: { auth: Auth }) {
-  const api = useMemo(() => createApi(() => auth.accessToken()), [auth]);
+  const [refused, setRefused] = useState(false);
+  const api = useMemo(() => createApi(() => auth.accessToken(), () => setRefused(true)), [auth]);
   const me = useQuery({ queryKey: ['me'], queryFn: () => data(api.GET('/v1/me')), staleTime: Number.POSITIVE_INFINITY });
-  const sessionEnded = useSessionEnded(auth);
+  const sessionEnded = useSessionEnded(auth) || refused;
 
   if (me.isPending) return <LoadingState label="Loading your account" />;
   if (me.isError) {

@@ -9,7 +9,7 @@ import { ApiProblem, NetworkProblem, problemFrom } from './problem';
  */
 export type TokenSource = () => Promise<string | null>;
 
-export function createApi(accessToken: TokenSource) {
+export function createApi(accessToken: TokenSource, onUnauthenticated: () => void = () => {}) {
   const client = createClient<ApiPaths>({ baseUrl: window.location.origin });
   const auth: Middleware = {
     async onRequest({ request }) {
@@ -18,6 +18,8 @@ export function createApi(accessToken: TokenSource) {
       return request;
     },
     async onResponse({ response }) {
+      // A 401 means the session is over (expired, revoked, user disabled): say so once, at the top.
+      if (response.status === 401) onUnauthenticated();
       if (!response.ok) throw await problemFrom(response);
       return response;
     },

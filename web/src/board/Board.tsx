@@ -19,10 +19,15 @@ export default function Board() {
   const legsRef = useRef<HTMLElement>(null);
   const cancellationsRef = useRef<HTMLElement>(null);
 
+  const lastAnnounced = useRef({ at: 0, text: '' });
   const announce = useCallback((message: string) => {
-    // Clear first so the same sentence twice is read twice.
+    // Sentences within a second of each other are read together (an action's result and the refresh
+    // it causes); clear first so the same sentence twice is read twice.
+    const now = Date.now();
+    const text = now - lastAnnounced.current.at < 1000 ? `${lastAnnounced.current.text} ${message}` : message;
+    lastAnnounced.current = { at: now, text };
     setAnnouncement('');
-    window.setTimeout(() => setAnnouncement(message), 50);
+    window.setTimeout(() => setAnnouncement(text), 50);
   }, []);
 
   useEffect(() => {
