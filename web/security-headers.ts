@@ -25,7 +25,7 @@ export function contentSecurityPolicy(policy: ConsoleHeaderPolicy): string {
     "worker-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "form-action 'self' " + policy.signInOrigins.join(' '),
+    `form-action 'self' ${policy.signInOrigins.join(' ')}`,
     "frame-ancestors 'none'",
     'upgrade-insecure-requests',
   ]

@@ -1,0 +1,50 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import { allPages, data } from '../api/client';
+import type { User } from '../api/contract';
+import { useConsole } from '../context';
+
+/** How often the board refreshes on its own (CONSOLE.md: statuses refresh without a reload). */
+export const POLL_MS = 10_000;
+
+export const keys = {
+  requests: ['trip-requests', 'requested'] as const,
+  legs: (date: string) => ['legs', date] as const,
+  drivers: ['users', 'Driver'] as const,
+  cancellations: ['cancellation-requests', 'pending'] as const,
+};
+
+/** Every driver (all pages), for the timeline's rows and the assign select. */
+export function useDrivers() {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: keys.drivers,
+    staleTime: 60_000,
+    queryFn: () =>
+      allPages<User>((cursor) =>
+        data(api.GET('/v1/users', { params: { query: { role: 'Driver', limit: 100, ...(cursor ? { cursor } : {}) } } })),
+      ),
+  });
+}
+
+/**
+ * Ids that appeared since the previous refresh (not on the first load): the board highlights them
+ * and announces the count, instead of shoving them in silently.
+ */
+export function useNewIds(ids: readonly string[] | undefined): ReadonlySet<string> {
+  const seen = useRef<Set<string> | null>(null);
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  const signature = ids?.join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the list's signature is the dependency, not the array's identity
+  useEffect(() => {
+    if (ids === undefined) return;
+    if (seen.current === null) {
+      seen.current = new Set(ids);
+      return;
+    }
+    const added = ids.filter((id) => !seen.current?.has(id));
+    for (const id of ids) seen.current.add(id);
+    if (added.length > 0) setFresh(new Set(added));
+  }, [signature]);
+  return fresh;
+}

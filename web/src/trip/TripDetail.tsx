@@ -1,0 +1,139 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router';
+import { allPages, data } from '../api/client';
+import type { AuditEvent, DispatcherLeg, User } from '../api/contract';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { Status } from '../components/Status';
+import { useConsole } from '../context';
+import { formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
+
+/** A trip's detail: rider, legs, and its audited history (who, when, what) as a timeline. */
+export default function TripDetail() {
+  const { tripRequestId = '' } = useParams();
+  const { api, timeZone } = useConsole();
+  const trip = useQuery({
+    queryKey: ['trip-request', tripRequestId],
+    queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
+  });
+  const rider = useQuery({
+    queryKey: ['rider', trip.data?.riderId],
+    enabled: Boolean(trip.data),
+    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
+  });
+  const legs = useQuery({
+    queryKey: ['legs', 'trip', tripRequestId],
+    queryFn: () => data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 100 } } })),
+  });
+  const history = useQuery({
+    queryKey: ['history', tripRequestId],
+    queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
+  });
+  const users = useQuery({
+    queryKey: ['users', 'all'],
+    staleTime: 60_000,
+    queryFn: () => allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))),
+  });
+  const names = new Map((users.data ?? []).map((user) => [user.id, user.displayName]));
+
+  if (trip.isPending) return <div className="page"><LoadingState label="Loading the trip" /></div>;
+  if (trip.isError) {
+    return (
+      <section className="page narrow" aria-labelledby="trip-title">
+        <h1 id="trip-title">Trip</h1>
+        <ErrorState error={trip.error} onRetry={() => void trip.refetch()} />
+        <p><Link to="/board">Back to the board</Link></p>
+      </section>
+    );
+  }
+  const t = trip.data;
+  return (
+    <div className="page trip">
+      <p><Link to="/board">← Back to the board</Link></p>
+      <h1>
+        Trip {t.referenceCode} <Status status={t.status} />
+      </h1>
+      <div className="trip-grid">
+        <section aria-labelledby="trip-rider" className="pane">
+          <h2 id="trip-rider">Rider</h2>
+          {rider.isPending && <LoadingState label="Loading the rider" />}
+          {rider.isError && <ErrorState error={rider.error} onRetry={() => void rider.refetch()} />}
+          {rider.data && (
+            <dl className="facts">
+              <div><dt>Name</dt><dd>{rider.data.fullName ?? (rider.data.erased ? 'erased' : '—')}</dd></div>
+              <div><dt>Phone</dt><dd>{rider.data.phone ?? '—'}</dd></div>
+              <div><dt>Mobility</dt><dd>{rider.data.mobility}</dd></div>
+              <div><dt>Messages</dt><dd>{rider.data.notifyConsent ? rider.data.notifyChannel : 'none (no consent)'}</dd></div>
+            </dl>
+          )}
+          <h2>Request</h2>
+          <dl className="facts">
+            <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
+            <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
+            <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
+            <div><dt>Return</dt><dd>{t.returnTrip === 'none' ? 'none' : t.returnTrip === 'will_call' ? 'will-call' : t.requestedReturnAt ? formatDateTime(t.requestedReturnAt, timeZone) : 'timed'}</dd></div>
+            {t.rejectionReason && <div><dt>Rejected because</dt><dd>{t.rejectionReason}</dd></div>}
+          </dl>
+        </section>
+        <section aria-labelledby="trip-legs" className="pane">
+          <h2 id="trip-legs">Legs</h2>
+          {legs.isPending && <LoadingState label="Loading the legs" />}
+          {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
+          {legs.data && legs.data.items.length === 0 && <EmptyState>No legs yet: the trip is not scheduled.</EmptyState>}
+          {legs.data && legs.data.items.length > 0 && (
+            <ul className="trip-legs">
+              {(legs.data.items as DispatcherLeg[]).map((leg) => (
+                <li key={leg.id}>
+                  <p className="request-title">{leg.kind === 'outbound' ? 'Outbound' : 'Return'} <Status status={leg.status} /></p>
+                  <p className="meta">
+                    {leg.scheduledPickupAt ? `${formatDate(leg.scheduledPickupAt, timeZone)}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}` : leg.willCall ? 'Will-call: no time yet' : 'No time yet'}
+                  </p>
+                  <p className="meta">Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'assigned') : 'none'}</p>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section aria-labelledby="trip-history" className="pane history-pane">
+          <h2 id="trip-history">History</h2>
+          {history.isPending && <LoadingState label="Loading the history" />}
+          {history.isError && <ErrorState error={history.error} onRetry={() => void history.refetch()} />}
+          {history.data && history.data.events.length === 0 && <EmptyState>Nothing recorded yet.</EmptyState>}
+          {history.data && history.data.events.length > 0 && (
+            <ol className="history">
+              {history.data.events.map((event) => (
+                <li key={event.seq}>
+                  <p className="history-when">
+                    <time dateTime={event.occurredAt}>{formatDate(event.occurredAt, timeZone)}, {formatTime(event.occurredAt, timeZone)}</time>
+                  </p>
+                  <p className="history-what">{describeEvent(event)}</p>
+                  <p className="meta">by {event.actorSub ? (names.get(event.actorSub) ?? event.actorRole) : 'the system'} ({event.actorRole})</p>
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+const ENTITY: Record<string, string> = {
+  trip_request: 'Trip',
+  trip_leg: 'Leg',
+  cancellation_request: 'Cancellation request',
+  billing_record: 'Billing record',
+  rider: 'Rider',
+};
+
+function words(value: string): string {
+  return value.replaceAll('_', ' ');
+}
+
+function describeEvent(event: AuditEvent): string {
+  const what = ENTITY[event.entityType] ?? words(event.entityType);
+  if (event.fromState && event.toState && event.fromState !== event.toState) {
+    return `${what} ${words(event.action)}: ${words(event.fromState)} → ${words(event.toState)}`;
+  }
+  if (event.toState) return `${what} ${words(event.action)} (${words(event.toState)})`;
+  return `${what} ${words(event.action)}`;
+}
