@@ -44,7 +44,7 @@ export interface TestApi {
   deps: ApiDependencies;
 }
 
-export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport' };
+export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport', timeZone: 'America/New_York' };
 
 export function createTestApi(db: Database, overrides: { outbox?: OutboxPublisher; pii?: PiiCrypto } = {}): TestApi {
   const issuer = createLocalIssuer({ issuer: 'http://localhost:0/local-issuer' });
