@@ -27,7 +27,9 @@ export async function driverDoubleBookedProblem(tx: Queryable, actor: Actor, att
   if (!clash) return Problems.driverDoubleBooked('The driver had a leg in that time window a moment ago; try again.');
   const window = new Intl.DateTimeFormat('en-US', {
     timeZone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
-  }).formatRange(new Date(clash.scheduledPickupAt), new Date(clash.scheduledDropoffAt));
+  }).formatRange(new Date(clash.scheduledPickupAt), new Date(clash.scheduledDropoffAt))
+    // ICU spaces times with narrow and thin no-break spaces; a detail is plain text.
+    .replace(/[\u2009\u202f]/g, ' ');
   return Problems.driverDoubleBooked(`The driver already has trip ${clash.referenceCode} at ${window}.`, clash);
 }
 
