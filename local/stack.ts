@@ -251,7 +251,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           outbox: pipeline.publisher,
           identity: createLocalIdentityAdmin(),
           pii: pii(),
-          settings: SETTINGS,
+          settings: { ...SETTINGS, timeZone },
         },
         apiHandlers,
         // One process plays both functions that serve authenticated routes in AWS.

@@ -12,7 +12,9 @@ import { recordAuditEvent } from '../shared/audit/record';
 import { writeOutbox, writeOutboxWithAudit } from '../shared/outbox/write';
 import type { Actor } from '../shared/tenancy/actor';
 import { withActor } from '../shared/tenancy/with-actor';
-import { type ApiDependencies, type ApiRoute, bodyOf, type HandlerTable, type RouteContext, type RouteHandler, type RouteResult } from './handler-types';
+import {
+  type ApiDependencies, type ApiRoute, bodyOf, type HandlerTable, RefusalToExplain, type RouteContext, type RouteHandler, type RouteResult,
+} from './handler-types';
 import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
 import type { AuthenticatedFunction } from './route-types';
 import { routeForResource } from './router';
@@ -139,6 +141,7 @@ async function execute(
       (result) => respond(result, route, replayed),
     );
   } catch (error) {
+    if (error instanceof RefusalToExplain) throw await explainRefusal(error, deps, actor, requestId);
     if (!(error instanceof IdempotencyRace) || !idempotencyKey || !requestHash) throw error;
     // A concurrent request with the same key committed first: answer what it answered.
     const winner = await withActor(deps.db, actor, (tx) => findIdempotent(tx, deps, actor, idempotencyKey, route.id, requestHash), {
@@ -157,6 +160,16 @@ async function execute(
     });
   }
   return response;
+}
+
+/** The problem a refusal's explanation gives, read after the rollback; the plain refusal if reading fails. */
+async function explainRefusal(error: RefusalToExplain, deps: ApiDependencies, actor: Actor, requestId: string): Promise<unknown> {
+  try {
+    return await withActor(deps.db, actor, error.explain, { requestId, readOnly: true });
+  } catch (failure) {
+    logger.warn('could not explain a refusal; answering it plainly', { errorName: (failure as Error)?.name });
+    return error.refusal;
+  }
 }
 
 /** What an idempotency record stores: the answer, or the answer sealed with the rider's data key. */

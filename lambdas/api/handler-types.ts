@@ -1,5 +1,6 @@
 import type { PiiCrypto, RiderKey } from '../shared/crypto/pii';
 import type { Database, Queryable } from '../shared/db/port';
+import type { HttpProblem } from '../shared/http/problem';
 import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
 import type { TokenVerifier } from '../shared/auth/verifier';
@@ -13,6 +14,8 @@ export interface ApiSettings {
   pickupWindowMinutes: number;
   /** Name riders see in notifications. */
   providerName: string;
+  /** The provider's IANA time zone: the days of `GET /v1/legs?date=` and the times in messages. */
+  timeZone: string;
 }
 
 /** Everything a handler may reach, chosen once at the edge (Lambda entry or local stack). */
@@ -80,4 +83,21 @@ export type HandlerTable = { [Id in ApiRouteId]: RouteHandler<RouteById<Id>> };
 /** The answer's body, built now if the handler deferred it. */
 export function bodyOf(result: { body?: unknown }): unknown {
   return typeof result.body === 'function' ? (result.body as () => unknown)() : result.body;
+}
+
+/**
+ * Thrown by a handler when the database refused its change and the answer needs a look at the
+ * data the refusal concerns (which leg a double booking clashes with). The failed transaction is
+ * rolled back first; `explain` then runs in a new read-only transaction under the same actor, so
+ * the database stays the only judge and row-level security shapes what the answer can name.
+ */
+export class RefusalToExplain extends Error {
+  constructor(
+    /** The database's own refusal: answered as usual if explaining it fails. */
+    readonly refusal: unknown,
+    readonly explain: (tx: Queryable) => Promise<HttpProblem>,
+  ) {
+    super('a refusal to explain after rollback');
+    this.name = 'RefusalToExplain';
+  }
 }

@@ -1,3 +1,4 @@
+import { assertTimeZone, DEFAULT_TIME_ZONE } from '../notify/templates/fields';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import type { ApiDependencies } from './handler-types';
@@ -10,6 +11,9 @@ import type { ApiDependencies } from './handler-types';
 export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies, 'db' | 'verifier' | 'settings'> {
   const region = required(env, 'AWS_REGION');
   const userPoolId = required(env, 'USER_POOL_ID');
+  const timeZone = env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
+  // An unknown zone fails the cold start, not the first request that needs a day.
+  assertTimeZone(timeZone);
   return {
     db: databaseFromEnvironment(env),
     verifier: createTokenVerifier({
@@ -21,6 +25,7 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
     settings: {
       pickupWindowMinutes: Number(env.PICKUP_WINDOW_MINUTES ?? '30'),
       providerName: env.PROVIDER_NAME ?? 'NEMT Dispatch',
+      timeZone,
     },
   };
 }

@@ -31,6 +31,8 @@ const Problem = z.object({
   requestId: z.string().optional().describe('Quote it when asking for support'),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional()
     .describe('The failing paths of a validation problem (never the offending values)'),
+  // Extension members (RFC 9457 §3.2) of specific problem types:
+  clash: tripSchemas.DoubleBookingClash.optional(),
 });
 
 /** Problem answers: when each applies to a route, and what it means. */
@@ -43,7 +45,8 @@ const PROBLEMS: readonly { status: number; name: string; description: string; ap
     applies: (route) => route.access === 'authenticated' },
   { status: 404, name: 'NotFound', description: 'No such resource visible to the caller (other tenants\' resources included).',
     applies: (route) => route.params !== undefined },
-  { status: 409, name: 'Conflict', description: 'The change is not allowed in the resource\'s current state, or collides with another.',
+  { status: 409, name: 'Conflict', description: 'The change is not allowed in the resource\'s current state, or collides with another. '
+      + 'A refused double booking (urn:nemt:problem:driver-double-booked) names the driver\'s clashing leg in `clash` (Dispatchers only).',
     applies: (route) => route.access === 'authenticated' && route.method !== 'GET' },
   { status: 412, name: 'PreconditionFailed', description: 'If-Match does not name the current version; read the resource again.',
     applies: (route) => route.conditional === true },

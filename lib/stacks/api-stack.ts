@@ -96,6 +96,7 @@ export class ApiStack extends BaseStack {
         ENVIRONMENT: config.name,
         POWERTOOLS_SERVICE_NAME: 'nemt-api',
         PROVIDER_NAME: config.provider.name,
+        PROVIDER_TIME_ZONE: config.provider.timeZone,
         PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
       },
     });
@@ -116,6 +117,7 @@ export class ApiStack extends BaseStack {
         ENVIRONMENT: config.name,
         POWERTOOLS_SERVICE_NAME: 'nemt-users',
         PROVIDER_NAME: config.provider.name,
+        PROVIDER_TIME_ZONE: config.provider.timeZone,
       },
     });
     this.usersFunction

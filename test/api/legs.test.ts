@@ -1,4 +1,8 @@
+import { eraseRider } from '../../lambdas/api/data/riders';
+import { driverDoubleBookedProblem } from '../../lambdas/api/handlers/double-booking';
+import { routes } from '../../lambdas/api/routes';
 import { LegForDispatcher, LegForDriver, LegForFacility } from '../../lambdas/api/schemas/trips';
+import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
@@ -517,5 +521,183 @@ describe('listing', () => {
     const filtered = await api.call('GET', '/v1/legs?from=2034-01-01T00:00:00Z&to=2034-01-02T00:00:00Z&status=unassigned', { as: as(dispatcher) });
     expect(filtered.body.items).toHaveLength(2);
     expect((await api.call('GET', '/v1/legs?cursor=bm90LWEtY3Vyc29y', { as: as(dispatcher) })).status).toBe(400);
+  });
+});
+
+describe('the dispatch board', () => {
+  /** A scheduled trip of facility A with one outbound leg at `start` (`minutes` long). */
+  async function legAt(start: string, minutes = 30, riderId = riderA) {
+    const owner = db().owner;
+    const trip = await createTripRequest(owner, { facilityId: facilityA, riderId, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+    const leg = await createLeg(owner, trip, { window: legWindow(start, minutes) });
+    return { trip, leg };
+  }
+
+  const idsOn = async (date: string, extra = '') => {
+    const answer = await api.call('GET', `/v1/legs?date=${date}&limit=500${extra}`, { as: as(dispatcher) });
+    expect(answer.status).toBe(200);
+    return answer.body.items.map((item: { id: string }) => item.id) as string[];
+  };
+
+  test("a day is the provider's calendar day, also when the clocks spring forward (23 hours)", async () => {
+    // New York, Sunday 9 March 2031: 00:00 EST is 05:00Z; the next midnight (EDT) is 04:00Z.
+    const before = await legAt('2031-03-09T04:59:00Z');
+    const first = await legAt('2031-03-09T05:00:00Z');
+    const last = await legAt('2031-03-10T03:59:00Z', 1);
+    const after = await legAt('2031-03-10T04:00:00Z');
+    expect(await idsOn('2031-03-09')).toEqual([first.leg.id, last.leg.id]);
+    expect(await idsOn('2031-03-08')).toContain(before.leg.id);
+    expect(await idsOn('2031-03-10')).toContain(after.leg.id);
+  });
+
+  test("a day is the provider's calendar day, also when the clocks fall back (25 hours)", async () => {
+    // New York, Sunday 2 November 2031: 00:00 EDT is 04:00Z; the next midnight (EST) is 05:00Z.
+    const before = await legAt('2031-11-02T03:59:00Z', 1);
+    const first = await legAt('2031-11-02T04:00:00Z');
+    const lateHour = await legAt('2031-11-03T04:30:00Z', 29);
+    const after = await legAt('2031-11-03T05:00:00Z');
+    expect(await idsOn('2031-11-02')).toEqual([first.leg.id, lateHour.leg.id]);
+    expect(await idsOn('2031-11-01')).toEqual([before.leg.id]);
+    expect(await idsOn('2031-11-03')).toEqual([after.leg.id]);
+  });
+
+  test('a day pages by pickup time up to 500 legs; date with from/to, and more than 500, are refused (400)', async () => {
+    const legs = [];
+    for (const start of ['2031-06-10T18:00:00Z', '2031-06-10T13:00:00Z', '2031-06-10T15:00:00Z']) legs.push(await legAt(start));
+    const byTime = [legs[1], legs[2], legs[0]].map((entry) => entry?.leg.id);
+    expect(await idsOn('2031-06-10')).toEqual(byTime);
+    const first = await api.call('GET', '/v1/legs?date=2031-06-10&limit=2', { as: as(dispatcher) });
+    const rest = await api.call('GET', `/v1/legs?date=2031-06-10&limit=2&cursor=${first.body.nextCursor}`, { as: as(dispatcher) });
+    expect([...first.body.items, ...rest.body.items].map((item: { id: string }) => item.id)).toEqual(byTime);
+    expect(rest.body.nextCursor).toBeNull();
+
+    const both = await api.call('GET', '/v1/legs?date=2031-06-10&from=2031-06-10T00:00:00Z', { as: as(dispatcher) });
+    expect(both.status).toBe(400);
+    expect(both.body.errors).toEqual([{ path: 'date', message: 'Use date, or from and to, not both' }]);
+    expect((await api.call('GET', '/v1/legs?date=2031-06-10&limit=501', { as: as(dispatcher) })).status).toBe(400);
+    expect((await api.call('GET', '/v1/legs?date=2031-02-30', { as: as(dispatcher) })).status).toBe(400);
+  });
+
+  test("a driver's and a facility's day are their own legs of that day", async () => {
+    const mine = await legAt('2031-07-04T14:00:00Z');
+    const theirs = await legAt('2031-07-04T16:00:00Z');
+    await assignLeg(db().owner, mine.leg.id, driver.id);
+    await assignLeg(db().owner, theirs.leg.id, otherDriver.id);
+    const driverDay = await api.call('GET', '/v1/legs?date=2031-07-04', { as: as(driver) });
+    expect(driverDay.body.items.map((item: { id: string }) => item.id)).toEqual([mine.leg.id]);
+    const otherTenant = await api.call('GET', '/v1/legs?date=2031-07-04', { as: as(adminB) });
+    expect(otherTenant.body.items).toEqual([]);
+  });
+
+  test("dispatchers' legs carry the trip's reference code, and the rider with include=rider (erased: null and why)", async () => {
+    const { trip, leg } = await legAt('2031-08-01T14:00:00Z');
+    const forgotten = (await createRider(db().owner, { facilityId: facilityA, fullName: 'Gone Rider', mobility: 'stretcher' })).id;
+    const erasedLeg = await legAt('2031-08-01T15:00:00Z', 30, forgotten);
+    await eraseRider(db().owner, { id: forgotten, facility_id: facilityA });
+
+    const plain = await api.call('GET', '/v1/legs?date=2031-08-01', { as: as(dispatcher) });
+    const [first, second] = plain.body.items;
+    expect(first).toMatchObject({ id: leg.id, referenceCode: trip.referenceCode });
+    expect(second).toMatchObject({ id: erasedLeg.leg.id, referenceCode: erasedLeg.trip.referenceCode });
+    expect(first).not.toHaveProperty('rider');
+    for (const item of plain.body.items) expect(LegForDispatcher.strict().parse(item)).toEqual(item);
+
+    const withRiders = await api.call('GET', '/v1/legs?date=2031-08-01&include=rider', { as: as(dispatcher) });
+    expect(withRiders.status).toBe(200);
+    expect(withRiders.body.items.map((item: { rider: unknown }) => item.rider)).toEqual([
+      { fullName: 'Ada Rider', phone: '+15550001111', mobility: 'wheelchair' },
+      { fullName: null, phone: null, mobility: 'stretcher', unavailable: { fullName: 'erased', phone: 'erased' } },
+    ]);
+    for (const item of withRiders.body.items) expect(LegForDispatcher.strict().parse(item)).toEqual(item);
+    expect(withRiders.text).not.toContain(CARE_NOTES);
+
+    const one = await api.call('GET', `/v1/legs/${leg.id}`, { as: as(dispatcher) });
+    expect(one.body.referenceCode).toBe(trip.referenceCode);
+  });
+
+  test('only dispatchers may include riders on legs (403 for drivers and facility roles)', async () => {
+    for (const who of [driver, adminA, userA]) {
+      const answer = await api.call('GET', '/v1/legs?include=rider', { as: as(who) });
+      expect({ role: who.role, status: answer.status }).toEqual({ role: who.role, status: 403 });
+    }
+    const facility = await api.call('GET', '/v1/legs?limit=5', { as: as(adminA) });
+    for (const item of facility.body.items) expect(item).not.toHaveProperty('referenceCode');
+  });
+});
+
+describe('a refused double booking names the clashing leg', () => {
+  test('assignment: the 409 names the driver\'s leg it overlaps, with its reference code in the detail', async () => {
+    const owner = db().owner;
+    const booked = await createTripRequest(owner, { facilityId: facilityB, riderId: riderB, source: 'dispatcher', submittedBy: dispatcher.id, status: 'scheduled' });
+    const wanted = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+    const bookedLeg = await createLeg(owner, booked, { window: legWindow('2035-03-01T14:00:00Z', 60) });
+    const wantedLeg = await createLeg(owner, wanted, { window: legWindow('2035-03-01T14:30:00Z', 60) });
+    await assignLeg(owner, bookedLeg.id, driver.id);
+
+    const refused = await api.call('PUT', `/v1/legs/${wantedLeg.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } });
+    expect(refused.status).toBe(409);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
+    expect(refused.body).toMatchObject({ type: 'urn:nemt:problem:driver-double-booked', status: 409 });
+    expect(refused.body.clash).toEqual({ legId: bookedLeg.id, tripRequestId: booked.id, referenceCode: booked.referenceCode,
+      scheduledPickupAt: '2035-03-01T14:00:00.000Z', scheduledDropoffAt: '2035-03-01T15:00:00.000Z' });
+    // The window in the provider's time zone (America/New_York in the tests).
+    expect(refused.body.detail).toBe(`The driver already has trip ${booked.referenceCode} at Thu, Mar 1, 9:00 – 10:00 AM EST.`);
+    expect((await getLeg(owner, wantedLeg.id)).status).toBe('unassigned');
+  });
+
+  test('a time change of an assigned leg: the 409 names the leg the new window overlaps', async () => {
+    const owner = db().owner;
+    const morning = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+    const noon = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+    const morningLeg = await createLeg(owner, morning, { window: legWindow('2035-03-02T14:00:00Z', 60) });
+    const noonLeg = await createLeg(owner, noon, { window: legWindow('2035-03-02T17:00:00Z', 30) });
+    await assignLeg(owner, morningLeg.id, driver.id);
+    const assigned = await assignLeg(owner, noonLeg.id, driver.id);
+    const moved = await api.call('PATCH', `/v1/legs/${noonLeg.id}`, {
+      as: as(dispatcher), headers: ifMatch(assigned.version),
+      body: { scheduledPickupAt: '2035-03-02T14:45:00Z', scheduledDropoffAt: '2035-03-02T15:15:00Z' },
+    });
+    expect(moved.status).toBe(409);
+    expect(moved.body.clash).toMatchObject({ legId: morningLeg.id, referenceCode: morning.referenceCode });
+    expect(moved.body.detail).toContain(morning.referenceCode);
+    expect((await getLeg(owner, noonLeg.id)).scheduledPickupAt).toBe('2035-03-02T17:00:00.000Z');
+  });
+
+  test('two overlapping legs assigned to one driver at once: the database picks one winner; the loser is told which leg won', async () => {
+    const owner = db().owner;
+    const legs = [];
+    for (const start of ['2035-03-03T14:00:00Z', '2035-03-03T14:15:00Z']) {
+      const trip = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+      legs.push({ trip, leg: await createLeg(owner, trip, { window: legWindow(start, 60) }) });
+    }
+    const answers = await Promise.all(legs.map(({ leg }) =>
+      api.call('PUT', `/v1/legs/${leg.id}/assignment`, { as: as(dispatcher), body: { driverId: otherDriver.id } })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const winner = legs[answers.findIndex((answer) => answer.status === 200)];
+    const loser = answers.find((answer) => answer.status === 409);
+    expect(loser?.body.clash).toMatchObject({ legId: winner?.leg.id, referenceCode: winner?.trip.referenceCode });
+    const { rows } = await owner.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM trip_legs WHERE driver_id = $1 AND id = ANY($2::uuid[])", [otherDriver.id, `{${legs.map(({ leg }) => leg.id).join(',')}}`]);
+    expect(rows[0]?.n).toBe(1);
+  });
+
+  test('only dispatchers can ever get a clash: the routes that book are theirs alone, and anyone else gets the plain problem', async () => {
+    for (const id of ['legs.assign', 'legs.update'] as const) {
+      expect(routes.find((route) => route.id === id)?.roles).toEqual(['Dispatcher']);
+    }
+    const owner = db().owner;
+    const trip = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
+    const leg = await createLeg(owner, trip, { window: legWindow('2035-03-04T14:00:00Z', 60) });
+    await assignLeg(owner, leg.id, driver.id);
+    const attempt = { legId: '00000000-0000-4000-8000-000000000001', driverId: driver.id,
+      pickupAt: '2035-03-04T14:30:00Z', dropoffAt: '2035-03-04T15:30:00Z' };
+    for (const who of [driver, adminA, userA, billing]) {
+      const problem = await withActor(db().as('api'), as(who), (tx) => driverDoubleBookedProblem(tx, as(who), attempt, 'America/New_York'));
+      expect(problem.toBody()).toEqual({ type: 'urn:nemt:problem:driver-double-booked', title: 'Conflict', status: 409,
+        detail: 'The driver already has a leg in that time window.' });
+    }
+    const forDispatcher = await withActor(db().as('api'), as(dispatcher),
+      (tx) => driverDoubleBookedProblem(tx, as(dispatcher), attempt, 'America/New_York'));
+    expect(forDispatcher.toBody().clash).toMatchObject({ legId: leg.id });
   });
 });

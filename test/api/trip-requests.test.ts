@@ -1,6 +1,10 @@
-import { createTestApi, type TestApi } from '../support/api';
+import { eraseRider } from '../../lambdas/api/data/riders';
+import { TripRequest } from '../../lambdas/api/schemas/trips';
+import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
-import { actorOf, createFacilityUser, createStaffUser, seedTwoTenants, type UserRow } from '../support/fixtures';
+import {
+  actorOf, createFacility, createFacilityUser, createRider, createStaffUser, createTripRequest, seedTwoTenants, type UserRow,
+} from '../support/fixtures';
 
 const db = useTestDatabase();
 let api: TestApi;
@@ -88,4 +92,92 @@ test('anonymous is 401, a driver is 403, another tenant reads 404', async () => 
   expect((await api.call('GET', '/v1/trip-requests', { as: actorOf(driver) })).status).toBe(403);
   const adminB = await createFacilityUser(db().owner, 'FacilityAdmin', facilityB);
   expect((await api.call('GET', `/v1/trip-requests/${created.body.id}`, { as: actorOf(adminB) })).status).toBe(404);
+});
+
+describe('the board: requests oldest first, with their riders', () => {
+  /** Trip requests of a fresh tenant, in creation order. */
+  async function freshTenant(count: number) {
+    const owner = db().owner;
+    const facilityId = (await createFacility(owner)).id;
+    const admin = await createFacilityUser(owner, 'FacilityAdmin', facilityId);
+    const rider = (await createRider(owner, { facilityId, fullName: 'Ria Board', phone: '+15550002222', mobility: 'stretcher' })).id;
+    for (let i = 0; i < count; i += 1) {
+      await createTripRequest(owner, { facilityId, riderId: rider, source: 'facility', submittedBy: admin.id });
+    }
+    const { rows } = await owner.query<{ id: string }>(
+      'SELECT id FROM trip_requests WHERE facility_id = $1 ORDER BY created_at, id', [facilityId]);
+    return { facilityId, admin, rider, oldestFirst: rows.map((row) => row.id) };
+  }
+
+  async function walk(url: string, who: UserRow): Promise<{ ids: string[]; cursors: string[] }> {
+    const ids: string[] = [];
+    const cursors: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: ApiAnswer = await api.call('GET', `${url}${cursor ? `&cursor=${cursor}` : ''}`, { as: actorOf(who) });
+      expect(page.status).toBe(200);
+      ids.push(...page.body.items.map((item: { id: string }) => item.id));
+      cursor = page.body.nextCursor;
+      if (cursor) cursors.push(cursor);
+    } while (cursor && cursors.length < 50);
+    return { ids, cursors };
+  }
+
+  test('order=oldest and order=newest page every request exactly once, each in its own direction', async () => {
+    const { admin, oldestFirst, facilityId } = await freshTenant(5);
+    const oldest = await walk('/v1/trip-requests?order=oldest&limit=2', admin);
+    expect(oldest.ids).toEqual(oldestFirst);
+    const newest = await walk('/v1/trip-requests?order=newest&limit=2', admin);
+    expect(newest.ids).toEqual([...oldestFirst].reverse());
+    expect((await walk('/v1/trip-requests?limit=2', admin)).ids).toEqual(newest.ids);
+    // Across tenants too (the dispatcher's walk), filtered to this tenant.
+    expect((await walk(`/v1/trip-requests?order=oldest&limit=3&facilityId=${facilityId}`, dispatcher)).ids).toEqual(oldestFirst);
+  });
+
+  test("a cursor continues only the order it came from (400 in the other)", async () => {
+    const { admin } = await freshTenant(3);
+    const oldest = await api.call('GET', '/v1/trip-requests?order=oldest&limit=1', { as: actorOf(admin) });
+    const newest = await api.call('GET', '/v1/trip-requests?limit=1', { as: actorOf(admin) });
+    const crossed = await api.call('GET', `/v1/trip-requests?order=newest&limit=1&cursor=${oldest.body.nextCursor}`, { as: actorOf(admin) });
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.errors).toEqual([{ path: 'cursor', message: 'This cursor continues order=oldest; start again without it' }]);
+    const back = await api.call('GET', `/v1/trip-requests?order=oldest&limit=1&cursor=${newest.body.nextCursor}`, { as: actorOf(admin) });
+    expect(back.status).toBe(400);
+    expect(back.body.errors).toEqual([{ path: 'cursor', message: 'This cursor continues order=newest; start again without it' }]);
+    expect((await api.call('GET', '/v1/trip-requests?order=sideways', { as: actorOf(admin) })).status).toBe(400);
+  });
+
+  test('include=rider adds the rider to each item for dispatchers and facility roles; an erased rider is null and says why', async () => {
+    const { admin, facilityId, rider } = await freshTenant(1);
+    const forgotten = (await createRider(db().owner, { facilityId, fullName: 'Gone Rider', mobility: 'wheelchair' })).id;
+    await createTripRequest(db().owner, { facilityId, riderId: forgotten, source: 'facility', submittedBy: admin.id, status: 'cancelled' });
+    await eraseRider(db().owner, { id: forgotten, facility_id: facilityId });
+
+    const expected = [
+      { fullName: 'Ria Board', phone: '+15550002222', mobility: 'stretcher' },
+      { fullName: null, phone: null, mobility: 'wheelchair', unavailable: { fullName: 'erased', phone: 'erased' } },
+    ];
+    for (const [who, url] of [[admin, '/v1/trip-requests?order=oldest&include=rider'],
+      [dispatcher, `/v1/trip-requests?order=oldest&include=rider&facilityId=${facilityId}`]] as const) {
+      const answer = await api.call('GET', url, { as: actorOf(who) });
+      expect(answer.status).toBe(200);
+      expect(answer.body.items.map((item: { riderId: string; rider: unknown }) => [item.riderId, item.rider]))
+        .toEqual([[rider, expected[0]], [forgotten, expected[1]]]);
+      for (const item of answer.body.items) expect(TripRequest.strict().parse(item)).toEqual(item);
+    }
+    // Without include the answer is what it always was: no rider, nothing opened for it.
+    const plain = await api.call('GET', '/v1/trip-requests?order=oldest', { as: actorOf(admin) });
+    for (const item of plain.body.items) expect(item).not.toHaveProperty('rider');
+  });
+
+  test('Billing never gets riders: include=rider answers 403, as every rider route does', async () => {
+    const billing = await createStaffUser(db().owner, 'Billing');
+    const refused = await api.call('GET', '/v1/trip-requests?include=rider', { as: actorOf(billing) });
+    expect(refused.status).toBe(403);
+    expect(refused.text).not.toMatch(/fullName|phone/);
+    expect((await api.call('GET', `/v1/riders/${riderA}`, { as: actorOf(billing) })).status).toBe(403);
+    const plain = await api.call('GET', '/v1/trip-requests?order=oldest', { as: actorOf(billing) });
+    expect(plain.status).toBe(200);
+    for (const item of plain.body.items) expect(item).not.toHaveProperty('rider');
+  });
 });

@@ -80,6 +80,8 @@ test('a facility admin\'s trip list walks the tenant\'s keyset index, newest fir
   const plans = await plansOf(dataset.largest.admin, '/v1/trip-requests?limit=50');
   expect(seqScansOnTenantTables(plans)).toEqual([]);
   expect(indexesOn(plans, 'trip_requests')).toContain('trip_requests_facility_list');
+  // The rider is read only when asked for (include=rider), never on this default path (P2).
+  expect(plans.map((plan) => plan.sql).join('\n')).not.toMatch(/JOIN riders/);
   // No sort of the tenant's rows: the index delivers them in page order.
   expect(plans[0]?.nodes.map((node) => node['Node Type'])).not.toContain('Sort');
 });
@@ -94,6 +96,33 @@ test('a dispatcher\'s list across every tenant walks the global keyset index', a
   const plans = await plansOf(dataset.dispatcher, '/v1/trip-requests?limit=50');
   expect(seqScansOnTenantTables(plans)).toEqual([]);
   expect(indexesOn(plans, 'trip_requests')).toContain('trip_requests_list');
+});
+
+test('a facility admin\'s oldest-first list walks the same keyset index backwards, without sorting', async () => {
+  const plans = await plansOf(dataset.largest.admin, '/v1/trip-requests?order=oldest&limit=50');
+  expect(seqScansOnTenantTables(plans)).toEqual([]);
+  expect(indexesOn(plans, 'trip_requests')).toContain('trip_requests_facility_list');
+  expect(plans[0]?.nodes.map((node) => node['Node Type'])).not.toContain('Sort');
+});
+
+test('the board\'s oldest requests with their riders: the page by index, each rider by key', async () => {
+  const plans = await plansOf(dataset.dispatcher, '/v1/trip-requests?order=oldest&status=requested&include=rider&limit=100');
+  expect(seqScansOnTenantTables(plans)).toEqual([]);
+  expect(indexesOn(plans, 'trip_requests').length).toBeGreaterThan(0);
+  expect(indexesOn(plans, 'riders').length).toBeGreaterThan(0);
+});
+
+test('a dispatcher\'s day of legs (the board) is a range of the schedule index, riders and reference codes by key', async () => {
+  // The busiest day of the data set in the provider's zone, as the board would ask for it.
+  const { rows } = await db().owner.query<{ day: string }>(
+    `SELECT (scheduled_pickup_at AT TIME ZONE 'America/New_York')::date::text AS day FROM trip_legs
+      WHERE scheduled_pickup_at IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+  const plans = await plansOf(dataset.dispatcher, `/v1/legs?date=${rows[0]?.day}&include=rider&limit=500`);
+  expect(seqScansOnTenantTables(plans)).toEqual([]);
+  // The day's range of the schedule index (plain or as a bitmap, then the day's rows sorted).
+  expect(plans[0]?.nodes.map((node) => node['Index Name'])).toContain('trip_legs_schedule');
+  expect(indexesOn(plans, 'riders').length).toBeGreaterThan(0);
+  expect(indexesOn(plans, 'trip_requests').length).toBeGreaterThan(0);
 });
 
 test('reading one trip request is a primary-key lookup', async () => {

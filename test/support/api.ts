@@ -44,9 +44,12 @@ export interface TestApi {
   deps: ApiDependencies;
 }
 
-export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport' };
+export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport', timeZone: 'America/New_York' };
 
-export function createTestApi(db: Database, overrides: { outbox?: OutboxPublisher; pii?: PiiCrypto } = {}): TestApi {
+export function createTestApi(
+  db: Database,
+  overrides: { outbox?: OutboxPublisher; pii?: PiiCrypto; settings?: Partial<ApiSettings> } = {},
+): TestApi {
   const issuer = createLocalIssuer({ issuer: 'http://localhost:0/local-issuer' });
   const identity = createLocalIdentityAdmin();
   const published: string[][] = [];
@@ -66,7 +69,7 @@ export function createTestApi(db: Database, overrides: { outbox?: OutboxPublishe
     },
     identity,
     pii: overrides.pii ?? testPii(),
-    settings: TEST_SETTINGS,
+    settings: { ...TEST_SETTINGS, ...overrides.settings },
   };
   // Both functions that serve authenticated routes in AWS, as the local stack runs them.
   const handler = createApiHandler(deps, apiHandlers, ['api', 'users']);

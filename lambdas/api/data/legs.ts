@@ -4,6 +4,7 @@ import type { LegStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 import type { CursorKey } from '../handlers/pagination';
+import { openRiderSummary, RIDER_SUMMARY_COLUMNS, type RiderSummary, type RiderSummaryColumns } from './trip-requests';
 
 type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
 
@@ -34,6 +35,8 @@ export interface LegRow {
   cursor_at: string | null;
   /** The rider's wrapped data key: for drivers always (they see the rider's name), else only when there are notes. */
   rider_data_key: Buffer | null;
+  /** The trip's reference code: selected for dispatchers' reads (and every change, which only dispatchers and drivers make). */
+  reference_code?: string;
 }
 
 /** What a driver needs to find and carry the rider; selected only for Driver reads, sealed until opened. */
@@ -43,7 +46,7 @@ export interface RiderForDriver {
   rider_mobility: Mobility;
 }
 
-export type LegRead = LegRow & Partial<RiderForDriver>;
+export type LegRead = LegRow & Partial<RiderForDriver> & Partial<RiderSummaryColumns>;
 
 /** A leg with its protected fields opened, or the reasons they cannot be shown. */
 export interface LegView extends LegRead {
@@ -51,6 +54,8 @@ export interface LegView extends LegRead {
   rider_name: string | null;
   rider_phone: string | null;
   unavailable: { completionNotes?: Unavailable; riderName?: Unavailable; riderPhone?: Unavailable };
+  /** Dispatchers' `include=rider` only. */
+  rider?: RiderSummary;
 }
 
 const LEG_FIELDS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, pickup_address,
@@ -60,7 +65,11 @@ const LEG_FIELDS = `id, facility_id, trip_request_id, rider_id, kind, will_call,
 const riderKeyWhenNotes = (leg: string) => `CASE WHEN ${leg}.completion_notes_enc IS NOT NULL THEN (SELECT rk.data_key FROM riders rk
   WHERE rk.facility_id = ${leg}.facility_id AND rk.id = ${leg}.rider_id) END AS rider_data_key`;
 
-export const LEG_COLUMNS = `${LEG_FIELDS}, scheduled_pickup_at::text AS cursor_at, ${riderKeyWhenNotes('trip_legs')}`;
+const referenceCodeOf = (leg: string) => `(SELECT t.reference_code FROM trip_requests t
+  WHERE t.facility_id = ${leg}.facility_id AND t.id = ${leg}.trip_request_id) AS reference_code`;
+
+export const LEG_COLUMNS = `${LEG_FIELDS}, scheduled_pickup_at::text AS cursor_at, ${riderKeyWhenNotes('trip_legs')},
+  ${referenceCodeOf('trip_legs')}`;
 
 const QUALIFIED_LEG_COLUMNS = `${LEG_FIELDS.split(',').map((column) => `l.${column.trim()}`).join(', ')},
   l.scheduled_pickup_at::text AS cursor_at`;
@@ -109,10 +118,15 @@ function sealedFieldsFor(actor: Actor, row: LegRead): LegSealedField[] {
  */
 export async function prepareLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, rows: LegRead[], known?: RiderKeyState): Promise<() => LegView[]> {
   const legs = rows.map((row) => ({ row, fields: sealedFieldsFor(actor, row).filter((field) => field.sealed !== null) }));
-  const keys = await pii.openRiderKeysFor(tx, legs, ({ row, fields }) => fields.length > 0
-    ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined, known);
+  // A dispatcher's `include=rider` joined the rider's key to every row, and every row needs it.
+  const withRider = (row: LegRead) => actor.role === 'Dispatcher' && row.rider_key !== undefined;
+  const keys = await pii.openRiderKeysFor(tx, legs, ({ row, fields }) => {
+    if (withRider(row)) return { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_key ?? null };
+    return fields.length > 0 ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined;
+  }, known);
   return () => legs.map(({ row, fields }, index) => {
     const view: LegView = { ...row, completion_notes: null, rider_name: null, rider_phone: null, unavailable: {} };
+    if (withRider(row)) view.rider = openRiderSummary(pii, keys[index], row as LegRead & RiderSummaryColumns, 'ambulatory');
     // An erased rider's details are gone from the rider row itself; say so rather than show nothing.
     if (actor.role === 'Driver' && row.rider_data_key === null) view.unavailable = { riderName: 'erased', riderPhone: 'erased' };
     const key = keys[index];
@@ -170,6 +184,7 @@ export function toDispatcherLeg(row: LegView) {
     id: row.id,
     facilityId: row.facility_id,
     tripRequestId: row.trip_request_id,
+    referenceCode: row.reference_code ?? '',
     riderId: row.rider_id,
     kind: row.kind,
     willCall: row.will_call,
@@ -187,6 +202,7 @@ export function toDispatcherLeg(row: LegView) {
     completionNotes: row.completion_notes,
     noShowReason: row.no_show_reason,
     ...unavailableOf(row, ['completionNotes']),
+    ...(row.rider ? { rider: row.rider } : {}),
     version: row.version,
   };
 }
@@ -210,7 +226,15 @@ export function legScope(actor: Actor, where = new Where()): Where {
   return where;
 }
 
-function fromClause(actor: Actor): { columns: string; from: string } {
+function fromClause(actor: Actor, options: { includeRider?: boolean } = {}): { columns: string; from: string } {
+  if (actor.role === 'Dispatcher') {
+    const columns = `${QUALIFIED_LEG_COLUMNS}, ${riderKeyWhenNotes('l')}, ${referenceCodeOf('l')}`;
+    if (!options.includeRider) return { columns, from: 'trip_legs l' };
+    return {
+      columns: `${columns}, ${RIDER_SUMMARY_COLUMNS}`,
+      from: 'trip_legs l LEFT JOIN riders r ON r.facility_id = l.facility_id AND r.id = l.rider_id',
+    };
+  }
   if (actor.role !== 'Driver') return { columns: `${QUALIFIED_LEG_COLUMNS}, ${riderKeyWhenNotes('l')}`, from: 'trip_legs l' };
   return {
     columns: `${QUALIFIED_LEG_COLUMNS}, ${DRIVER_RIDER_COLUMNS}`,
@@ -236,6 +260,10 @@ export interface LegFilters {
   driverId?: string;
   from?: string;
   to?: string;
+  /** A calendar day (YYYY-MM-DD) in `timeZone`: its first instant up to the next day's first instant. */
+  day?: { date: string; timeZone: string };
+  /** Dispatchers: the rider's name, phone and mobility with each leg. */
+  includeRider?: boolean;
 }
 
 /**
@@ -255,6 +283,14 @@ export async function listLegs(
   if (filters.driverId) where.add('l.driver_id = ?', filters.driverId);
   if (filters.from) where.add('l.scheduled_pickup_at >= ?::timestamptz', filters.from);
   if (filters.to) where.add('l.scheduled_pickup_at < ?::timestamptz', filters.to);
+  if (filters.day) {
+    // Local midnight to local midnight, converted by Postgres's time zone rules: 23 or 25 hours on
+    // the days clocks change. Constant bounds, so the schedule index serves the range.
+    const date = where.param(filters.day.date);
+    const zone = where.param(filters.day.timeZone);
+    where.clauses.push(`l.scheduled_pickup_at >= (${date}::date::timestamp AT TIME ZONE ${zone}::text)`);
+    where.clauses.push(`l.scheduled_pickup_at < ((${date}::date + 1)::timestamp AT TIME ZONE ${zone}::text)`);
+  }
   if (page.after) {
     const [at, id] = page.after;
     if (at === null) {
@@ -269,7 +305,7 @@ export async function listLegs(
       );
     }
   }
-  const { columns, from } = fromClause(actor);
+  const { columns, from } = fromClause(actor, { includeRider: filters.includeRider });
   const { rows } = await tx.query<LegRead>(
     `SELECT ${columns} FROM ${from} ${where.sql()}
      ORDER BY l.scheduled_pickup_at ASC NULLS LAST, l.id ASC LIMIT ${where.param(page.limit + 1)}`,
@@ -309,4 +345,36 @@ export async function enRouteNotice(
     [legId],
   );
   return rows[0];
+}
+
+/** The driver's leg a refused booking overlaps (the extension member `clash` of a 409 driver-double-booked). */
+export interface LegClash {
+  legId: string;
+  tripRequestId: string;
+  referenceCode: string;
+  scheduledPickupAt: string;
+  scheduledDropoffAt: string;
+}
+
+/**
+ * The driver's live leg whose window overlaps [pickupAt, dropoffAt), other than the leg being
+ * changed: the rows the exclusion constraint trip_legs_driver_no_overlap compared, by the same
+ * condition (so its GiST index answers). Read after the refusal, in a new transaction.
+ */
+export async function findDriverClash(
+  tx: Queryable,
+  attempt: { legId: string; driverId: string; pickupAt: string; dropoffAt: string },
+): Promise<LegClash | undefined> {
+  const { rows } = await tx.query<{ id: string; trip_request_id: string; reference_code: string; scheduled_pickup_at: string;
+    scheduled_dropoff_at: string }>(
+    `SELECT l.id, l.trip_request_id, t.reference_code, l.scheduled_pickup_at, l.scheduled_dropoff_at
+       FROM trip_legs l JOIN trip_requests t ON t.facility_id = l.facility_id AND t.id = l.trip_request_id
+      WHERE l.driver_id = $1 AND l.id <> $2 AND l.scheduled_pickup_at IS NOT NULL AND l.status <> 'cancelled'
+        AND l.scheduled_window && tstzrange($3::timestamptz, $4::timestamptz, '[)')
+      ORDER BY l.scheduled_pickup_at, l.id LIMIT 1`,
+    [attempt.driverId, attempt.legId, attempt.pickupAt, attempt.dropoffAt],
+  );
+  const row = rows[0];
+  return row && { legId: row.id, tripRequestId: row.trip_request_id, referenceCode: row.reference_code,
+    scheduledPickupAt: row.scheduled_pickup_at, scheduledDropoffAt: row.scheduled_dropoff_at };
 }

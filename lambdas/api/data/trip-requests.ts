@@ -1,4 +1,4 @@
-import type { PiiCrypto, RiderKey, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
+import type { FieldRef, PiiCrypto, RiderKey, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { TripRequestStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
@@ -40,10 +40,61 @@ export const TRIP_REQUEST_COLUMNS = `id, facility_id, reference_code, rider_id, 
     WHERE r.facility_id = trip_requests.facility_id AND r.id = trip_requests.rider_id) END AS rider_data_key,
   rejection_reason, created_at, updated_at, version, created_at::text AS cursor_at`;
 
+/** The rider's sealed name and phone, selected only for `include=rider`. */
+export interface RiderSummaryColumns {
+  rider_key: Buffer | null;
+  rider_full_name_enc: Buffer | null;
+  rider_phone_enc: Buffer | null;
+  rider_mobility: 'ambulatory' | 'wheelchair' | 'stretcher' | null;
+  rider_erased: boolean | null;
+}
+
+/** A list item's rider (`include=rider`): what the board shows beside a request or a leg. */
+export interface RiderSummary {
+  fullName: string | null;
+  phone: string | null;
+  mobility: 'ambulatory' | 'wheelchair' | 'stretcher';
+  unavailable?: { fullName?: Unavailable; phone?: Unavailable };
+}
+
+/**
+ * The rider columns for `include=rider`, from the rider row joined as `r`: the wrapped key, the
+ * sealed name and phone, mobility, and whether the rider was erased (then nothing is sealed).
+ */
+export const RIDER_SUMMARY_COLUMNS = `r.data_key AS rider_key, r.full_name_enc AS rider_full_name_enc,
+  r.phone_enc AS rider_phone_enc, r.mobility AS rider_mobility, r.erased_at IS NOT NULL AS rider_erased`;
+
+/** Opens a rider summary with the rider's key; an erased rider's name and phone are null and say so. */
+export function openRiderSummary(
+  pii: PiiCrypto,
+  key: RiderKeyState | undefined,
+  row: RiderSummaryColumns & { facility_id: string; rider_id: string },
+  fallbackMobility: RiderSummary['mobility'],
+): RiderSummary {
+  const mobility = row.rider_mobility ?? fallbackMobility;
+  if (row.rider_erased !== false || key === undefined) {
+    // Erased (or, with a LEFT JOIN, not visible): nothing to open.
+    return { fullName: null, phone: null, mobility, unavailable: { fullName: 'erased', phone: 'erased' } };
+  }
+  const summary: RiderSummary = { fullName: null, phone: null, mobility };
+  const unavailable: NonNullable<RiderSummary['unavailable']> = {};
+  const ref = (column: string): FieldRef => ({ table: 'riders', column, rowId: row.rider_id, facilityId: row.facility_id });
+  const name = pii.openField(key, ref('full_name_enc'), row.rider_full_name_enc);
+  if (name.ok) summary.fullName = name.value;
+  else unavailable.fullName = name.reason;
+  const phone = pii.openField(key, ref('phone_enc'), row.rider_phone_enc);
+  if (phone.ok) summary.phone = phone.value;
+  else unavailable.phone = phone.reason;
+  if (unavailable.fullName || unavailable.phone) summary.unavailable = unavailable;
+  return summary;
+}
+
 /** A trip request with its clinical notes opened (or the reason they cannot be shown). */
-export interface TripRequestView extends TripRequestRow {
+export interface TripRequestView extends TripRequestRow, Partial<RiderSummaryColumns> {
   clinical_notes: string | null;
   unavailable: { clinicalNotes?: Unavailable };
+  /** Only with `include=rider`. */
+  rider?: RiderSummary;
 }
 
 export const clinicalNotesRef = (trip: Pick<TripRequestRow, 'id' | 'facility_id'>) =>
@@ -59,11 +110,16 @@ export async function prepareTripRequests(
   pii: PiiCrypto,
   tx: Queryable,
   actor: Actor,
-  rows: TripRequestRow[],
+  rows: (TripRequestRow & Partial<RiderSummaryColumns>)[],
   known?: RiderKeyState,
 ): Promise<() => TripRequestView[]> {
-  const keys = await pii.openRiderKeysFor(tx, rows, (row) => actor.role !== 'Billing' && row.clinical_notes_enc !== null
-    ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined, known);
+  // With the rider included (never for Billing), every row needs its rider's key: the joined one.
+  const withRider = actor.role !== 'Billing' && rows.length > 0 && rows[0]?.rider_key !== undefined;
+  const keys = await pii.openRiderKeysFor(tx, rows, (row) => {
+    if (actor.role === 'Billing') return undefined;
+    if (withRider) return { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_key ?? null };
+    return row.clinical_notes_enc !== null ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined;
+  }, known);
   return () => {
     // Each row (the query's own object) becomes its view in place: copying a page of rows was a
     // visible share of a list request's time (docs/performance.md, P2).
@@ -73,6 +129,7 @@ export async function prepareTripRequests(
       const sealed = view.clinical_notes_enc;
       view.clinical_notes = null;
       view.unavailable = {};
+      if (withRider) view.rider = openRiderSummary(pii, key, view as TripRequestView & RiderSummaryColumns, view.mobility);
       if (key === undefined || sealed === null) return;
       const opened = pii.openField(key, clinicalNotesRef(view), sealed);
       if (opened.ok) view.clinical_notes = opened.value;
@@ -139,6 +196,8 @@ export interface TripRequestBody {
   /** Absent for Billing. */
   clinicalNotes?: string | null;
   unavailable?: { clinicalNotes: Unavailable };
+  /** Only with `include=rider`, never for Billing. */
+  rider?: RiderSummary;
   rejectionReason: string | null;
   createdAt: string;
   updatedAt: string;
@@ -171,6 +230,7 @@ export function toTripRequest(row: TripRequestView, actor: Actor): TripRequestBo
   if (actor.role !== 'Billing') {
     body.clinicalNotes = row.clinical_notes;
     if (row.unavailable.clinicalNotes) body.unavailable = { clinicalNotes: row.unavailable.clinicalNotes };
+    if (row.rider !== undefined) body.rider = row.rider;
   }
   body.rejectionReason = row.rejection_reason;
   body.createdAt = row.created_at;

@@ -5,12 +5,13 @@ import type { HandlerTable } from '../handler-types';
 type AccountHandlers = Pick<HandlerTable, 'me.get' | 'audit.verify'>;
 
 export const accountHandlers: AccountHandlers = {
-  'me.get': async ({ actor }) => ({
+  'me.get': async ({ actor, deps }) => ({
     body: {
       sub: actor.sub,
       role: actor.role,
       facilityId: isFacilityActor(actor) ? actor.facilityId : null,
       contactId: isFacilityActor(actor) ? (actor.contactId ?? null) : null,
+      provider: { name: deps.settings.providerName, timeZone: deps.settings.timeZone },
     },
   }),
 

@@ -6,6 +6,7 @@ import type { Queryable } from '../../shared/db/port';
 import { completionNotesRef, enRouteNotice, findLeg, type LegRead, type LegRow, listLegs, openLegs, prepareLegs, toLeg, updateLeg } from '../data/legs';
 import { riderKeyForSealing } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
+import { explainDoubleBooking } from './double-booking';
 import { decodeCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found } from './support';
 
@@ -34,7 +35,18 @@ export const legHandlers: LegHandlers = {
     if (query.driverId && actor.role !== 'Dispatcher') {
       throw Problems.invalidParameters([{ path: 'driverId', message: 'Only dispatchers filter by driver' }]);
     }
-    const rows = await listLegs(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
+    // A day and an explicit range would be two answers to one question: ask one.
+    if (query.date && (query.from || query.to)) {
+      throw Problems.invalidParameters([{ path: 'date', message: 'Use date, or from and to, not both' }]);
+    }
+    // Drivers already see their riders' name and phone; facility roles see status-only legs.
+    if (query.include === 'rider' && actor.role !== 'Dispatcher') throw Problems.forbidden('Only dispatchers may include riders.');
+    const filters = {
+      ...query,
+      ...(query.date ? { day: { date: query.date, timeZone: deps.settings.timeZone } } : {}),
+      includeRider: query.include === 'rider',
+    };
+    const rows = await listLegs(tx, actor, filters, { after: decodeCursor(query.cursor), limit: query.limit });
     return {
       body: await openedPageOf(rows, query.limit, (page) => prepareLegs(deps.pii, tx, actor, page), (view) => toLeg(view, actor),
         (view) => [view.cursor_at, view.id]),
@@ -61,13 +73,15 @@ export const legHandlers: LegHandlers = {
     if (pickupAt !== null && dropoffAt !== null && Date.parse(pickupAt) >= Date.parse(dropoffAt)) {
       throw Problems.validation([{ path: 'scheduledDropoffAt', message: 'Must be after scheduledPickupAt' }]);
     }
-    // The database refuses a window that overlaps another leg of the assigned driver (409).
+    // The database refuses a window that overlaps another leg of the assigned driver (409, naming that leg).
+    const booking = leg.driver_id !== null && pickupAt !== null && dropoffAt !== null
+      ? { legId: leg.id, driverId: leg.driver_id, pickupAt, dropoffAt } : undefined;
     const updated = await updateLeg(tx, leg, {
       ...(body.scheduledPickupAt !== undefined ? { scheduled_pickup_at: body.scheduledPickupAt } : {}),
       ...(body.scheduledDropoffAt !== undefined ? { scheduled_dropoff_at: body.scheduledDropoffAt } : {}),
       ...(body.pickupAddress !== undefined ? { pickup_address: body.pickupAddress } : {}),
       ...(body.dropoffAddress !== undefined ? { dropoff_address: body.dropoffAddress } : {}),
-    });
+    }).catch(explainDoubleBooking(actor, booking, deps.settings.timeZone));
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.updated', details: { fields: Object.keys(body).sort(), timed: pickupAt !== null } });
     return respond(deps.pii, tx, merged(leg, updated), actor);
@@ -88,8 +102,11 @@ export const legHandlers: LegHandlers = {
     if (driver.rowCount === 0) {
       throw Problems.validation([{ path: 'driverId', message: 'Not an active driver' }]);
     }
-    // The database refuses a driver whose other legs overlap this window (409).
-    const updated = await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId });
+    // The database refuses a driver whose other legs overlap this window (409, naming that leg).
+    const booking = leg.scheduled_pickup_at !== null && leg.scheduled_dropoff_at !== null
+      ? { legId: leg.id, driverId: body.driverId, pickupAt: leg.scheduled_pickup_at, dropoffAt: leg.scheduled_dropoff_at } : undefined;
+    const updated = await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId })
+      .catch(explainDoubleBooking(actor, booking, deps.settings.timeZone));
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: reassigning ? 'trip_leg.reassigned' : 'trip_leg.assigned', fromState: leg.status, toState: 'assigned',
       details: { driverId: body.driverId, ...(reassigning ? { previousDriverId: leg.driver_id } : {}) } });

@@ -145,7 +145,14 @@ export const User = z.object({
   createdAt: IsoDateTime,
   version: z.number().int(),
 });
-export const Me = z.object({ sub: Uuid, role: RoleName, facilityId: Uuid.nullable(), contactId: Uuid.nullable() });
+export const Me = z.object({
+  sub: Uuid,
+  role: RoleName,
+  facilityId: Uuid.nullable(),
+  contactId: Uuid.nullable(),
+  /** The transport provider: its name, and the IANA time zone its days (e.g. GET /v1/legs?date=) are counted in. */
+  provider: z.object({ name: z.string(), timeZone: z.string() }),
+});
 
 export const BillingStatus = z.enum(['pending', 'ready', 'invoiced', 'paid', 'denied', 'on_hold', 'written_off']);
 export const BillingParams = z.strictObject({ billingRecordId: Uuid });

@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { Address, CancellationReasonCode, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, Uuid } from './common';
+import {
+  Address, CancellationReasonCode, Cursor, IsoDate, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, Uuid,
+} from './common';
 
 export const TripRequestStatus = z.enum(['requested', 'scheduled', 'in_progress', 'completed', 'rejected', 'cancelled']);
 export const LegStatus = z.enum(['unassigned', 'assigned', 'en_route', 'arrived', 'picked_up', 'completed', 'no_show', 'cancelled']);
@@ -35,10 +37,30 @@ export const TripRequestUpdate = z
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
 
+/**
+ * `include=rider` adds the rider's name, phone and mobility to each item, for the roles that may
+ * read riders (Dispatcher and facility roles). Billing may not read riders at all (every rider
+ * route answers it 403, minimum necessary), so Billing asking for them is refused the same way: 403.
+ */
+export const Include = z.enum(['rider']).describe('rider: add the rider\'s name, phone and mobility to each item');
+
 export const TripRequestListQuery = z.strictObject({
   status: TripRequestStatus.optional(),
   facilityId: Uuid.optional(),
+  order: z.enum(['newest', 'oldest']).default('newest')
+    .describe('newest (default) or oldest first, by creation; a cursor continues only the order it came from (else 400)'),
+  include: Include.optional()
+    .describe('rider: add `rider` { fullName, phone, mobility } to each item. Dispatcher and facility roles; Billing gets 403 '
+      + '(Billing never reads riders: minimum necessary)'),
   ...PageQuery,
+});
+
+/** The rider as a list item carries it (`include=rider`): null with `unavailable` once the rider was erased. */
+export const RiderSummary = z.object({
+  fullName: z.string().nullable(),
+  phone: z.string().nullable(),
+  mobility: Mobility,
+  unavailable: Unavailable.optional(),
 });
 
 export const TripRequest = z.object({
@@ -60,6 +82,8 @@ export const TripRequest = z.object({
   /** Absent for Billing (minimum necessary); null with `unavailable.clinicalNotes` once the rider is erased. */
   clinicalNotes: z.string().nullable().optional(),
   unavailable: Unavailable.optional(),
+  /** Only with `include=rider`. */
+  rider: RiderSummary.optional(),
   rejectionReason: z.string().nullable(),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
@@ -112,9 +136,16 @@ export const LegListQuery = z.strictObject({
   status: LegStatus.optional(),
   tripRequestId: Uuid.optional(),
   driverId: Uuid.optional(),
-  from: IsoDateTime.optional(),
-  to: IsoDateTime.optional(),
-  ...PageQuery,
+  from: IsoDateTime.optional().describe('Scheduled pickup at or after this instant; not with `date` (400)'),
+  to: IsoDateTime.optional().describe('Scheduled pickup before this instant; not with `date` (400)'),
+  date: IsoDate.optional()
+    .describe("Legs whose scheduled pickup falls on this day in the provider's time zone (GET /v1/me: provider.timeZone), "
+      + 'whatever its length (23 or 25 hours on DST days); not with `from`/`to` (400)'),
+  include: Include.optional()
+    .describe('rider: add `rider` { fullName, phone, mobility } to each leg. Dispatchers only (403 otherwise: drivers already '
+      + 'get riderName, riderPhone and mobility; facility roles see status-only legs)'),
+  cursor: Cursor.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Up to 500 legs a page (a day on the board)'),
 });
 export const LegUpdate = z
   .strictObject({
@@ -126,6 +157,18 @@ export const LegUpdate = z
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
 export const AssignmentBody = z.strictObject({ driverId: Uuid });
+
+/**
+ * Extension member of the 409 `urn:nemt:problem:driver-double-booked` problem, sent to
+ * Dispatchers only (the only role that assigns or times legs): the driver's leg the change overlaps.
+ */
+export const DoubleBookingClash = z.object({
+  legId: Uuid,
+  tripRequestId: Uuid,
+  referenceCode: z.string(),
+  scheduledPickupAt: IsoDateTime,
+  scheduledDropoffAt: IsoDateTime,
+}).describe("urn:nemt:problem:driver-double-booked only (Dispatchers): the driver's leg the change overlaps");
 export const LegStatusEventBody = z.discriminatedUnion('status', [
   z.strictObject({ status: z.enum(['en_route', 'arrived', 'picked_up']) }),
   z.strictObject({ status: z.literal('no_show'), reason: text(500) }),
@@ -143,6 +186,8 @@ export const LegForDispatcher = z.object({
   id: Uuid,
   facilityId: Uuid,
   tripRequestId: Uuid,
+  /** The trip's reference code, as riders and facilities know it. */
+  referenceCode: z.string(),
   riderId: Uuid,
   kind: z.enum(['outbound', 'return']),
   willCall: z.boolean(),
@@ -160,6 +205,8 @@ export const LegForDispatcher = z.object({
   completionNotes: z.string().nullable(),
   noShowReason: z.string().nullable(),
   unavailable: Unavailable.optional(),
+  /** Only with `include=rider`. */
+  rider: RiderSummary.optional(),
   version: z.number().int(),
 });
 export const LegForDriver = z.object({

@@ -10,7 +10,7 @@ import { HttpProblem, Problems } from './problem';
 export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
   switch (error.code) {
     case SqlState.exclusionViolation:
-      return Problems.conflict('driver-double-booked', 'The driver already has a leg in that time window.');
+      return Problems.driverDoubleBooked();
     case SqlState.uniqueViolation:
       return Problems.conflict('duplicate', 'That already exists.');
     case SqlState.invalidState:

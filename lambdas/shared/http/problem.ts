@@ -11,6 +11,8 @@ export interface ProblemBody {
   instance?: string;
   requestId?: string;
   errors?: { path: string; message: string }[];
+  /** RFC 9457 extension members of a specific problem type (documented in the OpenAPI document). */
+  [extension: string]: unknown;
 }
 
 const TITLES: Record<number, string> = {
@@ -39,13 +41,15 @@ export class HttpProblem extends Error {
     readonly headers?: Record<string, string>,
     /** Why, for the logs only (e.g. which token check failed); never sent to the client. */
     readonly logReason?: string,
+    /** Extension members of this problem type, sent after the standard ones (which they never replace). */
+    readonly extensions?: Readonly<Record<string, unknown>>,
   ) {
     super(detail ?? slug);
     this.name = 'HttpProblem';
   }
 
   toBody(requestId?: string): ProblemBody {
-    return {
+    const body: ProblemBody = {
       type: `urn:nemt:problem:${this.slug}`,
       title: TITLES[this.status] ?? 'Error',
       status: this.status,
@@ -53,6 +57,10 @@ export class HttpProblem extends Error {
       ...(requestId ? { requestId } : {}),
       ...(this.errors ? { errors: this.errors } : {}),
     };
+    for (const [name, value] of Object.entries(this.extensions ?? {})) {
+      if (!(name in body)) body[name] = value;
+    }
+    return body;
   }
 }
 
@@ -69,6 +77,9 @@ export const Problems = {
   notFound: (what = 'resource') => new HttpProblem(404, 'not-found', `No such ${what}.`),
   routeNotFound: () => new HttpProblem(404, 'no-such-route', 'No route matches this method and path.'),
   conflict: (slug: string, detail: string) => new HttpProblem(409, slug, detail),
+  /** The database refused a driver two overlapping legs; `clash` (Dispatchers only) names the driver's other leg. */
+  driverDoubleBooked: (detail = 'The driver already has a leg in that time window.', clash?: object) =>
+    new HttpProblem(409, 'driver-double-booked', detail, undefined, undefined, undefined, clash ? { clash } : undefined),
   stale: () => new HttpProblem(412, 'stale-version', 'The resource changed since you read it; read it again.'),
   preconditionRequired: () =>
     new HttpProblem(428, 'if-match-required', 'Send If-Match with the ETag you read, to avoid lost updates.'),
