@@ -241,8 +241,12 @@ export async function measureAssign(page: Page, day: BoardDay, driverName: strin
   const notMeasured = (note: string): AssignMeasurement => ({ updated: false, milliseconds: null, puts: 0, navigations: 0, requests: [], note });
   if ((await leg.count()) === 0) return notMeasured(`no element [data-leg-id="${day.unassignedLegId}"] on the board of ${day.date}`);
   await leg.scrollIntoViewIfNeeded();
-  const select = leg.getByRole('combobox', { name: /driver/i }).first();
-  const button = leg.getByRole('button', { name: /^\s*assign\b/i }).first();
+  // The controls sit inside the leg, or (as in this console) in the panel of the selected leg.
+  const inLeg = (await leg.getByRole('combobox', { name: /driver/i }).count()) > 0;
+  if (!inLeg) await leg.click();
+  const scope = inLeg ? leg : page;
+  const select = scope.getByRole('combobox', { name: /driver/i }).first();
+  const button = scope.getByRole('button', { name: /^\s*assign\b/i }).first();
   const hasSelect = (await select.count()) > 0;
   const hasButton = (await button.count()) > 0;
   if (!hasSelect) return notMeasured('the leg has no combobox named "Driver" (see the requirements at the top of bench/p9-console.ts)');

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { addDays, todayInZone } from '../lib/time';
 import { useConsole } from '../context';
 import { Cancellations } from './Cancellations';
@@ -12,7 +13,18 @@ import { NewRequests } from './NewRequests';
  */
 export default function Board() {
   const { timeZone } = useConsole();
-  const [date, setDate] = useState(() => todayInZone(timeZone));
+  // The day lives in the URL (/board?date=YYYY-MM-DD): a link or the back button opens that day.
+  const [params, setParams] = useSearchParams();
+  const requested = params.get('date');
+  const date = requested && /^\d{4}-\d{2}-\d{2}$/.test(requested) ? requested : todayInZone(timeZone);
+  const setDate = useCallback((next: string | ((current: string) => string)) => {
+    setParams((current) => {
+      const today = todayInZone(timeZone);
+      const from = current.get('date') ?? today;
+      const value = typeof next === 'function' ? next(/^\d{4}-\d{2}-\d{2}$/.test(from) ? from : today) : next;
+      return { date: value };
+    }, { replace: true });
+  }, [setParams, timeZone]);
   const [announcement, setAnnouncement] = useState('');
   const [showShortcuts, setShowShortcuts] = useState(false);
   const requestsRef = useRef<HTMLElement>(null);
@@ -63,7 +75,7 @@ export default function Board() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [timeZone]);
+  }, [timeZone, setDate]);
 
   return (
     <div className="board">

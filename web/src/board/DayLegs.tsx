@@ -90,7 +90,8 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
   const zone = zoneName(timeZone, `${date}T12:00:00Z`);
 
   return (
-    <section className="pane legs-pane" aria-labelledby="legs-title" ref={sectionRef}>
+    <section className="pane legs-pane" aria-labelledby="legs-title" ref={sectionRef} data-date={date}
+      data-state={items && drivers.data && !legs.isPlaceholderData ? 'ready' : 'loading'}>
       <div className="legs-toolbar">
         <h2 id="legs-title" tabIndex={-1}>Legs</h2>
         <div className="day-picker">
@@ -231,6 +232,8 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
                       style={{ '--start': (start / range) * 100, '--span': (span / range) * 100, '--lane': lane } as React.CSSProperties}>
                       <button
                         type="button"
+                        data-leg-id={leg.id}
+                        data-status={leg.status}
                         ref={(element) => { if (element) legButtons.set(leg.id, element); else legButtons.delete(leg.id); }}
                         className={`leg status-edge-${leg.status.replace('_', '-')}${leg.id === selectedId ? ' is-selected' : ''}${fresh.has(leg.id) ? ' is-new' : ''}`}
                         aria-pressed={leg.id === selectedId}
