@@ -9,7 +9,7 @@ import { API_SCOPE, AuthStack } from './stacks/auth-stack';
 import { ApiStack } from './stacks/api-stack';
 import { AuditStack } from './stacks/audit-stack';
 import { DataStack } from './stacks/data-stack';
-import { EDGE_REGION, EdgeFirewallStack } from './stacks/edge-firewall-stack';
+import { EdgeFirewallStack } from './stacks/edge-firewall-stack';
 import { KeysStack } from './stacks/keys-stack';
 import { MessagingStack } from './stacks/messaging-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -100,7 +100,9 @@ export function createApp(options: CreateAppOptions): NemtApp {
     databaseName: data.databaseName,
   });
   // CloudFront reads web ACLs only from us-east-1: a small stack pinned there, unless the
-  // configuration names an existing ACL (e.g. one Firewall Manager owns).
+  // configuration names an existing ACL (e.g. one Firewall Manager owns). cdk.json's weak
+  // cross-stack references render the ACL's ARN as Fn::GetStackOutput naming us-east-1, which
+  // works from any region (no SSM-backed crossRegionReferences needed).
   const edgeFirewall = config.edge.webAclArn
     ? undefined
     : new EdgeFirewallStack(app, `${prefix}-EdgeFirewall`, {
@@ -110,9 +112,6 @@ export function createApp(options: CreateAppOptions): NemtApp {
     });
   const api = new ApiStack(app, `${prefix}-Api`, {
     ...base,
-    // A reference to the us-east-1 ACL from another region goes through CDK's SSM-backed
-    // cross-region references; in us-east-1 it is a plain export.
-    crossRegionReferences: edgeFirewall !== undefined && config.region !== EDGE_REGION,
     description: 'NEMT Dispatch: REST API, WAF, API and intake functions',
     routes: options.routes,
     ...networkRefs,

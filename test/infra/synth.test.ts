@@ -68,9 +68,9 @@ test('npm run synth exits 0 without AWS credentials', () => {
   expect(existsSync(join(cliOut, 'manifest.json'))).toBe(true);
 });
 
-test('it synthesises all eight stacks of the default (dev) environment, with no lookups', () => {
+test('it synthesises all nine stacks of the default (dev) environment, with no lookups', () => {
   const templates = [...outputs(cliOut).keys()].filter((name) => name.endsWith('.template.json'));
-  expect(templates.sort()).toEqual(['Api', 'Audit', 'Auth', 'Data', 'Keys', 'Messaging', 'Network', 'Observability']
+  expect(templates.sort()).toEqual(['Api', 'Audit', 'Auth', 'Data', 'EdgeFirewall', 'Keys', 'Messaging', 'Network', 'Observability']
     .map((name) => `Nemt-dev-${name}.template.json`).sort());
   const manifest = JSON.parse(readFileSync(join(cliOut, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
   expect(manifest.missing ?? []).toEqual([]);
