@@ -19,7 +19,7 @@ export interface EdgeFirewallStackProps extends StackProps {
 /**
  * The CLOUDFRONT-scope web ACL of the console's distribution (SECURITY S26, S15). It must live in
  * us-east-1 whatever the app's region, so it is a stack of its own pinned there; the API stack
- * reads its ARN (a plain reference in us-east-1, CDK's cross-region references elsewhere). At the
+ * reads its ARN through a weak cross-stack reference (Fn::GetStackOutput names the region). At the
  * edge WAF sees the viewer's own address, so the per-IP rate rules here are the ones that count
  * people; the regional ACL on the API stage sees CloudFront's addresses for console traffic.
  */
