@@ -150,12 +150,12 @@ export class ConsoleEdge extends Construct {
       }],
     });
 
-    const origins_ = signInOrigins(config);
+    const cognitoOrigins = signInOrigins(config);
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       responseHeadersPolicyName: `nemt-${config.name}-console-security-headers`,
       comment: 'NEMT console: web/security-headers.ts (SECURITY S26)',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy({ signInOrigins: origins_ }), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy({ signInOrigins: cognitoOrigins }), override: true },
         strictTransportSecurity: {
           accessControlMaxAge: Duration.seconds(HSTS.maxAgeSeconds),
           includeSubdomains: HSTS.includeSubdomains,
@@ -252,7 +252,7 @@ export class ConsoleEdge extends Construct {
       authFlows: { userSrp: true },
     }));
 
-    const cognitoDomain = origins_[0] as string;
+    const cognitoDomain = cognitoOrigins[0] as string;
     this.runtimeConfig = {
       authority: `https://cognito-idp.${config.region}.amazonaws.com/${props.userPool.userPoolId}`,
       clientId: this.client.userPoolClientId,
