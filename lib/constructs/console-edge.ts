@@ -346,9 +346,9 @@ export class ConsoleEdge extends Construct {
     NagSuppressions.addResourceSuppressions(deployRole, [{
       id: 'AwsSolutions-IAM5',
       reason: 'CDK\'s BucketDeployment grant: read the asset objects of the CDK assets bucket and write every key '
-        + 'of the console bucket (the file names are the build\'s); CloudFront invalidations have no resource '
-        + 'narrower than the distribution; ENI management has no resource-level permissions.',
-      appliesTo: [{ regex: '/^(Action::s3:.*|Resource::.*|Action::kms:.*)$/g' }],
+        + 'of the console bucket (the build names the files); BucketDeployment grants cloudfront:CreateInvalidation '
+        + 'and GetInvalidation on "*" as CDK writes it; ENI management has no resource-level permissions.',
+      appliesTo: [{ regex: '/^(Action::s3:.*|Resource::.*)$/g' }],
     }], true);
     // The singleton function CDK creates for BucketDeployment (one per stack).
     for (const handler of stack.node.children.filter((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'))) {
