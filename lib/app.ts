@@ -70,6 +70,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     availabilityZones: contextString(app, 'azs'),
     alarmEmail: contextString(app, 'alarmEmail'),
     authDomainPrefix: contextString(app, 'authDomainPrefix'),
+    edgeWebAclArn: contextString(app, 'edgeWebAclArn'),
   });
   const prefix = `Nemt-${config.name}`;
   const base = { config };

@@ -357,6 +357,8 @@ export interface ConfigOverrides {
   readonly availabilityZones?: string | readonly string[];
   readonly alarmEmail?: string;
   readonly authDomainPrefix?: string;
+  /** An existing CLOUDFRONT web ACL to use instead of the EdgeFirewall stack. */
+  readonly edgeWebAclArn?: string;
 }
 
 function zonesFor(region: string, count: number): string[] {
@@ -382,6 +384,7 @@ export function loadConfig(name: string, overrides: ConfigOverrides = {}): Envir
     region,
     availabilityZones: zones,
     auth: { ...base.auth, domainPrefix: overrides.authDomainPrefix ?? base.auth.domainPrefix },
+    edge: { ...base.edge, ...(overrides.edgeWebAclArn ? { webAclArn: overrides.edgeWebAclArn } : {}) },
     alarms: { ...base.alarms, ...(overrides.alarmEmail ? { email: overrides.alarmEmail } : {}) },
   });
 }

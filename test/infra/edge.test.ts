@@ -261,6 +261,18 @@ describe('S26: the edge web ACL', () => {
     });
   });
 
+  test('an existing ACL from configuration (-c edgeWebAclArn=…) replaces the stack', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/central/11111111-2222-3333-4444-555555555555';
+    const other = synthesise({ env: 'prod', routes, context: { edgeWebAclArn: arn } });
+    try {
+      expect(other.stacks.edgeFirewall).toBeUndefined();
+      expect(Object.keys(other.templates)).not.toContain('edgeFirewall');
+      other.templates.api.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: arn }) });
+    } finally {
+      other.cleanup();
+    }
+  }, 300_000);
+
   test('the distribution is associated with that ACL', () => {
     const reference = JSON.stringify(distributionConfig().WebACLId);
     expect(reference).toContain('Nemt-prod-EdgeFirewall');
