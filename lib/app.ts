@@ -9,6 +9,7 @@ import { API_SCOPE, AuthStack } from './stacks/auth-stack';
 import { ApiStack } from './stacks/api-stack';
 import { AuditStack } from './stacks/audit-stack';
 import { DataStack } from './stacks/data-stack';
+import { EdgeFirewallStack } from './stacks/edge-firewall-stack';
 import { KeysStack } from './stacks/keys-stack';
 import { MessagingStack } from './stacks/messaging-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -23,6 +24,8 @@ export interface NemtStacks {
   readonly api: ApiStack;
   readonly audit: AuditStack;
   readonly observability: ObservabilityStack;
+  /** The edge web ACL in us-east-1; absent when the config names an existing ACL (`edge.webAclArn`). */
+  readonly edgeFirewall?: EdgeFirewallStack;
 }
 
 export interface NemtApp {
@@ -40,6 +43,11 @@ export interface CreateAppOptions {
   readonly nag?: boolean;
   /** Also write cdk-nag's CSV reports (every rule's status per resource) to the output directory. */
   readonly nagReports?: boolean;
+  /**
+   * The built console that the edge serves (default `web/dist`, written by `npm run build:web`).
+   * The synth fails with a clear message when it is missing.
+   */
+  readonly consoleAssetsDir?: string;
 }
 
 /** The `context` block of cdk.json, so tests synthesise with exactly what the CLI uses. */
@@ -62,6 +70,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     availabilityZones: contextString(app, 'azs'),
     alarmEmail: contextString(app, 'alarmEmail'),
     authDomainPrefix: contextString(app, 'authDomainPrefix'),
+    edgeWebAclArn: contextString(app, 'edgeWebAclArn'),
   });
   const prefix = `Nemt-${config.name}`;
   const base = { config };
@@ -91,6 +100,17 @@ export function createApp(options: CreateAppOptions): NemtApp {
     proxy: data.proxy,
     databaseName: data.databaseName,
   });
+  // CloudFront reads web ACLs only from us-east-1: a small stack pinned there, unless the
+  // configuration names an existing ACL (e.g. one Firewall Manager owns). cdk.json's weak
+  // cross-stack references render the ACL's ARN as Fn::GetStackOutput naming us-east-1, which
+  // works from any region (no SSM-backed crossRegionReferences needed).
+  const edgeFirewall = config.edge.webAclArn
+    ? undefined
+    : new EdgeFirewallStack(app, `${prefix}-EdgeFirewall`, {
+      config,
+      routes: options.routes,
+      description: 'NEMT Dispatch: the CloudFront web ACL (always in us-east-1)',
+    });
   const api = new ApiStack(app, `${prefix}-Api`, {
     ...base,
     description: 'NEMT Dispatch: REST API, WAF, API and intake functions',
@@ -104,6 +124,10 @@ export function createApp(options: CreateAppOptions): NemtApp {
     userPool: auth.userPool,
     userPoolClient: auth.client,
     scope: API_SCOPE,
+    resourceServer: auth.resourceServer,
+    apiScope: auth.apiScope,
+    edgeWebAclArn: config.edge.webAclArn ?? (edgeFirewall as EdgeFirewallStack).webAcl.attrArn,
+    consoleAssetsDir: options.consoleAssetsDir ?? contextString(app, 'consoleAssetsDir') ?? join(PROJECT_ROOT, 'web', 'dist'),
   });
   const audit = new AuditStack(app, `${prefix}-Audit`, {
     ...base,
@@ -138,5 +162,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, reports }));
     Aspects.of(app).add(new HIPAASecurityChecks({ verbose: true, reports }));
   }
-  return { app, config, stacks: { keys, network, data, auth, messaging, api, audit, observability } };
+  return {
+    app, config, stacks: { keys, network, data, auth, messaging, api, audit, observability, ...(edgeFirewall ? { edgeFirewall } : {}) },
+  };
 }

@@ -63,6 +63,34 @@ export interface EnvironmentConfig {
     /** Optional custom domain; the certificate must be in ACM in the same region. */
     readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
   };
+  /** CloudFront in front of the console and the API (SECURITY S26). */
+  readonly edge: {
+    readonly priceClass: 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
+    /**
+     * The console's own domain. CloudFront's default certificate (*.cloudfront.net) is always
+     * served with the TLSv1 security policy; only a custom certificate enforces TLSv1.2_2021.
+     * The certificate must be in ACM in us-east-1.
+     */
+    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+    /**
+     * An existing CLOUDFRONT-scope web ACL (us-east-1) to attach instead of the app's own
+     * `Nemt-<env>-EdgeFirewall` stack, e.g. one managed centrally by Firewall Manager.
+     */
+    readonly webAclArn?: string;
+    /** Per viewer IP over five minutes, at the edge (the regional ACL sees CloudFront's IPs). */
+    readonly wafIntakeLimitPer5Min: number;
+    readonly wafIpLimitPer5Min: number;
+    /** Callback and sign-out URLs of the console's app client beyond the distribution's own. */
+    readonly extraCallbackUrls: readonly string[];
+    readonly extraLogoutUrls: readonly string[];
+  };
+  /** The public intake's abuse controls (SECURITY S28). */
+  readonly intake: {
+    /** E.164 country calling codes (`+1`, `+44`) a text message may go to. */
+    readonly smsAllowedCallingCodes: readonly string[];
+    /** Receipts per destination (phone or e-mail) per day; further requests are accepted silently. */
+    readonly receiptsPerDestinationPerDay: number;
+  };
   readonly functions: {
     readonly logRetentionDays: LogRetentionDays;
     readonly reservedConcurrency: Readonly<Record<FunctionName, number>>;
@@ -82,6 +110,8 @@ export interface EnvironmentConfig {
     readonly smsSenderId?: string;
     readonly smsOriginationNumber?: string;
     readonly relayEveryMinutes: number;
+    /** The account's SNS monthly SMS spend limit (USD); must not exceed the limit AWS granted the account. */
+    readonly smsMonthlySpendLimitUsd: number;
   };
   readonly audit: {
     readonly archiveAfterDays: number;
@@ -101,6 +131,8 @@ export interface EnvironmentConfig {
     readonly api5xxPer5Min: number;
     readonly authorizationFailuresPer5Min: number;
     readonly pinnedConnections: number;
+    /** SNS month-to-date SMS spend (USD) that raises the alarm; below the spend limit. */
+    readonly smsSpendUsd: number;
   };
 }
 
@@ -126,6 +158,8 @@ const shared = {
     smsType: 'Transactional',
     relayEveryMinutes: 1,
   },
+  intake: { smsAllowedCallingCodes: ['+1'], receiptsPerDestinationPerDay: 3 },
+  edge: { wafIntakeLimitPer5Min: 100, extraCallbackUrls: [], extraLogoutUrls: [] },
 } as const;
 
 const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
@@ -154,12 +188,14 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       reservedConcurrency: { api: 10, users: 2, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
-    notifications: { ...shared.notifications, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
+    edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 2000 },
+    intake: shared.intake,
+    notifications: { ...shared.notifications, smsMonthlySpendLimitUsd: 1, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
     audit: {
       archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90,
       anchorEveryMinutes: 60, anchorLockDays: 7, anchorLockMode: 'GOVERNANCE',
     },
-    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20, smsSpendUsd: 0.8 },
   },
   staging: {
     name: 'staging',
@@ -186,14 +222,16 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       reservedConcurrency: { api: 20, users: 2, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
+    edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 2000 },
+    intake: shared.intake,
     notifications: {
-      ...shared.notifications, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
+      ...shared.notifications, smsMonthlySpendLimitUsd: 5, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
     },
     audit: {
       archiveAfterDays: 90, expireAfterDays: 730, logRetentionDays: 365,
       anchorEveryMinutes: 60, anchorLockDays: 730, anchorLockMode: 'COMPLIANCE',
     },
-    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20, smsSpendUsd: 4 },
   },
   prod: {
     name: 'prod',
@@ -220,13 +258,15 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
       reservedConcurrency: { api: 50, users: 5, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1 },
     },
     provider: shared.provider,
-    notifications: { ...shared.notifications, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
+    edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 3000 },
+    intake: shared.intake,
+    notifications: { ...shared.notifications, smsMonthlySpendLimitUsd: 50, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
     // Six years of CloudTrail history: the retention most US healthcare documentation rules ask for.
     audit: {
       archiveAfterDays: 90, expireAfterDays: 2190, logRetentionDays: 365,
       anchorEveryMinutes: 60, anchorLockDays: 2190, anchorLockMode: 'COMPLIANCE',
     },
-    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20 },
+    alarms: { api5xxPer5Min: 5, authorizationFailuresPer5Min: 50, pinnedConnections: 20, smsSpendUsd: 40 },
   },
 };
 
@@ -236,6 +276,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** An E.164 country calling code: "+" and one to three digits, the first not 0. */
+export const E164_CALLING_CODE = /^\+[1-9]\d{0,2}$/;
 
 export function isEnvironmentName(value: unknown): value is EnvironmentName {
   return typeof value === 'string' && (ENVIRONMENT_NAMES as readonly string[]).includes(value);
@@ -277,6 +320,25 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   need(config.audit.expireAfterDays > config.audit.archiveAfterDays, 'audit logs expire after they are archived');
   need(config.audit.anchorEveryMinutes >= 5 && config.audit.anchorEveryMinutes <= 1440, 'audit anchors: every 5..1440 minutes');
   need(config.audit.anchorLockDays >= 1, 'audit anchors stay locked at least a day');
+  need(config.intake.smsAllowedCallingCodes.length >= 1
+    && config.intake.smsAllowedCallingCodes.every((code) => E164_CALLING_CODE.test(code)),
+  'SMS calling codes: at least one, each a "+" and 1..3 digits not starting with 0 (E.164 country calling code)');
+  need(Number.isInteger(config.intake.receiptsPerDestinationPerDay) && config.intake.receiptsPerDestinationPerDay >= 1
+    && config.intake.receiptsPerDestinationPerDay <= 20, 'receipts per destination per day: 1..20');
+  need(config.notifications.smsMonthlySpendLimitUsd >= 1, 'the SMS monthly spend limit is at least USD 1 (the SNS default)');
+  need(config.alarms.smsSpendUsd > 0 && config.alarms.smsSpendUsd < config.notifications.smsMonthlySpendLimitUsd,
+    'the SMS spend alarm fires below the spend limit');
+  need(config.edge.wafIntakeLimitPer5Min >= 10 && config.edge.wafIpLimitPer5Min >= 10, 'edge WAF rate limits are at least 10');
+  need(config.edge.webAclArn === undefined
+    || /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[0-9a-f-]+$/.test(config.edge.webAclArn),
+  'edge.webAclArn must be a CLOUDFRONT-scope (global, us-east-1) WAFv2 web ACL ARN');
+  need(config.edge.customDomain === undefined
+    || /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/.test(config.edge.customDomain.certificateArn),
+  'the console domain\'s certificate must be an ACM certificate in us-east-1 (CloudFront reads it there)');
+  for (const url of [...config.edge.extraCallbackUrls, ...config.edge.extraLogoutUrls]) {
+    need(/^https:\/\/[^\s]+$/.test(url) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/[^\s]*$/.test(url),
+      `console URL ${url}: https, or http only on localhost`);
+  }
   if (config.name === 'prod') {
     need(config.retainStatefulResources, 'prod retains stateful resources');
     need(config.database.backupRetentionDays === 35, 'prod keeps 35 days of point-in-time backups (S20)');
@@ -295,6 +357,8 @@ export interface ConfigOverrides {
   readonly availabilityZones?: string | readonly string[];
   readonly alarmEmail?: string;
   readonly authDomainPrefix?: string;
+  /** An existing CLOUDFRONT web ACL to use instead of the EdgeFirewall stack. */
+  readonly edgeWebAclArn?: string;
 }
 
 function zonesFor(region: string, count: number): string[] {
@@ -320,6 +384,7 @@ export function loadConfig(name: string, overrides: ConfigOverrides = {}): Envir
     region,
     availabilityZones: zones,
     auth: { ...base.auth, domainPrefix: overrides.authDomainPrefix ?? base.auth.domainPrefix },
+    edge: { ...base.edge, ...(overrides.edgeWebAclArn ? { webAclArn: overrides.edgeWebAclArn } : {}) },
     alarms: { ...base.alarms, ...(overrides.alarmEmail ? { email: overrides.alarmEmail } : {}) },
   });
 }

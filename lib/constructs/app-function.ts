@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -192,12 +192,12 @@ export class AppFunction extends NodejsFunction {
   }
 
   /**
-   * Verifies Cognito access tokens issued to `client` carrying `scope`; the issuer and its key
-   * set follow from USER_POOL_ID and the region.
+   * Verifies Cognito access tokens issued to one of `clients` carrying `scope`; the issuer and
+   * its key set follow from USER_POOL_ID and the region.
    */
-  verifyTokensFrom(userPool: cognito.IUserPool, client: cognito.IUserPoolClient, scope: string): this {
+  verifyTokensFrom(userPool: cognito.IUserPool, clients: readonly cognito.IUserPoolClient[], scope: string): this {
     this.addEnvironment('USER_POOL_ID', userPool.userPoolId);
-    this.addEnvironment('APP_CLIENT_IDS', client.userPoolClientId);
+    this.addEnvironment('APP_CLIENT_IDS', Fn.join(',', clients.map((client) => client.userPoolClientId)));
     this.addEnvironment('API_SCOPE', scope);
     return this;
   }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,6 +13,8 @@ import type { Construct } from 'constructs';
 import type { RouteDeclaration } from '../../lambdas/api/route-types';
 import { ApiFromRoutes } from '../constructs/api-from-routes';
 import { AppFunction } from '../constructs/app-function';
+import { ConsoleEdge } from '../constructs/console-edge';
+import { standardWafRules, wafVisibility } from '../constructs/waf-rules';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
 export interface ApiStackProps extends BaseStackProps {
@@ -27,6 +29,12 @@ export interface ApiStackProps extends BaseStackProps {
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly scope: string;
+  readonly resourceServer: cognito.IUserPoolResourceServer;
+  readonly apiScope: cognito.ResourceServerScope;
+  /** The CLOUDFRONT-scope web ACL of the console's distribution (us-east-1). */
+  readonly edgeWebAclArn: string;
+  /** The built console (web/dist). */
+  readonly consoleAssetsDir: string;
 }
 
 /** Enhanced TLS policy: TLS 1.2 and 1.3 only, forward secrecy, post-quantum key exchange (S10). */
@@ -72,6 +80,7 @@ export class ApiStack extends BaseStack {
   readonly webAcl: wafv2.CfnWebACL;
   readonly authorizationFailures: cloudwatch.Metric;
   readonly routes: ApiFromRoutes;
+  readonly consoleEdge: ConsoleEdge;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -103,7 +112,6 @@ export class ApiStack extends BaseStack {
     this.apiFunction
       .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)
       .sendToQueue(props.queue)
-      .verifyTokensFrom(props.userPool, props.userPoolClient, props.scope)
       .encryptPiiWith(props.piiKey);
 
     // User management apart: the function every request reaches holds no right over the user pool.
@@ -122,7 +130,6 @@ export class ApiStack extends BaseStack {
     });
     this.usersFunction
       .connectToDatabase(props.proxy, 'nemt_api_user', props.databaseName)
-      .verifyTokensFrom(props.userPool, props.userPoolClient, props.scope)
       .administerUsers(props.userPool);
 
     this.intakeFunction = new AppFunction(this, 'IntakeFunction', {
@@ -131,7 +138,12 @@ export class ApiStack extends BaseStack {
       description: 'NEMT Dispatch public intake: write-only',
       reservedConcurrency: config.functions.reservedConcurrency.intake,
       memorySize: 512,
-      environment: { ENVIRONMENT: config.name, POWERTOOLS_SERVICE_NAME: 'nemt-intake' },
+      environment: {
+        ENVIRONMENT: config.name,
+        POWERTOOLS_SERVICE_NAME: 'nemt-intake',
+        SMS_ALLOWED_CALLING_CODES: config.intake.smsAllowedCallingCodes.join(','),
+        INTAKE_RECEIPTS_PER_DESTINATION_PER_DAY: String(config.intake.receiptsPerDestinationPerDay),
+      },
     });
     // The intake only writes; its outbox rows reach the queue through the relay.
     this.intakeFunction.connectToDatabase(props.proxy, 'nemt_intake_user', props.databaseName).encryptPiiWith(props.piiKey);
@@ -192,6 +204,28 @@ export class ApiStack extends BaseStack {
     });
     this.authorizationFailures = filter.metric({ statistic: 'Sum', period: Duration.minutes(5) });
 
+    // The console and its edge. Inside this stack on purpose: the distribution's /v1/* origin is
+    // this API, the console's app client calls back to the distribution, and the functions
+    // accept that client's tokens — across stacks that is a cycle, inside one it is a chain.
+    this.consoleEdge = new ConsoleEdge(this, 'ConsoleEdge', {
+      config,
+      api: this.api,
+      userPool: props.userPool,
+      resourceServer: props.resourceServer,
+      apiScope: props.apiScope,
+      webAclArn: props.edgeWebAclArn,
+      assetsDir: props.consoleAssetsDir,
+      removalPolicy: this.statefulRemovalPolicy,
+      vpc: props.vpc,
+      lambdaSecurityGroup: props.lambdaSecurityGroup,
+      logsKey: props.logsKey,
+    });
+    const clients = [props.userPoolClient, this.consoleEdge.client];
+    this.apiFunction.verifyTokensFrom(props.userPool, clients, props.scope);
+    this.usersFunction.verifyTokensFrom(props.userPool, clients, props.scope);
+    new CfnOutput(this, 'ConsoleUrl', { value: this.consoleEdge.origin, description: 'The console and /v1 through CloudFront' });
+    new CfnOutput(this, 'ConsoleClientId', { value: this.consoleEdge.client.userPoolClientId });
+
     this.webAcl = this.createWebAcl(props.routes, props.logsKey);
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
       resourceArn: this.api.deploymentStage.stageArn,
@@ -201,92 +235,17 @@ export class ApiStack extends BaseStack {
 
   private createWebAcl(routes: readonly RouteDeclaration[], logsKey: kms.IKey): wafv2.CfnWebACL {
     const { config } = this;
-    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName: `nemt-${config.name}-${metricName}`,
+    const metricPrefix = `nemt-${config.name}`;
+    const rules = standardWafRules({
+      routes, intakeLimitPer5Min: config.api.wafIntakeLimitPer5Min, ipLimitPer5Min: config.api.wafIpLimitPer5Min, metricPrefix,
     });
-    const managed = (name: string, priority: number, countInstead: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: {
-        managedRuleGroupStatement: {
-          vendorName: 'AWS',
-          name,
-          ...(countInstead.length > 0
-            ? { ruleActionOverrides: countInstead.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
-            : {}),
-        },
-      },
-      visibilityConfig: visibility(name),
-    });
-    const publicPaths = routes.filter((route) => route.access === 'public').map((route) => route.path);
-    const pathMatch = (path: string): wafv2.CfnWebACL.StatementProperty => ({
-      byteMatchStatement: {
-        fieldToMatch: { uriPath: {} },
-        positionalConstraint: 'ENDS_WITH',
-        searchString: path,
-        textTransformations: [{ priority: 0, type: 'NONE' }],
-      },
-    });
-    const intakeScope: wafv2.CfnWebACL.StatementProperty | undefined = publicPaths.length === 0
-      ? undefined
-      : publicPaths.length === 1
-        ? pathMatch(publicPaths[0] as string)
-        : { orStatement: { statements: publicPaths.map(pathMatch) } };
-
-    const rules: wafv2.CfnWebACL.RuleProperty[] = [
-      {
-        name: 'BodyTooLarge',
-        priority: 0,
-        action: { block: {} },
-        statement: {
-          sizeConstraintStatement: {
-            fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-            comparisonOperator: 'GT',
-            size: MAX_BODY_BYTES,
-            textTransformations: [{ priority: 0, type: 'NONE' }],
-          },
-        },
-        visibilityConfig: visibility('BodyTooLarge'),
-      },
-      ...(intakeScope
-        ? [{
-          name: 'IntakeRatePerIp',
-          priority: 1,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              limit: config.api.wafIntakeLimitPer5Min,
-              evaluationWindowSec: 300,
-              aggregateKeyType: 'IP',
-              scopeDownStatement: intakeScope,
-            },
-          },
-          visibilityConfig: visibility('IntakeRatePerIp'),
-        }]
-        : []),
-      {
-        name: 'RatePerIp',
-        priority: 2,
-        action: { block: {} },
-        statement: { rateBasedStatement: { limit: config.api.wafIpLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: 'IP' } },
-        visibilityConfig: visibility('RatePerIp'),
-      },
-      managed('AWSManagedRulesAmazonIpReputationList', 3),
-      // The body-size rule above replaces the group's 8 KB body limit with the API's own limit.
-      managed('AWSManagedRulesCommonRuleSet', 4, ['SizeRestrictions_BODY']),
-      managed('AWSManagedRulesKnownBadInputsRuleSet', 5),
-      managed('AWSManagedRulesSQLiRuleSet', 6),
-    ];
 
     const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: `nemt-${config.name}-api`,
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       rules,
-      visibilityConfig: visibility('WebAcl'),
+      visibilityConfig: wafVisibility(metricPrefix, 'WebAcl'),
       // Inspect bodies up to the API's limit instead of the default 16 KB.
       associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: 'KB_64' } } },
     });

@@ -6,6 +6,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ROLES } from '../../lambdas/shared/tenancy/actor';
 import { AppFunction } from '../constructs/app-function';
+import type { EnvironmentConfig } from '../config';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
 export interface AuthStackProps extends BaseStackProps {
@@ -20,6 +21,52 @@ export const API_SCOPE_NAME = 'api';
 export const API_SCOPE = `${RESOURCE_SERVER_ID}/${API_SCOPE_NAME}`;
 /** Tenant attributes: written only by administrators through the admin API (S8). */
 export const TENANT_ATTRIBUTES = ['facility_id', 'contact_id'] as const;
+
+export interface AppClientOptions {
+  readonly userPool: cognito.IUserPool;
+  readonly name: string;
+  readonly resourceServer: cognito.IUserPoolResourceServer;
+  readonly apiScope: cognito.ResourceServerScope;
+  readonly auth: EnvironmentConfig['auth'];
+  readonly callbackUrls: readonly string[];
+  readonly logoutUrls: readonly string[];
+  readonly authFlows: cognito.AuthFlow;
+}
+
+/**
+ * Every app client of the pool (S9, S27): public (no secret), authorization-code grant only, the
+ * API scope, exact callback and sign-out URLs, short-lived tokens with revocation, no user
+ * existence errors, and tenant attributes readable but never writable by a client (S8).
+ */
+export function appClientProps(options: AppClientOptions): cognito.UserPoolClientProps {
+  const { auth } = options;
+  const readable = new cognito.ClientAttributes()
+    .withStandardAttributes({ email: true, emailVerified: true, givenName: true, familyName: true })
+    .withCustomAttributes(...TENANT_ATTRIBUTES);
+  const writable = new cognito.ClientAttributes().withStandardAttributes({ givenName: true, familyName: true });
+  return {
+    userPool: options.userPool,
+    userPoolClientName: options.name,
+    generateSecret: false,
+    authFlows: options.authFlows,
+    oAuth: {
+      flows: { authorizationCodeGrant: true },
+      scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL,
+        cognito.OAuthScope.resourceServer(options.resourceServer, options.apiScope)],
+      callbackUrls: [...options.callbackUrls],
+      logoutUrls: [...options.logoutUrls],
+    },
+    supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+    preventUserExistenceErrors: true,
+    enableTokenRevocation: true,
+    accessTokenValidity: Duration.minutes(auth.accessTokenMinutes),
+    idTokenValidity: Duration.minutes(auth.accessTokenMinutes),
+    refreshTokenValidity: Duration.hours(auth.refreshTokenHours),
+    authSessionValidity: Duration.minutes(3),
+    readAttributes: readable,
+    writeAttributes: writable,
+  };
+}
 
 const THREAT_PROTECTION = {
   ENFORCED: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
@@ -36,6 +83,8 @@ const THREAT_PROTECTION = {
 export class AuthStack extends BaseStack {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
+  readonly resourceServer: cognito.UserPoolResourceServer;
+  readonly apiScope: cognito.ResourceServerScope;
   readonly preTokenFunction: AppFunction;
 
   constructor(scope: Construct, id: string, props: AuthStackProps) {
@@ -87,32 +136,18 @@ export class AuthStack extends BaseStack {
 
     const domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: auth.domainPrefix } });
 
-    // Custom attributes are readable (the app shows the tenant) but never writable by a client.
-    const readable = new cognito.ClientAttributes()
-      .withStandardAttributes({ email: true, emailVerified: true, givenName: true, familyName: true })
-      .withCustomAttributes(...TENANT_ATTRIBUTES);
-    const writable = new cognito.ClientAttributes().withStandardAttributes({ givenName: true, familyName: true });
-
-    this.client = this.userPool.addClient('AppClient', {
-      userPoolClientName: `nemt-${config.name}-app`,
-      generateSecret: false,
+    this.resourceServer = resourceServer;
+    this.apiScope = apiScope;
+    this.client = new cognito.UserPoolClient(this.userPool, 'AppClient', appClientProps({
+      userPool: this.userPool,
+      name: `nemt-${config.name}-app`,
+      resourceServer,
+      apiScope,
+      auth,
+      callbackUrls: auth.callbackUrls,
+      logoutUrls: auth.logoutUrls,
       authFlows: { userSrp: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.resourceServer(resourceServer, apiScope)],
-        callbackUrls: [...auth.callbackUrls],
-        logoutUrls: [...auth.logoutUrls],
-      },
-      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: Duration.minutes(auth.accessTokenMinutes),
-      idTokenValidity: Duration.minutes(auth.accessTokenMinutes),
-      refreshTokenValidity: Duration.hours(auth.refreshTokenHours),
-      authSessionValidity: Duration.minutes(3),
-      readAttributes: readable,
-      writeAttributes: writable,
-    });
+    }));
 
     this.preTokenFunction = new AppFunction(this, 'PreTokenGeneration', {
       entry: 'lambdas/pre-token/handler.ts',

@@ -4,10 +4,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { AppFunction } from '../constructs/app-function';
 import { BaseStack, type BaseStackProps } from './base-stack';
@@ -26,6 +29,8 @@ export const NOTIFIER_TIMEOUT = Duration.seconds(30);
 /** AWS's guidance for SQS event sources: at least six times the function timeout. */
 export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 export const MAX_RECEIVE_COUNT = 5;
+/** The construct id aws-cdk-lib gives AwsCustomResource's singleton provider function. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 /**
  * The notification pipeline (PRODUCT §6, S21): the API and intake put outbox ids on an encrypted
@@ -39,6 +44,7 @@ export class MessagingStack extends BaseStack {
   readonly notifier: AppFunction;
   readonly relay: AppFunction;
   readonly emailIdentity: ses.EmailIdentity;
+  readonly smsSpendLimit: cr.AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
@@ -103,6 +109,7 @@ export class MessagingStack extends BaseStack {
         PROVIDER_TIME_ZONE: config.provider.timeZone,
         SES_CONFIGURATION_SET: configurationSet.configurationSetName,
         SMS_TYPE: notifications.smsType,
+        SMS_ALLOWED_CALLING_CODES: config.intake.smsAllowedCallingCodes.join(','),
         ...(notifications.smsSenderId ? { SMS_SENDER_ID: notifications.smsSenderId } : {}),
         ...(notifications.smsOriginationNumber ? { SMS_ORIGINATION_NUMBER: notifications.smsOriginationNumber } : {}),
       },
@@ -139,5 +146,76 @@ export class MessagingStack extends BaseStack {
       targets: [new targets.LambdaFunction(this.relay, { retryAttempts: 0 })],
     });
 
+    this.smsSpendLimit = this.limitSmsSpend(props.logsKey);
+  }
+
+  /**
+   * SECURITY S28: the account's SNS monthly SMS spend limit, set on every deploy (an account-level
+   * setting, so it is not undone when the stack is deleted). SNS stops sending texts for the rest
+   * of the month once it is reached; the spend alarm (Observability) warns before.
+   */
+  private limitSmsSpend(logsKey: kms.IKey): cr.AwsCustomResource {
+    const attributes = { MonthlySpendLimit: String(this.config.notifications.smsMonthlySpendLimitUsd) };
+    const call: cr.AwsSdkCall = {
+      service: 'SNS',
+      action: 'setSMSAttributes',
+      parameters: { attributes },
+      physicalResourceId: cr.PhysicalResourceId.of(`nemt-${this.config.name}-sms-spend-limit`),
+    };
+    const limit = new cr.AwsCustomResource(this, 'SmsMonthlySpendLimit', {
+      resourceType: 'Custom::SnsSmsSpendLimit',
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      // SetSMSAttributes is an account-level call: it has no resource ARN to name.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['sns:SetSMSAttributes'], resources: ['*'] }),
+      ]),
+      logGroup: new logs.LogGroup(this, 'SmsSpendLimitLogs', {
+        encryptionKey: logsKey,
+        retention: this.config.functions.logRetentionDays,
+        removalPolicy: this.statefulRemovalPolicy,
+      }),
+    });
+    NagSuppressions.addResourceSuppressions(limit, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'sns:SetSMSAttributes sets the account\'s SMS spend limit; it is an account-level action with no '
+        + 'resource ARN to scope to, and it is the only action this custom resource may call.',
+      appliesTo: ['Resource::*'],
+    }, {
+      id: 'HIPAA.Security-IAMNoInlinePolicy',
+      reason: 'AwsCustomResource writes its one statement (sns:SetSMSAttributes) as an inline policy of the shared '
+        + 'provider role; CDK offers no way to make it a managed policy.',
+    }], true);
+    this.suppressCustomResourceProvider();
+    return limit;
+  }
+
+  private suppressCustomResourceProvider(): void {
+    const provider = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+    if (!provider) return;
+    NagSuppressions.addResourceSuppressions(provider, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason: 'CDK\'s AwsCustomResource provider runs with the AWS-managed AWSLambdaBasicExecutionRole (write its '
+          + 'own logs); it runs only during cdk deploy.',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      },
+      {
+        id: 'HIPAA.Security-LambdaConcurrency',
+        reason: 'CDK\'s AwsCustomResource provider runs only during cdk deploy, once per change of the SMS spend '
+          + 'limit; reserved concurrency would only take capacity from the application.',
+      },
+      {
+        id: 'HIPAA.Security-LambdaDLQ',
+        reason: 'CDK\'s AwsCustomResource provider is invoked by CloudFormation, which fails the deploy on an error; '
+          + 'there is no asynchronous retry to catch.',
+      },
+      {
+        id: 'HIPAA.Security-LambdaInsideVPC',
+        reason: 'CDK\'s AwsCustomResource provider calls only the SNS control plane during deploys and touches no '
+          + 'data; it needs no network path into the VPC.',
+      },
+    ], true);
   }
 }

@@ -33,6 +33,14 @@ export const S19_ALARMS = ['Api5xx', 'AuthorizationFailures', 'NotificationDeadL
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** The account's month-to-date SMS spend, which SNS publishes in the region it sends from. */
+export const SMS_SPEND_METRIC = new cloudwatch.Metric({
+  namespace: 'AWS/SNS',
+  metricName: 'SMSMonthToDateSpentUSD',
+  statistic: 'Maximum',
+  period: FIVE_MINUTES,
+});
+
 export class ObservabilityStack extends BaseStack {
   readonly operationsTopic: sns.Topic;
   readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
@@ -79,6 +87,9 @@ export class ObservabilityStack extends BaseStack {
         props.auditAnchor.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), 1, 1],
       ['IntakeThrottles', 'The intake function was throttled',
         props.intakeFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+      // S28: SMS pumping shows as spend; SNS stops texting at the spend limit, this warns before.
+      ['SmsSpend', `SMS spend this month reached USD ${thresholds.smsSpendUsd} (limit USD ${config.notifications.smsMonthlySpendLimitUsd})`,
+        SMS_SPEND_METRIC, thresholds.smsSpendUsd, 1],
     ];
     const alarms = new Map<string, cloudwatch.Alarm>();
     for (const [name, description, metric, threshold, periods] of definitions) {

@@ -80,7 +80,7 @@ describe('validation refuses a configuration that would weaken a control', () =>
   const variant = (base: EnvironmentConfig, change: (config: EnvironmentConfig) => EnvironmentConfig) => () =>
     validateConfig(change(structuredClone(base)));
 
-  test.each([
+  test.each<[string, () => EnvironmentConfig]>([
     ['prod without 35-day backups', variant(prod, (c) => ({ ...c, database: { ...c.database, backupRetentionDays: 7 } }))],
     ['prod with optional MFA', variant(prod, (c) => ({ ...c, auth: { ...c.auth, mfa: 'OPTIONAL' } }))],
     ['prod without enforced threat protection', variant(prod, (c) => ({ ...c, auth: { ...c.auth, threatProtection: 'AUDIT' } }))],
@@ -97,8 +97,40 @@ describe('validation refuses a configuration that would weaken a control', () =>
     ['a sender outside the SES identity', variant(dev, (c) => ({
       ...c, notifications: { ...c.notifications, fromAddress: 'someone@elsewhere.example' },
     }))],
+    ...['1', '+0', '+1234', '+1 ', '+44x', ''].map((code) => [`SMS calling code ${JSON.stringify(code)}`,
+      variant(dev, (c) => ({ ...c, intake: { ...c.intake, smsAllowedCallingCodes: ['+1', code] } }))] as [string, () => EnvironmentConfig]),
+    ['no SMS calling code at all', variant(dev, (c) => ({ ...c, intake: { ...c.intake, smsAllowedCallingCodes: [] } }))],
+    ['no receipt per destination', variant(dev, (c) => ({ ...c, intake: { ...c.intake, receiptsPerDestinationPerDay: 0 } }))],
+    ['an SMS spend alarm at or above the spend limit', variant(prod, (c) => ({
+      ...c, alarms: { ...c.alarms, smsSpendUsd: c.notifications.smsMonthlySpendLimitUsd },
+    }))],
+    ['an edge web ACL outside us-east-1', variant(prod, (c) => ({
+      ...c, edge: { ...c.edge, webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/11111111-2222-3333-4444-555555555555' },
+    }))],
+    ['a console certificate outside us-east-1', variant(prod, (c) => ({
+      ...c,
+      edge: {
+        ...c.edge,
+        customDomain: { domainName: 'app.example.org', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222' },
+      },
+    }))],
+    ['a plain-http console URL off localhost', variant(prod, (c) => ({
+      ...c, edge: { ...c.edge, extraCallbackUrls: ['http://app.example.org/callback'] },
+    }))],
   ])('%s', (_name, validate) => {
     expect(validate).toThrow(ConfigError);
+  });
+
+  test('SMS goes only to +1 by default; three receipts per destination per day; a spend limit with an alarm below it', () => {
+    for (const config of ENVIRONMENT_NAMES.map((name) => loadConfig(name))) {
+      expect(config.intake).toEqual({ smsAllowedCallingCodes: ['+1'], receiptsPerDestinationPerDay: 3 });
+      expect(config.alarms.smsSpendUsd).toBeLessThan(config.notifications.smsMonthlySpendLimitUsd);
+    }
+    expect(() => validateConfig({ ...dev, intake: { ...dev.intake, smsAllowedCallingCodes: ['+1', '+44', '+353'] } })).not.toThrow();
+    expect(() => validateConfig({
+      ...prod,
+      edge: { ...prod.edge, webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/central/11111111-2222-3333-4444-555555555555' },
+    })).not.toThrow();
   });
 
   test('the shipped configurations are valid as they are', () => {

@@ -37,8 +37,10 @@ function ingressRules(): Array<{ group: string; rule: Props }> {
 }
 
 /** The app's own functions (NodejsFunction bundles), not CDK's custom-resource providers. */
+const CDK_PROVIDER_FUNCTIONS = /^(AWS679f53fac002430cb0da5b7982bd2287|CustomCDKBucketDeployment)/;
 function applicationFunctions(): Array<[string, { Properties?: Props }]> {
-  return allResources(synthesised, 'AWS::Lambda::Function').filter(([, fn]) => props(fn).Handler === 'index.handler');
+  return allResources(synthesised, 'AWS::Lambda::Function')
+    .filter(([id, fn]) => props(fn).Handler === 'index.handler' && !CDK_PROVIDER_FUNCTIONS.test(id));
 }
 
 /** The one resource of a type in the whole app; fails when there are none or several. */
@@ -184,7 +186,8 @@ describe('S10: TLS everywhere', () => {
 describe('S11: encryption at rest with customer-managed keys', () => {
   test('every KMS key rotates', () => {
     const keys = allResources(synthesised, 'AWS::KMS::Key');
-    expect(keys.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DataKey', 'LogsKey', 'PiiKey']);
+    // The edge web ACL's logs live in us-east-1 and need a key of that region.
+    expect(keys.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DataKey', 'EdgeLogsKey', 'LogsKey', 'PiiKey']);
     for (const [, key] of keys) expect(props(key).EnableKeyRotation).toBe(true);
   });
 
@@ -218,13 +221,14 @@ describe('S11: encryption at rest with customer-managed keys', () => {
     }
   });
 
-  test('the CloudTrail and audit-anchor buckets and the trail use the logs key; only the access-log bucket is SSE-S3', () => {
+  test('the CloudTrail and audit-anchor buckets and the trail use the logs key; only log and console buckets are SSE-S3', () => {
     const buckets = allResources(synthesised, 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(3);
+    expect(buckets).toHaveLength(5);
     for (const [id, bucket] of buckets) {
       const rule = (props(bucket).BucketEncryption as { ServerSideEncryptionConfiguration: Props[] })
         .ServerSideEncryptionConfiguration[0] as { ServerSideEncryptionByDefault: Props };
-      if (id.startsWith('AccessLogs')) {
+      // Access logs and CloudFront logs can only be delivered to SSE-S3; the console is public files.
+      if (/^(AccessLogs|ConsoleEdgeEdgeLogs|ConsoleEdgeConsoleBucket)/.test(id)) {
         expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
       } else {
         expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
@@ -384,7 +388,8 @@ describe('S15: rate limiting and the web application firewall', () => {
   });
 
   test('AWS managed rule groups, a per-IP rate rule scoped to the public intake, and a body-size rule', () => {
-    const acl = single('AWS::WAFv2::WebACL');
+    const [, acl] = Object.entries(synthesised.templates.api.findResources('AWS::WAFv2::WebACL'))[0] as [string, { Properties?: Props }];
+    expect(Object.keys(synthesised.templates.api.findResources('AWS::WAFv2::WebACL'))).toHaveLength(1);
     expect(props(acl)).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
     const rules = props(acl).Rules as Props[];
     const managed = rules.map((rule) => (rule.Statement as Props).ManagedRuleGroupStatement as Props | undefined)
@@ -537,8 +542,13 @@ describe('S13 (infrastructure part): audit chain anchors', () => {
       .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement);
     const s3Actions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => String(action).startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
-    const everyAction = JSON.stringify(allResources(synthesised, 'AWS::IAM::ManagedPolicy')
-      .map(([, policy]) => props(policy).PolicyDocument));
+    // No statement anywhere may delete, unlock or re-lock anchors: none with such an action names
+    // the anchors bucket or every resource (the console deployment may replace the console's files).
+    const reachingAnchors = allResources(synthesised, 'AWS::IAM::ManagedPolicy')
+      .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement)
+      .filter((statement) => statement.Resource === '*' || JSON.stringify(statement.Resource).includes('AuditAnchors'));
+    const everyAction = JSON.stringify(reachingAnchors.map((statement) => statement.Action));
+    expect(everyAction).toContain('s3:GetObject');
     for (const forbidden of ['s3:DeleteObject', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration']) {
       expect(everyAction).not.toContain(forbidden);
     }

@@ -86,7 +86,7 @@ const stacksOf = (env: string): Stack[] => Object.values(apps.get(env)?.stacks ?
 describe.each([...ENVIRONMENT_NAMES])('%s', (env) => {
   test('no unacknowledged AwsSolutions or HIPAA Security finding, and no synth error', () => {
     expect(synthFailures.get(env) ?? 'synthesised').toBe('synthesised');
-    expect(stacksOf(env)).toHaveLength(8);
+    expect(stacksOf(env)).toHaveLength(9);
     expect(findings(stacksOf(env))).toEqual([]);
   });
 

@@ -25,16 +25,29 @@ export interface SynthOptions {
   readonly bundle?: boolean;
   readonly outdir?: string;
   readonly context?: Record<string, unknown>;
+  /** The built console; a tiny committed fixture unless a test asks for another, so tests never build. */
+  readonly consoleAssetsDir?: string;
 }
+
+/** A minimal built console (index.html, request/index.html, one hashed asset). */
+export const CONSOLE_FIXTURE = join(__dirname, 'fixtures', 'console');
 
 export function synthesise(options: SynthOptions): SynthesisedApp {
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'nemt-cdk-'));
   const context: Record<string, unknown> = { ...cdkJsonContext(), env: options.env, ...options.context };
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
-  const built = createApp({ routes: options.routes, context, outdir, nag: options.nag ?? false, nagReports: options.nagReports });
+  const built = createApp({
+    routes: options.routes,
+    context,
+    outdir,
+    nag: options.nag ?? false,
+    nagReports: options.nagReports,
+    consoleAssetsDir: options.consoleAssetsDir ?? CONSOLE_FIXTURE,
+  });
   built.app.synth();
   const templates = Object.fromEntries(
-    Object.entries(built.stacks).map(([key, stack]) => [key, Template.fromStack(stack as Stack)]),
+    Object.entries(built.stacks).filter(([, stack]) => stack !== undefined)
+      .map(([key, stack]) => [key, Template.fromStack(stack as Stack)]),
   ) as { [K in keyof NemtStacks]: Template };
   return {
     ...built,
