@@ -48,6 +48,11 @@ export interface CreateAppOptions {
    * The synth fails with a clear message when it is missing.
    */
   readonly consoleAssetsDir?: string;
+  /**
+   * Builds the console when neither the option nor `-c consoleAssetsDir` names a directory, and
+   * answers where it is (bin/app.ts builds web/dist when it is missing or stale).
+   */
+  readonly buildConsole?: () => string;
 }
 
 /** The `context` block of cdk.json, so tests synthesise with exactly what the CLI uses. */
@@ -127,7 +132,8 @@ export function createApp(options: CreateAppOptions): NemtApp {
     resourceServer: auth.resourceServer,
     apiScope: auth.apiScope,
     edgeWebAclArn: config.edge.webAclArn ?? (edgeFirewall as EdgeFirewallStack).webAcl.attrArn,
-    consoleAssetsDir: options.consoleAssetsDir ?? contextString(app, 'consoleAssetsDir') ?? join(PROJECT_ROOT, 'web', 'dist'),
+    consoleAssetsDir: options.consoleAssetsDir ?? contextString(app, 'consoleAssetsDir') ?? options.buildConsole?.()
+      ?? join(PROJECT_ROOT, 'web', 'dist'),
   });
   const audit = new AuditStack(app, `${prefix}-Audit`, {
     ...base,
