@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { solveChallenge } from 'altcha-lib/v1';
 import type { PiiCrypto } from '../../lambdas/shared/crypto/pii';
-import type { Database } from '../../lambdas/shared/db/port';
+import type { Database, Queryable } from '../../lambdas/shared/db/port';
 import { createIntakeHandler, type IntakeDependencies } from '../../lambdas/intake/app';
 import type { IssuedChallenge } from '../../lambdas/intake/challenge';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
@@ -28,7 +28,7 @@ export interface IntakeCall {
 export interface TestIntake {
   submit(call?: IntakeCall): Promise<ApiAnswer>;
   /** GET /v1/intake/challenge. */
-  challenge(call?: { url?: string; headers?: Record<string, string> }): Promise<ApiAnswer>;
+  challenge(call?: { url?: string; headers?: Record<string, string>; rawBody?: string }): Promise<ApiAnswer>;
   /** A fresh challenge, solved: the `altcha` value a client sends. */
   solvedChallenge(): Promise<string>;
 }
@@ -64,7 +64,7 @@ export function createTestIntake(db: Database, pii: PiiCrypto = testPii(), optio
 
   const intake: TestIntake = {
     async challenge(options = {}) {
-      return call('GET', options.url ?? CHALLENGE_PATH, options.headers ?? {});
+      return call('GET', options.url ?? CHALLENGE_PATH, options.headers ?? {}, options.rawBody);
     },
     async solvedChallenge() {
       const answer = await intake.challenge();
@@ -96,4 +96,30 @@ export function intakeBody(overrides: Record<string, unknown> = {}): Record<stri
     notifyConsent: true,
     ...overrides,
   };
+}
+
+/** A private-pay rider the intake created, as the merge routes see it. */
+export interface IntakeRider {
+  id: string;
+  facilityId: string;
+  version: number;
+}
+
+/**
+ * `count` public requests from one phone, each its own rider in its own individual tenant (schema/0019):
+ * duplicates for a Dispatcher to merge. Oldest first.
+ */
+export async function intakeDuplicates(intake: TestIntake, owner: Queryable, phone: string, count = 2): Promise<IntakeRider[]> {
+  const riders: IntakeRider[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const answer = await intake.submit({ body: intakeBody({ phone, notifyChannel: 'none', notifyConsent: false }) });
+    if (answer.status !== 202) throw new Error(`intake answered ${answer.status}`);
+    const { rows } = await owner.query<{ id: string; facility_id: string; version: number }>(
+      `SELECT r.id, r.facility_id, r.version FROM trip_requests t JOIN riders r ON r.id = t.rider_id WHERE t.reference_code = $1`,
+      [answer.body.receiptCode]);
+    const row = rows[0];
+    if (!row) throw new Error('the intake recorded no rider');
+    riders.push({ id: row.id, facilityId: row.facility_id, version: row.version });
+  }
+  return riders;
 }
