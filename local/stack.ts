@@ -5,6 +5,7 @@ import { createApiHandler } from '../lambdas/api/app';
 import { apiHandlers } from '../lambdas/api/handlers';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
+import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
 import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
@@ -206,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const pipeline = createLocalNotificationPipeline({
       notifierDb: as('notifier', 5),
       pii: pii(),
-      settings: { providerName: SETTINGS.providerName, timeZone },
+      settings: { providerName: SETTINGS.providerName, timeZone, smsAllowedCallingCodes: smsAllowedCallingCodesFrom(process.env) },
       sink: {
         file: layout.notifications,
         console: false,
