@@ -4,6 +4,8 @@ import pg from 'pg';
 import { createApiHandler } from '../lambdas/api/app';
 import { apiHandlers } from '../lambdas/api/handlers';
 import { createIntakeHandler } from '../lambdas/intake/app';
+import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
+import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
 import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
@@ -205,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const pipeline = createLocalNotificationPipeline({
       notifierDb: as('notifier', 5),
       pii: pii(),
-      settings: { providerName: SETTINGS.providerName, timeZone },
+      settings: { providerName: SETTINGS.providerName, timeZone, smsAllowedCallingCodes: smsAllowedCallingCodesFrom(process.env) },
       sink: {
         file: layout.notifications,
         console: false,
@@ -257,7 +259,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         // One process plays both functions that serve authenticated routes in AWS.
         ['api', 'users'],
       ),
-      intake: createIntakeHandler({ db: as('intake', 5), pii: pii() }),
+      intake: createIntakeHandler({ db: as('intake', 5), pii: pii(), settings: intakeSettingsFromEnvironment(process.env) }),
     });
 
     // ---- demo data ------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ export interface BenchmarkOutcome {
   error?: string;
   /** Set when what it measures is not there yet; reported as skipped, with this reason. */
   skipped?: string;
+  /** A measurement reported without a target (it "passes" when it ran). */
+  reportOnly?: boolean;
 }
 
 function formatNumber(value: number | null, unit = ''): string {

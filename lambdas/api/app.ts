@@ -91,7 +91,8 @@ async function execute(
   const body = event.httpMethod === 'GET' ? undefined : parseJsonBody(event, 'body' in route ? route.body : undefined);
   const ifMatch = parseIfMatch(event);
   if (ifMatch === 'unparseable') throw Problems.stale();
-  if (route.method === 'PATCH' && ifMatch === undefined) throw Problems.preconditionRequired();
+  const ifMatchRequired = route.method === 'PATCH' || ('ifMatchRequired' in route && route.ifMatchRequired === true);
+  if (ifMatchRequired && ifMatch === undefined) throw Problems.preconditionRequired();
   const idempotencyKey = 'idempotent' in route && route.idempotent ? parseIdempotencyKey(event) : undefined;
   const requestHash = idempotencyKey
     ? createHash('sha256').update(`${route.id}\n${JSON.stringify(params)}\n${JSON.stringify(body ?? null)}`).digest('hex')

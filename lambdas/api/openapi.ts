@@ -54,10 +54,11 @@ const PROBLEMS: readonly { status: number; name: string; description: string; ap
     applies: (route) => route.body !== undefined },
   { status: 415, name: 'UnsupportedMediaType', description: 'The body is not sent as application/json.',
     applies: (route) => route.body !== undefined },
-  { status: 422, name: 'UnprocessableContent', description: 'The body breaks the schema or a rule, or an Idempotency-Key is reused for a different request.',
+  { status: 422, name: 'UnprocessableContent', description: 'The body breaks the schema or a rule, an Idempotency-Key is reused '
+    + 'for a different request, or (public intake) its proof of work is missing, wrong, expired or already used (`challenge-failed`).',
     applies: (route) => route.body !== undefined || route.idempotent === true },
   { status: 428, name: 'PreconditionRequired', description: 'Send If-Match with the ETag you read.',
-    applies: (route) => route.method === 'PATCH' },
+    applies: (route) => route.method === 'PATCH' || route.ifMatchRequired === true },
   { status: 500, name: 'InternalServerError', description: 'Something went wrong on the server; quote the request id.',
     applies: () => true },
 ];
@@ -173,9 +174,9 @@ function headerParameters(route: RouteDeclaration): Json[] {
     headers.push({
       name: 'If-Match',
       in: 'header',
-      required: route.method === 'PATCH',
+      required: route.method === 'PATCH' || route.ifMatchRequired === true,
       description: 'The ETag you read; a stale one is refused with 412'
-        + (route.method === 'PATCH' ? ', a missing one with 428.' : '.'),
+        + (route.method === 'PATCH' || route.ifMatchRequired ? ', a missing one with 428.' : '.'),
       schema: { type: 'string', pattern: '^(W/)?"\\d{1,9}"$' },
     });
   }
@@ -203,12 +204,15 @@ function successResponse(route: RouteDeclaration, schemas: SchemaCatalogue): Jso
     headers.ETag = { description: 'The resource version; send it back as If-Match to change the resource.',
       schema: { type: 'string' } };
   }
+  if (route.access === 'public' && route.method === 'GET') {
+    headers['Cache-Control'] = { description: 'Always `no-store`: a challenge is for one request.', schema: { type: 'string', enum: ['no-store'] } };
+  }
   if (route.idempotent) {
     headers['Idempotent-Replayed'] = { description: '`true` when this is the stored answer to an earlier request with the same key.',
       schema: { type: 'string', enum: ['true'] } };
   }
   return {
-    description: route.access === 'public' ? `${route.summary}. Accepted.` : route.summary,
+    description: route.access === 'public' && route.successStatus === 202 ? `${route.summary}. Accepted.` : route.summary,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     content: { 'application/json': { schema } },
   };
@@ -229,7 +233,7 @@ function operation(route: RouteDeclaration, schemas: SchemaCatalogue): Json {
     summary: route.summary,
     tags: [route.id.split('.')[0]],
     ...(route.access === 'public'
-      ? { description: 'Public: no token. Rate-limited; answers only a receipt code.' }
+      ? { description: route.description ?? 'Public: no token. Rate-limited; answers only a receipt code.' }
       : { description: `Roles: ${route.roles.join(', ')}.`, 'x-roles': [...route.roles] }),
     security: route.access === 'public' ? [] : [{ bearerAuth: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),

@@ -23,6 +23,8 @@ export interface RouteDeclaration {
   /** API Gateway path syntax: `/v1/trip-requests/{tripRequestId}`. */
   readonly path: string;
   readonly summary: string;
+  /** More than the summary, for the OpenAPI document (a public route's protocol, say). */
+  readonly description?: string;
   readonly function: RouteFunction;
   /** `public` only for the intake; every other route needs a verified access token. */
   readonly access: 'authenticated' | 'public';
@@ -37,6 +39,8 @@ export interface RouteDeclaration {
   readonly idempotent?: boolean;
   /** Mutations of versioned resources require If-Match. */
   readonly conditional?: boolean;
+  /** If-Match must be sent (always for PATCH): for changes that cannot be undone. */
+  readonly ifMatchRequired?: boolean;
   /** A read that records an audit event (a data export), so its transaction is read-write. */
   readonly auditedRead?: boolean;
   /** Content type of a successful answer; JSON unless stated. */

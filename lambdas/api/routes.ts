@@ -3,8 +3,8 @@ import type { Role } from '../shared/tenancy/actor';
 import {
   AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
   ContactCreate, ContactListQuery, ContactParams, ContactUpdate, Facility,
-  FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeReceipt, Me, Rider, RiderCreate,
-  RiderExport, RiderListQuery, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
+  FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeChallenge, IntakeReceipt, Me, Rider, RiderCreate,
+  RiderDuplicates, RiderExport, RiderListQuery, RiderMergeBody, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
 } from './schemas/admin';
 import { NoBody, page } from './schemas/common';
 import {
@@ -25,6 +25,19 @@ const TRIP_WRITERS: readonly Role[] = ['Dispatcher', 'FacilityAdmin', 'FacilityU
 /** The contacts' readers, as their row-level policies allow (facility roles their own facility's). */
 const CONTACT_READERS: readonly Role[] = ['Dispatcher', 'Billing', 'FacilityAdmin', 'FacilityUser'];
 const LEG_READERS: readonly Role[] = ['Dispatcher', 'Driver', 'FacilityAdmin', 'FacilityUser'];
+
+/** The intake's proof of work (SECURITY S28), for machine clients reading the OpenAPI document. */
+const INTAKE_CHALLENGE_PROTOCOL = 'Public: no token. An ALTCHA challenge (SHA-256, altcha-lib v1 format), valid for 10 minutes '
+  + '(the expiry is signed into `salt`) and for one request. Solve it by finding the integer `number` in [0, maxnumber] '
+  + 'whose SHA-256 of `salt + number` (hex) equals `challenge` (altcha-lib: `solveChallenge(challenge, salt, algorithm, maxnumber)`), '
+  + 'then send base64(JSON.stringify({ algorithm, challenge, number, salt, signature })) as `altcha` with the trip request. '
+  + 'Answers are never cached (Cache-Control: no-store).';
+const INTAKE_SUBMIT_PROTOCOL = 'Public: no token. Rate-limited; answers only a receipt code. Needs `altcha`, a solved challenge '
+  + 'from GET /v1/intake/challenge: a missing one is a validation problem at `altcha`; a wrong, forged, expired or already '
+  + 'used one answers 422 `urn:nemt:problem:challenge-failed` (fetch a new challenge and send again). SMS receipts go only '
+  + 'to the configured country calling codes (422 at `phone` otherwise), and at most a few receipts a day go to one '
+  + 'destination: later requests are accepted the same way, without a message. Every request creates its own record '
+  + 'with the contact it gives; messages about it go only there.';
 
 function route<const R extends RouteDeclaration>(declaration: R): R {
   return declaration;
@@ -137,6 +150,14 @@ export const routes = [
   route({ ...api, id: 'riders.export', method: 'GET', path: '/v1/riders/{riderId}/export',
     summary: 'Everything held about a rider, as JSON (audited)', roles: ['Dispatcher', 'FacilityAdmin'], params: RiderParams,
     response: RiderExport, successStatus: 200, auditedRead: true }),
+  // Duplicates from the public intake (every submission is its own rider): a Dispatcher links them.
+  route({ ...api, id: 'riders.duplicates', method: 'GET', path: '/v1/riders/{riderId}/duplicates',
+    summary: 'Other private-pay riders with the same phone, not merged', roles: ['Dispatcher'], params: RiderParams,
+    response: RiderDuplicates, successStatus: 200 }),
+  route({ ...api, id: 'riders.merge', method: 'POST', path: '/v1/riders/{riderId}/merge',
+    summary: 'Record this rider as a duplicate of another (a link, audited in both tenants; nothing moves)',
+    roles: ['Dispatcher'], params: RiderParams, body: RiderMergeBody, response: Rider, successStatus: 200, conditional: true,
+    ifMatchRequired: true }),
   route({ ...api, id: 'users.list', method: 'GET', path: '/v1/users', summary: 'List users',
     roles: ['Dispatcher', 'FacilityAdmin'], query: UserListQuery, response: page(User), successStatus: 200 }),
   route({ ...users, id: 'users.create', method: 'POST', path: '/v1/users', summary: 'Invite a user with one role',
@@ -153,9 +174,12 @@ export const routes = [
     summary: 'Verify every audit hash chain', roles: ['Dispatcher'], response: AuditVerification, successStatus: 200 }),
 
   // Public intake: its own Lambda and database role, write-only.
+  route({ id: 'intake.challenge', function: 'intake', access: 'public', method: 'GET', path: '/v1/intake/challenge',
+    summary: 'A proof-of-work challenge for one public trip request', roles: [], response: IntakeChallenge, successStatus: 200,
+    description: INTAKE_CHALLENGE_PROTOCOL }),
   route({ id: 'intake.submit', function: 'intake', access: 'public', method: 'POST', path: '/v1/intake/trip-requests',
     summary: 'Public trip request (write-only; answers only a receipt code)', roles: [], body: IntakeBody,
-    response: IntakeReceipt, successStatus: 202 }),
+    response: IntakeReceipt, successStatus: 202, description: INTAKE_SUBMIT_PROTOCOL }),
 ] as const;
 
 export type Route = (typeof routes)[number];

@@ -1,6 +1,7 @@
 import { piiCryptoFromEnvironment } from '../shared/crypto/from-environment';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { createIntakeHandler } from './app';
+import { intakeSettingsFromEnvironment } from './settings';
 
 /**
  * The intake Lambda entry. Built once per container at module scope: a connection pool through
@@ -15,4 +16,8 @@ if (required(process.env, 'DB_USER') !== INTAKE_LOGIN) {
   throw new Error(`the intake must connect as ${INTAKE_LOGIN}`);
 }
 
-export const handler = createIntakeHandler({ db: databaseFromEnvironment(process.env), pii: piiCryptoFromEnvironment(process.env) });
+export const handler = createIntakeHandler({
+  db: databaseFromEnvironment(process.env),
+  pii: piiCryptoFromEnvironment(process.env),
+  settings: intakeSettingsFromEnvironment(process.env),
+});

@@ -6,6 +6,7 @@ import { createSesEmailChannel } from './channels/ses-email';
 import { createSnsSmsChannel } from './channels/sns-sms';
 import { createNotifyHandler } from './notifier';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from './templates/fields';
+import { smsAllowedCallingCodesFrom } from '../shared/domain/sms-destinations';
 
 /**
  * The notifier Lambda entry: SNS, SES and the database (as nemt_notifier_user through RDS Proxy
@@ -35,5 +36,6 @@ export const handler = createNotifyHandler({
     providerName: env.PROVIDER_NAME || 'NEMT Dispatch',
     timeZone,
     driverEnRouteMaxAgeMinutes: enRouteMaxAge,
+    smsAllowedCallingCodes: smsAllowedCallingCodesFrom(env),
   },
 });

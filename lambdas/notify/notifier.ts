@@ -5,6 +5,7 @@ import type { Database, Queryable } from '../shared/db/port';
 import { logger } from '../shared/log';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../shared/outbox/write';
 import { parseOutboxMessage } from '../shared/queue/port';
+import { DEFAULT_SMS_ALLOWED_CALLING_CODES, smsDestinationAllowed } from '../shared/domain/sms-destinations';
 import type { ChannelResult, EmailChannel, SmsChannel } from './channels/port';
 import { type TemplateFields, templateFieldsFor, type TemplateSettings } from './templates/fields';
 import { renderEmail, renderSms } from './templates/render';
@@ -14,6 +15,8 @@ export interface NotifierSettings extends TemplateSettings {
   readonly driverEnRouteMaxAgeMinutes?: number;
   /** Messages of one batch sent to the providers at once. */
   readonly concurrency?: number;
+  /** Country calling codes SMS may go to (SMS_ALLOWED_CALLING_CODES); default `+1`. */
+  readonly smsAllowedCallingCodes?: readonly string[];
 }
 
 /** The ports the notifier runs on, chosen at the edge (Lambda entry, local stack, tests). */
@@ -31,7 +34,7 @@ export type Channel = 'sms' | 'email';
 /** Why a notification was not sent; stored in notification_outbox.outcome_reason. */
 export type SkipReason =
   | 'preference_none' | 'no_consent' | 'sms_opted_out' | 'no_phone' | 'no_email' | 'tenant_disabled' | 'stale'
-  | 'rider_unavailable' | 'rider_erased';
+  | 'rider_unavailable' | 'rider_erased' | 'sms_destination_not_allowed';
 
 export type DeliveryOutcome =
   | { readonly kind: 'sent'; readonly channel: Channel; readonly messageId: string }
@@ -90,6 +93,10 @@ function skipReason(row: OutboxForDelivery, event: NotificationEvent, settings: 
   if (row.notify_channel === 'sms') {
     if (row.sms_opted_out) return 'sms_opted_out';
     if (!row.phone) return 'no_phone';
+    // SMS pumping (S28): never text a number outside the allowed calling codes, whatever the event.
+    if (!smsDestinationAllowed(row.phone, settings.smsAllowedCallingCodes ?? DEFAULT_SMS_ALLOWED_CALLING_CODES)) {
+      return 'sms_destination_not_allowed';
+    }
   }
   if (row.notify_channel === 'email' && !row.email) return 'no_email';
   return undefined;

@@ -6,9 +6,9 @@ import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createAuditEvent, createCancellationRequest, createContact, createFacility,
   createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, driveLeg, type FacilityRow, type LegRow,
-  type RiderRow, type TripRequestRow, type UserRow,
+  phoneNumber, type RiderRow, type TripRequestRow, type UserRow,
 } from '../support/fixtures';
-import { createTestIntake, intakeBody, type TestIntake } from '../support/intake';
+import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
 import { AUTHORIZATION_MATRIX, type MatrixRow, type Principal, PRINCIPALS } from './authorization-matrix';
 
 /**
@@ -287,7 +287,16 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
     },
     body: {},
   }),
+  'riders.duplicates': async () => {
+    const [, duplicate] = await intakeDuplicates(intake, owner(), phoneNumber());
+    return { params: { riderId: (duplicate as IntakeRider).id } };
+  },
+  'riders.merge': async () => {
+    const [original, duplicate] = (await intakeDuplicates(intake, owner(), phoneNumber())) as [IntakeRider, IntakeRider];
+    return { params: { riderId: duplicate.id }, body: { intoRiderId: original.id }, version: duplicate.version };
+  },
   'audit.verify': NO_TARGET,
+  'intake.challenge': NO_TARGET,
   'intake.submit': async () => ({ body: intakeBody({ fullName: `Pat ${unique()}`, phone: `+1555${String(Date.now()).slice(-7)}` }) }),
 };
 
@@ -315,7 +324,7 @@ function urlOf(route: Route, prepared: Prepared): string {
 
 async function send(cell: Cell, prepared: Prepared): Promise<ApiAnswer> {
   const route = routeById.get(cell.row.route) as Route;
-  if (route.access === 'public') return intake.submit({ body: prepared.body });
+  if (route.access === 'public') return route.method === 'GET' ? intake.challenge() : intake.submit({ body: prepared.body });
   let version = prepared.version;
   if (route.id === 'facilities.update') version = await versionOf('facilities', cell.target.facility.id);
   const headers: Record<string, string> = {

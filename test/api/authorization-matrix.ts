@@ -466,6 +466,32 @@ export const AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   { route: 'riders.export', principal: 'FacilityUser', tenant: 'other', expect: 403 },
   { route: 'riders.export', principal: 'anonymous', tenant: 'own', expect: 401 },
   { route: 'riders.export', principal: 'anonymous', tenant: 'other', expect: 401 },
+  // riders.duplicates: Dispatchers only (duplicates come from the public intake, across private-pay tenants)
+  { route: 'riders.duplicates', principal: 'Dispatcher', tenant: 'own', expect: 200 },
+  { route: 'riders.duplicates', principal: 'Dispatcher', tenant: 'other', expect: 200 },
+  { route: 'riders.duplicates', principal: 'Driver', tenant: 'own', expect: 403 },
+  { route: 'riders.duplicates', principal: 'Driver', tenant: 'other', expect: 403 },
+  { route: 'riders.duplicates', principal: 'Billing', tenant: 'own', expect: 403 },
+  { route: 'riders.duplicates', principal: 'Billing', tenant: 'other', expect: 403 },
+  { route: 'riders.duplicates', principal: 'FacilityAdmin', tenant: 'own', expect: 403 },
+  { route: 'riders.duplicates', principal: 'FacilityAdmin', tenant: 'other', expect: 403 },
+  { route: 'riders.duplicates', principal: 'FacilityUser', tenant: 'own', expect: 403 },
+  { route: 'riders.duplicates', principal: 'FacilityUser', tenant: 'other', expect: 403 },
+  { route: 'riders.duplicates', principal: 'anonymous', tenant: 'own', expect: 401 },
+  { route: 'riders.duplicates', principal: 'anonymous', tenant: 'other', expect: 401 },
+  // riders.merge: Dispatchers only (duplicates come from the public intake, across private-pay tenants)
+  { route: 'riders.merge', principal: 'Dispatcher', tenant: 'own', expect: 200 },
+  { route: 'riders.merge', principal: 'Dispatcher', tenant: 'other', expect: 200 },
+  { route: 'riders.merge', principal: 'Driver', tenant: 'own', expect: 403 },
+  { route: 'riders.merge', principal: 'Driver', tenant: 'other', expect: 403 },
+  { route: 'riders.merge', principal: 'Billing', tenant: 'own', expect: 403 },
+  { route: 'riders.merge', principal: 'Billing', tenant: 'other', expect: 403 },
+  { route: 'riders.merge', principal: 'FacilityAdmin', tenant: 'own', expect: 403 },
+  { route: 'riders.merge', principal: 'FacilityAdmin', tenant: 'other', expect: 403 },
+  { route: 'riders.merge', principal: 'FacilityUser', tenant: 'own', expect: 403 },
+  { route: 'riders.merge', principal: 'FacilityUser', tenant: 'other', expect: 403 },
+  { route: 'riders.merge', principal: 'anonymous', tenant: 'own', expect: 401 },
+  { route: 'riders.merge', principal: 'anonymous', tenant: 'other', expect: 401 },
   // users.list
   { route: 'users.list', principal: 'Dispatcher', tenant: 'none', expect: 200 },
   { route: 'users.list', principal: 'Driver', tenant: 'none', expect: 403 },
@@ -519,6 +545,8 @@ export const AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   { route: 'audit.verify', principal: 'FacilityAdmin', tenant: 'none', expect: 403 },
   { route: 'audit.verify', principal: 'FacilityUser', tenant: 'none', expect: 403 },
   { route: 'audit.verify', principal: 'anonymous', tenant: 'none', expect: 401 },
+  // intake.challenge: public; a token is neither needed nor looked at
+  { route: 'intake.challenge', principal: 'anonymous', tenant: 'none', expect: 200 },
   // intake.submit: public and write-only; a token is neither needed nor looked at
   { route: 'intake.submit', principal: 'anonymous', tenant: 'none', expect: 202 },
 ];

@@ -155,7 +155,7 @@ describe('no plaintext anywhere in the database', () => {
         careNotes: known.newCareNotes },
     }));
 
-    // A private-pay rider registered by dispatch, found again by the intake through its phone index.
+    // A private-pay rider registered by dispatch; the intake with the same phone becomes its duplicate, never it.
     const individual = ok(await api.call('POST', '/v1/facilities', {
       as: actorOf(dispatcher), body: { kind: 'individual', name: 'Private-pay rider' },
     }), 201) as { id: string };
@@ -217,12 +217,17 @@ describe('no plaintext anywhere in the database', () => {
       .toMatchObject({ clinicalNotes: known.intakeClinical });
   });
 
-  test('the intake found the private-pay rider registered by dispatch through the provider-level phone index', async () => {
+  test('the intake never attaches to the private-pay rider registered by dispatch; the provider-level phone index makes it a duplicate', async () => {
     const { rows } = await db().owner.query<{ facility_id: string; rider_id: string }>(
       `SELECT facility_id, rider_id FROM trip_requests WHERE appointment_at = '2031-05-01T15:00:00Z'`);
-    expect(rows).toEqual([{ facility_id: privateRider.facilityId, rider_id: privateRider.id }]);
-    expect(ok(await api.call('GET', `/v1/trip-requests?facilityId=${privateRider.facilityId}`, { as: actorOf(dispatcher) })))
-      .toMatchObject({ items: [{ riderId: privateRider.id, clinicalNotes: known.intakeNotes }] });
+    const [submitted] = rows;
+    if (!submitted) throw new Error('the intake recorded no trip');
+    expect(submitted.rider_id).not.toBe(privateRider.id);
+    expect(submitted.facility_id).not.toBe(privateRider.facilityId);
+    expect(ok(await api.call('GET', `/v1/riders/${privateRider.id}/duplicates`, { as: actorOf(dispatcher) })))
+      .toEqual({ items: [expect.objectContaining({ id: submitted.rider_id, facilityId: submitted.facility_id, tripCount: 1 })] });
+    expect(ok(await api.call('GET', `/v1/trip-requests?facilityId=${submitted.facility_id}`, { as: actorOf(dispatcher) })))
+      .toMatchObject({ items: [{ riderId: submitted.rider_id, clinicalNotes: known.intakeNotes }] });
   });
 
   test('an idempotent replay answers the sealed answer it stored, decrypted', async () => {

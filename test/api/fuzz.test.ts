@@ -9,9 +9,9 @@ import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createCancellationRequest, createContact, createFacility, createFacilityUser, createLeg,
-  createRider, createStaffUser, createTripRequest, driveLeg, type UserRow,
+  createRider, createStaffUser, createTripRequest, driveLeg, phoneNumber, type UserRow,
 } from '../support/fixtures';
-import { createTestIntake, intakeBody, type TestIntake } from '../support/intake';
+import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
 
 /**
  * SECURITY S16: generated input for every route — arbitrary JSON, deep nesting, bodies near the
@@ -72,6 +72,11 @@ interface World {
   assignedLeg: { id: string; version: number };
   pickedUpLeg: { id: string; version: number };
   billingRecordId: string;
+  /** A solved intake challenge: every run rolls back, so it is never spent for good. */
+  altcha: string;
+  /** Two private-pay riders from the intake with one phone: a duplicate and the rider it repeats. */
+  duplicate: IntakeRider;
+  original: IntakeRider;
 }
 
 let world: World;
@@ -109,7 +114,12 @@ async function buildWorld(): Promise<World> {
             (SELECT version FROM riders WHERE id = $3) AS erasable`,
     [rider.id, facility.id, erasable.id],
   );
+  // Committed, so the provider-level intake key exists before the rolled-back runs use it.
+  const committedIntake = createTestIntake(db().as('intake'));
+  const [original, duplicate] = (await intakeDuplicates(committedIntake, owner, phoneNumber())) as [IntakeRider, IntakeRider];
+  const altcha = await committedIntake.solvedChallenge();
   return {
+    altcha, original, duplicate,
     facilityId: facility.id, contactId: contact.id, users, colleague, spareDriver, riderId: rider.id, erasableRiderId: erasable.id,
     riderVersion: versions[0]?.rider ?? 1, erasable: { id: erasable.id, version: versions[0]?.erasable ?? 1 }, facilityVersion: versions[0]?.facility ?? 1,
     requestedTrip, cancellation, unassignedLeg, assignedLeg, pickedUpLeg, billingRecordId: billing[0]?.id ?? '',
@@ -254,7 +264,15 @@ const CASES: Record<RouteId, FuzzCase> = {
   'users.disable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
   'users.enable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
   'audit.verify': {},
-  'intake.submit': { body: () => intakeBody({ notes: 'Walker', returnTrip: 'will_call', dateOfBirth: '1944-04-04' }) },
+  'riders.duplicates': { params: () => ({ riderId: world.duplicate.id }) },
+  'riders.merge': {
+    params: () => ({ riderId: world.duplicate.id }), body: () => ({ intoRiderId: world.original.id }),
+    ifMatch: () => world.duplicate.version,
+  },
+  'intake.challenge': {},
+  'intake.submit': {
+    body: () => intakeBody({ notes: 'Walker', returnTrip: 'will_call', dateOfBirth: '1944-04-04', altcha: world.altcha }),
+  },
 };
 
 // ---- generators -------------------------------------------------------------------------------
@@ -577,7 +595,9 @@ function requestFor(route: Route, fuzzCase: FuzzCase): fc.Arbitrary<Generated> {
 
 async function send(route: Route, request: Generated): Promise<ApiAnswer> {
   if (route.access === 'public') {
-    return intake.submit({ url: request.url, rawBody: request.body, headers: request.headers });
+    return route.method === 'GET'
+      ? intake.challenge({ url: request.url, rawBody: request.body, headers: request.headers })
+      : intake.submit({ url: request.url, rawBody: request.body, headers: request.headers });
   }
   const token = request.role ? tokens.get(request.role) : undefined;
   return api.call(route.method, request.url, { token, rawBody: request.body, headers: request.headers });

@@ -4,8 +4,9 @@ import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createContact, createFacility, createFacilityUser, createLeg, createRider, createStaffUser,
-  createTripRequest, driveLeg, type UserRow,
+  createTripRequest, driveLeg, phoneNumber, type UserRow,
 } from '../support/fixtures';
+import { createTestIntake, intakeDuplicates, type IntakeRider } from '../support/intake';
 
 /**
  * SECURITY S2: a caller cannot write what is not theirs to write. For each create/update route
@@ -46,7 +47,7 @@ beforeAll(async () => {
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
   'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records';
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -212,6 +213,22 @@ const CASES: RouteCase[] = [
       driverId: anotherDriver, ...identity,
     }),
   },
+  {
+    route: 'riders.merge',
+    method: 'POST',
+    callers: ['Dispatcher'],
+    target: async () => {
+      const [original, duplicate] = (await intakeDuplicates(createTestIntake(db().as('intake')), owner(), phoneNumber())) as
+        [IntakeRider, IntakeRider];
+      return { path: `/v1/riders/${duplicate.id}/merge`, body: { intoRiderId: original.id }, version: duplicate.version,
+        row: { table: 'riders', id: duplicate.id } };
+    },
+    forbidden: () => ({
+      // Only the link is the merge's to write: never the tenant, the contact, or the rider's state.
+      mergedIntoRiderId: SOME_ID, facilityId: otherTenant, riderId: SOME_ID, notifyChannel: 'email', notifyConsent: false,
+      phone: '+15550109999', email: 'someone@example.test', erased: true, smsOptedOut: true, ...identity,
+    }),
+  },
 ];
 
 function send(routeCase: RouteCase, caller: Caller, target: Target, body: Record<string, unknown>) {
@@ -268,5 +285,5 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
   expect(covered).toEqual(['billing.transition', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
-    'tripRequests.create', 'tripRequests.update']);
+    'riders.merge', 'tripRequests.create', 'tripRequests.update']);
 });

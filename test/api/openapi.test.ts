@@ -224,7 +224,7 @@ describe('every route exactly once, as declared', () => {
     expectPresent(403, route.access === 'authenticated');
     expectPresent(404, route.params !== undefined);
     expectPresent(412, route.conditional === true);
-    expectPresent(428, route.method === 'PATCH');
+    expectPresent(428, route.method === 'PATCH' || route.ifMatchRequired === true);
     for (const status of [413, 415]) expectPresent(status, route.body !== undefined);
     if (route.body) expect(codes).toContain('422');
     expect(codes).toContain('400');
@@ -241,7 +241,7 @@ describe('every route exactly once, as declared', () => {
     const ifMatch = parameters.find((p) => p.in === 'header' && p.name === 'If-Match');
     expect(Boolean(idempotency)).toBe(route.idempotent === true);
     expect(Boolean(ifMatch)).toBe(route.conditional === true);
-    if (ifMatch) expect(ifMatch.required).toBe(route.method === 'PATCH');
+    if (ifMatch) expect(ifMatch.required).toBe(route.method === 'PATCH' || route.ifMatchRequired === true);
 
     const success = deref(document, op.responses[String(route.successStatus)]);
     const expectedType = route.produces ?? 'application/json';
@@ -268,7 +268,9 @@ describe('schemas say what the code enforces', () => {
   test('request bodies are strict, and defaulted fields are optional for the client', () => {
     const intake = bodySchema('intake.submit');
     expect(intake.additionalProperties).toBe(false);
-    expect([...intake.required].sort()).toEqual(['appointmentAt', 'dropoffAddress', 'fullName', 'notifyConsent', 'phone', 'pickupAddress']);
+    expect([...intake.required].sort())
+      .toEqual(['altcha', 'appointmentAt', 'dropoffAddress', 'fullName', 'notifyConsent', 'phone', 'pickupAddress']);
+    expect(intake.properties.altcha).toMatchObject({ type: 'string', minLength: 1, maxLength: 4096 });
     expect(intake.properties.fullName).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
     expect(intake.properties.phone.pattern).toBe('^\\+[1-9][0-9]{6,14}$');
     const create = bodySchema('tripRequests.create');
@@ -290,6 +292,22 @@ describe('schemas say what the code enforces', () => {
     expect(etagOf('tripRequests.list')).toBeUndefined();
     expect(etagOf('me.get')).toBeUndefined();
     expect(etagOf('intake.submit')).toBeUndefined();
+  });
+
+  test('the intake challenge is documented for machine clients: its shape, no-store, and the protocol', () => {
+    const route = declarations.find((r) => r.id === 'intake.challenge') as RouteDeclaration;
+    const operation = operationOf(route);
+    expect(operation.security).toEqual([]);
+    expect(operation.description).toMatch(/SHA-256/);
+    expect(operation.description).toMatch(/altcha/);
+    expect(operation.responses['200'].headers['Cache-Control']).toMatchObject({ schema: { enum: ['no-store'] } });
+    expect(responseSchema('intake.challenge')).toMatchObject({
+      required: ['algorithm', 'challenge', 'maxnumber', 'salt', 'signature'],
+      properties: { algorithm: { const: 'SHA-256' }, maxnumber: { type: 'integer' } },
+    });
+    const submit = operationOf(declarations.find((r) => r.id === 'intake.submit') as RouteDeclaration);
+    expect(submit.description).toMatch(/challenge-failed/);
+    expect(responseSchema('riders.get').properties.mergedIntoRiderId).toBeDefined();
   });
 
   test('limit is bounded to 100 with a default, as the pagination enforces', () => {

@@ -187,7 +187,7 @@ describe('erasure', () => {
     });
   });
 
-  test('an erased private-pay rider is no longer found by the intake: the same phone starts a new tenant', async () => {
+  test('an erased private-pay rider is never reached by the intake: the same phone starts a new tenant', async () => {
     const intake = createTestIntake(db().as('intake'));
     const phone = phoneNumber();
     const first = ok(await intake.submit({ body: intakeBody({ phone }) }), 202) as { receiptCode: string };
@@ -219,30 +219,29 @@ async function someoneWaitsOnALock(...events: string[]): Promise<boolean> {
   return false;
 }
 
-describe('erasure racing the public intake', () => {
-  test("an erasure during an intake for the rider's phone waits for it, then refuses because of the trip it recorded", async () => {
+describe('erasure and the public intake', () => {
+  test("an intake for the phone of a rider being erased neither waits nor touches that rider (schema/0019)", async () => {
     const phone = phoneNumber();
-    const first = ok(await createTestIntake(db().as('intake')).submit({ body: intakeBody({ phone }) }), 202) as { receiptCode: string };
+    const intake = createTestIntake(db().as('intake'));
+    const first = ok(await intake.submit({ body: intakeBody({ phone }) }), 202) as { receiptCode: string };
     const { rows } = await db().owner.query<{ id: string; facility_id: string; rider_id: string }>(
       'SELECT id, facility_id, rider_id FROM trip_requests WHERE reference_code = $1', [first.receiptCode]);
     const trip = rows[0];
     if (!trip) throw new Error('the intake recorded no trip');
-    ok(await api.call('POST', `/v1/trip-requests/${trip.id}/reject`, { as: actorOf(dispatcher), headers: ifMatch(1),
-      body: { reason: 'Outside the service area' } }));
 
-    // What the intake holds between its lookup and its commit: the phone's lock, then a new trip.
-    let erasure: Promise<ApiAnswer> | undefined;
-    let waited = false;
-    await db().as('intake').transaction(async (tx) => {
-      const index = await testPii().intakePhoneIndex(tx, phone);
-      await tx.query('SELECT facility_id FROM intake_prepare($1)', [index]);
-      erasure = api.call('POST', `/v1/riders/${trip.rider_id}/erasure`, { as: actorOf(dispatcher) });
-      waited = await someoneWaitsOnALock('advisory');
-      await createTripRequest(db().owner, { facilityId: trip.facility_id, riderId: trip.rider_id, source: 'intake' });
+    // What an erasure holds from its lookup to its commit: the phone's advisory lock and the rider row.
+    let second: ApiAnswer | undefined;
+    await db().owner.transaction(async (tx) => {
+      await tx.query('SELECT intake_lock(intake_phone_index) FROM riders WHERE id = $1', [trip.rider_id]);
+      await tx.query('SELECT 1 FROM riders WHERE id = $1 FOR UPDATE', [trip.rider_id]);
+      second = await intake.submit({ body: intakeBody({ phone }) });
     });
-    const answer = await erasure;
-    expect(waited).toBe(true);
-    expect([answer?.status, answer?.body.type]).toEqual([409, 'urn:nemt:problem:rider-has-open-trips']);
+    expect(second?.status).toBe(202);
+    const { rows: after } = await db().owner.query<{ facility_id: string; rider_id: string }>(
+      'SELECT facility_id, rider_id FROM trip_requests WHERE reference_code = $1', [second?.body.receiptCode]);
+    expect(after[0]?.rider_id).not.toBe(trip.rider_id);
+    expect(after[0]?.facility_id).not.toBe(trip.facility_id);
+    expect(await countRows(db().owner, 'SELECT 1 FROM trip_requests WHERE rider_id = $1', [trip.rider_id])).toBe(1);
   });
 });
 

@@ -163,9 +163,11 @@ describe('table privileges', () => {
   test('no application role may DELETE, TRUNCATE, add triggers or reference any table', async () => {
     for (const role of [...APPLICATION_ROLES, ...Object.keys(LOGIN_USERS)]) {
       expect({ role, tables: await tablesWhere(role, 'TRUNCATE, TRIGGER, REFERENCES') }).toEqual({ role, tables: [] });
-      // The one exception: expire_records() (schema/0016), owned by nemt_definer, deletes expired
-      // idempotency keys and finished outbox rows, under policies that reach nothing younger.
-      const deletable = role === 'nemt_definer' ? ['idempotency_keys', 'notification_outbox'] : [];
+      // The one exception: expire_records() (schema/0016, 0019), owned by nemt_definer, deletes expired
+      // idempotency keys, finished outbox rows, spent intake challenges and past receipt counters,
+      // under policies that reach nothing younger.
+      const deletable = role === 'nemt_definer'
+        ? ['idempotency_keys', 'intake_receipt_counts', 'intake_spent_challenges', 'notification_outbox'] : [];
       expect({ role, tables: await tablesWhere(role, 'DELETE') }).toEqual({ role, tables: deletable });
     }
   });
@@ -213,7 +215,7 @@ describe('table privileges', () => {
        WHERE n.nspname = 'public' AND p.prosecdef AND p.prorettype <> 'trigger'::regtype
          AND has_function_privilege('nemt_intake', p.oid, 'EXECUTE') ORDER BY 1`,
     );
-    expect(rows.map((row) => row.proname)).toEqual(['intake_index_key', 'intake_prepare', 'intake_submit_trip_request']);
+    expect(rows.map((row) => row.proname)).toEqual(['intake_index_key', 'intake_spend_challenge', 'intake_submit_trip_request']);
     const callersOf = async (signature: string) => (await db().owner.query<{ role: string }>(
       `SELECT r AS role FROM unnest($1::text[]) AS r WHERE has_function_privilege(r, $2, 'EXECUTE') ORDER BY 1`,
       [`{${APPLICATION_ROLES.join(',')}}`, signature],
@@ -221,9 +223,9 @@ describe('table privileges', () => {
     // nemt_definer owns them; nobody else but the intake role may run them (the API also indexes
     // the private-pay riders it registers, so it may fetch the intake's index key).
     expect(await callersOf(`intake_submit_trip_request(uuid, uuid, uuid, bytea, bytea, text, text, bytea, bytea, bytea, bytea,
-      bytea, bytea, bytea, text, text, timestamptz, timestamptz, text, timestamptz, text, bytea, text, boolean, text)`))
+      bytea, bytea, bytea, text, text, timestamptz, timestamptz, text, timestamptz, text, bytea, text, boolean, text, bytea, integer)`))
       .toEqual(['nemt_definer', 'nemt_intake']);
-    expect(await callersOf('intake_prepare(bytea)')).toEqual(['nemt_definer', 'nemt_intake']);
+    expect(await callersOf('intake_spend_challenge(bytea, timestamptz)')).toEqual(['nemt_definer', 'nemt_intake']);
     expect(await callersOf('intake_index_key(bytea, text, text)')).toEqual(['nemt_api', 'nemt_definer', 'nemt_intake']);
   });
 });
@@ -266,7 +268,7 @@ describe('functions that run with other rights', () => {
        WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1`,
     );
     expect(rows.map((row) => row.proname)).toEqual(
-      ['audit_chain_append', 'create_billing_record', 'expire_records', 'intake_index_key', 'intake_prepare',
+      ['audit_chain_append', 'create_billing_record', 'expire_records', 'intake_index_key', 'intake_spend_challenge',
         'intake_submit_trip_request', 'leg_en_route_notice', 'sync_trip_status'],
     );
     for (const row of rows) {

@@ -42,7 +42,7 @@ describe('cross-row integrity the database keeps on its own', () => {
     );
   });
 
-  test('simultaneous first intakes from one phone create one tenant', async () => {
+  test('simultaneous intakes from one phone: each its own tenant and rider, all sharing the phone index', async () => {
     const phone = phoneNumber();
     const intake = createTestIntake(db().as('intake'));
     const answers = await Promise.all(Array.from({ length: 4 }, () => intake.submit({ body: intakeBody({ phone }) })));
@@ -52,6 +52,12 @@ describe('cross-row integrity the database keeps on its own', () => {
          FROM trip_requests t WHERE t.reference_code = ANY($1::text[])`,
       [`{${answers.map((answer) => answer.body.receiptCode).join(',')}}`],
     );
-    expect(rows[0]).toEqual({ tenants: '1', riders: '1', trips: '4' });
+    expect(rows[0]).toEqual({ tenants: '4', riders: '4', trips: '4' });
+    const { rows: indexes } = await db().owner.query<{ n: number }>(
+      `SELECT count(DISTINCT r.intake_phone_index)::int AS n FROM trip_requests t JOIN riders r ON r.id = t.rider_id
+        WHERE t.reference_code = ANY($1::text[])`,
+      [`{${answers.map((answer) => answer.body.receiptCode).join(',')}}`],
+    );
+    expect(indexes[0]?.n).toBe(1);
   });
 });

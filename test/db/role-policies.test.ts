@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, Queryable, SqlParam } from '../../lambdas/shared/db/port';
 import type { Actor } from '../../lambdas/shared/tenancy/actor';
 import { InvalidActorError, withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { useTestDatabase } from '../support/database';
 import { createTestIntake, intakeBody } from '../support/intake';
-import { openRiderField } from '../support/keys';
+import { openRiderField, testPii } from '../support/keys';
 import {
   actorOf, assignLeg, type BillingRecordRow, billingRecordsForLeg, type ContactRow, completeLeg, countRows,
   createAuditEvent, createCancellationRequest, createContact, createFacility, createFacilityUser, createLeg,
@@ -272,7 +273,7 @@ describe('Billing', () => {
 describe('the public intake role', () => {
   const RECEIPT = /^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5}$/;
   const SUBMIT_SIGNATURE = `intake_submit_trip_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, $21, $22, $23, $24, $25)`;
+    $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`;
 
   /** A submission through the real intake handler, connected as the intake login. */
   async function submit(phone: string): Promise<{ keys: string[]; receipt: string }> {
@@ -318,11 +319,11 @@ describe('the public intake role', () => {
        VALUES ($1, $2, 'intake', 'a', 'b', now())`, [w.facilityA.id, w.riderA1.id]), privilegeRefusal('trip_requests'));
   });
 
-  test('the API role cannot call the intake functions that write or look up riders (42501)', async () => {
-    await expectSqlError(api().query(`SELECT ${SUBMIT_SIGNATURE}`, Array.from({ length: 25 }, () => null)),
+  test('the API role cannot call the intake functions that write riders or spend challenges (42501)', async () => {
+    await expectSqlError(api().query(`SELECT ${SUBMIT_SIGNATURE}`, Array.from({ length: 27 }, () => null)),
       { code: '42501', message: 'permission denied for function intake_submit_trip_request' });
-    await expectSqlError(api().query('SELECT * FROM intake_prepare($1)', [Buffer.alloc(32)]),
-      { code: '42501', message: 'permission denied for function intake_prepare' });
+    await expectSqlError(api().query('SELECT intake_spend_challenge($1, now())', [Buffer.alloc(32)]),
+      { code: '42501', message: 'permission denied for function intake_spend_challenge' });
   });
 
   test('creates an individual tenant with its key, a sealed rider, a requested trip, audit events and an outbox row', async () => {
@@ -347,7 +348,7 @@ describe('the public intake role', () => {
       reference: answer.receipt }]);
   });
 
-  test('a known rider (same phone) reuses its tenant and rider, and the answer has the same shape', async () => {
+  test('a known phone never reuses the stored rider: a new tenant and rider, and the answer has the same shape', async () => {
     const phone = '+15550003333';
     const first = await submit(phone);
     const second = await submit(phone);
@@ -355,9 +356,21 @@ describe('the public intake role', () => {
     expect(second.receipt).toMatch(RECEIPT);
     expect(second.receipt).not.toBe(first.receipt);
     const [one, two] = [await tripOf(first.receipt), await tripOf(second.receipt)];
-    expect(two.facility_id).toBe(one.facility_id);
-    expect(two.rider_id).toBe(one.rider_id);
+    expect(two.facility_id).not.toBe(one.facility_id);
+    expect(two.rider_id).not.toBe(one.rider_id);
     expect(await countRows(db().owner, 'SELECT 1 FROM riders WHERE facility_id = $1', [one.facility_id])).toBe(1);
+  });
+
+  test('cannot submit into an existing tenant: the function always creates the tenant it is given', async () => {
+    const phone = '+15550003334';
+    const existing = await tripOf((await submit(phone)).receipt);
+    const intake = db().as('intake');
+    const index = await intake.transaction((tx) => testPii().intakePhoneIndex(tx, phone));
+    const args: unknown[] = Array.from({ length: 27 }, () => null);
+    Object.assign(args, { 0: existing.facility_id, 1: randomUUID(), 2: randomUUID(), 3: index, 4: Buffer.alloc(64, 1), 5: 'local',
+      6: 'x', 7: Buffer.alloc(64, 1), 8: Buffer.alloc(40, 1), 14: 'a', 15: 'b', 16: '2030-01-01T00:00:00Z', 18: 'none',
+      20: 'ambulatory', 22: 'none', 23: false, 26: 3 });
+    await expectSqlError(intake.query(`SELECT ${SUBMIT_SIGNATURE}`, args as never), { code: '23505' });
   });
 
   test('a facility\'s rider with the same phone is never reused: the intake cannot write into a facility', async () => {

@@ -8,6 +8,7 @@ import { createLocalIssuer, type LocalIssuer } from '../../local/issuer';
 import { localLayout } from '../../local/layout';
 import { actorFor, readManifest, type StackManifest, type StackUser } from '../../local/manifest';
 import { freePort, portIsFree, postmasterPid, processIsAlive } from '../../local/processes';
+import { solve } from '../support/intake';
 
 /**
  * The local stack as a developer runs it: `local/start.ts` in a child process on a free port with
@@ -255,9 +256,12 @@ test('npm start serves the real API over HTTP: a trip from request to paid bill,
   const scheduledText = await waitForSink((line) => line.to === phone && (line.body ?? '').includes(referenceCode) && /scheduled/i.test(line.body ?? ''));
   expect(scheduledText).toMatchObject({ channel: 'sms', to: phone });
   const intakePhone = '+15550199456';
+  // The public page's proof of work, as any client does it: fetch a challenge, solve it, send it along.
+  const challenge = await http('GET', '/v1/intake/challenge');
+  expect([challenge.status, challenge.headers.get('cache-control')]).toEqual([200, 'no-store']);
   const intake = await http('POST', '/v1/intake/trip-requests', {
     body: { fullName: 'Walk In', phone: intakePhone, pickupAddress: '3 Oak Lane', dropoffAddress: '4 Clinic Road',
-      appointmentAt: '2031-05-01T15:00:00Z', notifyConsent: true },
+      appointmentAt: '2031-05-01T15:00:00Z', notifyConsent: true, altcha: await solve(challenge.body) },
   });
   expect(intake.status).toBe(202);
   const receipt = await waitForSink((line) => line.to === intakePhone && (line.body ?? '').includes(intake.body.receiptCode));

@@ -69,7 +69,7 @@ test('keys past 7 days and finished outbox rows past 13 months go; everything yo
     await insertFinished('sent', new Date())];
   const eventsBefore = (await expiryEvents()).length;
 
-  expect(await expireRecords(db().as('notifier'))).toEqual({ idempotencyKeys: 3, outboxRows: 3 });
+  expect(await expireRecords(db().as('notifier'))).toEqual({ idempotencyKeys: 3, outboxRows: 3, spentChallenges: 0, receiptCounts: 0 });
   const left = await remaining();
   expect(left.keys).toEqual([...youngKeys].sort());
   expect(left.outbox).toEqual([...kept].sort());
@@ -82,17 +82,17 @@ test('keys past 7 days and finished outbox rows past 13 months go; everything yo
   await expect(verifyAuditChains(db().as('auditor'), { facilityId: null })).resolves.toMatchObject({ ok: true });
 
   // Nothing left to expire: nothing deleted, nothing audited.
-  expect(await expireRecords(db().as('notifier'))).toEqual({ idempotencyKeys: 0, outboxRows: 0 });
+  expect(await expireRecords(db().as('notifier'))).toEqual({ idempotencyKeys: 0, outboxRows: 0, spentChallenges: 0, receiptCounts: 0 });
   expect(await expiryEvents()).toHaveLength(eventsBefore + 1);
 });
 
 test('at most `limit` rows of each kind per call, oldest first', async () => {
   const keys = [];
   for (const days of [20, 19, 18, 17, 16]) keys.push(await insertKey(daysAgo(days)));
-  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 2, outboxRows: 0 });
+  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 2, outboxRows: 0, spentChallenges: 0, receiptCounts: 0 });
   expect((await remaining()).keys).toEqual(keys.slice(2).sort());
-  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 2, outboxRows: 0 });
-  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 1, outboxRows: 0 });
+  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 2, outboxRows: 0, spentChallenges: 0, receiptCounts: 0 });
+  expect(await expireRecords(db().as('notifier'), 2)).toEqual({ idempotencyKeys: 1, outboxRows: 0, spentChallenges: 0, receiptCounts: 0 });
   const error = await expireRecords(db().as('notifier'), 0).catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(DatabaseError);
   expect((error as DatabaseError).code).toBe('22023');

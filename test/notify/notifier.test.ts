@@ -223,6 +223,38 @@ describe('preference, consent and opt-out are honoured: recorded as skipped, not
   });
 });
 
+describe('SMS only to allowed calling codes (S28): refused for every event, never retried, never resent', () => {
+  test.each(NOTIFICATION_EVENTS)('%s to a +44 number is skipped without calling SNS, and stays skipped', async (event) => {
+    const rider = await createRider(db().owner, { facilityId, notifyChannel: 'sms', phone: '+447700900321' });
+    const id = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event });
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect(sns.commandCalls(CheckIfPhoneNumberIsOptedOutCommand)).toHaveLength(0);
+    expect(await outboxState(db().owner, id)).toMatchObject({ status: 'skipped', outcome_reason: 'sms_destination_not_allowed',
+      sent_at: null, provider_message_id: null });
+    // Delivered again (a redrive, a relay sweep): the row is final, nothing is attempted.
+    expect(await handle(sqsEventFor([id]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+  });
+
+  test('a notifier configured for +1 and +44 sends to both, and still refuses +33', async () => {
+    const wider = createNotifyHandler({
+      db: db().as('notifier'), pii: testPii(),
+      sms: createSnsSmsChannel(new SNSClient({ region: 'us-east-1' }), { senderId: 'RIDES' }),
+      email: createSesEmailChannel(new SESv2Client({ region: 'us-east-1' }), { fromAddress: FROM }),
+      settings: { providerName: 'Test Transport', timeZone: 'America/New_York', smsAllowedCallingCodes: ['+1', '+44'] },
+    });
+    const ids: string[] = [];
+    for (const phone of ['+15550107070', '+447700900322', '+33612345678']) {
+      const rider = await createRider(db().owner, { facilityId, notifyChannel: 'sms', phone });
+      ids.push(await insertOutbox(db().owner, { facilityId, riderId: rider.id }));
+    }
+    expect(await wider(sqsEventFor(ids), LAMBDA_CONTEXT)).toEqual({ batchItemFailures: [] });
+    expect(publishCalls().map((call) => call.PhoneNumber).sort()).toEqual(['+15550107070', '+447700900322']);
+    expect(await outboxState(db().owner, ids[2] as string)).toMatchObject({ status: 'skipped', outcome_reason: 'sms_destination_not_allowed' });
+  });
+});
+
 describe('permanent failures are recorded and not retried', () => {
   test('invalid phone number (SNS InvalidParameter)', async () => {
     const rider = await smsRider();

@@ -22,6 +22,7 @@ export interface RiderRow {
   notify_channel: NotifyChannel;
   notify_consent: boolean;
   sms_opted_out: boolean;
+  merged_into_rider_id: string | null;
   erased_at: string | null;
   created_at: string;
   version: number;
@@ -29,7 +30,7 @@ export interface RiderRow {
 }
 
 export const RIDER_COLUMNS = `id, facility_id, data_key, full_name_enc, phone_enc, email_enc, date_of_birth_enc, home_address_enc,
-  care_notes_enc, mobility, notify_channel, notify_consent, sms_opted_out, erased_at, created_at, version,
+  care_notes_enc, mobility, notify_channel, notify_consent, sms_opted_out, merged_into_rider_id, erased_at, created_at, version,
   created_at::text AS cursor_at`;
 
 /** The sealed fields, API name → column (the only source of their column names in SQL). */
@@ -75,6 +76,7 @@ export function toRider(rider: RiderView) {
     notifyChannel: rider.notify_channel,
     notifyConsent: rider.notify_consent,
     smsOptedOut: rider.sms_opted_out,
+    mergedIntoRiderId: rider.merged_into_rider_id,
     erased: rider.erased_at !== null,
     erasedAt: rider.erased_at,
     ...(Object.keys(rider.unavailable).length > 0 ? { unavailable: rider.unavailable } : {}),

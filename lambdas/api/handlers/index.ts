@@ -5,6 +5,7 @@ import { cancellationHandlers } from './cancellations';
 import { contactHandlers } from './contacts';
 import { directoryHandlers } from './directory';
 import { legHandlers } from './legs';
+import { riderMergeHandlers } from './rider-merge';
 import { riderRightsHandlers } from './rider-rights';
 import { tripRequestHandlers } from './trip-requests';
 
@@ -18,4 +19,5 @@ export const apiHandlers: HandlerTable = {
   ...directoryHandlers,
   ...contactHandlers,
   ...riderRightsHandlers,
+  ...riderMergeHandlers,
 };

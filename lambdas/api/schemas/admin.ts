@@ -93,12 +93,20 @@ export const Rider = z.object({
   notifyChannel: NotifyChannel,
   notifyConsent: z.boolean(),
   smsOptedOut: z.boolean(),
+  /** Set when a Dispatcher merged this rider, a duplicate from the public intake, into another. */
+  mergedIntoRiderId: Uuid.nullable(),
   erased: z.boolean(),
   erasedAt: IsoDateTime.nullable(),
   unavailable: Unavailable.optional(),
   createdAt: IsoDateTime,
   version: z.number().int(),
 });
+
+/** Other private-pay riders with the same phone (the intake's provider-level index), not merged. */
+export const RiderDuplicates = z.object({
+  items: z.array(z.object({ id: Uuid, facilityId: Uuid, createdAt: IsoDateTime, tripCount: z.number().int() })),
+});
+export const RiderMergeBody = z.strictObject({ intoRiderId: Uuid });
 
 export const RiderNotification = z.object({
   id: Uuid,
@@ -209,5 +217,16 @@ export const IntakeBody = z.strictObject({
   notes: Note.optional(),
   notifyChannel: NotifyChannel.default('sms'),
   notifyConsent: z.boolean(),
+  /** The solved proof of work: base64 of the JSON `{ algorithm, challenge, number, salt, signature }`. */
+  altcha: z.string().min(1).max(4096)
+    .describe('The solved challenge of GET /v1/intake/challenge: base64 of JSON { algorithm, challenge, number, salt, signature }'),
+});
+/** An ALTCHA challenge (altcha-lib createChallenge); the salt carries its expiry, 10 minutes after issue. */
+export const IntakeChallenge = z.strictObject({
+  algorithm: z.literal('SHA-256'),
+  challenge: z.string(),
+  maxnumber: z.number().int(),
+  salt: z.string(),
+  signature: z.string(),
 });
 export const IntakeReceipt = z.strictObject({ receiptCode: z.string() });

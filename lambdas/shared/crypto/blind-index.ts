@@ -7,7 +7,8 @@ import { createHmac, hkdfSync } from 'node:crypto';
  * can test guesses, which for phone numbers is cheap: that is why the keys live in the process
  * and are bound to one tenant (docs/security/encryption.md).
  */
-export type IndexPurpose = 'phone' | 'email' | 'intake-phone';
+/** `intake-challenge` is no index: the intake's challenge HMAC key, derived the same way under its own label. */
+export type IndexPurpose = 'phone' | 'email' | 'intake-phone' | 'intake-email' | 'intake-challenge';
 
 const SALT = Buffer.from('nemt-blind-index-v1', 'utf8');
 

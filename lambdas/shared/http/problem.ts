@@ -43,6 +43,8 @@ export class HttpProblem extends Error {
     readonly logReason?: string,
     /** Extension members of this problem type, sent after the standard ones (which they never replace). */
     readonly extensions?: Readonly<Record<string, unknown>>,
+    /** A title of its own where the status's is too vague for the person reading it. */
+    readonly title?: string,
   ) {
     super(detail ?? slug);
     this.name = 'HttpProblem';
@@ -51,7 +53,7 @@ export class HttpProblem extends Error {
   toBody(requestId?: string): ProblemBody {
     const body: ProblemBody = {
       type: `urn:nemt:problem:${this.slug}`,
-      title: TITLES[this.status] ?? 'Error',
+      title: this.title ?? TITLES[this.status] ?? 'Error',
       status: this.status,
       ...(this.detail ? { detail: this.detail } : {}),
       ...(requestId ? { requestId } : {}),
