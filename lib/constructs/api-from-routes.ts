@@ -168,8 +168,9 @@ export class ApiFromRoutes extends Construct {
         NagSuppressions.addResourceSuppressions(method, [
           {
             id: 'AwsSolutions-APIG4',
-            reason: `${route.id} is the public, write-only intake (PRODUCT §7): it answers only a receipt code and is `
-              + 'guarded by the WAF rate rule, method throttling and strict validation instead of a token.',
+            reason: `${route.id} belongs to the public, write-only intake (PRODUCT §7): it hands out a proof-of-work `
+              + 'challenge or accepts a request for a receipt code, reads nothing back, and is guarded by the WAF rate rule, '
+              + 'method throttling, the challenge and strict validation instead of a token.',
           },
           {
             id: 'AwsSolutions-COG4',

@@ -46,6 +46,7 @@ interface Trip { id: string; referenceCode: string; version: number }
 
 async function requestRideOnPublicPage(page: Page, day: string): Promise<string> {
   await page.goto('/request');
+  await screenshot(page, 'request-page');
   await page.getByLabel('Their full name').fill('Robin Example');
   await page.getByLabel('Phone number').fill('+15550100999');
   await page.getByLabel('Pick up from').fill('10 Oak Lane');
@@ -54,7 +55,6 @@ async function requestRideOnPublicPage(page: Page, day: string): Promise<string>
   await page.getByLabel('Time', { exact: true }).fill('10:00');
   await page.getByLabel('Yes, send me these messages').check();
   await expectNoSeriousA11yViolations(page);
-  await screenshot(page, 'request-page');
   await page.getByRole('button', { name: 'Send the request' }).click();
   await expect(page.getByRole('heading', { name: 'Request sent' })).toBeVisible({ timeout: 30_000 });
   const receipt = (await page.locator('#receipt').innerText()).trim();
