@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
+import type { ConsoleConfig } from '../web/console-config';
 import { consoleSecurityHeaders } from '../web/security-headers';
 import type { PlainRequest } from './api-gateway-event';
 import type { GatewayAnswer } from './server';
@@ -11,15 +12,7 @@ import type { GatewayAnswer } from './server';
  * `/request` for the public page and the SPA's `index.html` for any other path. Read from disk
  * on every request, so a rebuild shows on the next reload.
  */
-export interface ConsoleConfig {
-  authority: string;
-  clientId: string;
-  scope: string;
-  signOutEndpoint: string;
-  revocationEndpoint: string;
-  providerName: string;
-  timeZone: string;
-}
+export type { ConsoleConfig } from '../web/console-config';
 
 export interface ConsoleSiteOptions {
   distDir: string;

@@ -466,12 +466,19 @@ export function createLocalSignIn(options: LocalSignInOptions): LocalSignIn {
     return json(200, tokenAnswer(user, family), headers);
   };
 
-  const token = async (request: PlainRequest): Promise<GatewayAnswer> => {
+  /** The token and revocation endpoints take the same kind of call: a CORS-aware form POST. */
+  const formPost = (request: PlainRequest): GatewayAnswer | { headers: Record<string, string>; params: URLSearchParams } => {
     const headers = cors(request, 'POST');
     if (request.method === 'OPTIONS') return { status: 204, headers: { ...SECURITY_HEADERS, ...headers }, body: '' };
     if (request.method !== 'POST') return methodNotAllowed('POST', headers);
     if (!isForm(request)) return oauthError('invalid_request', 'Send application/x-www-form-urlencoded', headers);
-    const params = new URLSearchParams(request.body ?? '');
+    return { headers, params: new URLSearchParams(request.body ?? '') };
+  };
+
+  const token = async (request: PlainRequest): Promise<GatewayAnswer> => {
+    const form = formPost(request);
+    if ('status' in form) return form;
+    const { headers, params } = form;
     try {
       const clientId = single(params, 'client_id');
       if (clientId !== client.clientId) return json(400, { error: 'invalid_client', error_description: 'Unknown client' }, headers);
@@ -492,11 +499,9 @@ export function createLocalSignIn(options: LocalSignInOptions): LocalSignIn {
 
   // ---- /oauth2/revoke (RFC 7009, as Cognito: refresh tokens only) ----------------------------------
   const revoke = (request: PlainRequest): GatewayAnswer => {
-    const headers = cors(request, 'POST');
-    if (request.method === 'OPTIONS') return { status: 204, headers: { ...SECURITY_HEADERS, ...headers }, body: '' };
-    if (request.method !== 'POST') return methodNotAllowed('POST', headers);
-    if (!isForm(request)) return oauthError('invalid_request', 'Send application/x-www-form-urlencoded', headers);
-    const params = new URLSearchParams(request.body ?? '');
+    const form = formPost(request);
+    if ('status' in form) return form;
+    const { headers, params } = form;
     try {
       if (single(params, 'client_id') !== client.clientId) {
         return json(400, { error: 'invalid_client', error_description: 'Unknown client' }, headers);

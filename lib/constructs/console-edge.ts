@@ -13,21 +13,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { ConsoleConfig } from '../../web/console-config';
 import { contentSecurityPolicy, HSTS, REFERRER_POLICY } from '../../web/security-headers';
 import type { EnvironmentConfig } from '../config';
 import { API_SCOPE, appClientProps } from '../stacks/auth-stack';
 import { ManagedPolicyRole } from './managed-policy-role';
 
 /** The shape of `/config.json`, which the console reads at start (contract of issue 12). */
-export interface ConsoleRuntimeConfig {
-  readonly authority: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly signOutEndpoint: string;
-  readonly revocationEndpoint: string;
-  readonly providerName: string;
-  readonly timeZone: string;
-}
+/** The console's /config.json (web/console-config.ts: one shape for CDK, the local stack and the console). */
+export type ConsoleRuntimeConfig = ConsoleConfig;
 
 export interface ConsoleEdgeProps {
   readonly config: EnvironmentConfig;

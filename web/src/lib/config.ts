@@ -1,20 +1,7 @@
-/**
- * /config.json, served beside the console (written to S3 by CDK, served by the local stack):
- * where to sign in and whose console this is. Read first, before anything else happens.
- */
-export interface ConsoleConfig {
-  authority: string;
-  clientId: string;
-  scope: string;
-  signOutEndpoint: string;
-  revocationEndpoint: string;
-  providerName: string;
-  timeZone: string;
-}
+import { CONSOLE_CONFIG_KEYS as KEYS, type ConsoleConfig } from '../../console-config';
 
-const KEYS: (keyof ConsoleConfig)[] = [
-  'authority', 'clientId', 'scope', 'signOutEndpoint', 'revocationEndpoint', 'providerName', 'timeZone',
-];
+/** /config.json (web/console-config.ts) is read first, before anything else happens. */
+export type { ConsoleConfig };
 
 export class ConfigUnavailable extends Error {
   override name = 'ConfigUnavailable';
