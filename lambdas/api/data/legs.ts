@@ -124,9 +124,20 @@ export async function prepareLegs(pii: PiiCrypto, tx: Queryable, actor: Actor, r
     if (withRider(row)) return { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_key ?? null };
     return fields.length > 0 ? { facilityId: row.facility_id, riderId: row.rider_id, wrapped: row.rider_data_key } : undefined;
   }, known);
+  // A day's board meets the same rider on many legs (out and back, every ride of a regular):
+  // each rider's summary is opened once per page and shared, read-only, by their legs.
+  const summaries = new Map<string, RiderSummary>();
+  const summaryOf = (row: LegRead, key: RiderKeyState | undefined): RiderSummary => {
+    let summary = summaries.get(row.rider_id);
+    if (!summary) {
+      summary = openRiderSummary(pii, key, row as LegRead & RiderSummaryColumns, 'ambulatory');
+      summaries.set(row.rider_id, summary);
+    }
+    return summary;
+  };
   return () => legs.map(({ row, fields }, index) => {
     const view: LegView = { ...row, completion_notes: null, rider_name: null, rider_phone: null, unavailable: {} };
-    if (withRider(row)) view.rider = openRiderSummary(pii, keys[index], row as LegRead & RiderSummaryColumns, 'ambulatory');
+    if (withRider(row)) view.rider = summaryOf(row, keys[index]);
     // An erased rider's details are gone from the rider row itself; say so rather than show nothing.
     if (actor.role === 'Driver' && row.rider_data_key === null) view.unavailable = { riderName: 'erased', riderPhone: 'erased' };
     const key = keys[index];
