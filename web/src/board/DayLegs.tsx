@@ -8,6 +8,7 @@ import { ActionError, EmptyState, ErrorState, LoadingState } from '../components
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { addDays, formatCalendarDate, formatClock, formatWindow, minutesIntoDay, zoneName } from '../lib/time';
+import { MOBILITY } from '../lib/words';
 import { keys, POLL_MS, useDrivers, useNewIds } from './queries';
 
 const UNASSIGNED = 'unassigned';
@@ -140,7 +141,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
 
 function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const who = leg.rider?.fullName ?? 'rider';
-  const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${leg.rider.mobility}` : '';
+  const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${MOBILITY[leg.rider.mobility].toLowerCase()}` : '';
   // The status is the button's description, not its name: names stay free of "assigned", so the
   // Assign and Unassign buttons are the only controls those words name.
   return `${leg.referenceCode} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
@@ -344,7 +345,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       </h3>
       <p className="meta">
         {formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)} · {leg.rider?.fullName ?? 'Rider'}
-        {leg.rider?.mobility ? ` · ${leg.rider.mobility}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
+        {leg.rider?.mobility ? ` · ${MOBILITY[leg.rider.mobility]}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
       </p>
       <p className="meta">
         Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} ·{' '}

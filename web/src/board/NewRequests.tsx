@@ -8,7 +8,7 @@ import { ActionError, EmptyState, ErrorState, FieldError, LoadingState } from '.
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { addMinutes, formatDate, formatDateTime, isoToZonedInput, zonedInputToIso, zoneName } from '../lib/time';
-import { MOBILITY, returnText, SOURCE } from '../lib/words';
+import { formatPhone, MOBILITY, returnText, SOURCE } from '../lib/words';
 import { keys, POLL_MS, useNewIds } from './queries';
 
 
@@ -75,7 +75,8 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
             {isNew && <span className="new-tag">new</span>}
           </p>
           <p className="meta">
-            Appointment {formatDateTime(trip.appointmentAt, timeZone)} · {MOBILITY[trip.mobility]} · {SOURCE[trip.source]}
+            <span className="nowrap">Appointment {formatDateTime(trip.appointmentAt, timeZone)} ·</span>{' '}
+            <span className="nowrap">{MOBILITY[trip.mobility]} ·</span> <span className="nowrap">{SOURCE[trip.source]}</span>
           </p>
         </div>
         <button type="button" aria-expanded={open} aria-controls={detailId} aria-describedby={`${detailId}-title`}
@@ -99,7 +100,7 @@ function RequestFacts({ trip }: { trip: TripRequest }) {
   const { timeZone } = useConsole();
   return (
     <dl className="facts">
-      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone ? `, ${trip.rider.phone}` : ''}</dd></div>
+      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone ? `, ${formatPhone(trip.rider.phone)}` : ''}</dd></div>
       <div><dt>Mobility</dt><dd>{MOBILITY[trip.mobility]}</dd></div>
       <div><dt>Pickup</dt><dd>{trip.pickupAddress}</dd></div>
       <div><dt>Drop-off</dt><dd>{trip.dropoffAddress}</dd></div>

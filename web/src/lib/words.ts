@@ -45,3 +45,9 @@ export function returnText(trip: Pick<TripRequest, 'returnTrip' | 'requestedRetu
   if (trip.returnTrip === 'will_call') return 'Will-call return (they will phone)';
   return `Return at ${trip.requestedReturnAt ? formatDateTime(trip.requestedReturnAt, timeZone) : 'a time to agree'}`;
 }
+
+/** "+15550100201" → "(555) 010-0201" for North American numbers; any other number as the API has it. */
+export function formatPhone(e164: string): string {
+  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+  return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : e164;
+}

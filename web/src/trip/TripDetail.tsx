@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
-import { MOBILITY, messagesText, returnText } from '../lib/words';
+import { formatPhone, MOBILITY, messagesText, returnText } from '../lib/words';
 import { assignedDrivers, describeActor, describeEvent } from './history';
 
 /** A trip's detail: rider, legs, and its audited history (who, when, what) as a timeline. */
@@ -65,7 +65,7 @@ export default function TripDetail() {
           {rider.data && (
             <dl className="facts">
               <div><dt>Name</dt><dd>{rider.data.fullName ?? (rider.data.erased ? 'erased' : '—')}</dd></div>
-              <div><dt>Phone</dt><dd>{rider.data.phone ?? '—'}</dd></div>
+              <div><dt>Phone</dt><dd>{rider.data.phone ? formatPhone(rider.data.phone) : '—'}</dd></div>
               <div><dt>Mobility</dt><dd>{MOBILITY[rider.data.mobility]}</dd></div>
               <div><dt>Messages</dt><dd>{messagesText(rider.data)}</dd></div>
             </dl>
