@@ -75,7 +75,7 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
             {isNew && <span className="new-tag">new</span>}
           </p>
           <p className="meta">
-            <span className="nowrap">Appointment {formatDateTime(trip.appointmentAt, timeZone)} ·</span>{' '}
+            Appointment <span className="nowrap">{formatDateTime(trip.appointmentAt, timeZone)} ·</span>{' '}
             <span className="nowrap">{MOBILITY[trip.mobility]} ·</span> <span className="nowrap">{SOURCE[trip.source]}</span>
           </p>
         </div>
@@ -100,7 +100,7 @@ function RequestFacts({ trip }: { trip: TripRequest }) {
   const { timeZone } = useConsole();
   return (
     <dl className="facts">
-      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone ? `, ${formatPhone(trip.rider.phone)}` : ''}</dd></div>
+      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone && <>, <span className="nowrap">{formatPhone(trip.rider.phone)}</span></>}</dd></div>
       <div><dt>Mobility</dt><dd>{MOBILITY[trip.mobility]}</dd></div>
       <div><dt>Pickup</dt><dd>{trip.pickupAddress}</dd></div>
       <div><dt>Drop-off</dt><dd>{trip.dropoffAddress}</dd></div>
