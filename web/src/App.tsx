@@ -7,6 +7,7 @@ import { ApiProblem } from './api/problem';
 import type { Auth, StartResult } from './auth';
 import { Console, type ConsoleContext, useConsole } from './context';
 import { ErrorState, LoadingState } from './components/States';
+import { ROLE_NAMES } from './lib/words';
 
 const Board = lazy(() => import('./board/Board'));
 const TripDetail = lazy(() => import('./trip/TripDetail'));
@@ -112,14 +113,6 @@ function useSessionEnded(auth: Auth): boolean {
   }, [auth]);
   return ended;
 }
-
-const ROLE_NAMES: Record<Role, string> = {
-  Dispatcher: 'Dispatcher',
-  Driver: 'Driver',
-  Billing: 'Billing',
-  FacilityAdmin: 'Facility admin',
-  FacilityUser: 'Facility scheduler',
-};
 
 function Header() {
   const { auth, me, providerName } = useConsole();

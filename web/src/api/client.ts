@@ -1,5 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { ApiPaths } from './contract';
+import type { ApiPaths, DispatcherLeg, Schemas } from './contract';
 import { ApiProblem, NetworkProblem, problemFrom } from './problem';
 
 /**
@@ -58,4 +58,12 @@ export async function allPages<T>(
     cursor = result.nextCursor;
   }
   return items;
+}
+
+/**
+ * The legs as a Dispatcher reads them. GET /v1/legs answers a shape per role (the Dispatcher's
+ * has `riderId`); the console's leg screens are Dispatcher-only, so any other shape is dropped.
+ */
+export function dispatcherLegs(items: readonly Schemas['Leg'][]): DispatcherLeg[] {
+  return items.filter((leg): leg is DispatcherLeg => 'riderId' in leg);
 }

@@ -14,10 +14,10 @@ export class ApiProblem extends Error {
   readonly detail: string;
   readonly requestId: string | undefined;
   readonly fieldErrors: ReadonlyMap<string, string>;
-  /** PENDING contract item 9: the leg a double booking clashes with. */
+  /** The leg a double booking clashes with (driver-double-booked, Dispatchers only). */
   readonly clash: LegClash | undefined;
 
-  constructor(status: number, body: Partial<Problem> & { clash?: LegClash }) {
+  constructor(status: number, body: Partial<Problem>) {
     super(body.detail ?? body.title ?? `The request failed (${status}).`);
     this.status = status;
     this.slug = typeof body.type === 'string' ? (body.type.split(':').pop() ?? '') : '';
@@ -49,7 +49,7 @@ function fallbackDetail(status: number): string {
 
 /** Reads a failed response as a problem (problem+json, or a bare status when the body is something else). */
 export async function problemFrom(response: Response): Promise<ApiProblem> {
-  let body: Partial<Problem> & { clash?: LegClash } = {};
+  let body: Partial<Problem> = {};
   const type = response.headers.get('Content-Type') ?? '';
   if (type.includes('json')) {
     try {

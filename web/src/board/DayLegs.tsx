@@ -1,13 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { allPages, data, ifMatch } from '../api/client';
+import { allPages, data, dispatcherLegs, ifMatch } from '../api/client';
 import type { DispatcherLeg, User } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { ActionError, EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { addDays, formatCalendarDate, formatClock, formatWindow, minutesIntoDay, zoneName } from '../lib/time';
+import { MOBILITY } from '../lib/words';
 import { keys, POLL_MS, useDrivers, useNewIds } from './queries';
 
 const UNASSIGNED = 'unassigned';
@@ -33,10 +34,10 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
     queryKey: keys.legs(date),
     refetchInterval: POLL_MS,
     queryFn: async (): Promise<Page> => {
-      const items = await allPages<DispatcherLeg>((cursor) =>
+      const items = await allPages((cursor) =>
         data(api.GET('/v1/legs', { params: { query: { date, include: 'rider', limit: 500, ...(cursor ? { cursor } : {}) } } })),
       );
-      return { items, nextCursor: null };
+      return { items: dispatcherLegs(items), nextCursor: null };
     },
   });
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -140,10 +141,10 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
 
 function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const who = leg.rider?.fullName ?? 'rider';
-  const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${leg.rider.mobility}` : '';
+  const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${MOBILITY[leg.rider.mobility].toLowerCase()}` : '';
   // The status is the button's description, not its name: names stay free of "assigned", so the
   // Assign and Unassign buttons are the only controls those words name.
-  return `${leg.referenceCode ?? 'Leg'} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
+  return `${leg.referenceCode} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
 }
 
 /** "9:15" inside a block: the hour scale above says AM or PM, the panel and the name say it in full. */
@@ -243,7 +244,7 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
                       >
                         <span className="leg-line">
                           <span className="leg-time">{leg.scheduledPickupAt ? shortClock(leg.scheduledPickupAt, timeZone) : 'no time'}</span>
-                          <span className="leg-ref">{leg.referenceCode ?? leg.kind}</span>
+                          <span className="leg-ref">{leg.referenceCode}</span>
                         </span>
                         <span className="leg-line">
                           <Status status={leg.status} id={`status-${leg.id}`} />
@@ -303,8 +304,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       if (context?.before) queryClient.setQueryData(legsKey, context.before);
     },
     onSuccess: (updated, { leg: target, driverId: chosen }) => {
-      replace(updated as DispatcherLeg);
-      announce(`${target.referenceCode ?? 'Leg'} assigned to ${names.get(chosen) ?? 'the driver'}.`);
+      for (const fresh of dispatcherLegs([updated])) replace(fresh);
+      announce(`${target.referenceCode} assigned to ${names.get(chosen) ?? 'the driver'}.`);
     },
   });
   const unassign = useMutation({
@@ -320,8 +321,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       if (context?.before) queryClient.setQueryData(legsKey, context.before);
     },
     onSuccess: (updated, target) => {
-      replace(updated as DispatcherLeg);
-      announce(`${target.referenceCode ?? 'Leg'} unassigned.`);
+      for (const fresh of dispatcherLegs([updated])) replace(fresh);
+      announce(`${target.referenceCode} unassigned.`);
     },
   });
 
@@ -339,12 +340,12 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
     <section className="leg-panel" aria-labelledby={`${id}-title`}>
       <div className="leg-info">
       <h3 id={`${id}-title`}>
-        {leg.referenceCode ?? 'Leg'} <span className="meta">{leg.kind === 'outbound' ? 'outbound' : 'return'}</span>{' '}
+        {leg.referenceCode} <span className="meta">{leg.kind === 'outbound' ? 'outbound' : 'return'}</span>{' '}
         <Status status={leg.status} />
       </h3>
       <p className="meta">
         {formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)} · {leg.rider?.fullName ?? 'Rider'}
-        {leg.rider?.mobility ? ` · ${leg.rider.mobility}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
+        {leg.rider?.mobility ? ` · ${MOBILITY[leg.rider.mobility]}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
       </p>
       <p className="meta">
         Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} ·{' '}

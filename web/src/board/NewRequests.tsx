@@ -8,18 +8,9 @@ import { ActionError, EmptyState, ErrorState, FieldError, LoadingState } from '.
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { addMinutes, formatDate, formatDateTime, isoToZonedInput, zonedInputToIso, zoneName } from '../lib/time';
+import { formatPhone, MOBILITY, returnText, SOURCE } from '../lib/words';
 import { keys, POLL_MS, useNewIds } from './queries';
 
-const MOBILITY: Record<TripRequest['mobility'], string> = {
-  ambulatory: 'Walks',
-  wheelchair: 'Wheelchair',
-  stretcher: 'Stretcher',
-};
-const SOURCE: Record<TripRequest['source'], string> = {
-  intake: 'Public request',
-  facility: 'Facility',
-  dispatcher: 'Dispatcher',
-};
 
 /** Outbound times prefilled from the appointment: pickup 45 minutes before, drop-off 15 before. */
 const PICKUP_BEFORE_MIN = 45;
@@ -84,7 +75,8 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
             {isNew && <span className="new-tag">new</span>}
           </p>
           <p className="meta">
-            Appointment {formatDateTime(trip.appointmentAt, timeZone)} · {MOBILITY[trip.mobility]} · {SOURCE[trip.source]}
+            Appointment <span className="nowrap">{formatDateTime(trip.appointmentAt, timeZone)} ·</span>{' '}
+            <span className="nowrap">{MOBILITY[trip.mobility]} ·</span> <span className="nowrap">{SOURCE[trip.source]}</span>
           </p>
         </div>
         <button type="button" aria-expanded={open} aria-controls={detailId} aria-describedby={`${detailId}-title`}
@@ -106,14 +98,9 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
 
 function RequestFacts({ trip }: { trip: TripRequest }) {
   const { timeZone } = useConsole();
-  const returnText = trip.returnTrip === 'none'
-    ? 'No return'
-    : trip.returnTrip === 'will_call'
-      ? 'Will-call return (they will phone)'
-      : `Return at ${trip.requestedReturnAt ? formatDateTime(trip.requestedReturnAt, timeZone) : 'a time to agree'}`;
   return (
     <dl className="facts">
-      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone ? `, ${trip.rider.phone}` : ''}</dd></div>
+      <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone && <>, <span className="nowrap">{formatPhone(trip.rider.phone)}</span></>}</dd></div>
       <div><dt>Mobility</dt><dd>{MOBILITY[trip.mobility]}</dd></div>
       <div><dt>Pickup</dt><dd>{trip.pickupAddress}</dd></div>
       <div><dt>Drop-off</dt><dd>{trip.dropoffAddress}</dd></div>
@@ -121,7 +108,7 @@ function RequestFacts({ trip }: { trip: TripRequest }) {
       {trip.requestedPickupAt && (
         <div><dt>Asked pickup</dt><dd>{formatDateTime(trip.requestedPickupAt, timeZone)}</dd></div>
       )}
-      <div><dt>Return</dt><dd>{returnText}</dd></div>
+      <div><dt>Return</dt><dd>{returnText(trip, timeZone)}</dd></div>
       {trip.clinicalNotes && <div><dt>Notes</dt><dd>{trip.clinicalNotes}</dd></div>}
       <div><dt>Status</dt><dd><Status status={trip.status} /> · <Link to={`/trips/${trip.id}`}>Trip details</Link></dd></div>
     </dl>
@@ -300,7 +287,7 @@ function RejectForm({ trip, announce }: { trip: TripRequest; announce: (message:
   );
 }
 
-/** Contract item 6: other riders with the same phone, to merge this intake's rider into. */
+/** GET /v1/riders/{riderId}/duplicates: other riders with the same phone, to merge this intake's rider into. */
 function Duplicates({ trip, announce }: { trip: TripRequest; announce: (message: string) => void }) {
   const { api, timeZone } = useConsole();
   const queryClient = useQueryClient();

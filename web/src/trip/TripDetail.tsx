@@ -1,11 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { allPages, data } from '../api/client';
-import type { AuditEvent, DispatcherLeg, User } from '../api/contract';
+import { allPages, data, dispatcherLegs } from '../api/client';
+import type { User } from '../api/contract';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
+import { formatPhone, MOBILITY, messagesText, returnText } from '../lib/words';
+import { assignedDrivers, describeActor, describeEvent } from './history';
 
 /** A trip's detail: rider, legs, and its audited history (who, when, what) as a timeline. */
 export default function TripDetail() {
@@ -22,7 +24,7 @@ export default function TripDetail() {
   });
   const legs = useQuery({
     queryKey: ['legs', 'trip', tripRequestId],
-    queryFn: () => data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 100 } } })),
+    queryFn: async () => dispatcherLegs((await data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 100 } } }))).items),
   });
   const history = useQuery({
     queryKey: ['history', tripRequestId],
@@ -34,6 +36,9 @@ export default function TripDetail() {
     queryFn: () => allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))),
   });
   const names = new Map((users.data ?? []).map((user) => [user.id, user.displayName]));
+  const legsById = new Map((legs.data ?? []).map((leg) => [leg.id, leg]));
+  const events = history.data?.events ?? [];
+  const driverOf = assignedDrivers(events, legsById, names);
 
   if (trip.isPending) return <div className="page"><LoadingState label="Loading the trip" /></div>;
   if (trip.isError) {
@@ -60,9 +65,9 @@ export default function TripDetail() {
           {rider.data && (
             <dl className="facts">
               <div><dt>Name</dt><dd>{rider.data.fullName ?? (rider.data.erased ? 'erased' : '—')}</dd></div>
-              <div><dt>Phone</dt><dd>{rider.data.phone ?? '—'}</dd></div>
-              <div><dt>Mobility</dt><dd>{rider.data.mobility}</dd></div>
-              <div><dt>Messages</dt><dd>{rider.data.notifyConsent ? rider.data.notifyChannel : 'none (no consent)'}</dd></div>
+              <div><dt>Phone</dt><dd>{rider.data.phone ? formatPhone(rider.data.phone) : '—'}</dd></div>
+              <div><dt>Mobility</dt><dd>{MOBILITY[rider.data.mobility]}</dd></div>
+              <div><dt>Messages</dt><dd>{messagesText(rider.data)}</dd></div>
             </dl>
           )}
           <h2>Request</h2>
@@ -70,7 +75,7 @@ export default function TripDetail() {
             <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
             <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
             <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
-            <div><dt>Return</dt><dd>{t.returnTrip === 'none' ? 'none' : t.returnTrip === 'will_call' ? 'will-call' : t.requestedReturnAt ? formatDateTime(t.requestedReturnAt, timeZone) : 'timed'}</dd></div>
+            <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
             {t.rejectionReason && <div><dt>Rejected because</dt><dd>{t.rejectionReason}</dd></div>}
           </dl>
         </section>
@@ -78,10 +83,10 @@ export default function TripDetail() {
           <h2 id="trip-legs">Legs</h2>
           {legs.isPending && <LoadingState label="Loading the legs" />}
           {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
-          {legs.data && legs.data.items.length === 0 && <EmptyState>No legs yet: the trip is not scheduled.</EmptyState>}
-          {legs.data && legs.data.items.length > 0 && (
+          {legs.data && legs.data.length === 0 && <EmptyState>No legs yet: the trip is not scheduled.</EmptyState>}
+          {legs.data && legs.data.length > 0 && (
             <ul className="trip-legs">
-              {(legs.data.items as DispatcherLeg[]).map((leg) => (
+              {legs.data.map((leg) => (
                 <li key={leg.id}>
                   <p className="request-title">{leg.kind === 'outbound' ? 'Outbound' : 'Return'} <Status status={leg.status} /></p>
                   <p className="meta">
@@ -105,8 +110,8 @@ export default function TripDetail() {
                   <p className="history-when">
                     <time dateTime={event.occurredAt}>{formatDate(event.occurredAt, timeZone)}, {formatTime(event.occurredAt, timeZone)}</time>
                   </p>
-                  <p className="history-what">{describeEvent(event)}</p>
-                  <p className="meta">by {event.actorSub ? (names.get(event.actorSub) ?? event.actorRole) : 'the system'} ({event.actorRole})</p>
+                  <p className="history-what">{describeEvent(event, { legs: legsById, driverOf })}</p>
+                  <p className="meta">{describeActor(event, names)}</p>
                 </li>
               ))}
             </ol>
@@ -115,25 +120,4 @@ export default function TripDetail() {
       </div>
     </div>
   );
-}
-
-const ENTITY: Record<string, string> = {
-  trip_request: 'Trip',
-  trip_leg: 'Leg',
-  cancellation_request: 'Cancellation request',
-  billing_record: 'Billing record',
-  rider: 'Rider',
-};
-
-function words(value: string): string {
-  return value.replaceAll('_', ' ');
-}
-
-function describeEvent(event: AuditEvent): string {
-  const what = ENTITY[event.entityType] ?? words(event.entityType);
-  if (event.fromState && event.toState && event.fromState !== event.toState) {
-    return `${what} ${words(event.action)}: ${words(event.fromState)} → ${words(event.toState)}`;
-  }
-  if (event.toState) return `${what} ${words(event.action)} (${words(event.toState)})`;
-  return `${what} ${words(event.action)}`;
 }
