@@ -149,7 +149,8 @@ function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${leg.rider.mobility}` : '';
   // The status is the button's description, not its name: names stay free of "assigned", so the
   // Assign and Unassign buttons are the only controls those words name.
-  return `${leg.referenceCode ?? 'Leg'} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
+  const when = windowOf(`${leg.scheduledPickupAt ?? ''}|${leg.scheduledDropoffAt ?? ''}`, timeZone);
+  return `${leg.referenceCode ?? 'Leg'} ${leg.kind}, ${when}, ${who}${mobility}`;
 }
 
 /** "9:15" inside a block: the hour scale above says AM or PM, the panel and the name say it in full. */
@@ -173,15 +174,38 @@ interface LegFacts {
 
 const legFacts = new WeakMap<DispatcherLeg, LegFacts>();
 
+/** A day's legs share a handful of times (on the quarter hour, mostly): each is worked out once. */
+function remembered<T>(work: (key: string, timeZone: string) => T): (key: string, timeZone: string) => T {
+  const known = new Map<string, T>();
+  return (key, timeZone) => {
+    const at = `${timeZone}|${key}`;
+    let value = known.get(at);
+    if (value === undefined) {
+      if (known.size >= 5_000) known.clear();
+      value = work(key, timeZone);
+      known.set(at, value);
+    }
+    return value;
+  };
+}
+
+const minutesAt = remembered(minutesIntoDay);
+const clockAt = remembered(shortClock);
+const windowOf = remembered((pair, timeZone) => {
+  const [from, to] = pair.split('|');
+  return formatWindow(from || null, to || null, timeZone);
+});
+
+
 function factsOf(leg: DispatcherLeg, timeZone: string): LegFacts {
   const known = legFacts.get(leg);
   if (known && known.timeZone === timeZone) return known;
   const facts: LegFacts = {
     timeZone,
-    pickup: leg.scheduledPickupAt ? minutesIntoDay(leg.scheduledPickupAt, timeZone) : null,
-    dropoff: leg.scheduledDropoffAt ? minutesIntoDay(leg.scheduledDropoffAt, timeZone) : null,
+    pickup: leg.scheduledPickupAt ? minutesAt(leg.scheduledPickupAt, timeZone) : null,
+    dropoff: leg.scheduledDropoffAt ? minutesAt(leg.scheduledDropoffAt, timeZone) : null,
     label: legLabel(leg, timeZone),
-    clock: leg.scheduledPickupAt ? shortClock(leg.scheduledPickupAt, timeZone) : 'no time',
+    clock: leg.scheduledPickupAt ? clockAt(leg.scheduledPickupAt, timeZone) : 'no time',
   };
   legFacts.set(leg, facts);
   return facts;
