@@ -384,14 +384,15 @@ const Lane = memo(function Lane({ row, range, selectedId, fresh, onSelect, legBu
   const { key, name, placed, laneCount } = row;
   const headingId = `lane-${key}`;
   return (
-    <li className={`lane${key === UNASSIGNED ? ' lane-unassigned' : ''}`} aria-labelledby={headingId}>
+    <li className={`lane${key === UNASSIGNED ? ' lane-unassigned' : ''}`} aria-labelledby={headingId}
+      style={{ '--lanes': laneCount } as React.CSSProperties}>
       <h3 className="lane-name" id={headingId}>
         {name} <span className="count">{placed.length}</span>
       </h3>
       {placed.length === 0 ? (
         <p className="lane-empty">{key === UNASSIGNED ? 'Every leg has a driver.' : 'Free all day.'}</p>
       ) : (
-        <ul className="lane-legs" style={{ '--lanes': laneCount } as React.CSSProperties}>
+        <ul className="lane-legs">
           {placed.map(({ leg, facts, start, span, lane }) => (
             <li key={leg.id} className="leg-slot"
               style={{ '--start': (start / range) * 100, '--span': (span / range) * 100, '--lane': lane } as React.CSSProperties}>
