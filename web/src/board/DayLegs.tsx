@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { memo, type RefObject, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { allPages, data, dispatcherLegs, ifMatch } from '../api/client';
 import type { DispatcherLeg, User } from '../api/contract';
@@ -12,6 +12,7 @@ import { MOBILITY } from '../lib/words';
 import { keys, POLL_MS, useDrivers, useNewIds } from './queries';
 
 const UNASSIGNED = 'unassigned';
+const NO_DRIVERS: User[] = [];
 /** Legs a dispatcher may still (re)assign or unassign; the API decides, this only hides pointless buttons. */
 const OPEN_STATUSES = new Set(['unassigned', 'assigned']);
 
@@ -42,7 +43,8 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
   });
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const items = legs.data?.items;
-  const fresh = useNewIds(items?.map((leg) => leg.id));
+  const ids = useMemo(() => items?.map((leg) => leg.id), [items]);
+  const fresh = useNewIds(ids, date);
   useEffect(() => {
     if (fresh.size > 0) announce(`${fresh.size} new ${fresh.size === 1 ? 'leg' : 'legs'} on ${formatCalendarDate(date)}.`);
   }, [fresh, announce, date]);
@@ -56,10 +58,14 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
   const driverSelect = useRef<HTMLSelectElement>(null);
   const unassignButton = useRef<HTMLButtonElement>(null);
 
-  const select = (legId: string | null, focus = false) => {
+  const select = useCallback((legId: string | null, focus = false) => {
     setSelectedId(legId);
     if (focus && legId) legButtons.current.get(legId)?.focus();
-  };
+  }, []);
+  // Stable, so that a click re-renders only the leg it selects and the one it deselects.
+  const toggle = useCallback((legId: string) => setSelectedId((current) => (current === legId ? null : legId)), []);
+  const selectAndFocus = useCallback((legId: string) => select(legId, true), [select]);
+  const knownLegIds = useMemo(() => new Set(ordered.map((leg) => leg.id)), [ordered]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -87,7 +93,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
     return () => window.removeEventListener('keydown', onKey);
   });
 
-  const driverList = drivers.data ?? [];
+  const driverList = drivers.data ?? NO_DRIVERS;
   const zone = zoneName(timeZone, `${date}T12:00:00Z`);
 
   return (
@@ -115,10 +121,10 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
         drivers={driverList}
         date={date}
         announce={announce}
-        onSelect={(legId) => select(legId, true)}
+        onSelect={selectAndFocus}
         driverSelect={driverSelect}
         unassignButton={unassignButton}
-        knownLegIds={new Set(ordered.map((leg) => leg.id))}
+        knownLegIds={knownLegIds}
       />
 
       {(legs.isPending || drivers.isPending) && <LoadingState label="Loading the day's legs" />}
@@ -130,7 +136,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
           drivers={driverList}
           selectedId={selectedId}
           fresh={fresh}
-          onSelect={(legId) => select(legId === selectedId ? null : legId)}
+          onSelect={toggle}
           legButtons={legButtons.current}
         />
       )}
@@ -144,7 +150,8 @@ function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${MOBILITY[leg.rider.mobility].toLowerCase()}` : '';
   // The status is the button's description, not its name: names stay free of "assigned", so the
   // Assign and Unassign buttons are the only controls those words name.
-  return `${leg.referenceCode} ${leg.kind}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}, ${who}${mobility}`;
+  const when = windowOf(`${leg.scheduledPickupAt ?? ''}|${leg.scheduledDropoffAt ?? ''}`, timeZone);
+  return `${leg.referenceCode} ${leg.kind}, ${when}, ${who}${mobility}`;
 }
 
 /** "9:15" inside a block: the hour scale above says AM or PM, the panel and the name say it in full. */
@@ -152,14 +159,149 @@ function shortClock(iso: string, timeZone: string): string {
   return formatClock(iso, timeZone).replace(/\s?[AP]M$/, '');
 }
 
+/**
+ * What a leg's block shows, worked out once per leg object: the zone arithmetic behind it costs
+ * tens of microseconds a call, and a day has hundreds of legs. The query keeps an unchanged leg's
+ * object from one refresh to the next, so a refresh only works out the legs that changed.
+ */
+interface LegFacts {
+  readonly timeZone: string;
+  /** Minutes into the day (provider's zone) of the pickup and drop-off, or null without a time. */
+  readonly pickup: number | null;
+  readonly dropoff: number | null;
+  readonly label: string;
+  readonly clock: string;
+}
+
+const legFacts = new WeakMap<DispatcherLeg, LegFacts>();
+
+/** A day's legs share a handful of times (on the quarter hour, mostly): each is worked out once. */
+function remembered<T>(work: (key: string, timeZone: string) => T): (key: string, timeZone: string) => T {
+  const known = new Map<string, T>();
+  return (key, timeZone) => {
+    const at = `${timeZone}|${key}`;
+    let value = known.get(at);
+    if (value === undefined) {
+      if (known.size >= 5_000) known.clear();
+      value = work(key, timeZone);
+      known.set(at, value);
+    }
+    return value;
+  };
+}
+
+const minutesAt = remembered(minutesIntoDay);
+const clockAt = remembered(shortClock);
+const windowOf = remembered((pair, timeZone) => {
+  const [from, to] = pair.split('|');
+  return formatWindow(from || null, to || null, timeZone);
+});
+
+
+function factsOf(leg: DispatcherLeg, timeZone: string): LegFacts {
+  const known = legFacts.get(leg);
+  if (known && known.timeZone === timeZone) return known;
+  const facts: LegFacts = {
+    timeZone,
+    pickup: leg.scheduledPickupAt ? minutesAt(leg.scheduledPickupAt, timeZone) : null,
+    dropoff: leg.scheduledDropoffAt ? minutesAt(leg.scheduledDropoffAt, timeZone) : null,
+    label: legLabel(leg, timeZone),
+    clock: leg.scheduledPickupAt ? clockAt(leg.scheduledPickupAt, timeZone) : 'no time',
+  };
+  legFacts.set(leg, facts);
+  return facts;
+}
+
 interface Placed {
   leg: DispatcherLeg;
+  facts: LegFacts;
   start: number;
   span: number;
   lane: number;
 }
 
-function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
+interface Row {
+  key: string;
+  name: string;
+  placed: Placed[];
+  laneCount: number;
+}
+
+/**
+ * Lanes so that blocks never cover each other (a block is at least --min-leg, 19%, of the day
+ * wide): each leg goes to the lowest lane free at its start. Legs come sorted by pickup; a heap of
+ * free lanes and one of busy lanes by end keep this O(n log n) for a row with many legs.
+ */
+function place(rowLegs: readonly { leg: DispatcherLeg; facts: LegFacts }[], first: number, range: number): Placed[] {
+  const minSpan = range * 0.19;
+  const spans = rowLegs.map(({ facts }) => {
+    const start = facts.pickup === null ? 0 : facts.pickup - first;
+    const end = facts.dropoff === null ? start + 30 : facts.dropoff - first;
+    return { start, span: Math.max(15, end - start) };
+  });
+  if (spans.some((item, index) => index > 0 && item.start < (spans[index - 1] as { start: number }).start)) {
+    // Not in order of start (a time past midnight): the plain scan, same answer, O(n × lanes).
+    const laneEnds: number[] = [];
+    return rowLegs.map(({ leg, facts }, index) => {
+      const { start, span } = spans[index] as { start: number; span: number };
+      let lane = laneEnds.findIndex((laneEnd) => laneEnd <= start);
+      if (lane < 0) lane = laneEnds.length;
+      laneEnds[lane] = start + Math.max(span, minSpan);
+      return { leg, facts, start, span, lane };
+    });
+  }
+  const busy = new MinHeap<[end: number, lane: number]>((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const free = new MinHeap<number>((a, b) => a - b);
+  let lanes = 0;
+  return rowLegs.map(({ leg, facts }, index) => {
+    const { start, span } = spans[index] as { start: number; span: number };
+    // Lanes whose last block ends by this start are free again.
+    for (let top = busy.peek(); top && top[0] <= start; top = busy.peek()) free.push((busy.pop() as [number, number])[1]);
+    const lane = free.size > 0 ? (free.pop() as number) : lanes++;
+    busy.push([start + Math.max(span, minSpan), lane]);
+    return { leg, facts, start, span, lane };
+  });
+}
+
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly before: (a: T, b: T) => number) {}
+  get size(): number { return this.items.length; }
+  peek(): T | undefined { return this.items[0]; }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let at = items.length - 1;
+    while (at > 0) {
+      const up = (at - 1) >> 1;
+      if (this.before(items[at] as T, items[up] as T) >= 0) break;
+      [items[at], items[up]] = [items[up] as T, items[at] as T];
+      at = up;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let at = 0;
+      for (;;) {
+        const left = at * 2 + 1;
+        const right = left + 1;
+        let least = at;
+        if (left < items.length && this.before(items[left] as T, items[least] as T) < 0) least = left;
+        if (right < items.length && this.before(items[right] as T, items[least] as T) < 0) least = right;
+        if (least === at) break;
+        [items[at], items[least]] = [items[least] as T, items[at] as T];
+        at = least;
+      }
+    }
+    return top;
+  }
+}
+
+const Timeline = memo(function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
   legs: DispatcherLeg[];
   drivers: User[];
   selectedId: string | null;
@@ -168,38 +310,45 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
   legButtons: Map<string, HTMLButtonElement>;
 }) {
   const { timeZone } = useConsole();
-  // The day's window: 6 AM to 8 PM, stretched to fit early or late legs.
-  const minutes = legs.flatMap((leg) => [leg.scheduledPickupAt, leg.scheduledDropoffAt])
-    .filter((iso): iso is string => iso !== null)
-    .map((iso) => minutesIntoDay(iso, timeZone));
-  const first = Math.floor(Math.min(6 * 60, ...minutes) / 60) * 60;
-  const last = Math.ceil(Math.max(20 * 60, ...minutes.map((m) => m + 30)) / 60) * 60;
-  const range = Math.max(60, last - first);
-  const hours = Array.from({ length: range / 60 + 1 }, (_, i) => first + i * 60);
+  const layout = useMemo(() => {
+    const withFacts = legs.map((leg) => ({ leg, facts: factsOf(leg, timeZone) }));
+    // The day's window: 6 AM to 8 PM, stretched to fit early or late legs.
+    let earliest = 6 * 60;
+    let latest = 20 * 60;
+    for (const { facts } of withFacts) {
+      for (const m of [facts.pickup, facts.dropoff]) {
+        if (m === null) continue;
+        earliest = Math.min(earliest, m);
+        latest = Math.max(latest, m + 30);
+      }
+    }
+    const first = Math.floor(earliest / 60) * 60;
+    const last = Math.ceil(latest / 60) * 60;
+    const range = Math.max(60, last - first);
+    const hours = Array.from({ length: range / 60 + 1 }, (_, i) => first + i * 60);
 
-  const rows = new Map<string, DispatcherLeg[]>([[UNASSIGNED, []]]);
-  for (const driver of drivers) rows.set(driver.id, []);
-  for (const leg of legs) {
-    const key = leg.driverId ?? UNASSIGNED;
-    if (!rows.has(key)) rows.set(key, []);
-    rows.get(key)?.push(leg);
-  }
-  const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
-
-  const place = (rowLegs: DispatcherLeg[]): Placed[] => {
-    // Lanes so that blocks never cover each other (a block is at least --min-leg, 19%, of the day wide).
-    const minSpan = range * 0.19;
-    const laneEnds: number[] = [];
-    return rowLegs.map((leg) => {
-      const start = leg.scheduledPickupAt ? minutesIntoDay(leg.scheduledPickupAt, timeZone) - first : 0;
-      const end = leg.scheduledDropoffAt ? minutesIntoDay(leg.scheduledDropoffAt, timeZone) - first : start + 30;
-      const span = Math.max(15, end - start);
-      let lane = laneEnds.findIndex((laneEnd) => laneEnd <= start);
-      if (lane < 0) lane = laneEnds.length;
-      laneEnds[lane] = start + Math.max(span, minSpan);
-      return { leg, start, span, lane };
+    const byRow = new Map<string, { leg: DispatcherLeg; facts: LegFacts }[]>([[UNASSIGNED, []]]);
+    for (const driver of drivers) byRow.set(driver.id, []);
+    for (const item of withFacts) {
+      const key = item.leg.driverId ?? UNASSIGNED;
+      let row = byRow.get(key);
+      if (!row) {
+        row = [];
+        byRow.set(key, row);
+      }
+      row.push(item);
+    }
+    const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
+    const rows: Row[] = [...byRow.entries()].map(([key, rowLegs]) => {
+      const placed = place(rowLegs, first, range);
+      let laneCount = 1;
+      for (const p of placed) laneCount = Math.max(laneCount, p.lane + 1);
+      const name = key === UNASSIGNED ? 'Unassigned' : (names.get(key) ?? 'Driver no longer listed');
+      return { key, name, placed, laneCount };
     });
-  };
+    return { first, range, hours, rows };
+  }, [legs, drivers, timeZone]);
+  const { first, range, hours, rows } = layout;
 
   return (
     <div className="timeline">
@@ -214,54 +363,86 @@ function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
         </span>
       </div>
       <ul className="lanes">
-        {[...rows.entries()].map(([key, rowLegs]) => {
-          const placed = place(rowLegs);
-          const laneCount = Math.max(1, ...placed.map((p) => p.lane + 1));
-          const name = key === UNASSIGNED ? 'Unassigned' : (names.get(key) ?? 'Driver no longer listed');
-          const headingId = `lane-${key}`;
-          return (
-            <li key={key} className={`lane${key === UNASSIGNED ? ' lane-unassigned' : ''}`} aria-labelledby={headingId}>
-              <h3 className="lane-name" id={headingId}>
-                {name} <span className="count">{rowLegs.length}</span>
-              </h3>
-              {rowLegs.length === 0 ? (
-                <p className="lane-empty">{key === UNASSIGNED ? 'Every leg has a driver.' : 'Free all day.'}</p>
-              ) : (
-                <ul className="lane-legs" style={{ '--lanes': laneCount } as React.CSSProperties}>
-                  {placed.map(({ leg, start, span, lane }) => (
-                    <li key={leg.id} className="leg-slot"
-                      style={{ '--start': (start / range) * 100, '--span': (span / range) * 100, '--lane': lane } as React.CSSProperties}>
-                      <button
-                        type="button"
-                        data-leg-id={leg.id}
-                        data-status={leg.status}
-                        ref={(element) => { if (element) legButtons.set(leg.id, element); else legButtons.delete(leg.id); }}
-                        className={`leg status-edge-${leg.status.replace('_', '-')}${leg.id === selectedId ? ' is-selected' : ''}${fresh.has(leg.id) ? ' is-new' : ''}`}
-                        aria-pressed={leg.id === selectedId}
-                        aria-label={legLabel(leg, timeZone)}
-                        aria-describedby={`status-${leg.id}`}
-                        onClick={() => onSelect(leg.id)}
-                      >
-                        <span className="leg-line">
-                          <span className="leg-time">{leg.scheduledPickupAt ? shortClock(leg.scheduledPickupAt, timeZone) : 'no time'}</span>
-                          <span className="leg-ref">{leg.referenceCode}</span>
-                        </span>
-                        <span className="leg-line">
-                          <Status status={leg.status} id={`status-${leg.id}`} />
-                          <span className="leg-rider">{leg.rider?.fullName ?? ''}</span>
-                        </span>
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </li>
-          );
-        })}
+        {rows.map((row) => (
+          <Lane key={row.key} row={row} range={range}
+            // Only the lanes holding the selected leg see it: selecting re-renders those, not all.
+            selectedId={selectedId !== null && row.placed.some((p) => p.leg.id === selectedId) ? selectedId : null}
+            fresh={fresh} onSelect={onSelect} legButtons={legButtons} />
+        ))}
       </ul>
     </div>
   );
-}
+});
+
+const Lane = memo(function Lane({ row, range, selectedId, fresh, onSelect, legButtons }: {
+  row: Row;
+  range: number;
+  selectedId: string | null;
+  fresh: ReadonlySet<string>;
+  onSelect: (legId: string) => void;
+  legButtons: Map<string, HTMLButtonElement>;
+}) {
+  const { key, name, placed, laneCount } = row;
+  const headingId = `lane-${key}`;
+  return (
+    <li className={`lane${key === UNASSIGNED ? ' lane-unassigned' : ''}`} aria-labelledby={headingId}
+      style={{ '--lanes': laneCount } as React.CSSProperties}>
+      <h3 className="lane-name" id={headingId}>
+        {name} <span className="count">{placed.length}</span>
+      </h3>
+      {placed.length === 0 ? (
+        <p className="lane-empty">{key === UNASSIGNED ? 'Every leg has a driver.' : 'Free all day.'}</p>
+      ) : (
+        <ul className="lane-legs">
+          {placed.map(({ leg, facts, start, span, lane }) => (
+            <li key={leg.id} className="leg-slot"
+              style={{ '--start': (start / range) * 100, '--span': (span / range) * 100, '--lane': lane } as React.CSSProperties}>
+              <LegButton leg={leg} facts={facts} selected={leg.id === selectedId} isNew={fresh.has(leg.id)}
+                onSelect={onSelect} legButtons={legButtons} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+});
+
+const LegButton = memo(function LegButton({ leg, facts, selected, isNew, onSelect, legButtons }: {
+  leg: DispatcherLeg;
+  facts: LegFacts;
+  selected: boolean;
+  isNew: boolean;
+  onSelect: (legId: string) => void;
+  legButtons: Map<string, HTMLButtonElement>;
+}) {
+  const id = leg.id;
+  const ref = useCallback((element: HTMLButtonElement | null) => {
+    if (element) legButtons.set(id, element);
+    else legButtons.delete(id);
+  }, [legButtons, id]);
+  return (
+    <button
+      type="button"
+      data-leg-id={id}
+      data-status={leg.status}
+      ref={ref}
+      className={`leg status-edge-${leg.status.replace('_', '-')}${selected ? ' is-selected' : ''}${isNew ? ' is-new' : ''}`}
+      aria-pressed={selected}
+      aria-label={facts.label}
+      aria-describedby={`status-${id}`}
+      onClick={() => onSelect(id)}
+    >
+      <span className="leg-line">
+        <span className="leg-time">{facts.clock}</span>
+        <span className="leg-ref">{leg.referenceCode}</span>
+      </span>
+      <span className="leg-line">
+        <Status status={leg.status} id={`status-${id}`} />
+        <span className="leg-rider">{leg.rider?.fullName ?? ''}</span>
+      </span>
+    </button>
+  );
+});
 
 function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassignButton, knownLegIds }: {
   leg: DispatcherLeg | null;

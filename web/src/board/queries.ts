@@ -29,22 +29,27 @@ export function useDrivers() {
 
 /**
  * Ids that appeared since the previous refresh (not on the first load): the board highlights them
- * and announces the count, instead of shoving them in silently.
+ * and announces the count, instead of shoving them in silently. A new `scope` (another day of the
+ * legs) is a first load again: its ids are not "new", they were never shown.
  */
-export function useNewIds(ids: readonly string[] | undefined): ReadonlySet<string> {
-  const seen = useRef<Set<string> | null>(null);
-  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+export function useNewIds(ids: readonly string[] | undefined, scope = ''): ReadonlySet<string> {
+  const seen = useRef<{ scope: string; ids: Set<string> } | null>(null);
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(NONE);
   const signature = ids?.join(',');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the list's signature is the dependency, not the array's identity
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the list's signature (and its scope) is the dependency, not the array's identity
   useEffect(() => {
     if (ids === undefined) return;
-    if (seen.current === null) {
-      seen.current = new Set(ids);
+    if (seen.current === null || seen.current.scope !== scope) {
+      seen.current = { scope, ids: new Set(ids) };
+      setFresh(NONE);
       return;
     }
-    const added = ids.filter((id) => !seen.current?.has(id));
-    for (const id of ids) seen.current.add(id);
+    const known = seen.current.ids;
+    const added = ids.filter((id) => !known.has(id));
+    for (const id of ids) known.add(id);
     if (added.length > 0) setFresh(new Set(added));
-  }, [signature]);
+  }, [signature, scope]);
   return fresh;
 }
+
+const NONE: ReadonlySet<string> = new Set();
