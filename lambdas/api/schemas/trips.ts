@@ -145,7 +145,7 @@ export const LegListQuery = z.strictObject({
     .describe('rider: add `rider` { fullName, phone, mobility } to each leg. Dispatchers only (403 otherwise: drivers already '
       + 'get riderName, riderPhone and mobility; facility roles see status-only legs)'),
   cursor: Cursor.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Up to 500 legs a page (a day on the board)'),
+  limit: z.coerce.number().int().min(1).max(1000).default(50).describe('Up to 1,000 legs a page: a busy day of the board in one answer'),
 });
 export const LegUpdate = z
   .strictObject({

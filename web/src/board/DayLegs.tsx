@@ -36,7 +36,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
     refetchInterval: POLL_MS,
     queryFn: async (): Promise<Page> => {
       const items = await allPages((cursor) =>
-        data(api.GET('/v1/legs', { params: { query: { date, include: 'rider', limit: 500, ...(cursor ? { cursor } : {}) } } })),
+        data(api.GET('/v1/legs', { params: { query: { date, include: 'rider', limit: 1000, ...(cursor ? { cursor } : {}) } } })),
       );
       return { items: dispatcherLegs(items), nextCursor: null };
     },
