@@ -6,7 +6,7 @@ import type { PiiCrypto } from '../shared/crypto/pii';
 import type { Database, Queryable } from '../shared/db/port';
 import { describeCallingCodes, smsDestinationAllowed } from '../shared/domain/sms-destinations';
 import { accessLog, problemResponses, type RequestContext, requestContext, securityHeaders } from '../shared/http/middlewares';
-import { HttpProblem, Problems } from '../shared/http/problem';
+import { Problems } from '../shared/http/problem';
 import { parseJsonBody, parseParameters } from '../api/request';
 import { routeForResource } from '../api/router';
 import type { IntakeBody } from '../api/schemas/admin';
@@ -67,18 +67,13 @@ export function createIntakeHandler(deps: IntakeDependencies) {
     });
 }
 
-const challengeFailed = (logReason: string) => new HttpProblem(422, 'challenge-failed',
-  'The request could not be verified. Reload the page and send it again.',
-  [{ path: 'altcha', message: 'The verification is missing, wrong, expired or already used.' }], undefined, logReason, undefined,
-  'Request not verified');
-
 /** Verifies the proof of work and spends it in this transaction: a replay finds it spent and rolls back. */
 async function spendChallenge(pii: PiiCrypto, tx: Queryable, altcha: string): Promise<void> {
   const verified = await verifyChallenge(altcha, await pii.intakeChallengeKey(tx));
-  if (!verified) throw challengeFailed('challenge did not verify');
+  if (!verified) throw Problems.challengeFailed('challenge did not verify');
   const { rows } = await tx.query<{ spent: boolean }>('SELECT intake_spend_challenge($1, $2) AS spent',
     [verified.hash, verified.expiresAt.toISOString()]);
-  if (rows[0]?.spent !== true) throw challengeFailed('challenge already spent');
+  if (rows[0]?.spent !== true) throw Problems.challengeFailed('challenge already spent');
 }
 
 /**

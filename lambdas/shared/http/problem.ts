@@ -82,6 +82,11 @@ export const Problems = {
   /** The database refused a driver two overlapping legs; `clash` (Dispatchers only) names the driver's other leg. */
   driverDoubleBooked: (detail = 'The driver already has a leg in that time window.', clash?: object) =>
     new HttpProblem(409, 'driver-double-booked', detail, undefined, undefined, undefined, clash ? { clash } : undefined),
+  /** The public intake's proof of work is missing its solution, wrong, forged, expired or already spent (S28): one answer for all. */
+  challengeFailed: (logReason: string) => new HttpProblem(422, 'challenge-failed',
+    'The request could not be verified. Reload the page and send it again.',
+    [{ path: 'altcha', message: 'The verification is missing, wrong, expired or already used.' }], undefined, logReason, undefined,
+    'Request not verified'),
   stale: () => new HttpProblem(412, 'stale-version', 'The resource changed since you read it; read it again.'),
   preconditionRequired: () =>
     new HttpProblem(428, 'if-match-required', 'Send If-Match with the ETag you read, to avoid lost updates.'),
