@@ -30,6 +30,8 @@ export interface LocalStackProcessOptions {
   /** How long `npm start` may take to answer (it migrates, seeds and may build the console). */
   startTimeoutMs?: number;
   env?: Record<string, string>;
+  /** More `npm start` arguments, e.g. `--no-build` when the console is not under test. */
+  args?: readonly string[];
 }
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -43,7 +45,7 @@ export async function startLocalStackProcess(options: LocalStackProcessOptions =
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log: WriteStream | undefined = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--fresh'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--fresh', ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,
