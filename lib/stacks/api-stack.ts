@@ -39,8 +39,6 @@ export interface ApiStackProps extends BaseStackProps {
 
 /** Enhanced TLS policy: TLS 1.2 and 1.3 only, forward secrecy, post-quantum key exchange (S10). */
 export const TLS_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
-/** The Lambda's own limit (lambdas/api/request.ts); WAF blocks anything larger at the edge. */
-export const MAX_BODY_BYTES = 64 * 1024;
 export const METRIC_NAMESPACE = 'NemtDispatch';
 
 /** JSON access log: ids, status and timings only; no bodies, no query strings (no PHI). */
