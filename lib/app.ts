@@ -76,6 +76,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     alarmEmail: contextString(app, 'alarmEmail'),
     authDomainPrefix: contextString(app, 'authDomainPrefix'),
     edgeWebAclArn: contextString(app, 'edgeWebAclArn'),
+    backupCopyVaultArn: contextString(app, 'backupCopyVaultArn'),
   });
   const prefix = `Nemt-${config.name}`;
   const base = { config };
