@@ -59,10 +59,11 @@ const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   errorType: '$context.error.responseType',
   wafStatus: '$context.waf.status',
 };
-/** `status` stays numeric so metric filters can compare it. */
-export const ACCESS_LOG_FORMAT = `{${Object.entries(ACCESS_LOG_FIELDS)
-  .map(([key, value]) => (key === 'status' ? `"${key}":${value}` : `"${key}":"${value}"`))
-  .join(',')}}`;
+/**
+ * Every value a JSON string, as API Gateway's own JSON format writes them: the template is then
+ * valid JSON itself, and a `$context` variable that comes out empty or `-` cannot break a line.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify(ACCESS_LOG_FIELDS);
 
 /**
  * The REST API, its three functions (API, user management, intake) and its edge protection: the WAF web ACL (AWS managed rule
@@ -192,8 +193,8 @@ export class ApiStack extends BaseStack {
     const filter = new logs.MetricFilter(this, 'AuthorizationFailuresFilter', {
       logGroup: this.accessLogs,
       filterPattern: logs.FilterPattern.any(
-        logs.FilterPattern.numberValue('$.status', '=', 401),
-        logs.FilterPattern.numberValue('$.status', '=', 403),
+        logs.FilterPattern.stringValue('$.status', '=', '401'),
+        logs.FilterPattern.stringValue('$.status', '=', '403'),
       ),
       metricNamespace: METRIC_NAMESPACE,
       metricName: `AuthorizationFailures-${config.name}`,
