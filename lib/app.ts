@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Aspects, Tags } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, ServerlessChecks } from 'cdk-nag';
 import type { RouteDeclaration } from '../lambdas/api/route-types';
+import type { AppFunction } from './constructs/app-function';
 import { type EnvironmentConfig, loadConfig } from './config';
 import { PROJECT_ROOT } from './constructs/app-function';
 import { API_SCOPE, AuthStack } from './stacks/auth-stack';
@@ -39,7 +40,7 @@ export interface CreateAppOptions {
   /** Context as the CLI would pass it: `cdk.json` plus `-c` values. */
   readonly context?: Record<string, unknown>;
   readonly outdir?: string;
-  /** Apply the cdk-nag AwsSolutions and HIPAA Security packs (errors fail the synth). */
+  /** Apply the cdk-nag AwsSolutions, HIPAA Security and Serverless packs (errors fail the synth). */
   readonly nag?: boolean;
   /** Also write cdk-nag's CSV reports (every rule's status per resource) to the output directory. */
   readonly nagReports?: boolean;
@@ -66,6 +67,12 @@ function contextString(app: App, key: string): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+/** The dead-letter queue an asynchronously invoked function was built with. */
+function deadLetterQueueOf(fn: AppFunction) {
+  if (!fn.deadLetterQueue) throw new Error(`${fn.node.path} has no dead-letter queue`);
+  return fn.deadLetterQueue;
+}
+
 /** Builds every stack of one environment (`-c env=dev|staging|prod`, dev by default). */
 export function createApp(options: CreateAppOptions): NemtApp {
   const app = new App({ context: options.context, outdir: options.outdir });
@@ -76,6 +83,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     alarmEmail: contextString(app, 'alarmEmail'),
     authDomainPrefix: contextString(app, 'authDomainPrefix'),
     edgeWebAclArn: contextString(app, 'edgeWebAclArn'),
+    backupCopyVaultArn: contextString(app, 'backupCopyVaultArn'),
   });
   const prefix = `Nemt-${config.name}`;
   const base = { config };
@@ -91,6 +99,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
     ...networkRefs,
     dataKey: keys.dataKey,
     logsKey: keys.logsKey,
+    backupKey: keys.backupKey,
   });
   const auth = new AuthStack(app, `${prefix}-Auth`, {
     ...base, description: 'NEMT Dispatch: Cognito user pool', ...networkRefs, logsKey: keys.logsKey,
@@ -157,8 +166,11 @@ export function createApp(options: CreateAppOptions): NemtApp {
     auditAnchor: audit.anchorFunction,
     queue: messaging.queue,
     deadLetterQueue: messaging.deadLetterQueue,
+    relayDeadLetterQueue: deadLetterQueueOf(messaging.relay),
+    auditAnchorDeadLetterQueue: deadLetterQueueOf(audit.anchorFunction),
     proxy: data.proxy,
     cluster: data.cluster,
+    backupVault: data.backup.vault,
   });
 
   Tags.of(app).add('project', 'nemt-dispatch');
@@ -167,6 +179,8 @@ export function createApp(options: CreateAppOptions): NemtApp {
     const reports = options.nagReports ?? false;
     Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, reports }));
     Aspects.of(app).add(new HIPAASecurityChecks({ verbose: true, reports }));
+    // The Well-Architected Serverless Lens as rules: tracing, failure destinations, structured logs.
+    Aspects.of(app).add(new ServerlessChecks({ verbose: true, reports }));
   }
   return {
     app, config, stacks: { keys, network, data, auth, messaging, api, audit, observability, ...(edgeFirewall ? { edgeFirewall } : {}) },

@@ -37,6 +37,26 @@ export interface EnvironmentConfig {
     readonly backupRetentionDays: number;
     readonly monitoringIntervalSeconds: 1 | 5 | 10 | 15 | 30 | 60;
   };
+  /**
+   * AWS Backup of the database beyond Aurora's own point-in-time restore (SECURITY S29): a daily
+   * snapshot into a vault encrypted with its own key, kept `dailyRetentionDays`.
+   */
+  readonly backup: {
+    readonly dailyRetentionDays: number;
+    /**
+     * Vault Lock: no one, the account root included, can delete a recovery point before
+     * `minRetentionDays`, and the vault refuses jobs kept shorter or longer than the bounds. The
+     * lock can be changed or removed for `changeableForDays` after the deploy that sets it (72 hours
+     * at least); after that it is permanent (compliance mode).
+     */
+    readonly vaultLock?: { readonly minRetentionDays: number; readonly maxRetentionDays: number; readonly changeableForDays: number };
+    /**
+     * A copy of every daily recovery point in a vault of another account or region (off unless
+     * set; `-c backupCopyVaultArn=…`). The destination vault's access policy must allow
+     * backup:CopyIntoBackupVault from this account; see docs/security/retention.md.
+     */
+    readonly copyTo?: { readonly vaultArn: string; readonly retentionDays: number };
+  };
   readonly auth: {
     /** TOTP for everyone when REQUIRED; OPTIONAL is only accepted outside prod. */
     readonly mfa: 'REQUIRED' | 'OPTIONAL';
@@ -171,6 +191,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     retainStatefulResources: false,
     network: { cidr: '10.20.0.0/16', natGateways: 1 },
     database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 2, readers: 0, backupRetentionDays: 7, monitoringIntervalSeconds: 60 },
+    backup: { dailyRetentionDays: 7 },
     auth: {
       ...shared.auth,
       mfa: 'OPTIONAL',
@@ -205,6 +226,7 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     retainStatefulResources: true,
     network: { cidr: '10.30.0.0/16', natGateways: 1 },
     database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 4, readers: 0, backupRetentionDays: 14, monitoringIntervalSeconds: 60 },
+    backup: { dailyRetentionDays: 35 },
     auth: {
       ...shared.auth,
       mfa: 'REQUIRED',
@@ -241,6 +263,8 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     retainStatefulResources: true,
     network: { cidr: '10.40.0.0/16', natGateways: 2 },
     database: { name: 'nemt', minCapacity: 0.5, maxCapacity: 8, readers: 1, backupRetentionDays: 35, monitoringIntervalSeconds: 30 },
+    // A quarter of daily snapshots, locked for at least the 35 days point-in-time restore covers.
+    backup: { dailyRetentionDays: 90, vaultLock: { minRetentionDays: 35, maxRetentionDays: 365, changeableForDays: 3 } },
     auth: {
       ...shared.auth,
       mfa: 'REQUIRED',
@@ -277,6 +301,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** An AWS Backup vault: `arn:aws:backup:<region>:<account>:backup-vault:<name>`. */
+export const BACKUP_VAULT_ARN = /^arn:aws[a-z-]*:backup:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):backup-vault:[A-Za-z0-9_.-]{2,50}$/;
+/** AWS Backup keeps a lock changeable for at least 72 hours before it becomes permanent. */
+export const VAULT_LOCK_MIN_CHANGEABLE_DAYS = 3;
+
+/** The account and region of a copy's destination vault, when the ARN is one. */
+export function backupVaultLocation(arn: string): { region: string; account: string } | undefined {
+  const match = BACKUP_VAULT_ARN.exec(arn);
+  return match ? { region: match[1] as string, account: match[2] as string } : undefined;
+}
+
 /** An E.164 country calling code: "+" and one to three digits, the first not 0. */
 export const E164_CALLING_CODE = /^\+[1-9]\d{0,2}$/;
 
@@ -301,6 +336,7 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     'database capacity: 0.5 ≤ min ≤ max (RDS Proxy keeps connections open, so the cluster never pauses)');
   need(config.database.readers < config.availabilityZones.length, 'more readers than availability zones');
   need(config.database.backupRetentionDays >= 1 && config.database.backupRetentionDays <= 35, 'backups: 1..35 days');
+  validateBackup(config, need);
   need(config.auth.minPasswordLength >= 12, 'passwords must be at least 12 characters (S9)');
   need(config.auth.accessTokenMinutes >= 5 && config.auth.accessTokenMinutes <= ACCESS_TOKEN_MAX_MINUTES,
     `access tokens: 5..${ACCESS_TOKEN_MAX_MINUTES} minutes (S9)`);
@@ -341,6 +377,9 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   }
   if (config.name === 'prod') {
     need(config.retainStatefulResources, 'prod retains stateful resources');
+    need(config.backup.dailyRetentionDays >= config.database.backupRetentionDays,
+      'prod keeps daily backups at least as long as point-in-time restore reaches (S29)');
+    need(config.backup.vaultLock !== undefined, 'prod locks its backup vault (S29)');
     need(config.database.backupRetentionDays === 35, 'prod keeps 35 days of point-in-time backups (S20)');
     need(config.auth.mfa === 'REQUIRED', 'prod requires MFA (S9)');
     need(config.auth.threatProtection === 'ENFORCED', 'prod enforces threat protection (S9)');
@@ -348,6 +387,28 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   if (config.name !== 'dev') need(config.retainStatefulResources, 'only dev may destroy stateful resources');
   if (problems.length > 0) throw new ConfigError(`invalid ${config.name} configuration: ${problems.join('; ')}`);
   return config;
+}
+
+function validateBackup(config: EnvironmentConfig, need: (ok: boolean, message: string) => void): void {
+  const { dailyRetentionDays, vaultLock, copyTo } = config.backup;
+  need(Number.isInteger(dailyRetentionDays) && dailyRetentionDays >= 1 && dailyRetentionDays <= 3650, 'daily backups: kept 1..3650 days');
+  if (vaultLock) {
+    // A job whose retention falls outside the lock's bounds is refused by the vault.
+    need(Number.isInteger(vaultLock.minRetentionDays) && vaultLock.minRetentionDays >= 1
+      && vaultLock.minRetentionDays <= dailyRetentionDays && dailyRetentionDays <= vaultLock.maxRetentionDays,
+    'backup vault lock: 1 ≤ minimum ≤ daily retention ≤ maximum days');
+    need(Number.isInteger(vaultLock.changeableForDays) && vaultLock.changeableForDays >= VAULT_LOCK_MIN_CHANGEABLE_DAYS,
+      `backup vault lock: changeable for at least ${VAULT_LOCK_MIN_CHANGEABLE_DAYS} days (AWS's 72-hour cooling-off)`);
+    need(config.retainStatefulResources, 'a locked backup vault outlives its stack: only environments that retain data lock it');
+    if (copyTo) need(copyTo.retentionDays >= vaultLock.minRetentionDays, 'copies are kept at least as long as the lock holds the originals');
+  }
+  if (copyTo) {
+    const location = backupVaultLocation(copyTo.vaultArn);
+    need(location !== undefined, 'backup.copyTo.vaultArn must be an AWS Backup vault ARN');
+    need(location === undefined || location.account !== config.account || location.region !== config.region,
+      'a backup copy goes to another account or another region');
+    need(Number.isInteger(copyTo.retentionDays) && copyTo.retentionDays >= 1 && copyTo.retentionDays <= 3650, 'backup copies: kept 1..3650 days');
+  }
 }
 
 export interface ConfigOverrides {
@@ -359,6 +420,8 @@ export interface ConfigOverrides {
   readonly authDomainPrefix?: string;
   /** An existing CLOUDFRONT web ACL to use instead of the EdgeFirewall stack. */
   readonly edgeWebAclArn?: string;
+  /** Copy the daily backups into this vault (another account or region), kept as long as the originals. */
+  readonly backupCopyVaultArn?: string;
 }
 
 function zonesFor(region: string, count: number): string[] {
@@ -386,5 +449,8 @@ export function loadConfig(name: string, overrides: ConfigOverrides = {}): Envir
     auth: { ...base.auth, domainPrefix: overrides.authDomainPrefix ?? base.auth.domainPrefix },
     edge: { ...base.edge, ...(overrides.edgeWebAclArn ? { webAclArn: overrides.edgeWebAclArn } : {}) },
     alarms: { ...base.alarms, ...(overrides.alarmEmail ? { email: overrides.alarmEmail } : {}) },
+    backup: overrides.backupCopyVaultArn
+      ? { ...base.backup, copyTo: { vaultArn: overrides.backupCopyVaultArn, retentionDays: base.backup.dailyRetentionDays } }
+      : base.backup,
   });
 }

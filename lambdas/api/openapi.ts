@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_BODY_BYTES } from './request';
+import { MAX_BODY_BYTES } from './limits';
 import type { RouteDeclaration } from './route-types';
 import { routes } from './routes';
 import * as adminSchemas from './schemas/admin';

@@ -2,9 +2,9 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { headerValue } from '../shared/http/headers';
 import { Problems } from '../shared/http/problem';
+import { MAX_BODY_BYTES } from './limits';
 
 /** Parsing and validating what API Gateway hands over: body, query, path, If-Match. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 function issues(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { RouteDeclaration, RouteFunction } from '../../lambdas/api/route-types';
-import { MAX_BODY_BYTES } from '../../lambdas/api/request';
+import { MAX_BODY_BYTES } from '../../lambdas/api/limits';
 import { type HttpProblem, Problems } from '../../lambdas/shared/http/problem';
 
 export interface PublicThrottle {

@@ -151,12 +151,20 @@ export class AppFunction extends NodejsFunction {
       appliesTo: ['Resource::*'],
     }], true);
     if (props.invocation !== 'asynchronous') {
-      NagSuppressions.addResourceSuppressions(this, [{
-        id: 'HIPAA.Security-LambdaDLQ',
-        reason: props.invocation === 'queue'
-          ? 'Invoked by an SQS event source mapping: failed messages go to the source queue\'s dead-letter queue.'
-          : 'Invoked synchronously (API Gateway, Cognito or a deployment trigger): the caller receives the error, '
-            + 'so Lambda never retries into a dead-letter queue.',
+      const reason = props.invocation === 'queue'
+        ? 'Invoked by an SQS event source mapping: failed messages go to the source queue\'s dead-letter queue.'
+        : 'Invoked synchronously (API Gateway, Cognito or a deployment trigger): the caller receives the error, '
+          + 'so Lambda never retries into a dead-letter queue.';
+      NagSuppressions.addResourceSuppressions(this, [
+        { id: 'HIPAA.Security-LambdaDLQ', reason },
+        { id: 'Serverless-LambdaDLQ', reason },
+      ]);
+    }
+    if (deadLetterQueue) {
+      NagSuppressions.addResourceSuppressions(deadLetterQueue, [{
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This is the function\'s own dead-letter queue, the end of the line for runs Lambda or EventBridge '
+          + 'gave up on; it is alarmed and kept 14 days, and a redrive policy on it would have nowhere to go.',
       }]);
     }
   }

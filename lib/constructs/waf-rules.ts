@@ -1,6 +1,6 @@
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { RouteDeclaration } from '../../lambdas/api/route-types';
-import { MAX_BODY_BYTES } from '../../lambdas/api/request';
+import { MAX_BODY_BYTES } from '../../lambdas/api/limits';
 
 export interface WafRuleOptions {
   readonly routes: readonly RouteDeclaration[];

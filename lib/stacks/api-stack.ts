@@ -39,8 +39,6 @@ export interface ApiStackProps extends BaseStackProps {
 
 /** Enhanced TLS policy: TLS 1.2 and 1.3 only, forward secrecy, post-quantum key exchange (S10). */
 export const TLS_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
-/** The Lambda's own limit (lambdas/api/request.ts); WAF blocks anything larger at the edge. */
-export const MAX_BODY_BYTES = 64 * 1024;
 export const METRIC_NAMESPACE = 'NemtDispatch';
 
 /** JSON access log: ids, status and timings only; no bodies, no query strings (no PHI). */
@@ -61,10 +59,11 @@ const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   errorType: '$context.error.responseType',
   wafStatus: '$context.waf.status',
 };
-/** `status` stays numeric so metric filters can compare it. */
-export const ACCESS_LOG_FORMAT = `{${Object.entries(ACCESS_LOG_FIELDS)
-  .map(([key, value]) => (key === 'status' ? `"${key}":${value}` : `"${key}":"${value}"`))
-  .join(',')}}`;
+/**
+ * Every value a JSON string, as API Gateway's own JSON format writes them: the template is then
+ * valid JSON itself, and a `$context` variable that comes out empty or `-` cannot break a line.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify(ACCESS_LOG_FIELDS);
 
 /**
  * The REST API, its three functions (API, user management, intake) and its edge protection: the WAF web ACL (AWS managed rule
@@ -194,8 +193,8 @@ export class ApiStack extends BaseStack {
     const filter = new logs.MetricFilter(this, 'AuthorizationFailuresFilter', {
       logGroup: this.accessLogs,
       filterPattern: logs.FilterPattern.any(
-        logs.FilterPattern.numberValue('$.status', '=', 401),
-        logs.FilterPattern.numberValue('$.status', '=', 403),
+        logs.FilterPattern.stringValue('$.status', '=', '401'),
+        logs.FilterPattern.stringValue('$.status', '=', '403'),
       ),
       metricNamespace: METRIC_NAMESPACE,
       metricName: `AuthorizationFailures-${config.name}`,

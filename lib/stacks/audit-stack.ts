@@ -201,7 +201,8 @@ export class AuditStack extends BaseStack {
     new events.Rule(this, 'AuditAnchorSchedule', {
       description: 'Anchors the audit hash chains',
       schedule: events.Schedule.rate(Duration.minutes(config.audit.anchorEveryMinutes)),
-      targets: [new targets.LambdaFunction(anchor, { retryAttempts: 0 })],
+      // A run EventBridge cannot hand to Lambda lands in the anchor's dead-letter queue (alarmed).
+      targets: [new targets.LambdaFunction(anchor, { retryAttempts: 0, deadLetterQueue: anchor.deadLetterQueue })],
     });
     return anchor;
   }

@@ -8,6 +8,7 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { AppFunction, type DatabaseUser } from '../constructs/app-function';
+import { DatabaseBackup } from '../constructs/database-backup';
 import { ManagedPolicyRole } from '../constructs/managed-policy-role';
 import { BaseStack, type BaseStackProps } from './base-stack';
 import { POSTGRES_PORT } from './network-stack';
@@ -17,6 +18,8 @@ export interface DataStackProps extends BaseStackProps {
   readonly lambdaSecurityGroup: ec2.ISecurityGroup;
   readonly dataKey: kms.IKey;
   readonly logsKey: kms.IKey;
+  /** Encrypts the AWS Backup vault (S29). */
+  readonly backupKey: kms.IKey;
 }
 
 export const ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_11;
@@ -36,6 +39,8 @@ const DATA_API_ACTIONS = [
  * authentication and the Data API on, behind an RDS Proxy that requires TLS and authenticates
  * end to end with IAM (no stored database passwords). The master password is generated and
  * rotated by RDS in Secrets Manager and used only by the migration trigger over the Data API.
+ * Beyond Aurora's continuous backups, AWS Backup takes a daily snapshot into a vault of its own
+ * (lib/constructs/database-backup.ts).
  */
 export class DataStack extends BaseStack {
   readonly cluster: rds.DatabaseCluster;
@@ -44,6 +49,7 @@ export class DataStack extends BaseStack {
   readonly databaseSecurityGroup: ec2.SecurityGroup;
   readonly migrations: AppFunction;
   readonly databaseName: string;
+  readonly backup: DatabaseBackup;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -147,6 +153,15 @@ export class DataStack extends BaseStack {
 
     this.pinProxyToDatabasePort();
 
+    this.backup = new DatabaseBackup(this, 'Backup', {
+      cluster: this.cluster,
+      encryptionKey: props.backupKey,
+      backup: config.backup,
+      name: clusterIdentifier,
+      removalPolicy: this.statefulRemovalPolicy,
+      blockRecoveryPointDeletion: retain,
+    });
+
     this.migrations = new AppFunction(this, 'Migrations', {
       entry: 'lambdas/migrate/handler.ts',
       description: 'Applies schema/*.sql on deploy through the RDS Data API',
@@ -203,6 +218,7 @@ export class DataStack extends BaseStack {
     new CfnOutput(this, 'ClusterArn', { value: this.cluster.clusterArn, description: 'For scripts/create-first-dispatcher.ts' });
     new CfnOutput(this, 'MasterSecretArn', { value: secret.secretArn, description: 'RDS-managed; read only by migrations' });
     new CfnOutput(this, 'DatabaseName', { value: config.database.name });
+    new CfnOutput(this, 'BackupVaultName', { value: this.backup.vault.backupVaultName, description: 'Restore runbook: docs/security/retention.md' });
 
     this.acknowledge();
   }
@@ -227,7 +243,8 @@ export class DataStack extends BaseStack {
     for (const instance of instances) {
       NagSuppressions.addResourceSuppressions(instance, [{
         id: 'HIPAA.Security-RDSInBackupPlan',
-        reason: 'Aurora backs up the cluster, not its instances: continuous backups with point-in-time restore '
+        reason: 'Aurora backs up the cluster, not its instances, and AWS Backup accepts only the cluster: the backup '
+          + 'plan selects the cluster (daily, S29), and continuous backups with point-in-time restore '
           + `(${this.config.database.backupRetentionDays} days here, 35 in prod; S20) cover every instance.`,
       }], true);
     }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { backupVaultLocation } from '../config';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
 /**
@@ -10,7 +11,10 @@ import { BaseStack, type BaseStackProps } from './base-stack';
  *  - data: Aurora storage and Performance Insights, the master-user secret, SQS, SNS;
  *  - logs: CloudWatch log groups, the CloudTrail trail and its bucket;
  *  - pii: the application key under which per-tenant data keys wrap rider PII (S25), usable
- *    only with a `facility_id` encryption context (lib/constructs/app-function.ts).
+ *    only with a `facility_id` encryption context (lib/constructs/app-function.ts);
+ *  - backup: the AWS Backup vault of the database (S29), apart from the data key so that the
+ *    vault's key and its lock are governed on their own (Aurora snapshots themselves stay under
+ *    the data key; the vault key protects the vault and what AWS Backup encrypts there itself).
  * The default key policy delegates to IAM in this account; service principals that encrypt on
  * our behalf are added here, scoped by encryption context where the service provides one.
  */
@@ -18,6 +22,7 @@ export class KeysStack extends BaseStack {
   readonly dataKey: kms.Key;
   readonly logsKey: kms.Key;
   readonly piiKey: kms.Key;
+  readonly backupKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id, props);
@@ -48,6 +53,15 @@ export class KeysStack extends BaseStack {
       removalPolicy,
     });
 
+    this.backupKey = new kms.Key(this, 'BackupKey', {
+      alias: `alias/nemt-${this.config.name}-backup`,
+      description: `NEMT Dispatch ${this.config.name}: the database backup vault (AWS Backup)`,
+      enableKeyRotation: true,
+      pendingWindow,
+      removalPolicy,
+    });
+    this.shareDataKeyWithBackupCopyAccount();
+
     this.logsKey = new kms.Key(this, 'LogsKey', {
       alias: `alias/nemt-${this.config.name}-logs`,
       description: `NEMT Dispatch ${this.config.name}: CloudWatch Logs and CloudTrail`,
@@ -74,11 +88,47 @@ export class KeysStack extends BaseStack {
         StringEquals: { 'aws:SourceAccount': this.account },
       },
     }));
+    // The scheduled functions' dead-letter queues (logs key) also take the events EventBridge
+    // could not deliver; the queue policy names each rule, this names the account's rules.
+    this.logsKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EventBridgeSendsUndeliveredEventsToEncryptedDeadLetterQueues',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${this.partition}:events:${this.region}:${this.account}:rule/*` },
+        StringEquals: { 'aws:SourceAccount': this.account },
+      },
+    }));
     this.logsKey.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'CloudTrailDescribeKey',
       principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
       actions: ['kms:DescribeKey'],
       resources: ['*'],
+    }));
+  }
+
+  /**
+   * Aurora snapshots stay encrypted with the cluster's key (the data key) when AWS Backup takes
+   * them; a copy into another account can only be made if that account may use the key to
+   * re-encrypt the copy under its own vault's key. Same-account copies need nothing here.
+   */
+  private shareDataKeyWithBackupCopyAccount(): void {
+    const copyTo = this.config.backup.copyTo;
+    const destination = copyTo ? backupVaultLocation(copyTo.vaultArn) : undefined;
+    if (!destination || destination.account === this.account) return;
+    this.dataKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'BackupCopyAccountReEncryptsDatabaseSnapshots',
+      principals: [new iam.AccountPrincipal(destination.account)],
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncrypt*'],
+      resources: ['*'],
+    }));
+    this.dataKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'BackupCopyAccountGrantsForAwsBackupOnly',
+      principals: [new iam.AccountPrincipal(destination.account)],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     }));
   }
 }

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -23,8 +24,12 @@ export interface ObservabilityStackProps extends BaseStackProps {
   readonly auditAnchor: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The scheduled functions' own dead-letter queues (runs Lambda or EventBridge gave up on). */
+  readonly relayDeadLetterQueue: sqs.IQueue;
+  readonly auditAnchorDeadLetterQueue: sqs.IQueue;
   readonly proxy: rds.IDatabaseProxy;
   readonly cluster: rds.IDatabaseCluster;
+  readonly backupVault: backup.IBackupVault;
 }
 
 /** The alarms SECURITY S19 names, to an encrypted operations topic, and a one-page dashboard. */
@@ -34,6 +39,17 @@ export const S19_ALARMS = ['Api5xx', 'AuthorizationFailures', 'NotificationDeadL
 const FIVE_MINUTES = Duration.minutes(5);
 
 /** The account's month-to-date SMS spend, which SNS publishes in the region it sends from. */
+/** AWS Backup's job counts for one vault; a failed daily backup is a day of recovery points missing. */
+export function backupJobsMetric(vaultName: string, outcome: 'Failed' | 'Completed'): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Backup',
+    metricName: `NumberOfBackupJobs${outcome}`,
+    dimensionsMap: { BackupVaultName: vaultName },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+  });
+}
+
 export const SMS_SPEND_METRIC = new cloudwatch.Metric({
   namespace: 'AWS/SNS',
   metricName: 'SMSMonthToDateSpentUSD',
@@ -87,6 +103,14 @@ export class ObservabilityStack extends BaseStack {
         props.auditAnchor.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), 1, 1],
       ['IntakeThrottles', 'The intake function was throttled',
         props.intakeFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1],
+      // A run that never happened does not show as a function error: EventBridge could not invoke it.
+      ['RelayDeadLetters', 'A relay run was given up on (Lambda retries exhausted, or EventBridge could not invoke it)',
+        props.relayDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
+      ['AuditAnchorDeadLetters', 'An audit anchor run was given up on (Lambda retries exhausted, or EventBridge could not invoke it)',
+        props.auditAnchorDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
+      // S29: the daily AWS Backup job of the database failed or was not completed in its window.
+      ['BackupJobsFailed', 'The daily AWS Backup of the database failed',
+        backupJobsMetric(props.backupVault.backupVaultName, 'Failed'), 1, 1],
       // S28: SMS pumping shows as spend; SNS stops texting at the spend limit, this warns before.
       ['SmsSpend', `SMS spend this month reached USD ${thresholds.smsSpendUsd} (limit USD ${config.notifications.smsMonthlySpendLimitUsd})`,
         SMS_SPEND_METRIC, thresholds.smsSpendUsd, 1],

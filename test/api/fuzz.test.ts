@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { MAX_BODY_BYTES } from '../../lambdas/api/request';
+import { MAX_BODY_BYTES } from '../../lambdas/api/limits';
 import { type Route, type RouteId, routes } from '../../lambdas/api/routes';
 import type { Database } from '../../lambdas/shared/db/port';
 import { logger } from '../../lambdas/shared/log';

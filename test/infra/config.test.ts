@@ -19,6 +19,16 @@ describe('per-environment configuration', () => {
       .toEqual({ dev: false, staging: true, prod: true });
   });
 
+  test('daily AWS Backup snapshots: dev 7 days, staging 35, prod 90 in a locked vault; no copy unless asked', () => {
+    const backups = Object.fromEntries(configs.map((config) => [config.name, config.backup]));
+    expect(backups).toEqual({
+      dev: { dailyRetentionDays: 7 },
+      staging: { dailyRetentionDays: 35 },
+      prod: { dailyRetentionDays: 90, vaultLock: { minRetentionDays: 35, maxRetentionDays: 365, changeableForDays: 3 } },
+    });
+    for (const config of configs) expect(config.backup.dailyRetentionDays).toBeGreaterThanOrEqual(config.database.backupRetentionDays);
+  });
+
   test('prod: 35 days of backups, MFA required, threat protection enforced, a reader in another zone', () => {
     const prod = loadConfig('prod');
     expect(prod.database.backupRetentionDays).toBe(35);
@@ -63,8 +73,20 @@ describe('overrides from the command line', () => {
     expect(config.auth.domainPrefix).toBe('acme-nemt');
   });
 
+  test('a backup copy vault: copies kept as long as the originals, to another account or region', () => {
+    const vaultArn = 'arn:aws:backup:us-west-2:444444444444:backup-vault:nemt-prod-copies';
+    const config = loadConfig('prod', { backupCopyVaultArn: vaultArn });
+    expect(config.backup.copyTo).toEqual({ vaultArn, retentionDays: config.backup.dailyRetentionDays });
+    expect(loadConfig('dev', { backupCopyVaultArn: 'arn:aws:backup:us-west-2:111111111111:backup-vault:dr' }).backup.copyTo)
+      .toBeDefined();
+  });
+
   test.each([
     ['an unknown environment', () => loadConfig('qa')],
+    ['a backup copy vault that is not a vault ARN', () => loadConfig('prod', { backupCopyVaultArn: 'arn:aws:s3:::my-bucket' })],
+    ['a backup copy into its own account and region', () => loadConfig('prod', {
+      backupCopyVaultArn: 'arn:aws:backup:us-east-1:333333333333:backup-vault:same-place',
+    })],
     ['an account that is not 12 digits', () => loadConfig('dev', { account: '12345' })],
     ['zones outside the region', () => loadConfig('dev', { availabilityZones: 'eu-west-1a,eu-west-1b' })],
     ['a single zone', () => loadConfig('dev', { availabilityZones: 'us-east-1a' })],
@@ -82,6 +104,26 @@ describe('validation refuses a configuration that would weaken a control', () =>
 
   test.each<[string, () => EnvironmentConfig]>([
     ['prod without 35-day backups', variant(prod, (c) => ({ ...c, database: { ...c.database, backupRetentionDays: 7 } }))],
+    ['prod without a backup vault lock', variant(prod, (c) => ({ ...c, backup: { dailyRetentionDays: c.backup.dailyRetentionDays } }))],
+    ['prod daily backups kept shorter than point-in-time restore reaches', variant(prod, (c) => ({
+      ...c, backup: { ...c.backup, dailyRetentionDays: 30, vaultLock: { minRetentionDays: 7, maxRetentionDays: 365, changeableForDays: 3 } },
+    }))],
+    ['a vault lock whose minimum exceeds the daily retention (every backup job would be refused)', variant(prod, (c) => ({
+      ...c, backup: { ...c.backup, vaultLock: { minRetentionDays: 120, maxRetentionDays: 365, changeableForDays: 3 } },
+    }))],
+    ['a vault lock whose maximum is below the daily retention', variant(prod, (c) => ({
+      ...c, backup: { ...c.backup, vaultLock: { minRetentionDays: 35, maxRetentionDays: 60, changeableForDays: 3 } },
+    }))],
+    ['a vault lock that becomes permanent within 72 hours', variant(prod, (c) => ({
+      ...c, backup: { ...c.backup, vaultLock: { minRetentionDays: 35, maxRetentionDays: 365, changeableForDays: 1 } },
+    }))],
+    ['a vault lock in dev, whose stacks come and go', variant(dev, (c) => ({
+      ...c, backup: { dailyRetentionDays: 7, vaultLock: { minRetentionDays: 1, maxRetentionDays: 30, changeableForDays: 3 } },
+    }))],
+    ['daily backups kept no day at all', variant(dev, (c) => ({ ...c, backup: { dailyRetentionDays: 0 } }))],
+    ['backup copies kept shorter than the lock holds the originals', variant(prod, (c) => ({
+      ...c, backup: { ...c.backup, copyTo: { vaultArn: 'arn:aws:backup:us-west-2:444444444444:backup-vault:copies', retentionDays: 7 } },
+    }))],
     ['prod with optional MFA', variant(prod, (c) => ({ ...c, auth: { ...c.auth, mfa: 'OPTIONAL' } }))],
     ['prod without enforced threat protection', variant(prod, (c) => ({ ...c, auth: { ...c.auth, threatProtection: 'AUDIT' } }))],
     ['staging that destroys its data', variant(loadConfig('staging'), (c) => ({ ...c, retainStatefulResources: false }))],

@@ -187,7 +187,7 @@ describe('S11: encryption at rest with customer-managed keys', () => {
   test('every KMS key rotates', () => {
     const keys = allResources(synthesised, 'AWS::KMS::Key');
     // The edge web ACL's logs live in us-east-1 and need a key of that region.
-    expect(keys.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DataKey', 'EdgeLogsKey', 'LogsKey', 'PiiKey']);
+    expect(keys.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['BackupKey', 'DataKey', 'EdgeLogsKey', 'LogsKey', 'PiiKey']);
     for (const [, key] of keys) expect(props(key).EnableKeyRotation).toBe(true);
   });
 
@@ -590,7 +590,7 @@ describe('S19: alarms to the operations topic', () => {
     });
     expect(byName.get('nemt-prod-AuthorizationFailures')).toMatchObject({ Namespace: 'NemtDispatch' });
     synthesised.templates.api.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ ($.status = 401) || ($.status = 403) }',
+      FilterPattern: '{ ($.status = "401") || ($.status = "403") }',
       LogGroupName: { Ref: Match.stringLikeRegexp('^AccessLogs') },
     });
   });
@@ -609,8 +609,8 @@ describe('S20: backups and deletion protection in prod', () => {
     });
   });
 
-  test('keys, the user pool, buckets and log groups are retained', () => {
-    for (const type of ['AWS::KMS::Key', 'AWS::Cognito::UserPool', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup']) {
+  test('keys, the user pool, buckets, log groups and the backup vault are retained', () => {
+    for (const type of ['AWS::KMS::Key', 'AWS::Cognito::UserPool', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']) {
       const found = allResources(synthesised, type);
       expect(found.length).toBeGreaterThan(0);
       for (const [id, resource] of found) expect([id, resource.DeletionPolicy]).toEqual([id, 'Retain']);
@@ -685,6 +685,118 @@ describe('S18 and function defaults', () => {
     const variables = (props(migrations).Environment as { Variables: Props }).Variables;
     expect(Object.keys(variables).sort()).toEqual(['DB_CLUSTER_ARN', 'DB_NAME', 'DB_SECRET_ARN']);
     expect(props(migrations).ReservedConcurrentExecutions).toBe(1);
+  });
+});
+
+/**
+ * Issue 13's infrastructure review (Well-Architected Serverless Lens, cdk-nag's Serverless pack):
+ * one test per finding that was fixed or that was already in place and must stay so. The
+ * acknowledged ones are in nag.test.ts and README.md (Deploy).
+ */
+describe('Serverless Lens review', () => {
+  test('tracing: every application function traces actively, and so does the API stage', () => {
+    const functions = applicationFunctions();
+    expect(functions).toHaveLength(8);
+    for (const [id, fn] of functions) expect([id, props(fn).TracingConfig]).toEqual([id, { Mode: 'Active' }]);
+    expect(props(single('AWS::ApiGateway::Stage')).TracingEnabled).toBe(true);
+  });
+
+  test('access log: the format is JSON as written (not only once filled in), with request id, caller, status and latencies', () => {
+    const format = (props(single('AWS::ApiGateway::Stage')).AccessLogSetting as { Format: string }).Format;
+    const fields = JSON.parse(format) as Record<string, string>;
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      integrationLatencyMs: '$context.integration.latency',
+      resource: '$context.resourcePath',
+    });
+    for (const value of Object.values(fields)) expect(typeof value).toBe('string');
+  });
+
+  test('access log: no PHI can reach it (route template, not the path; no query string, body or headers)', () => {
+    const format = (props(single('AWS::ApiGateway::Stage')).AccessLogSetting as { Format: string }).Format;
+    const variables = Object.values(JSON.parse(format) as Record<string, string>);
+    expect(variables).toContain('$context.resourcePath');
+    for (const variable of variables) {
+      expect(variable).toMatch(/^\$context\.[A-Za-z.]+$/);
+      expect(variable).not.toMatch(/^\$context\.path$|querystring|requestOverride|responseOverride|header|\$input/i);
+    }
+  });
+
+  test('access log: the 401/403 metric filter compares the status as the log writes it (a string)', () => {
+    synthesised.templates.api.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.status = "401") || ($.status = "403") }',
+      LogGroupName: { Ref: Match.stringLikeRegexp('^AccessLogs') },
+    });
+  });
+
+  test('schedules: every EventBridge target has a dead-letter queue, the invoked function\'s own', () => {
+    const rules = allResources(synthesised, 'AWS::Events::Rule');
+    expect(rules.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AuditAnchorSchedule', 'RelaySchedule']);
+    const functions = new Map(allResources(synthesised, 'AWS::Lambda::Function'));
+    for (const [, rule] of rules) {
+      for (const target of props(rule).Targets as Props[]) {
+        const functionId = (target.Arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const ownQueue = (props(functions.get(functionId) ?? {}).DeadLetterConfig as { TargetArn: unknown }).TargetArn;
+        expect(target.DeadLetterConfig).toEqual({ Arn: ownQueue });
+      }
+    }
+  });
+
+  test('schedules: EventBridge may send to those dead-letter queues, and use their key', () => {
+    for (const [stack, template] of [['messaging', synthesised.templates.messaging], ['audit', synthesised.templates.audit]] as const) {
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((policy) => JSON.stringify(policy));
+      expect([stack, policies.some((policy) => policy.includes('events.amazonaws.com') && policy.includes('sqs:SendMessage'))])
+        .toEqual([stack, true]);
+    }
+    synthesised.templates.keys.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'EventBridgeSendsUndeliveredEventsToEncryptedDeadLetterQueues',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': config.account } }),
+        })]),
+      },
+    });
+  });
+
+  test('failures are heard: every dead-letter queue in the app has an alarm on its depth', () => {
+    const deadLetterQueues = new Set<string>();
+    for (const [, queue] of allResources(synthesised, 'AWS::SQS::Queue')) {
+      const target = (props(queue).RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.deadLetterTargetArn;
+      if (target) deadLetterQueues.add(target['Fn::GetAtt'][0]);
+    }
+    for (const [, fn] of allResources(synthesised, 'AWS::Lambda::Function')) {
+      const target = (props(fn).DeadLetterConfig as { TargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.TargetArn;
+      if (target) deadLetterQueues.add(target['Fn::GetAtt'][0]);
+    }
+    expect(deadLetterQueues.size).toBe(3);
+    const alarmed = JSON.stringify(Object.values(synthesised.templates.observability.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' },
+    })));
+    for (const queue of deadLetterQueues) expect([queue, alarmed.includes(queue)]).toEqual([queue, true]);
+  });
+
+  test('the VPC\'s default security group is closed (its rules removed on deploy)', () => {
+    synthesised.templates.network.hasResourceProperties('Custom::VpcRestrictDefaultSG', {
+      DefaultSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'DefaultSecurityGroup'] },
+    });
+  });
+
+  test('deletion protection where data lives: the cluster, the user pool, the stacks that hold them', () => {
+    synthesised.templates.data.hasResourceProperties('AWS::RDS::DBCluster', { DeletionProtection: true });
+    synthesised.templates.auth.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
+    for (const stack of [synthesised.stacks.keys, synthesised.stacks.data, synthesised.stacks.auth, synthesised.stacks.audit]) {
+      expect([stack.stackName, stack.terminationProtection]).toEqual([stack.stackName, true]);
+    }
+  });
+
+  test('memory is chosen for every function, CDK\'s SMS spend-limit provider included', () => {
+    for (const [id, fn] of allResources(synthesised, 'AWS::Lambda::Function')) {
+      expect([id, typeof props(fn).MemorySize]).toEqual([id, 'number']);
+    }
   });
 });
 

@@ -4,18 +4,20 @@ import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, ServerlessChecks } from 'cdk-nag';
 import { routes } from '../../lambdas/api/routes';
 import { PROJECT_ROOT } from '../../lib/constructs/app-function';
 import { ENVIRONMENT_NAMES } from '../../lib/config';
 import { type SynthesisedApp, synthesise } from './synth';
 
 /**
- * SECURITY S23: the whole app, in every environment, under cdk-nag's AwsSolutions and HIPAA
- * Security packs. Any finding that is not acknowledged fails; every acknowledgement sits on one
- * resource (never a stack or the app), states why, and is listed in README.md (Deploy).
+ * SECURITY S23: the whole app, in every environment, under cdk-nag's AwsSolutions, HIPAA Security
+ * and Serverless (the Well-Architected Serverless Lens) packs. Any finding that is not
+ * acknowledged fails; every acknowledgement sits on one resource (never a stack or the app),
+ * states why, and is listed in README.md (Deploy).
  */
-const NAG_FINDING = /^(AwsSolutions-|HIPAA\.Security-|CdkNagValidationFailure|CdkNagSuppression)/;
+const NAG_FINDING = /^(AwsSolutions-|HIPAA\.Security-|Serverless-|CdkNagValidationFailure|CdkNagSuppression)/;
+const PACKS = 3;
 
 interface Finding {
   readonly stack: string;
@@ -84,7 +86,7 @@ afterAll(() => {
 const stacksOf = (env: string): Stack[] => Object.values(apps.get(env)?.stacks ?? {});
 
 describe.each([...ENVIRONMENT_NAMES])('%s', (env) => {
-  test('no unacknowledged AwsSolutions or HIPAA Security finding, and no synth error', () => {
+  test('no unacknowledged AwsSolutions, HIPAA Security or Serverless finding, and no synth error', () => {
     expect(synthFailures.get(env) ?? 'synthesised').toBe('synthesised');
     expect(stacksOf(env)).toHaveLength(9);
     expect(findings(stacksOf(env))).toEqual([]);
@@ -103,10 +105,10 @@ describe.each([...ENVIRONMENT_NAMES])('%s', (env) => {
   });
 });
 
-/** Rule ids cdk-nag reports as suppressed for a stack (its CSV reports, both packs). */
+/** Rule ids cdk-nag reports as suppressed for a stack (its CSV reports, one per pack). */
 function suppressedInReports(app: SynthesisedApp, stack: Stack): Set<string> {
   const files = readdirSync(app.outdir).filter((name) => name.endsWith(`-${stack.stackName}-NagReport.csv`));
-  if (files.length !== 2) throw new Error(`expected two nag reports for ${stack.stackName}, found ${files.length}`);
+  if (files.length !== PACKS) throw new Error(`expected ${PACKS} nag reports for ${stack.stackName}, found ${files.length}`);
   const ids = files.flatMap((name) => readFileSync(join(app.outdir, name), 'utf8').split('\n')
     .map((line) => /^"([^"]+)","[^"]*","Suppressed"/.exec(line)?.[1])
     .filter((id): id is string => id !== undefined));
@@ -140,8 +142,10 @@ test('the finding collector sees an unacknowledged finding (the check can fail)'
   new s3.Bucket(stack, 'PlainBucket');
   Aspects.of(app).add(new AwsSolutionsChecks());
   Aspects.of(app).add(new HIPAASecurityChecks());
+  Aspects.of(app).add(new ServerlessChecks());
   app.synth();
   const found = findings([stack]).map((finding) => finding.message);
+  expect(found).toEqual(expect.arrayContaining(['Serverless-SQSRedrivePolicy']));
   expect(found).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
   expect(found).toEqual(expect.arrayContaining(['HIPAA.Security-S3BucketLoggingEnabled']));
 });
