@@ -97,6 +97,8 @@ test('PostgreSQL stopped under a write load and started again: 201 or 503, then 
           down = true;
         });
       }
+      // Refused while the server shuts down: wait until it is gone, then send the last few.
+      if (answer.status === 503 && stopped && !down) await stopped;
     }
   };
   const logs = captureLogs();
