@@ -2,6 +2,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { piiCryptoFromEnvironment } from '../shared/crypto/from-environment';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
+import { PROVIDER_CLIENT_CONFIG } from './channels/port';
 import { createSesEmailChannel } from './channels/ses-email';
 import { createSnsSmsChannel } from './channels/sns-sms';
 import { createNotifyHandler } from './notifier';
@@ -23,12 +24,12 @@ export const handler = createNotifyHandler({
   db: databaseFromEnvironment(env),
   // Decrypt only: the notifier opens tenant keys, it never creates one.
   pii: piiCryptoFromEnvironment(env),
-  sms: createSnsSmsChannel(new SNSClient({}), {
+  sms: createSnsSmsChannel(new SNSClient(PROVIDER_CLIENT_CONFIG), {
     senderId: env.SMS_SENDER_ID || undefined,
     originationNumber: env.SMS_ORIGINATION_NUMBER || undefined,
     checkOptOut: env.SMS_CHECK_OPT_OUT !== 'false',
   }),
-  email: createSesEmailChannel(new SESv2Client({}), {
+  email: createSesEmailChannel(new SESv2Client(PROVIDER_CLIENT_CONFIG), {
     fromAddress: required(env, 'SES_FROM_ADDRESS'),
     configurationSetName: env.SES_CONFIGURATION_SET || undefined,
   }),

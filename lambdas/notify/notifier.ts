@@ -188,9 +188,11 @@ async function openContacts(pii: PiiCrypto, tx: Queryable, rows: OutboxRow[]): P
  * Delivers outbox rows, at most once per row however often their messages arrive. One
  * transaction locks the rows FOR UPDATE (in id order, so concurrent batches cannot deadlock),
  * sends what is due, and records every outcome in one statement. A duplicate delivery running at
- * the same time waits for the lock and then finds its row final. (If the process dies after a
- * provider accepted a message but before the commit, the redelivery sends it again: at-least-once
- * is the best a provider API without idempotency keys allows.)
+ * the same time waits for the lock and then finds its row final. (If the process dies, or the
+ * database goes, after a provider accepted a message but before the commit, the redelivery sends
+ * it again: at-least-once is the best a provider API without idempotency keys allows. That window
+ * is the batch's slowest send, one UPDATE and the COMMIT; each provider call is bounded, see
+ * PROVIDER_CLIENT_CONFIG.)
  */
 export async function deliverOutboxRows(deps: NotifierDependencies, outboxIds: readonly string[]): Promise<Map<string, DeliveryOutcome>> {
   const ids = [...new Set(outboxIds)];

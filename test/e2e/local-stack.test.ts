@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalIssuer, type LocalIssuer } from '../../local/issuer';
-import { localLayout } from '../../local/layout';
+import { withAdmin } from '../../local/database';
+import { DATABASE_NAME, DEV_DB_PASSWORD, localLayout } from '../../local/layout';
 import { actorFor, readManifest, type StackManifest, type StackUser } from '../../local/manifest';
 import { freePort, portIsFree, postmasterPid, processIsAlive } from '../../local/processes';
 import { solve } from '../support/intake';
@@ -293,6 +294,66 @@ test('npm run token prints a working token for a role, and refuses an unknown ro
   const me = await http('GET', '/v1/me', { token: printed });
   expect(me.body).toMatchObject({ role: 'Billing' });
   await stopAndCheckNothingLeft(stack, runningPostgresPid());
+}, 60_000);
+
+/** Every answer a complete HTTP answer (a reset would reject), and either a success or the database's 503. */
+function expectServedOr503(answers: Answer[]): void {
+  for (const answer of answers) {
+    if (answer.status === 503) {
+      expect([answer.headers.get('content-type'), answer.headers.get('retry-after'), answer.body.type])
+        .toEqual(['application/problem+json', '5', 'urn:nemt:problem:unavailable']);
+    } else {
+      expect(answer.status).toBe(200);
+    }
+  }
+}
+
+test('losing the database: backends ended under load answer 503 and the stack recovers; PostgreSQL gone shuts the stack down', async () => {
+  stack = startStack();
+  await waitUntilReady(stack);
+  const running = stack;
+  const { token, manifest } = stackIdentity();
+  const dispatcher = token('Dispatcher');
+  const adminUrl = `postgres://postgres:${DEV_DB_PASSWORD}@127.0.0.1:${manifest.postgres.port}/postgres`;
+  const list = () => http('GET', '/v1/trip-requests?limit=5', { token: dispatcher });
+  expect((await list()).status).toBe(200);
+
+  // Every backend of the stack ended while requests run, and new connections refused (53300) for a while.
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(`ALTER DATABASE ${DATABASE_NAME} CONNECTION LIMIT 0`);
+    try {
+      const inFlight = Array.from({ length: 8 }, () => list());
+      const { rows } = await admin.query(
+        'SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [DATABASE_NAME]);
+      expect(rows.length).toBeGreaterThan(0);
+      expectServedOr503(await Promise.all(inFlight));
+      const refused = await list();
+      expect(refused.status).toBe(503);
+      expectServedOr503([refused]);
+      expect(JSON.stringify(refused.body)).not.toMatch(/connection|53300|postgres|nemt_api_user/i);
+    } finally {
+      await admin.query(`ALTER DATABASE ${DATABASE_NAME} CONNECTION LIMIT -1`);
+    }
+  });
+  expect(running.child.exitCode).toBeNull();
+  // Back by itself: reads and writes, with nothing restarted.
+  expect((await list()).status).toBe(200);
+  const rider = await http('POST', '/v1/riders', {
+    token: token('FacilityUser'), body: { fullName: 'After The Outage', phone: '+15550199789', notifyChannel: 'none' },
+  });
+  expect(rider.status).toBe(201);
+  expect(running.output()).not.toContain('shutting down');
+
+  // PostgreSQL itself stops under the stack: requests already sent still get an answer, then the stack's own shutdown runs.
+  const postgresPid = runningPostgresPid();
+  const lastRequests = Array.from({ length: 4 }, () => list());
+  process.kill(postgresPid, 'SIGINT');
+  expectServedOr503(await Promise.all(lastRequests));
+  expect(await running.exit).toBe(1);
+  expect(running.output()).toContain(`PostgreSQL (pid ${postgresPid}) stopped unexpectedly; shutting down`);
+  expect(running.output()).toContain('Nothing of the local stack is running any more');
+  expect(processIsAlive(postgresPid)).toBe(false);
+  expect(await portIsFree(port)).toBe(true);
 }, 60_000);
 
 test('a restart keeps the data and the keys; --fresh starts clean', async () => {

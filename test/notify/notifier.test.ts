@@ -11,7 +11,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSesEmailChannel } from '../../lambdas/notify/channels/ses-email';
 import { createSnsSmsChannel } from '../../lambdas/notify/channels/sns-sms';
 import { createNotifyHandler, type NotifierDependencies } from '../../lambdas/notify/notifier';
+import { createPgDatabase } from '../../lambdas/shared/db/pg-adapter';
 import { NOTIFICATION_EVENTS } from '../../lambdas/shared/outbox/write';
+import { freePort } from '../../local/processes';
 import { useTestDatabase } from '../support/database';
 import { openRiderField, testPii } from '../support/keys';
 import { createFacility, createRider } from '../support/fixtures';
@@ -333,5 +335,70 @@ describe('transient failures are retried by the queue', () => {
     const response = await handle({ Records: [unreadable, unknown] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: unreadable.messageId }]);
     expect(sns.calls()).toHaveLength(0);
+  });
+});
+
+describe('a database failure during delivery hands every record of the batch back to the queue', () => {
+  /** Ends the notifier's delivery transaction from outside, as a failover would: its rows stay locked until then. */
+  async function terminateDeliveryTransaction(): Promise<number> {
+    const { rows } = await db().owner.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid, 5000) AS ended FROM pg_stat_activity
+        WHERE datname = current_database() AND usename = 'nemt_notifier_user' AND state = 'idle in transaction'`,
+    );
+    return rows.length;
+  }
+
+  test('the connection dies after the messages left: all records back, no row marked, the redelivery sends each once more', async () => {
+    const riders = [await smsRider(), await smsRider()];
+    const emailed = await emailRider();
+    const ids = [...riders.map((rider) => rider.id), emailed.id];
+    const outboxIds = await Promise.all(ids.map((riderId) => insertOutbox(db().owner, { facilityId, riderId })));
+    let terminated = 0;
+    sns.on(PublishCommand).callsFake(async () => {
+      // The first SMS has left when the database goes: the batch's outcomes can no longer be recorded.
+      if (terminated === 0) terminated = await terminateDeliveryTransaction();
+      return { MessageId: `sns-${randomUUID()}` };
+    });
+    const event = sqsEventFor(outboxIds);
+
+    const failed = await handle(event);
+    expect(terminated).toBe(1);
+    expect(failed.batchItemFailures).toEqual(event.Records.map((record) => ({ itemIdentifier: record.messageId })));
+    for (const id of outboxIds) {
+      expect(await outboxState(db().owner, id)).toMatchObject({ status: 'pending', sent_at: null, provider_message_id: null });
+    }
+    expect(publishCalls()).toHaveLength(2);
+    expect(emailCalls()).toHaveLength(1);
+
+    // The queue delivers the same messages again: each is sent once more (at-least-once), then recorded.
+    expect(await handle(event)).toEqual({ batchItemFailures: [] });
+    expect(publishCalls().map((call) => call.PhoneNumber).sort())
+      .toEqual([...riders, ...riders].map((rider) => rider.phone).sort());
+    expect(emailCalls()).toHaveLength(2);
+    for (const id of outboxIds) expect((await outboxState(db().owner, id)).status).toBe('sent');
+
+    // Once recorded, a further delivery sends nothing.
+    expect(await handle(event)).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(4);
+  });
+
+  test('the database cannot be reached at all: every readable record goes back, nothing is sent', async () => {
+    const unreachable = createPgDatabase({ host: '127.0.0.1', port: await freePort(), user: 'nemt_notifier_user', password: 'x',
+      database: 'none', max: 1 });
+    try {
+      const handler = createNotifyHandler({
+        db: unreachable, pii: testPii(), sms: createSnsSmsChannel(new SNSClient({ region: 'us-east-1' })),
+        email: createSesEmailChannel(new SESv2Client({ region: 'us-east-1' }), { fromAddress: FROM }),
+        settings: { providerName: 'Test Transport', timeZone: 'America/New_York' },
+      });
+      const rider = await smsRider();
+      const event = sqsEventFor([await insertOutbox(db().owner, { facilityId, riderId: rider.id }),
+        await insertOutbox(db().owner, { facilityId, riderId: rider.id })]);
+      const response = await handler(event, LAMBDA_CONTEXT);
+      expect(response.batchItemFailures).toEqual(event.Records.map((record) => ({ itemIdentifier: record.messageId })));
+      expect(sns.calls()).toHaveLength(0);
+    } finally {
+      await unreachable.close();
+    }
   });
 });

@@ -48,6 +48,18 @@ export function transientFailure(reason: ChannelFailureReason): ChannelResult {
   return { ok: false, permanent: false, reason };
 }
 
+/**
+ * How long one provider call may take, for the SNS and SES clients of the notifier Lambda. A
+ * batch's outcomes are recorded together once its sends are done, so one call that hung would
+ * keep every message of the batch that already left unrecorded until the function timed out, and
+ * the redelivery would send them all again. Bounded, the window stays seconds: two attempts of at
+ * most 5 s each, well inside the function's 30 s. A call that times out is transient (`network`).
+ */
+export const PROVIDER_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+};
+
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
 
 interface SdkErrorShape {

@@ -2,17 +2,20 @@ import {
   BeginTransactionCommand,
   type ColumnMetadata,
   CommitTransactionCommand,
+  DatabaseResumingException,
+  DatabaseUnavailableException,
   ExecuteStatementCommand,
   type Field,
   RDSDataClient,
   RDSDataServiceException,
   RollbackTransactionCommand,
+  ServiceUnavailableError,
   type SqlParameter,
   StatementTimeoutException,
 } from '@aws-sdk/client-rds-data';
 import { timestampToIso } from './normalise';
-import { assertSettingKey, commitWhile, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
-  type TransactionOptions } from './port';
+import { assertSettingKey, commitWhile, type Database, DatabaseError, DatabaseUnavailableError, isUnavailableSqlState, type Queryable,
+  type QueryResult, type SqlParam, type TransactionOptions } from './port';
 
 /**
  * The Database port over the RDS Data API (HTTPS, no VPC connection), used for migrations and
@@ -232,8 +235,15 @@ function toDatabaseError(error: unknown): unknown {
     // Same code node-postgres reports when statement_timeout cancels a query.
     return new DatabaseError('canceling statement due to statement timeout', '57014', undefined, { cause: error });
   }
+  // The cluster is paused and resuming, failing over, or the service itself is down: the same
+  // "try again shortly" as a lost connection through node-postgres.
+  if (error instanceof DatabaseUnavailableException || error instanceof DatabaseResumingException
+    || error instanceof ServiceUnavailableError) {
+    return new DatabaseUnavailableError(error.name, '08001', { cause: error });
+  }
   const code = SQL_STATE.exec(error.message)?.[1]?.toUpperCase();
   const message = primaryMessage(error.message);
+  if (isUnavailableSqlState(code)) return new DatabaseUnavailableError(message || error.name, code, { cause: error });
   const constraint = code?.startsWith('23') ? CONSTRAINT.exec(message)?.[1]?.replace(/""/g, '"') : undefined;
   return new DatabaseError(message || error.name, code, constraint, { cause: error });
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { assertSettingKey, commitWhile, type Database, DatabaseError, type Queryable, type QueryResult, type SqlParam,
-  type TransactionOptions } from './port';
+import { assertSettingKey, commitWhile, type Database, DatabaseError, DatabaseUnavailableError, isUnavailableSqlState, type Queryable,
+  type QueryResult, type SqlParam, type TransactionOptions } from './port';
 import { timestampToIso } from './normalise';
 
 export interface PgDatabaseConfig {
@@ -15,6 +15,8 @@ export interface PgDatabaseConfig {
   ssl?: { ca?: string; servername?: string } | false;
   max?: number;
   idleTimeoutMillis?: number;
+  /** How long opening a connection (or waiting for a free one) may take before the database counts as unavailable. */
+  connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
   applicationName?: string;
 }
@@ -43,16 +45,39 @@ export function poolOptions(config: PgDatabaseConfig): pg.PoolConfig {
     ssl: config.ssl ? { ...config.ssl, rejectUnauthorized: true } : undefined,
     max: config.max ?? 10,
     idleTimeoutMillis: config.idleTimeoutMillis ?? 30_000,
+    // A server that vanished without closing its sockets (a failover) must not hang a request.
+    connectionTimeoutMillis: config.connectionTimeoutMillis ?? 10_000,
+    keepAlive: true,
     statement_timeout: config.statementTimeoutMillis ?? 10_000,
     application_name: config.applicationName ?? 'nemt-dispatch',
     types: normalisingTypes(),
   };
 }
 
+/** Socket-level failures: the server is not there, or the network between us dropped the connection. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * What node-postgres says when a connection ended or could not be had; it gives these no code.
+ * "Connection terminated unexpectedly" is a socket closed under a live session; the others are a
+ * client whose connection already failed, and pg-pool's connection and checkout timeouts.
+ */
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+
 function toDatabaseError(error: unknown): unknown {
+  if (error instanceof DatabaseError) return error;
   if (error instanceof pg.DatabaseError) {
+    if (isUnavailableSqlState(error.code)) return new DatabaseUnavailableError(error.message, error.code, { cause: error });
     return new DatabaseError(error.message, error.code, error.constraint, { cause: error });
   }
+  // Socket errors are read by shape: Node's own errors are not always `instanceof Error` here (a
+  // test runner's sandbox has another Error).
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  // 08001: could not establish a connection; 08006: an established one failed.
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return new DatabaseUnavailableError(text, '08001', { cause: error });
+  if (CONNECTION_LOST.test(text)) return new DatabaseUnavailableError(text, '08006', { cause: error });
   return error;
 }
 
@@ -89,14 +114,32 @@ export function beginStatement(options: TransactionOptions | undefined): string 
 
 export function createPgDatabase(config: PgDatabaseConfig): Database {
   const pool = new pg.Pool(poolOptions(config));
-  // An idle client's error (e.g. the server restarted) must not crash the process.
+  // An idle client's error (e.g. the server restarted) must not crash the process; the pool
+  // removes that client itself.
   pool.on('error', () => undefined);
+
+  async function checkOut(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      throw toDatabaseError(error);
+    }
+  }
 
   return {
     query: (sql, values) => run(pool, sql, values),
 
     async transaction(work, options) {
-      const client = await pool.connect();
+      const client = await checkOut();
+      // pg-pool listens for a client's errors only while it is idle. A held client whose session
+      // ends (terminated backend 57P01, server shutdown, dropped socket) emits 'error', and an
+      // 'error' without a listener ends the process: listen while it is ours, and never give it
+      // back to the pool once it has failed.
+      let connectionLost = false;
+      const onConnectionError = () => {
+        connectionLost = true;
+      };
+      client.on('error', onConnectionError);
       let open = true;
       const tx: Queryable = {
         query: (sql, values) => {
@@ -111,13 +154,19 @@ export function createPgDatabase(config: PgDatabaseConfig): Database {
         open = false;
         return await commitWhile(() => run(client, 'COMMIT'), result, options?.whileCommitting);
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
+        // A dead session has nothing to roll back: the server discarded the transaction with it.
+        if (connectionLost || error instanceof DatabaseUnavailableError) {
           broken = true;
-        });
+        } else {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
         throw error;
       } finally {
         open = false;
-        client.release(broken);
+        client.off('error', onConnectionError);
+        client.release(broken || connectionLost);
       }
     },
 

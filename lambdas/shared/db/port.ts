@@ -63,6 +63,30 @@ export class DatabaseError extends Error {
   }
 }
 
+/**
+ * The database cannot be reached or dropped the connection: the server is down, restarting,
+ * failing over, refusing connections, or ended this session. Nothing the request did was
+ * committed (a transaction whose connection died is rolled back by the server), except when the
+ * connection died while COMMIT was in flight, when the outcome is unknown; either way trying
+ * again later is the answer, so the HTTP layer turns it into 503 with Retry-After.
+ */
+export class DatabaseUnavailableError extends DatabaseError {
+  constructor(message: string, code: string | undefined, options?: { cause?: unknown }) {
+    super(message, code, undefined, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * SQLSTATEs that say the session or the server is gone, not that the statement was wrong: class
+ * 08 (connection exception), admin or crash shutdown and "cannot connect now" (57P01-57P03), an
+ * idle session ended by the server (57P05), and no connection slot left (53300).
+ */
+export function isUnavailableSqlState(code: string | undefined): boolean {
+  if (!code) return false;
+  return code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '53300'].includes(code);
+}
+
 const SETTING_KEY = /^app\.[a-z_]{1,40}$/;
 
 export function assertSettingKey(key: string): void {

@@ -1,5 +1,5 @@
 import { KeyServiceUnavailableError } from '../crypto/errors';
-import { DatabaseError, SqlState } from '../db/port';
+import { DatabaseError, DatabaseUnavailableError, SqlState } from '../db/port';
 import { HttpProblem, Problems } from './problem';
 
 /**
@@ -42,6 +42,7 @@ export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
 
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof DatabaseUnavailableError) return Problems.databaseUnavailable(error.code);
   if (error instanceof DatabaseError) return problemFromDatabaseError(error);
   // KMS throttled or down: transient, like a database failover (docs/security/encryption.md).
   if (error instanceof KeyServiceUnavailableError) return Problems.unavailable();

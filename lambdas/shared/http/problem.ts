@@ -66,6 +66,9 @@ export class HttpProblem extends Error {
   }
 }
 
+/** A failover or restart takes seconds, not one: a client that waits this long mostly succeeds on its next try. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 export const Problems = {
   malformedJson: () => new HttpProblem(400, 'malformed-json', 'The request body is not valid JSON.'),
   invalidParameters: (errors?: { path: string; message: string }[]) =>
@@ -97,5 +100,13 @@ export const Problems = {
   unprocessable: (slug: string, detail: string) => new HttpProblem(422, slug, detail),
   internal: () => new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id.'),
   unavailable: () => new HttpProblem(503, 'unavailable', 'Try again shortly.', undefined, { 'Retry-After': '1' }),
+  /**
+   * The database is restarting, failing over or unreachable. `code` (a SQLSTATE such as 57P01 or
+   * 08001) goes to the access log only. The detail promises nothing about the write: a connection
+   * lost while COMMIT travelled leaves it unknown, which the same Idempotency-Key resolves.
+   */
+  databaseUnavailable: (code?: string) => new HttpProblem(503, 'unavailable', 'The service is briefly unavailable. Try again in a '
+    + 'few seconds (with the same Idempotency-Key, if the request has one).', undefined,
+  { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }, `database_unavailable${code ? `:${code}` : ''}`),
   tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.'),
 };
