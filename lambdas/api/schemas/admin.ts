@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
-import { E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, Uuid } from './common';
+import {
+  E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, UpcomingDateTime, Uuid,
+} from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
 export const FacilityCreate = z.strictObject({
@@ -209,10 +211,10 @@ export const IntakeBody = z.strictObject({
   dateOfBirth: IsoDate.optional(),
   pickupAddress: text(500),
   dropoffAddress: text(500),
-  appointmentAt: IsoDateTime,
-  requestedPickupAt: IsoDateTime.optional(),
+  appointmentAt: UpcomingDateTime,
+  requestedPickupAt: UpcomingDateTime.optional(),
   returnTrip: z.enum(['none', 'scheduled', 'will_call']).default('none'),
-  requestedReturnAt: IsoDateTime.optional(),
+  requestedReturnAt: UpcomingDateTime.optional(),
   mobility: Mobility.default('ambulatory'),
   notes: Note.optional(),
   notifyChannel: NotifyChannel.default('sms'),
