@@ -173,10 +173,19 @@ export const BillingExportQuery = z.strictObject({
   from: IsoDateTime.optional(),
   to: IsoDateTime.optional(),
 });
+/**
+ * Letters and digits in groups joined by one space, `.`, `_`, `/` or `-` (INV-2030/001): nothing a
+ * spreadsheet could split into a formula, whatever its list separator. The database holds the
+ * same rule (schema/0021).
+ */
+export const INVOICE_NUMBER_PATTERN = /^[A-Za-z0-9]+(?:[ ._/-][A-Za-z0-9]+)*$/;
+export const InvoiceNumber = z.string()
+  .max(64, { abort: true })
+  .regex(INVOICE_NUMBER_PATTERN, 'Letters and digits, in groups joined by one space, ".", "_", "/" or "-", e.g. INV-2030/001');
 export const BillingTransitionBody = z.strictObject({
   to: BillingStatus,
   amountCents: z.number().int().min(0).max(100_000_000).optional(),
-  invoiceNumber: text(64).optional(),
+  invoiceNumber: InvoiceNumber.optional(),
   note: text(500).optional(),
 });
 export const BillingRecord = z.object({
