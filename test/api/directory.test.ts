@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestApi, type TestApi } from '../support/api';
+import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import { openRiderField } from '../support/keys';
 import {
@@ -512,7 +512,7 @@ describe('users', () => {
       const created = jest.spyOn(api.identity, 'createUser');
       const fresh = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(uniqueEmail('fresh')) });
       const before = await written();
-      let probe: Awaited<ReturnType<TestApi['call']>>;
+      let probe: ApiAnswer;
       try {
         probe = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(email()) });
         expect(created).toHaveBeenCalledTimes(1);
