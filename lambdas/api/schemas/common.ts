@@ -42,7 +42,7 @@ export const UpcomingDateTime = IsoDateTime.refine(
   (value) => Date.parse(value) >= Date.now() - CLOCK_SKEW_MINUTES * 60_000,
   { message: 'This time is already past; give one that is still to come', abort: true },
 ).describe(`Not in the past (up to ${CLOCK_SKEW_MINUTES} minutes earlier is taken, for clock skew)`);
-export const E164Phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
+export const E164Phone = z.string().max(16).regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
 export const Email = z.email().max(254);
 
 export const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'Must not contain NUL characters');
@@ -61,7 +61,7 @@ export const CancellationReasonCode = z.enum(['booked_by_mistake', 'changed_plan
 export const Unavailable = z.record(z.string(), z.enum(['erased', 'unreadable']));
 
 /** Opaque keyset cursor, validated again when decoded. */
-export const Cursor = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/);
+export const Cursor = z.string().max(200).regex(/^[A-Za-z0-9_-]{1,200}$/);
 export const Limit = z.coerce.number().int().min(1).max(100).default(50);
 export const PageQuery = { cursor: Cursor.optional(), limit: Limit };
 

@@ -66,6 +66,12 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * How long a client refused by the firewall's per-IP rate rules should wait (lib/constructs/waf-rules.ts):
+ * the rules count over five minutes, so the refusals stop within that once the client slows down.
+ */
+export const WAF_RATE_RETRY_AFTER_SECONDS = 300;
+
 export const Problems = {
   malformedJson: () => new HttpProblem(400, 'malformed-json', 'The request body is not valid JSON.'),
   invalidParameters: (errors?: { path: string; message: string }[]) =>
@@ -97,5 +103,7 @@ export const Problems = {
   unprocessable: (slug: string, detail: string) => new HttpProblem(422, slug, detail),
   internal: () => new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id.'),
   unavailable: () => new HttpProblem(503, 'unavailable', 'Try again shortly.', undefined, { 'Retry-After': '1' }),
-  tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.'),
+  /** API Gateway's throttling (a token bucket refilled every second) answers this: a second later there is room again. */
+  tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.', undefined,
+    { 'Retry-After': '1' }),
 };
