@@ -347,7 +347,7 @@ function unboundedInRequests(doc: Json): string[] {
     if (isObject(schema.additionalProperties)) visit(schema.additionalProperties, `${at}.*`, seen);
     if (isObject(schema.items)) visit(schema.items, `${at}[]`, seen);
     for (const keyword of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) {
-      (schema[keyword] ?? []).forEach((branch: Json, index: number) => visit(branch, `${at}|${keyword}${index}`, seen));
+      for (const [index, branch] of (schema[keyword] ?? []).entries()) visit(branch, `${at}|${keyword}${index}`, seen);
     }
   };
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
