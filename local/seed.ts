@@ -147,8 +147,9 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
   await schedule(assigned.id, walterAppointment - HOUR);
   await api(dispatcher, 'PUT', `/v1/legs/${(await outboundLeg(assigned.id)).id}/assignment`, { driverId: driver.sub });
 
-  // 4. Completed earlier today; its billing record is priced and ready to invoice.
-  const samPickup = nextHour - 5 * HOUR;
+  // 4. Completed, its billing record priced and ready to invoice. The API takes no pickup in the
+  // past, so its slot is the current minute and the driver took it early (the actual times).
+  const samPickup = Math.floor(Date.now() / MINUTE) * MINUTE;
   const completed = await trip(dispatcher, sam, samPickup + HOUR, { facilityId: individual.id });
   await schedule(completed.id, samPickup);
   const samLeg = await outboundLeg(completed.id);
@@ -157,7 +158,7 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
     await api(driver, 'POST', `/v1/legs/${samLeg.id}/status-events`, { status });
   }
   await api(driver, 'POST', `/v1/legs/${samLeg.id}/completion`, {
-    actualPickupAt: iso(samPickup + 5 * MINUTE), actualDropoffAt: iso(samPickup + 40 * MINUTE),
+    actualPickupAt: iso(samPickup - 45 * MINUTE), actualDropoffAt: iso(samPickup - 10 * MINUTE),
     odometerStart: 15230, odometerEnd: 15242.4, notes: 'Rider assisted to the door.',
   });
   const records = await api<{ items: (Versioned & { tripRequestId: string })[] }>(billing, 'GET', '/v1/billing-records?status=pending');

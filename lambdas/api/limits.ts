@@ -6,3 +6,9 @@
 
 /** The largest request body any route accepts, in bytes of UTF-8. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * How long a client refused by the firewall's per-IP rate rules should wait (lib/constructs/waf-rules.ts):
+ * the rules count over five minutes, so the refusals stop within that once the client slows down.
+ */
+export const WAF_RATE_RETRY_AFTER_SECONDS = 300;

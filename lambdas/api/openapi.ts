@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { MAX_BODY_BYTES } from './limits';
+import { ACCESS_TOKEN_MAX_MINUTES } from '../shared/auth/token-lifetime';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../shared/http/problem';
+import { MAX_BODY_BYTES, WAF_RATE_RETRY_AFTER_SECONDS } from './limits';
 import type { RouteDeclaration } from './route-types';
 import { routes } from './routes';
 import * as adminSchemas from './schemas/admin';
@@ -35,8 +37,16 @@ const Problem = z.object({
   clash: tripSchemas.DoubleBookingClash.optional(),
 });
 
+interface ProblemAnswer {
+  status: number;
+  name: string;
+  description: string;
+  headers?: Record<string, Json>;
+  applies: (route: RouteDeclaration) => boolean;
+}
+
 /** Problem answers: when each applies to a route, and what it means. */
-const PROBLEMS: readonly { status: number; name: string; description: string; applies: (route: RouteDeclaration) => boolean }[] = [
+const PROBLEMS: readonly ProblemAnswer[] = [
   { status: 400, name: 'BadRequest', description: 'Malformed JSON, or invalid or unknown path/query parameters or headers.',
     applies: () => true },
   { status: 401, name: 'Unauthorized', description: 'No valid access token.',
@@ -59,9 +69,39 @@ const PROBLEMS: readonly { status: number; name: string; description: string; ap
     applies: (route) => route.body !== undefined || route.idempotent === true },
   { status: 428, name: 'PreconditionRequired', description: 'Send If-Match with the ETag you read.',
     applies: (route) => route.method === 'PATCH' || route.ifMatchRequired === true },
+  { status: 429, name: 'TooManyRequests', description: 'Too many requests; wait as long as Retry-After says. Every route is '
+      + 'throttled by API Gateway (per stage; the public intake per method, tighter): that answer is this problem with '
+      + '`Retry-After: 1`. Every route is also behind per-IP rate rules of the web application firewall (a tighter one for '
+      + `the public intake), counted over five minutes: that answer carries \`Retry-After: ${WAF_RATE_RETRY_AFTER_SECONDS}\` and the `
+      + 'same problem body, sent as application/json. No RateLimit-* headers are sent.',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before trying again.',
+        schema: { type: 'integer', format: 'int32', minimum: 1, maximum: WAF_RATE_RETRY_AFTER_SECONDS } },
+    },
+    applies: () => true },
   { status: 500, name: 'InternalServerError', description: 'Something went wrong on the server; quote the request id.',
     applies: () => true },
+  { status: 503, name: 'ServiceUnavailable', description: 'A service the API depends on (the database during a failover or '
+      + 'restart, the key service, the identity provider) cannot answer right now. Nothing of the request was kept unless it '
+      + 'was committed before the connection was lost: repeat it after Retry-After, with the same Idempotency-Key when the '
+      + 'route takes one, and the answer tells which.',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before trying again.',
+        schema: { type: 'integer', format: 'int32', minimum: 1, maximum: DATABASE_RETRY_AFTER_SECONDS } },
+    },
+    applies: () => true },
 ];
+
+/** What the API checks of a token (lambdas/shared/auth/verifier.ts, claims.ts), as RFC 8725 asks a consumer to. */
+const BEARER_RULES = 'A Cognito access token (a JWT), sent as `Authorization: Bearer <token>`. Verified as RFC 8725 (JWT Best '
+  + 'Current Practices) asks: only RS256 is accepted (never `none`, never an HMAC algorithm, whatever the header says), signed by '
+  + 'a key of the user pool\'s JWKS named by `kid`; `iss` must be the user pool, `exp` must be present and not passed, `nbf` '
+  + 'when present must have come; `token_use` must be `access` (ID tokens and any other JWT the pool issues are refused: the '
+  + 'kind of token is checked, not assumed), `client_id` one of the API\'s app clients, and `scope` must carry the API scope. '
+  + `Access tokens live at most ${ACCESS_TOKEN_MAX_MINUTES} minutes. The claims must name exactly one role group; facility `
+  + 'roles carry their facility (and contact) claims, staff none. Every request then checks in the database that the user is '
+  + 'still active with that role and tenant (a disabled user is refused at once). Any failure is 401 with '
+  + '`WWW-Authenticate: Bearer`, the same answer whatever failed.';
 
 const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 
@@ -96,8 +136,23 @@ function embedded(schema: JsonSchema): JsonSchema {
   return rest;
 }
 
+const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+
+/**
+ * Every integer says how wide it is: int32 when its bounds fit 32 bits, int64 otherwise (zod's
+ * safe-integer bounds fit an int64), so a client and a reviewer know what a value may be.
+ */
+function integerFormat({ jsonSchema }: { jsonSchema: JsonSchema }): void {
+  if (jsonSchema.type !== 'integer' || 'format' in jsonSchema) return;
+  const { minimum, maximum } = jsonSchema as { minimum?: number; maximum?: number };
+  const fits32 = typeof minimum === 'number' && typeof maximum === 'number' && minimum >= INT32.min && maximum <= INT32.max;
+  jsonSchema.format = fits32 ? 'int32' : 'int64';
+}
+
+const JSON_SCHEMA_OPTIONS = { target: 'draft-2020-12', unrepresentable: 'any', override: integerFormat } as const;
+
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return embedded(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema);
+  return embedded(z.toJSONSchema(schema, { ...JSON_SCHEMA_OPTIONS, io }) as JsonSchema);
 }
 
 interface SchemaCatalogue {
@@ -133,7 +188,7 @@ function catalogue(declarations: readonly RouteDeclaration[]): SchemaCatalogue {
     if (used[io].size === 0) continue;
     const registry = z.registry<{ id: string }>();
     for (const [schema, id] of used[io]) registry.add(schema, { id });
-    const generated = z.toJSONSchema(registry, { target: 'draft-2020-12', io, unrepresentable: 'any', uri: COMPONENT_REF });
+    const generated = z.toJSONSchema(registry, { ...JSON_SCHEMA_OPTIONS, io, uri: COMPONENT_REF });
     for (const [id, schema] of Object.entries(generated.schemas)) components[id] = embedded(schema as JsonSchema);
   }
   components.Problem = toSchema(Problem, 'output');
@@ -167,7 +222,7 @@ function headerParameters(route: RouteDeclaration): Json[] {
       required: false,
       description: 'Makes a retried create safe: the same key and body replay the first answer; '
         + 'the same key with a different body is refused (422).',
-      schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+      schema: { type: 'string', maxLength: 128, pattern: IDEMPOTENCY_KEY_PATTERN },
     });
   }
   if (route.conditional) {
@@ -177,7 +232,7 @@ function headerParameters(route: RouteDeclaration): Json[] {
       required: route.method === 'PATCH' || route.ifMatchRequired === true,
       description: 'The ETag you read; a stale one is refused with 412'
         + (route.method === 'PATCH' || route.ifMatchRequired ? ', a missing one with 428.' : '.'),
-      schema: { type: 'string', pattern: '^(W/)?"\\d{1,9}"$' },
+      schema: { type: 'string', maxLength: 13, pattern: '^(W/)?"\\d{1,9}"$' },
     });
   }
   return headers;
@@ -262,6 +317,7 @@ export function buildOpenApiDocument(options: OpenApiOptions, declarations: read
         ...(problem.status === 401
           ? { headers: { 'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { type: 'string' } } } }
           : {}),
+        ...(problem.headers ? { headers: problem.headers } : {}),
         content: problemContent,
       },
     ]),
@@ -284,7 +340,7 @@ export function buildOpenApiDocument(options: OpenApiOptions, declarations: read
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'A Cognito access token (not an ID token) carrying the API scope and exactly one role group.',
+          description: BEARER_RULES,
         },
       },
       schemas: schemas.components,

@@ -6,8 +6,28 @@ import { MAX_BODY_BYTES } from './limits';
 
 /** Parsing and validating what API Gateway hands over: body, query, path, If-Match. */
 
+/**
+ * A value that matches none of a union's shapes is described by the shape it came closest to
+ * (fewest issues), so `{ pickupAt, dropoffAt }` with a bad pickupAt says so at `return.pickupAt`
+ * rather than "Invalid input" at `return`; a tie keeps the union's own issue.
+ */
+function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors) || issue.errors.length === 0) return [issue];
+  const sizes = issue.errors.map((branch) => branch.length);
+  const fewest = Math.min(...sizes);
+  if (fewest === 0 || sizes.filter((size) => size === fewest).length > 1) return [issue];
+  const branch = issue.errors[sizes.indexOf(fewest)] as z.core.$ZodIssue[];
+  return branch.flatMap((inner) => closestBranch({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
+/** One message per field, the first that applies: a second one about the same value only repeats it. */
 function issues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+  const byPath = new Map<string, string>();
+  for (const issue of error.issues.flatMap(closestBranch)) {
+    const path = issue.path.join('.') || '(root)';
+    if (!byPath.has(path)) byPath.set(path, issue.message);
+  }
+  return [...byPath].slice(0, 20).map(([path, message]) => ({ path, message }));
 }
 
 export function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType | undefined): unknown {

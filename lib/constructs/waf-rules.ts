@@ -1,6 +1,6 @@
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { RouteDeclaration } from '../../lambdas/api/route-types';
-import { MAX_BODY_BYTES } from '../../lambdas/api/limits';
+import { MAX_BODY_BYTES, WAF_RATE_RETRY_AFTER_SECONDS } from '../../lambdas/api/limits';
 
 export interface WafRuleOptions {
   readonly routes: readonly RouteDeclaration[];
@@ -15,6 +15,26 @@ export interface WafRuleOptions {
 export function wafVisibility(metricPrefix: string, metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty {
   return { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${metricName}` };
 }
+
+const RATE_LIMITED_BODY = 'TooManyRequests';
+
+/**
+ * The body the rate rules answer with: the API's problem (RFC 9457) shape. WAF sends it as
+ * application/json (it offers no problem+json); each web ACL names it in customResponseBodies.
+ */
+export const WAF_RESPONSE_BODIES: Record<string, wafv2.CfnWebACL.CustomResponseBodyProperty> = {
+  [RATE_LIMITED_BODY]: {
+    contentType: 'APPLICATION_JSON',
+    content: JSON.stringify({ type: 'urn:nemt:problem:too-many-requests', title: 'Too Many Requests', status: 429,
+      detail: 'Too many requests from your address; wait a few minutes and try again.' }),
+  },
+};
+
+/** 429 with Retry-After, as API Gateway's own throttling answers (not WAF's default 403). */
+const rateLimited: wafv2.CfnWebACL.RuleActionProperty = {
+  block: { customResponse: { responseCode: 429, customResponseBodyKey: RATE_LIMITED_BODY,
+    responseHeaders: [{ name: 'Retry-After', value: String(WAF_RATE_RETRY_AFTER_SECONDS) }] } },
+};
 
 /**
  * The rules both web ACLs share (the regional one on the API stage, the CloudFront one on the
@@ -72,7 +92,7 @@ export function standardWafRules(options: WafRuleOptions): wafv2.CfnWebACL.RuleP
       ? [{
         name: 'IntakeRatePerIp',
         priority: 1,
-        action: { block: {} },
+        action: rateLimited,
         statement: {
           rateBasedStatement: {
             limit: options.intakeLimitPer5Min,
@@ -87,7 +107,7 @@ export function standardWafRules(options: WafRuleOptions): wafv2.CfnWebACL.RuleP
     {
       name: 'RatePerIp',
       priority: 2,
-      action: { block: {} },
+      action: rateLimited,
       statement: { rateBasedStatement: { limit: options.ipLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: 'IP' } },
       visibilityConfig: visibility('RatePerIp'),
     },

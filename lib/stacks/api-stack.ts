@@ -14,7 +14,7 @@ import type { RouteDeclaration } from '../../lambdas/api/route-types';
 import { ApiFromRoutes } from '../constructs/api-from-routes';
 import { AppFunction } from '../constructs/app-function';
 import { ConsoleEdge } from '../constructs/console-edge';
-import { standardWafRules, wafVisibility } from '../constructs/waf-rules';
+import { standardWafRules, WAF_RESPONSE_BODIES, wafVisibility } from '../constructs/waf-rules';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
 export interface ApiStackProps extends BaseStackProps {
@@ -244,6 +244,7 @@ export class ApiStack extends BaseStack {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       rules,
+      customResponseBodies: WAF_RESPONSE_BODIES,
       visibilityConfig: wafVisibility(metricPrefix, 'WebAcl'),
       // Inspect bodies up to the API's limit instead of the default 16 KB.
       associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: 'KB_64' } } },

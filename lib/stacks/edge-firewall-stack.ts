@@ -6,7 +6,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import type { RouteDeclaration } from '../../lambdas/api/route-types';
 import type { EnvironmentConfig } from '../config';
-import { standardWafRules, wafVisibility } from '../constructs/waf-rules';
+import { standardWafRules, WAF_RESPONSE_BODIES, wafVisibility } from '../constructs/waf-rules';
 
 /** CloudFront reads web ACLs (and certificates) only from us-east-1. */
 export const EDGE_REGION = 'us-east-1';
@@ -45,6 +45,7 @@ export class EdgeFirewallStack extends Stack {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },
       rules,
+      customResponseBodies: WAF_RESPONSE_BODIES,
       visibilityConfig: wafVisibility(metricPrefix, 'WebAcl'),
       associationConfig: { requestBody: { CLOUDFRONT: { defaultSizeInspectionLimit: 'KB_64' } } },
     });

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { csvCell } from '../../lambdas/api/handlers/billing';
 import { BillingRecord } from '../../lambdas/api/schemas/admin';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { createTestApi, type TestApi } from '../support/api';
@@ -203,8 +205,77 @@ describe('billing transitions', () => {
   });
 });
 
+describe('invoice numbers keep to characters no spreadsheet can run', () => {
+  const hostile = ['INV-1;=1+1;', '=HYPERLINK("http://evil.example","click")', '+1+2', '-3', '@SUM(A1:A9)', 'INV,"7"\nnext',
+    'INV-1|=cmd', 'INV 1\t=1', 'INV--1', 'INV-', ' INV-1', 'INV  1', 'INV-1;', 'INV#1', 'Rechnung\u00a01', `I${'N'.repeat(64)}`];
+
+  test.each(hostile)('%j is refused (422 at invoiceNumber) and the record is unchanged', async (invoiceNumber) => {
+    const bill = await billedLeg();
+    await moveBillingRecord(db().owner, bill.id, 'ready');
+    const answer = await transition(bill.id, { to: 'invoiced', invoiceNumber });
+    expect(answer.status).toBe(422);
+    expect(answer.body.errors).toEqual([{ path: 'invoiceNumber', message: expect.any(String) }]);
+    const { rows } = await db().owner.query('SELECT status, invoice_number FROM billing_records WHERE id = $1', [bill.id]);
+    expect(rows).toEqual([{ status: 'ready', invoice_number: null }]);
+  });
+
+  test.each(['INV-2030/001', 'A1', 'INV 2030.001_b', '7', `I${'N'.repeat(63)}`])('%j is taken', async (invoiceNumber) => {
+    const bill = await billedLeg();
+    await moveBillingRecord(db().owner, bill.id, 'ready');
+    const answer = await transition(bill.id, { to: 'invoiced', invoiceNumber });
+    expect(answer.status).toBe(200);
+    expect(answer.body.invoiceNumber).toBe(invoiceNumber);
+  });
+
+  test('the database holds the same rule, whatever a handler sends (schema/0021)', async () => {
+    const bill = await billedLeg();
+    await moveBillingRecord(db().owner, bill.id, 'ready');
+    await expectSqlError(withActor(db().as('api'), as(billing), (tx) =>
+      tx.query(`UPDATE billing_records SET status = 'invoiced', invoice_number = 'INV-1;=1+1;' WHERE id = $1`, [bill.id])),
+    { code: '23514' });
+    const { rows } = await db().owner.query<{ validated: boolean }>(
+      `SELECT convalidated AS validated FROM pg_constraint WHERE conname = 'billing_invoice_number_safe'`);
+    expect(rows).toEqual([{ validated: true }]);
+  });
+});
+
+describe('csvCell: no piece of a cell starts a formula, whatever character a spreadsheet splits on', () => {
+  const FORMULA_CHARS = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'];
+  // Every separator a spreadsheet offers or a user could pick, except letters, digits and the quote csvCell adds.
+  const SEPARATORS = [',', ';', '\t', '|', ' ', ':', '.', '/', '\r', '\n', '"', '=', '+', '-', '@', '(', ')', '!', '#', '\u00a0'];
+  const ALPHABET = ['a', 'Z', '1', 'é', '\u0301', "'", ...FORMULA_CHARS, ...SEPARATORS];
+
+  /** The field's text as a reader honouring RFC 4180 quotes sees it, and as one splitting on another character does. */
+  const readings = (cell: string) => [cell, cell.startsWith('"') ? cell.slice(1, -1).replaceAll('""', '"') : cell];
+  const startsFormula = (piece: string) => FORMULA_CHARS.some((char) => piece.replace(/^ +/, '').startsWith(char));
+
+  test('property: for random cells and every separator, no piece starts with a formula character', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom(...ALPHABET), { maxLength: 40 }).map((chars) => chars.join('')), (value) => {
+      const cell = csvCell(value);
+      for (const text of readings(cell)) {
+        for (const separator of SEPARATORS) {
+          const live = text.split(separator).filter(startsFormula);
+          expect({ value, separator, live }).toEqual({ value, separator, live: [] });
+        }
+        expect(startsFormula(text)).toBe(false);
+      }
+    }), { numRuns: 500 });
+  });
+
+  test('examples: the reported one, and values the API writes stay as they are', () => {
+    expect(csvCell('INV-1;=1+1;')).toBe("INV-1;'=1+1;");
+    expect(csvCell('=HYPERLINK("http://evil.example","click")')).toBe(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(csvCell('a,@SUM(A1)')).toBe(`"a,'@SUM(A1)"`);
+    expect(csvCell('x\n-1')).toBe(`"x\n'-1"`);
+    expect(csvCell('-3')).toBe("'-3");
+    for (const plain of ['2031-06-01T09:05:00.000Z', '3f1c0e2a-9b7d-4c1e-8f00-1a2b3c4d5e6f', 'ABCDE-FGHJK', 'INV-2030/001', '12.5', 4850, null]) {
+      expect(csvCell(plain)).toBe(plain === null ? '' : String(plain));
+    }
+  });
+});
+
 describe('CSV export', () => {
-  test('text/csv with a header row, RFC 4180 quoting, neutralised formulas and no PHI', async () => {
+  test('text/csv with a header row, values as stored (none needs neutralising) and no PHI', async () => {
     const owner = db().owner;
     const exportFacility = (await createFacility(owner)).id;
     const rider = (await createRider(owner, { facilityId: exportFacility, fullName: RIDER_NAME, phone: RIDER_PHONE, careNotes: 'Uses a cane' })).id;
@@ -219,7 +290,7 @@ describe('CSV export', () => {
       if (!bill) throw new Error('no billing record');
       bills.push(bill);
     }
-    const invoiceNumbers = ['=HYPERLINK("http://evil.example","click")', '+1+2', '-3', '@SUM(A1:A9)', 'INV,"7"\nnext'];
+    const invoiceNumbers = ['INV-2030/001', 'INV 7', 'A.1', 'x_9', '2030-12'];
     for (const [index, bill] of bills.entries()) {
       await moveBillingRecord(owner, bill.id, 'ready');
       const moved = await transition(bill.id, { to: 'invoiced', invoiceNumber: invoiceNumbers[index] as string });
@@ -242,10 +313,10 @@ describe('CSV export', () => {
     const stored = await owner.query<{ created_at: string; updated_at: string }>(
       'SELECT created_at, updated_at FROM billing_records WHERE id = $1', [first.id]);
     expect(lines[0]).toBe([first.id, exportFacility, first.tripRequestId, first.tripLegId, rows[0]?.reference_code, 'completed',
-      '2031-06-01T09:05:00.000Z', '1.5', '', `"'=HYPERLINK(""http://evil.example"",""click"")"`, 'invoiced',
+      '2031-06-01T09:05:00.000Z', '1.5', '', 'INV-2030/001', 'invoiced',
       stored.rows[0]?.created_at, stored.rows[0]?.updated_at].join(','));
-    expect(lines.slice(1, 4).map((line) => line.split(',')[9])).toEqual(["'+1+2", "'-3", "'@SUM(A1:A9)"]);
-    expect(text).toContain('"INV,""7""\nnext",invoiced');
+    expect(lines.slice(1).map((line) => line.split(',')[9])).toEqual(['INV 7', 'A.1', 'x_9', '2030-12']);
+    expect(text).not.toContain("'");
     for (const phi of [RIDER_NAME, RIDER_PHONE, CLINICAL_NOTES, 'Uses a cane', '1 Pickup Street', '2 Clinic Road']) {
       expect(text).not.toContain(phi);
     }

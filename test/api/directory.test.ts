@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestApi, type TestApi } from '../support/api';
+import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import { openRiderField } from '../support/keys';
 import {
@@ -469,16 +469,20 @@ describe('users', () => {
   });
 
   test('when the database refuses the row, the identity already created is deleted again', async () => {
-    // adminA cannot see facility B's users, so only the unique index finds the clash — after the
-    // identity provider has issued a sub.
+    // A creation racing this one takes the address between the check and the insert: only the
+    // unique index finds the clash, after the identity provider has issued a sub.
+    const email = uniqueEmail('race');
     const before = await written();
-    const created = jest.spyOn(api.identity, 'createUser');
+    const create = api.identity.createUser.bind(api.identity);
+    const created = jest.spyOn(api.identity, 'createUser').mockImplementationOnce(async (identity) => {
+      await db().owner.query(`INSERT INTO users (id, role, email, display_name) VALUES ($1, 'Billing', $2, 'Racer')`, [randomUUID(), email]);
+      return create(identity);
+    });
     const deleted = jest.spyOn(api.identity, 'deleteUser');
     try {
-      const answer = await api.call('POST', '/v1/users', {
-        as: actorOf(adminA), body: { email: adminB.email, displayName: 'Clash', role: 'FacilityUser' },
-      });
+      const answer = await api.call('POST', '/v1/users', { as: actorOf(dispatcher), body: { email, displayName: 'Race', role: 'Billing' } });
       expect(answer.status).toBe(409);
+      expect(answer.body.type).toBe('urn:nemt:problem:email-taken');
       expect(created).toHaveBeenCalledTimes(1);
       const issued = await (created.mock.results[0]?.value as Promise<{ sub: string }>);
       expect(deleted).toHaveBeenCalledWith(issued.sub);
@@ -486,8 +490,94 @@ describe('users', () => {
       created.mockRestore();
       deleted.mockRestore();
     }
-    expect(await written()).toEqual(before);
-    expect([...api.identity.directory.values()].some((identity) => identity.email === adminB.email)).toBe(false);
+    expect(await written()).toEqual({ ...before, users: before.users + 1 });
+    expect([...api.identity.directory.values()].some((identity) => identity.email === email)).toBe(false);
+  });
+
+  describe("another tenant's users and staff stay invisible to a FacilityAdmin", () => {
+    const invite = (email: string) => ({ email, displayName: 'Probe', role: 'FacilityUser' });
+    /** What a client can compare between two answers: status, header names, body keys and value types. */
+    const shapeOf = (answer: { status: number; headers: Record<string, string>; body: Record<string, unknown> }) => ({
+      status: answer.status,
+      headers: Object.keys(answer.headers).filter((name) => name !== 'x-request-id').sort(),
+      body: Object.fromEntries(Object.entries(answer.body).map(([key, value]) => [key, value === null ? 'null' : typeof value])),
+      etag: answer.headers.etag,
+    });
+
+    test.each([
+      ["another tenant's admin", () => adminB.email],
+      ["another tenant's admin, in capitals", () => adminB.email.toUpperCase()],
+      ['a dispatcher (staff)', () => dispatcher.email],
+    ])('an address of %s is answered as a creation is; nothing is created, nothing is sent, the attempt is audited', async (_, email) => {
+      const created = jest.spyOn(api.identity, 'createUser');
+      const fresh = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(uniqueEmail('fresh')) });
+      const before = await written();
+      let probe: ApiAnswer;
+      try {
+        probe = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(email()) });
+        expect(created).toHaveBeenCalledTimes(1);
+      } finally {
+        created.mockRestore();
+      }
+      expect(fresh.status).toBe(201);
+      expect(shapeOf(probe)).toEqual(shapeOf(fresh));
+      expect(probe.body).toMatchObject({ email: email(), displayName: 'Probe', role: 'FacilityUser', facilityId: facilityA,
+        contactId: null, active: true, version: 1 });
+      expect(probe.body.id).not.toBe(fresh.body.id);
+      // Only the audit event: no user row, no identity (so no invitation mail).
+      expect(await written()).toEqual({ ...before, audit: before.audit + 1 });
+      expect(await auditFor(probe.body.id)).toEqual([expect.objectContaining({
+        chain_key: facilityA, actor_sub: adminA.id, action: 'user.create_withheld',
+        details: { role: 'FacilityUser', reason: 'address-registered' },
+      })]);
+      // The owner of the address is untouched.
+      const { rows } = await db().owner.query<{ facility_id: string | null; role: string }>(
+        'SELECT facility_id, role FROM users WHERE lower(email) = lower($1)', [email()]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.facility_id).not.toBe(facilityA);
+    });
+
+    test("an address of the FacilityAdmin's own tenant is 409 email-taken, as it sees that user anyway", async () => {
+      const before = await written();
+      const answer = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(userA.email.toUpperCase()) });
+      expect(answer.status).toBe(409);
+      expect(answer.body.type).toBe('urn:nemt:problem:email-taken');
+      expect(await written()).toEqual(before);
+    });
+
+    test('a Dispatcher, who administers every account, gets 409 for an address taken in any tenant', async () => {
+      for (const email of [adminB.email, userA.email]) {
+        const answer = await api.call('POST', '/v1/users', { as: actorOf(dispatcher), body: { ...invite(email), facilityId: facilityA } });
+        expect(answer.status).toBe(409);
+      }
+    });
+
+    test('an address the identity provider already holds without a database row: 201 as above for a FacilityAdmin, 409 for a Dispatcher', async () => {
+      const email = uniqueEmail('orphan');
+      const orphan = await api.identity.createUser({ email, role: 'Billing' });
+      try {
+        const before = await written();
+        const probe = await api.call('POST', '/v1/users', { as: actorOf(adminA), body: invite(email) });
+        expect(probe.status).toBe(201);
+        expect(probe.body.id).not.toBe(orphan.sub);
+        expect(await written()).toEqual({ ...before, audit: before.audit + 1 });
+        expect(await auditFor(probe.body.id)).toEqual([expect.objectContaining({ action: 'user.create_withheld' })]);
+        const staff = await api.call('POST', '/v1/users', { as: actorOf(dispatcher), body: { email, displayName: 'X', role: 'Billing' } });
+        expect(staff.status).toBe(409);
+      } finally {
+        await api.identity.deleteUser(orphan.sub);
+      }
+    });
+
+    test('the database answers "is this address registered" only while a role that creates users acts', async () => {
+      const registered = async (role: string) => (await db().as('api').transaction(async (tx) => {
+        await tx.query(`SELECT set_config('app.role', $1, true)`, [role]);
+        return (await tx.query<{ registered: boolean }>('SELECT user_email_registered($1) AS registered', [adminB.email])).rows[0]?.registered;
+      }));
+      expect(await registered('FacilityAdmin')).toBe(true);
+      expect(await registered('FacilityUser')).toBe(false);
+      expect(await registered('Driver')).toBe(false);
+    });
   });
 
   test('an identity provider outage is 503 and writes nothing', async () => {

@@ -317,6 +317,103 @@ describe('schemas say what the code enforces', () => {
   });
 });
 
+/**
+ * What a client may send, as a security reviewer reads it: every string bounded (maxLength, enum,
+ * const, or a format with its pattern), every array bounded (maxItems), every integer with a
+ * format (int32/int64). Walks every operation's request body and parameters (path, query,
+ * header), through references, unions and nested objects.
+ */
+function unboundedInRequests(doc: Json): string[] {
+  const found: string[] = [];
+  const visit = (schema: Json, at: string, seen: Set<string>): void => {
+    if (!isObject(schema)) return;
+    if (typeof schema.$ref === 'string') {
+      if (seen.has(schema.$ref)) return;
+      visit(resolve(doc, schema.$ref), `${at}→${schema.$ref.split('/').pop()}`, new Set([...seen, schema.$ref]));
+    }
+    const types: string[] = Array.isArray(schema.type) ? schema.type : typeof schema.type === 'string' ? [schema.type] : [];
+    const closed = Array.isArray(schema.enum) || 'const' in schema;
+    if (types.includes('string') && !closed && typeof schema.maxLength !== 'number'
+      && !(typeof schema.format === 'string' && typeof schema.pattern === 'string')) {
+      found.push(`${at}: string without maxLength, enum or format with pattern`);
+    }
+    if (types.includes('array') && typeof schema.maxItems !== 'number') found.push(`${at}: array without maxItems`);
+    if (types.includes('integer') && !['int32', 'int64'].includes(schema.format)) found.push(`${at}: integer without format`);
+    if (types.includes('object') && schema.additionalProperties !== false && !isObject(schema.additionalProperties)
+      && schema.properties === undefined) {
+      found.push(`${at}: object open to any member`);
+    }
+    for (const [name, property] of Object.entries<Json>(schema.properties ?? {})) visit(property, `${at}.${name}`, seen);
+    if (isObject(schema.additionalProperties)) visit(schema.additionalProperties, `${at}.*`, seen);
+    if (isObject(schema.items)) visit(schema.items, `${at}[]`, seen);
+    for (const keyword of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) {
+      for (const [index, branch] of (schema[keyword] ?? []).entries()) visit(branch, `${at}|${keyword}${index}`, seen);
+    }
+  };
+  for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
+    for (const method of METHODS.filter((m) => m in item)) {
+      const op = item[method];
+      const where = `${method.toUpperCase()} ${path}`;
+      for (const parameter of [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => deref(doc, p))) {
+        visit(parameter.schema, `${where} ${parameter.in} ${parameter.name}`, new Set());
+      }
+      for (const [type, media] of Object.entries<Json>(deref(doc, op.requestBody)?.content ?? {})) {
+        visit(media.schema, `${where} body(${type})`, new Set());
+      }
+    }
+  }
+  return found;
+}
+
+describe('what a client may send is bounded', () => {
+  test('every request string, array and integer of every operation', () => {
+    expect(unboundedInRequests(document)).toEqual([]);
+  });
+
+  test('the walk finds what it claims to, in bodies, parameters and references', () => {
+    const broken = JSON.parse(JSON.stringify(document));
+    const create = broken.paths['/v1/trip-requests'].post;
+    const body = deref(broken, create.requestBody.content['application/json'].schema);
+    body.properties.pickupAddress = { type: 'string' };
+    body.properties.tags = { type: 'array', items: { type: 'string', maxLength: 5 } };
+    body.properties.count = { type: 'integer', minimum: 0 };
+    body.properties.freeform = { type: 'object' };
+    const list = broken.paths['/v1/trip-requests'].get;
+    list.parameters.find((p: Json) => p.name === 'cursor').schema = { type: 'string', pattern: '^.*$' };
+    list.parameters.push({ name: 'X-Trace', in: 'header', schema: { anyOf: [{ type: 'string' }, { type: 'null' }] } });
+    expect(unboundedInRequests(broken)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^POST \/v1\/trip-requests body.*\.pickupAddress: string without/),
+      expect.stringMatching(/\.tags: array without maxItems/),
+      expect.stringMatching(/\.count: integer without format/),
+      expect.stringMatching(/\.freeform: object open to any member/),
+      'GET /v1/trip-requests query cursor: string without maxLength, enum or format with pattern',
+      'GET /v1/trip-requests header X-Trace|anyOf0: string without maxLength, enum or format with pattern',
+    ]));
+  });
+});
+
+describe('throttling and tokens, as a reviewer reads them', () => {
+  test('every operation documents 429 with Retry-After: API Gateway throttles every route, the firewall rate-limits every address', () => {
+    const throttled = document.components.responses.TooManyRequests;
+    expect(throttled.headers['Retry-After'].schema).toMatchObject({ type: 'integer', format: 'int32', minimum: 1 });
+    expect(throttled.description).toMatch(/Retry-After: 1/);
+    expect(throttled.description).toMatch(/Retry-After: 300/);
+    expect(Object.keys(throttled.content)).toEqual(['application/problem+json']);
+    for (const route of declarations) {
+      expect({ route: route.id, answer: operationOf(route).responses['429'] })
+        .toEqual({ route: route.id, answer: { $ref: '#/components/responses/TooManyRequests' } });
+    }
+  });
+
+  test('the bearer scheme states the token rules the verifier applies (RFC 8725)', () => {
+    const { description } = document.components.securitySchemes.bearerAuth;
+    for (const rule of ['RFC 8725', 'RS256', '`none`', 'HMAC', '`kid`', '`iss`', '`exp`', '`token_use` must be `access`', '`client_id`',
+      '`scope`', '60 minutes', 'exactly one role group', '401']) {
+      expect(description).toContain(rule);
+    }
+  });
+});
+
 test('npm run openapi writes the same document to openapi.json (or --out)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'openapi-'));
   const target = join(directory, 'openapi.json');

@@ -227,6 +227,8 @@ describe('table privileges', () => {
       .toEqual(['nemt_definer', 'nemt_intake']);
     expect(await callersOf('intake_spend_challenge(bytea, timestamptz)')).toEqual(['nemt_definer', 'nemt_intake']);
     expect(await callersOf('intake_index_key(bytea, text, text)')).toEqual(['nemt_api', 'nemt_definer', 'nemt_intake']);
+    // Whether an address has an account anywhere (schema/0021): the API's user creation only.
+    expect(await callersOf('user_email_registered(text)')).toEqual(['nemt_api', 'nemt_definer']);
   });
 });
 
@@ -269,7 +271,7 @@ describe('functions that run with other rights', () => {
     );
     expect(rows.map((row) => row.proname)).toEqual(
       ['audit_chain_append', 'create_billing_record', 'expire_records', 'intake_index_key', 'intake_spend_challenge',
-        'intake_submit_trip_request', 'leg_en_route_notice', 'sync_trip_status'],
+        'intake_submit_trip_request', 'leg_en_route_notice', 'sync_trip_status', 'user_email_registered'],
     );
     for (const row of rows) {
       expect({ fn: row.proname, owner: row.owner, pinned: /search_path=public, pg_temp/.test(row.config ?? '') })

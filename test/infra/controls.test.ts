@@ -397,7 +397,13 @@ describe('S15: rate limiting and the web application firewall', () => {
     expect(managed).toEqual(expect.arrayContaining(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet',
       'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesSQLiRuleSet']));
     const intakeRule = rules.find((rule) => rule.Name === 'IntakeRatePerIp') as { Action: Props; Statement: Props };
-    expect(intakeRule.Action).toEqual({ Block: {} });
+    // Refused like API Gateway's throttling: 429 with Retry-After and a problem body, not WAF's default 403.
+    const rateLimited = { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'TooManyRequests',
+      ResponseHeaders: [{ Name: 'Retry-After', Value: '300' }] } } };
+    expect(intakeRule.Action).toEqual(rateLimited);
+    expect((rules.find((rule) => rule.Name === 'RatePerIp') as { Action: Props }).Action).toEqual(rateLimited);
+    expect(JSON.parse(((props(acl).CustomResponseBodies as Props).TooManyRequests as { Content: string }).Content))
+      .toMatchObject({ type: 'urn:nemt:problem:too-many-requests', status: 429 });
     const rate = intakeRule.Statement.RateBasedStatement as Props;
     expect(rate).toMatchObject({ AggregateKeyType: 'IP', Limit: config.api.wafIntakeLimitPer5Min });
     const publicPaths = routes.filter((route) => route.access === 'public').map((route) => route.path);

@@ -48,7 +48,7 @@ test('locally, the hand-off feeds the in-memory queue and the notifier writes ea
   expect(lines).toHaveLength(2);
   expect(printed).toHaveLength(2);
   const sms = lines.find((line) => line.channel === 'sms');
-  expect(sms).toMatchObject({ to: smsRider.phone, body: expect.stringContaining(`Ride ${REFERENCE_CODE} is scheduled for Mon, Mar 4. Pickup window 8:00-8:30 AM.`) });
+  expect(sms).toMatchObject({ to: smsRider.phone, body: expect.stringContaining(`Ride ${REFERENCE_CODE} is scheduled for Mon, Mar 4. Pickup window 8:00-8:30 AM CST.`) });
   const email = lines.find((line) => line.channel === 'email');
   expect(email).toMatchObject({ to: 'rider@example.test', subject: expect.stringContaining(REFERENCE_CODE) });
   expect(JSON.stringify(lines)).not.toMatch(/oxygen|Rider /);

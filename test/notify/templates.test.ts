@@ -45,11 +45,11 @@ function fieldsFor(event: NotificationEvent, payload: unknown = PAYLOAD): Templa
 describe('every event has an SMS and an email template with receipt-level content', () => {
   const expectations: Record<NotificationEvent, { sms: RegExp; subject: RegExp }> = {
     request_received: { sms: /^Sunrise Transport: Ride request ABCDE-FGHJK for Mon, Mar 4 received\./, subject: /received/ },
-    trip_scheduled: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK is scheduled for Mon, Mar 4\. Pickup window 9:00-9:30 AM\./, subject: /scheduled/ },
+    trip_scheduled: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK is scheduled for Mon, Mar 4\. Pickup window 9:00-9:30 AM EST\./, subject: /scheduled/ },
     cancellation_approved: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK on Mon, Mar 4 is cancelled/, subject: /cancelled/ },
     cancellation_denied: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK on Mon, Mar 4 could not be cancelled/, subject: /still scheduled/ },
     request_rejected: { sms: /^Sunrise Transport: We cannot provide ride ABCDE-FGHJK\./, subject: /not accepted/ },
-    driver_en_route: { sms: /^Sunrise Transport: Your driver is on the way for ride ABCDE-FGHJK, pickup window 9:00-9:30 AM\./, subject: /on the way/ },
+    driver_en_route: { sms: /^Sunrise Transport: Your driver is on the way for ride ABCDE-FGHJK, pickup window 9:00-9:30 AM EST\./, subject: /on the way/ },
   };
 
   test.each(NOTIFICATION_EVENTS)('%s', (event) => {
@@ -73,16 +73,52 @@ describe('every event has an SMS and an email template with receipt-level conten
 test('dates and windows are shown in the provider time zone', () => {
   const window = { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: '2030-03-04T23:45:00Z', pickupWindowEnd: '2030-03-05T00:15:00Z' };
   expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'America/New_York' })).toMatchObject({
-    date: 'Mon, Mar 4', timeWindow: '6:45-7:15 PM',
+    date: 'Mon, Mar 4', timeWindow: '6:45-7:15 PM EST',
   });
   expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'America/Los_Angeles' })).toMatchObject({
-    date: 'Mon, Mar 4', timeWindow: '3:45-4:15 PM',
+    date: 'Mon, Mar 4', timeWindow: '3:45-4:15 PM PST',
   });
+  // English has no abbreviation for Central European Time: the offset stands in for it.
   expect(templateFieldsFor('trip_scheduled', window, { ...SETTINGS, timeZone: 'Europe/Berlin' })).toMatchObject({
-    date: 'Tue, Mar 5', timeWindow: '12:45-1:15 AM',
+    date: 'Tue, Mar 5', timeWindow: '12:45-1:15 AM GMT+1',
   });
   const acrossNoon = { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: '2030-03-04T16:45:00Z', pickupWindowEnd: '2030-03-04T17:15:00Z' };
-  expect(templateFieldsFor('trip_scheduled', acrossNoon, SETTINGS)?.timeWindow).toBe('11:45 AM-12:15 PM');
+  expect(templateFieldsFor('trip_scheduled', acrossNoon, SETTINGS)?.timeWindow).toBe('11:45 AM-12:15 PM EST');
+});
+
+describe('a pickup window names the zone its clock times are in (PROVIDER_TIME_ZONE), daylight saving included', () => {
+  const windowAt = (start: string, end: string, timeZone = 'America/New_York') =>
+    templateFieldsFor('trip_scheduled', { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: start, pickupWindowEnd: end },
+      { ...SETTINGS, timeZone })?.timeWindow;
+
+  test('standard time in winter, daylight time in summer', () => {
+    expect(windowAt('2030-01-15T14:00:00Z', '2030-01-15T14:30:00Z')).toBe('9:00-9:30 AM EST');
+    expect(windowAt('2030-07-15T14:00:00Z', '2030-07-15T14:30:00Z')).toBe('10:00-10:30 AM EDT');
+    expect(windowAt('2030-07-15T14:00:00Z', '2030-07-15T14:30:00Z', 'America/Los_Angeles')).toBe('7:00-7:30 AM PDT');
+    // Arizona keeps standard time all year.
+    expect(windowAt('2030-07-15T14:00:00Z', '2030-07-15T14:30:00Z', 'America/Phoenix')).toBe('7:00-7:30 AM MST');
+  });
+
+  test('the days the clocks change: before and after the change, and a window across it names both zones', () => {
+    // 2030-03-10: 2:00 AM EST becomes 3:00 AM EDT.
+    expect(windowAt('2030-03-10T06:00:00Z', '2030-03-10T06:30:00Z')).toBe('1:00-1:30 AM EST');
+    expect(windowAt('2030-03-10T07:00:00Z', '2030-03-10T07:30:00Z')).toBe('3:00-3:30 AM EDT');
+    expect(windowAt('2030-03-10T06:45:00Z', '2030-03-10T07:15:00Z')).toBe('1:45 AM EST-3:15 AM EDT');
+    // 2030-11-03: 2:00 AM EDT becomes 1:00 AM EST, so 1:15 AM happens twice; the zone tells which.
+    expect(windowAt('2030-11-03T05:15:00Z', '2030-11-03T05:30:00Z')).toBe('1:15-1:30 AM EDT');
+    expect(windowAt('2030-11-03T06:15:00Z', '2030-11-03T06:30:00Z')).toBe('1:15-1:30 AM EST');
+    expect(windowAt('2030-11-03T05:45:00Z', '2030-11-03T06:15:00Z')).toBe('1:45 AM EDT-1:15 AM EST');
+  });
+
+  test('the zone reaches the SMS and the email, and the SMS still fits one GSM-7 segment', () => {
+    const fields = fieldsFor('trip_scheduled', { ...PAYLOAD, pickupWindowStart: '2030-03-10T06:45:00Z', pickupWindowEnd: '2030-03-10T07:15:00Z' });
+    const sms = renderSms('trip_scheduled', fields);
+    expect(sms).toContain('Pickup window 1:45 AM EST-3:15 AM EDT.');
+    expect(sms.length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+    expect(isGsm7Basic(sms)).toBe(true);
+    expect(renderEmail('trip_scheduled', fields).text).toContain('Pickup window: 1:45 AM EST-3:15 AM EDT');
+    expect(renderSms('driver_en_route', fieldsFor('driver_en_route'))).toContain('pickup window 9:00-9:30 AM EST.');
+  });
 });
 
 test('a payload without a usable reference code yields no template fields (the notifier records it as failed)', () => {

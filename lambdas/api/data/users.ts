@@ -54,6 +54,15 @@ export async function emailInUse(tx: Queryable, email: string): Promise<boolean>
   return rows.length > 0;
 }
 
+/**
+ * Whether any user at all has this address, including those the caller's policies hide (another
+ * tenant's, staff): one yes or no, through a function that reveals nothing else (schema/0021).
+ */
+export async function emailRegistered(tx: Queryable, email: string): Promise<boolean> {
+  const { rows } = await tx.query<{ registered: boolean }>('SELECT user_email_registered($1) AS registered', [email]);
+  return rows[0]?.registered === true;
+}
+
 export async function insertUser(
   tx: Queryable,
   input: { id: string; role: Role; facilityId: string | null; contactId: string | null; email: string; displayName: string },

@@ -32,12 +32,22 @@ const EXPORT_COLUMNS: readonly [header: string, value: (row: BillingExportRow) =
 ];
 
 /**
- * One CSV cell: a spreadsheet would run a cell starting with = + - @ (or tab / carriage return)
- * as a formula, so such cells get a leading single quote; then RFC 4180 quoting.
+ * Where a spreadsheet could start a formula: a formula character (= + - @, tab, carriage return,
+ * and the full-width = + - @ some accept) at the start of the cell or after any character that is
+ * not a letter or digit. Spreadsheets split a line on the list separator of their locale (`,`
+ * `;` tab) or one the user picks (space, `|`, ...), and a quoted field protects nothing when the
+ * separator is another character: `INV-1;=1+1` is a live formula wherever `;` separates.
+ */
+const FORMULA_START = /(?<![\p{L}\p{N}])(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/gu;
+
+/**
+ * One CSV cell. Every place a spreadsheet could start a formula gets a single quote in front, so
+ * whatever character (other than a letter, a digit or the quote itself) a spreadsheet splits on,
+ * no piece of the cell starts with a formula character; then RFC 4180 quoting. Values the API
+ * writes (ids, times, amounts, reference codes, invoice numbers: schema/0021) never need it.
  */
 export function csvCell(value: string | number | null): string {
-  let text = value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  const text = (value === null ? '' : String(value)).replace(FORMULA_START, "'");
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

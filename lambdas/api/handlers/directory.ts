@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent } from '../../shared/audit/record';
+import type { Queryable } from '../../shared/db/port';
 import { Problems } from '../../shared/http/problem';
 import type { IdentityAdmin, NewIdentity } from '../../shared/identity/port';
 import { logger } from '../../shared/log';
@@ -10,8 +13,8 @@ import {
   type RiderPiiField, type RiderPlainField, type RiderRow, type RiderValues, toRider, updateRider,
 } from '../data/riders';
 import {
-  activateUser, deactivateUser, disabledWithinTokenLifetime, emailInUse, findUser, insertUser, toUser, USER_COLUMNS, type UserRow,
-  userScope,
+  activateUser, deactivateUser, disabledWithinTokenLifetime, emailInUse, emailRegistered, findUser, insertUser, toUser, USER_COLUMNS,
+  type UserRow, userScope,
 } from '../data/users';
 import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { HandlerTable } from '../handler-types';
@@ -168,12 +171,21 @@ export const directoryHandlers: DirectoryHandlers = {
         'contact',
       );
     }
-    // Saves creating (and then deleting) an identity for an address this database already holds.
+    // An address the caller can see taken (its own tenant's users; any user for a Dispatcher) is 409.
     if (await emailInUse(tx, body.email)) throw emailTaken();
-    const { sub } = await createIdentity(deps.identity, {
+    // Taken where the caller cannot see (another tenant, staff): answered as a creation would be,
+    // so the answer tells nothing about other tenants' users (docs/security/threat-model.md).
+    const unseen = () => answerAsCreated(tx, audit, { ...body, facilityId });
+    if (!seesEveryUser(actor) && await emailRegistered(tx, body.email)) return unseen();
+    const identity = await createIdentity(deps.identity, {
       email: body.email, role: body.role,
       ...(facilityId ? { facilityId } : {}), ...(body.contactId ? { contactId: body.contactId } : {}),
     });
+    if (identity === 'address-taken') {
+      if (seesEveryUser(actor)) throw emailTaken();
+      return unseen();
+    }
+    const { sub } = identity;
     try {
       const user = await insertUser(tx, {
         id: sub, role: body.role, facilityId, contactId: body.contactId ?? null, email: body.email, displayName: body.displayName,
@@ -186,7 +198,8 @@ export const directoryHandlers: DirectoryHandlers = {
       await deps.identity.deleteUser(sub).catch((cleanupError: unknown) => {
         logger.error('compensating identity delete failed', { sub, errorName: (cleanupError as Error)?.name });
       });
-      if ((error as { code?: string }).code === '23505') throw emailTaken();
+      // Taken by a creation racing this one: the retry gets the answer above.
+      if ((error as { code?: string }).code === '23505') throw seesEveryUser(actor) ? emailTaken() : Problems.unavailable();
       throw error;
     }
   },
@@ -277,14 +290,37 @@ async function tenantForNewUser(
   return requested;
 }
 
-async function createIdentity(identity: IdentityAdmin, input: NewIdentity): Promise<{ sub: string }> {
+async function createIdentity(identity: IdentityAdmin, input: NewIdentity): Promise<{ sub: string } | 'address-taken'> {
   try {
     return await identity.createUser(input);
   } catch (error) {
-    if ((error as Error)?.name === 'UsernameExistsException') throw emailTaken();
+    if ((error as Error)?.name === 'UsernameExistsException') return 'address-taken';
     logger.error('identity create failed', { errorName: (error as Error)?.name });
     throw Problems.unavailable();
   }
+}
+
+/** Dispatchers administer every account, so an address taken anywhere is theirs to know. */
+const seesEveryUser = (actor: Actor) => actor.role === 'Dispatcher';
+
+/**
+ * The answer a creation gives, for an address taken by a user the caller may not see: the same
+ * status, headers and shape, an id that names nothing (as an id of another tenant's user would
+ * name nothing to this caller). Nothing is created and no invitation is sent; the attempt is
+ * audited in the caller's tenant, for the provider to see.
+ */
+async function answerAsCreated(
+  tx: Queryable,
+  audit: (event: Omit<AuditEvent, 'actor'>) => Promise<void>,
+  user: { email: string; displayName: string; role: Role; contactId?: string; facilityId: string | null },
+) {
+  const id = randomUUID();
+  const { rows } = await tx.query<{ created_at: string }>('SELECT now() AS created_at');
+  await audit({ facilityId: user.facilityId, entityType: 'user', entityId: id, action: 'user.create_withheld',
+    details: { role: user.role, reason: 'address-registered' } });
+  const row: UserRow = { id, role: user.role, facility_id: user.facilityId, contact_id: user.contactId ?? null, email: user.email,
+    display_name: user.displayName, active: true, created_at: (rows[0] as { created_at: string }).created_at, version: 1, cursor_at: '' };
+  return { body: toUser(row), version: row.version };
 }
 
 function emailTaken() {

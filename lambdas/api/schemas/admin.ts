@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
-import { E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, Uuid } from './common';
+import {
+  E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, UpcomingDateTime, Uuid,
+} from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
 export const FacilityCreate = z.strictObject({
@@ -171,10 +173,19 @@ export const BillingExportQuery = z.strictObject({
   from: IsoDateTime.optional(),
   to: IsoDateTime.optional(),
 });
+/**
+ * Letters and digits in groups joined by one space, `.`, `_`, `/` or `-` (INV-2030/001): nothing a
+ * spreadsheet could split into a formula, whatever its list separator. The database holds the
+ * same rule (schema/0021).
+ */
+export const INVOICE_NUMBER_PATTERN = /^[A-Za-z0-9]+(?:[ ._/-][A-Za-z0-9]+)*$/;
+export const InvoiceNumber = z.string()
+  .max(64, { abort: true })
+  .regex(INVOICE_NUMBER_PATTERN, 'Letters and digits, in groups joined by one space, ".", "_", "/" or "-", e.g. INV-2030/001');
 export const BillingTransitionBody = z.strictObject({
   to: BillingStatus,
   amountCents: z.number().int().min(0).max(100_000_000).optional(),
-  invoiceNumber: text(64).optional(),
+  invoiceNumber: InvoiceNumber.optional(),
   note: text(500).optional(),
 });
 export const BillingRecord = z.object({
@@ -209,10 +220,10 @@ export const IntakeBody = z.strictObject({
   dateOfBirth: IsoDate.optional(),
   pickupAddress: text(500),
   dropoffAddress: text(500),
-  appointmentAt: IsoDateTime,
-  requestedPickupAt: IsoDateTime.optional(),
+  appointmentAt: UpcomingDateTime,
+  requestedPickupAt: UpcomingDateTime.optional(),
   returnTrip: z.enum(['none', 'scheduled', 'will_call']).default('none'),
-  requestedReturnAt: IsoDateTime.optional(),
+  requestedReturnAt: UpcomingDateTime.optional(),
   mobility: Mobility.default('ambulatory'),
   notes: Note.optional(),
   notifyChannel: NotifyChannel.default('sms'),

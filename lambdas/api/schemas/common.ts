@@ -19,11 +19,30 @@ function storableInstant(value: string): boolean {
 
 const noNul = (value: string) => !value.includes('\u0000');
 
+// Each check stops the ones after it (`abort`), so a bad value gets one message, the first that applies.
 export const IsoDateTime = z.iso
-  .datetime({ offset: true })
-  .refine(storableInstant, 'Offset within ±14:00 and a year from 0001 to 9999');
-export const IsoDate = z.iso.date().refine((value) => !value.startsWith('0000'), 'Year from 0001');
-export const E164Phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
+  .datetime({ offset: true, abort: true, error: 'An ISO 8601 date and time with its offset, e.g. 2030-03-04T15:00:00-05:00' })
+  .max(64, { abort: true, error: 'At most 64 characters' })
+  .refine(storableInstant, { message: 'Offset within ±14:00 and a year from 0001 to 9999', abort: true });
+export const IsoDate = z.iso
+  .date({ abort: true, error: 'An ISO 8601 date, e.g. 2030-03-04' })
+  .refine((value) => !value.startsWith('0000'), { message: 'Year from 0001', abort: true });
+
+/**
+ * How far in the past an "upcoming" time may be and still be taken: a client's clock a little
+ * ahead of ours, or a form sent a moment before the hour it names, is not a time in the past.
+ */
+export const CLOCK_SKEW_MINUTES = 5;
+
+/**
+ * An appointment or pickup being requested or scheduled: one already over is refused (422 at its
+ * path). Only what a client asks for is checked; answers carry whatever times the records hold.
+ */
+export const UpcomingDateTime = IsoDateTime.refine(
+  (value) => Date.parse(value) >= Date.now() - CLOCK_SKEW_MINUTES * 60_000,
+  { message: 'This time is already past; give one that is still to come', abort: true },
+).describe(`Not in the past (up to ${CLOCK_SKEW_MINUTES} minutes earlier is taken, for clock skew)`);
+export const E164Phone = z.string().max(16).regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
 export const Email = z.email().max(254);
 
 export const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'Must not contain NUL characters');
@@ -42,7 +61,7 @@ export const CancellationReasonCode = z.enum(['booked_by_mistake', 'changed_plan
 export const Unavailable = z.record(z.string(), z.enum(['erased', 'unreadable']));
 
 /** Opaque keyset cursor, validated again when decoded. */
-export const Cursor = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/);
+export const Cursor = z.string().max(200).regex(/^[A-Za-z0-9_-]{1,200}$/);
 export const Limit = z.coerce.number().int().min(1).max(100).default(50);
 export const PageQuery = { cursor: Cursor.optional(), limit: Limit };
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import {
-  Address, CancellationReasonCode, Cursor, IsoDate, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, Uuid,
+  Address, CancellationReasonCode, Cursor, IsoDate, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, UpcomingDateTime,
+  Uuid,
 } from './common';
 
 export const TripRequestStatus = z.enum(['requested', 'scheduled', 'in_progress', 'completed', 'rejected', 'cancelled']);
@@ -15,10 +16,10 @@ export const TripRequestCreate = z.strictObject({
   contactId: Uuid.optional(),
   pickupAddress: Address,
   dropoffAddress: Address,
-  appointmentAt: IsoDateTime,
-  requestedPickupAt: IsoDateTime.optional(),
+  appointmentAt: UpcomingDateTime,
+  requestedPickupAt: UpcomingDateTime.optional(),
   returnTrip: ReturnTrip.default('none'),
-  requestedReturnAt: IsoDateTime.optional(),
+  requestedReturnAt: UpcomingDateTime.optional(),
   mobility: Mobility.optional(),
   clinicalNotes: Note.optional(),
 });
@@ -28,10 +29,10 @@ export const TripRequestUpdate = z
     contactId: Uuid.nullable().optional(),
     pickupAddress: Address.optional(),
     dropoffAddress: Address.optional(),
-    appointmentAt: IsoDateTime.optional(),
-    requestedPickupAt: IsoDateTime.nullable().optional(),
+    appointmentAt: UpcomingDateTime.optional(),
+    requestedPickupAt: UpcomingDateTime.nullable().optional(),
     returnTrip: ReturnTrip.optional(),
-    requestedReturnAt: IsoDateTime.nullable().optional(),
+    requestedReturnAt: UpcomingDateTime.nullable().optional(),
     mobility: Mobility.optional(),
     clinicalNotes: Note.nullable().optional(),
   })
@@ -91,7 +92,7 @@ export const TripRequest = z.object({
 });
 
 const LegTimes = z.strictObject({
-  pickupAt: IsoDateTime,
+  pickupAt: UpcomingDateTime,
   dropoffAt: IsoDateTime,
   pickupAddress: Address.optional(),
   dropoffAddress: Address.optional(),
@@ -150,7 +151,7 @@ export const LegListQuery = z.strictObject({
 export const LegUpdate = z
   .strictObject({
     /** null clears the window of a will-call return (back to waiting for the facility's call). */
-    scheduledPickupAt: IsoDateTime.nullable().optional(),
+    scheduledPickupAt: UpcomingDateTime.nullable().optional(),
     scheduledDropoffAt: IsoDateTime.nullable().optional(),
     pickupAddress: Address.optional(),
     dropoffAddress: Address.optional(),

@@ -52,13 +52,17 @@ function spaces(text: string): string {
 // Building an Intl formatter costs far more than using one; keep one per zone and style.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string, style: 'date' | 'time'): Intl.DateTimeFormat {
+const STYLES: Readonly<Record<'date' | 'time' | 'zone', Intl.DateTimeFormatOptions>> = {
+  date: { weekday: 'short', month: 'short', day: 'numeric' },
+  time: { hour: 'numeric', minute: '2-digit', hour12: true },
+  zone: { timeZoneName: 'short' },
+};
+
+function formatter(timeZone: string, style: keyof typeof STYLES): Intl.DateTimeFormat {
   const key = `${style}|${timeZone}`;
   let found = formatters.get(key);
   if (!found) {
-    found = new Intl.DateTimeFormat('en-US', style === 'date'
-      ? { timeZone, weekday: 'short', month: 'short', day: 'numeric' }
-      : { timeZone, hour: 'numeric', minute: '2-digit', hour12: true });
+    found = new Intl.DateTimeFormat('en-US', { timeZone, ...STYLES[style] });
     formatters.set(key, found);
   }
   return found;
@@ -72,12 +76,28 @@ export function formatTime(at: Date, timeZone: string): string {
   return spaces(formatter(timeZone, 'time').format(at));
 }
 
-/** "9:00-9:30 AM", or "11:45 AM-12:15 PM" when the window crosses noon. */
+/**
+ * The zone's abbreviation at that instant, as the rider's clock reads it: "EST" or "EDT" for
+ * America/New_York; "GMT+1" where English has no abbreviation for the zone.
+ */
+export function zoneAbbreviation(at: Date, timeZone: string): string {
+  const name = formatter(timeZone, 'zone').formatToParts(at).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  return spaces(name);
+}
+
+/**
+ * "9:00-9:30 AM EST", or "11:45 AM-12:15 PM EST" when the window crosses noon. A window across a
+ * clock change names both zones ("1:45 AM EST-3:15 AM EDT"): a time without its zone is ambiguous
+ * for a rider reading it (and the hour repeated in autumn is otherwise two different hours).
+ */
 export function formatWindow(start: Date, end: Date, timeZone: string): string {
   const from = formatTime(start, timeZone);
   const to = formatTime(end, timeZone);
+  const fromZone = zoneAbbreviation(start, timeZone);
+  const toZone = zoneAbbreviation(end, timeZone);
+  if (fromZone !== toZone) return `${from} ${fromZone}-${to} ${toZone}`;
   const fromPeriod = from.slice(-2);
-  return fromPeriod === to.slice(-2) ? `${from.slice(0, -3)}-${to}` : `${from}-${to}`;
+  return `${fromPeriod === to.slice(-2) ? `${from.slice(0, -3)}-${to}` : `${from}-${to}`} ${toZone}`;
 }
 
 /**

@@ -11,7 +11,7 @@ export const SMS_OPT_OUT = 'Reply STOP to opt out';
 export const FIELD_LIMITS = {
   referenceCode: 24,
   date: 24,
-  timeWindow: 32,
+  timeWindow: 40,
   status: 32,
   providerName: 60,
 } as const;

@@ -108,5 +108,7 @@ export const Problems = {
   databaseUnavailable: (code?: string) => new HttpProblem(503, 'unavailable', 'The service is briefly unavailable. Try again in a '
     + 'few seconds (with the same Idempotency-Key, if the request has one).', undefined,
   { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }, `database_unavailable${code ? `:${code}` : ''}`),
-  tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.'),
+  /** API Gateway's throttling (a token bucket refilled every second) answers this: a second later there is room again. */
+  tooManyRequests: () => new HttpProblem(429, 'too-many-requests', 'Too many requests; slow down and try again shortly.', undefined,
+    { 'Retry-After': '1' }),
 };
