@@ -17,6 +17,7 @@ import {
 } from './handler-types';
 import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
 import type { AuthenticatedFunction } from './route-types';
+import { parsedEvenIfPast } from './schemas/common';
 import { routeForResource } from './router';
 
 /**
@@ -88,12 +89,12 @@ async function execute(
 ): Promise<APIGatewayProxyResult> {
   const params = parseParameters(event.pathParameters, 'params' in route ? route.params : undefined);
   const query = parseParameters(event.queryStringParameters, 'query' in route ? route.query : undefined);
-  const body = event.httpMethod === 'GET' ? undefined : parseJsonBody(event, 'body' in route ? route.body : undefined);
+  const idempotencyKey = 'idempotent' in route && route.idempotent ? parseIdempotencyKey(event) : undefined;
+  const { body, refusalUnlessReplayed } = parseBody(event, route, idempotencyKey);
   const ifMatch = parseIfMatch(event);
   if (ifMatch === 'unparseable') throw Problems.stale();
   const ifMatchRequired = route.method === 'PATCH' || ('ifMatchRequired' in route && route.ifMatchRequired === true);
   if (ifMatchRequired && ifMatch === undefined) throw Problems.preconditionRequired();
-  const idempotencyKey = 'idempotent' in route && route.idempotent ? parseIdempotencyKey(event) : undefined;
   const requestHash = idempotencyKey
     ? createHash('sha256').update(`${route.id}\n${JSON.stringify(params)}\n${JSON.stringify(body ?? null)}`).digest('hex')
     : undefined;
@@ -133,6 +134,7 @@ async function execute(
           replayed = true;
           return previous;
         }
+        if (refusalUnlessReplayed) throw refusalUnlessReplayed;
         const fresh = await run(tx);
         await storeIdempotent(tx, deps, actor, idempotencyKey, route.id, requestHash, fresh, route.successStatus);
         return fresh;
@@ -161,6 +163,27 @@ async function execute(
     });
   }
   return response;
+}
+
+/**
+ * The request body, validated. With an Idempotency-Key, a body refused only because a time it
+ * names is now past may be the retry of a request that was committed: it is parsed without that
+ * rule so its stored answer can be found, and the refusal stands only when there is none.
+ */
+function parseBody(event: APIGatewayProxyEvent, route: ApiRoute, idempotencyKey: string | undefined): { body: unknown;
+  refusalUnlessReplayed?: unknown } {
+  if (event.httpMethod === 'GET') return { body: undefined };
+  const schema = 'body' in route ? route.body : undefined;
+  try {
+    return { body: parseJsonBody(event, schema) };
+  } catch (refusal) {
+    if (!idempotencyKey) throw refusal;
+    try {
+      return { body: parsedEvenIfPast(() => parseJsonBody(event, schema)), refusalUnlessReplayed: refusal };
+    } catch {
+      throw refusal;
+    }
+  }
 }
 
 /** The problem a refusal's explanation gives, read after the rollback; the plain refusal if reading fails. */

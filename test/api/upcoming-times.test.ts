@@ -110,6 +110,32 @@ describe('a time already past is refused where a client asks for one', () => {
   });
 });
 
+describe('a retry is answered as its first try was, even once the time it names has passed', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('the same Idempotency-Key replays the stored 201; a new key with the same body is refused', async () => {
+    const body = trip({ appointmentAt: minutesFromNow(2) });
+    const headers = { 'Idempotency-Key': 'retry-after-the-hour' };
+    const first = await api.call('POST', '/v1/trip-requests', { as: actorOf(userA), headers, body });
+    expect(first.status).toBe(201);
+    const before = await tripCount();
+
+    // Twenty minutes later (the client's first answer was lost in a failover), the appointment is past.
+    const later = Date.now() + 20 * 60_000;
+    jest.spyOn(Date, 'now').mockReturnValue(later);
+    const retried = await api.call('POST', '/v1/trip-requests', { as: actorOf(userA), headers, body });
+    expect(retried.status).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body.id).toBe(first.body.id);
+
+    const fresh = await api.call('POST', '/v1/trip-requests', { as: actorOf(userA), headers: { 'Idempotency-Key': 'a-new-key' }, body });
+    expectOneProblem(fresh, 422, 'appointmentAt', PAST_MESSAGE);
+    const unkeyed = await api.call('POST', '/v1/trip-requests', { as: actorOf(userA), body });
+    expectOneProblem(unkeyed, 422, 'appointmentAt', PAST_MESSAGE);
+    expect(await tripCount()).toBe(before);
+  });
+});
+
 describe('one clear message per field', () => {
   const badDateTimes: [string, unknown, string][] = [
     ['not a date at all', 'next Tuesday', FORMAT_MESSAGE],

@@ -34,12 +34,27 @@ export const IsoDate = z.iso
  */
 export const CLOCK_SKEW_MINUTES = 5;
 
+let pastTimesTaken = false;
+
+/**
+ * Runs a (synchronous) parse that takes times already past: a retried request whose first try
+ * was committed must get its stored answer, even when the time it named has passed meanwhile.
+ */
+export function parsedEvenIfPast<T>(parse: () => T): T {
+  pastTimesTaken = true;
+  try {
+    return parse();
+  } finally {
+    pastTimesTaken = false;
+  }
+}
+
 /**
  * An appointment or pickup being requested or scheduled: one already over is refused (422 at its
  * path). Only what a client asks for is checked; answers carry whatever times the records hold.
  */
 export const UpcomingDateTime = IsoDateTime.refine(
-  (value) => Date.parse(value) >= Date.now() - CLOCK_SKEW_MINUTES * 60_000,
+  (value) => pastTimesTaken || Date.parse(value) >= Date.now() - CLOCK_SKEW_MINUTES * 60_000,
   { message: 'This time is already past; give one that is still to come', abort: true },
 ).describe(`Not in the past (up to ${CLOCK_SKEW_MINUTES} minutes earlier is taken, for clock skew)`);
 export const E164Phone = z.string().max(16).regex(/^\+[1-9][0-9]{6,14}$/, 'E.164 phone number, e.g. +15551234567');
