@@ -47,8 +47,9 @@ function ok<T = Record<string, unknown>>(answer: ApiAnswer<T>, status = 200): T 
 }
 
 async function dbNow(): Promise<Date> {
-  const { rows } = await db().owner.query<{ now: string }>('SELECT now()::text AS now');
-  return new Date((rows[0] as { now: string }).now.replace(' ', 'T').replace(/\+00$/, 'Z'));
+  // The port answers timestamps in milliseconds: a millisecond later, so that what exists now was created before it.
+  const { rows } = await db().owner.query<{ now: string }>("SELECT now() + interval '1 millisecond' AS now");
+  return new Date((rows[0] as { now: string }).now);
 }
 
 function rotation(overrides: Partial<RotationOptions> & { olderThan: Date }): TenantKeyRotation {
@@ -303,9 +304,10 @@ describe('a tenant rotated while the API writes to it', () => {
   });
 
   test('a rerun with the same cutoff changes nothing and records nothing', async () => {
+    // The cutoff the first run printed would be just after version 2's creation; its creation time is the earliest such.
     const { rows: cutoff } = await db().owner.query<{ at: string }>(
-      `SELECT created_at::text AS at FROM tenant_keys WHERE facility_id = $1 AND version = 2`, [facilityId]);
-    const olderThan = new Date((cutoff[0]?.at as string).replace(' ', 'T').replace(/\+00$/, 'Z'));
+      'SELECT created_at AS at FROM tenant_keys WHERE facility_id = $1 AND version = 2', [facilityId]);
+    const olderThan = new Date((cutoff[0] as { at: string }).at);
     const snapshot = async () => ({
       keys: await db().owner.query('SELECT * FROM tenant_keys WHERE facility_id = $1 ORDER BY version', [facilityId]),
       riders: await db().owner.query('SELECT id, data_key, phone_index, email_index, version FROM riders WHERE facility_id = $1 ORDER BY id',
