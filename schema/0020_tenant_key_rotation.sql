@@ -100,12 +100,14 @@ GRANT SELECT (id, facility_id, data_key, phone_enc, email_enc, created_at), UPDA
   ON riders TO nemt_key_rotator;
 GRANT INSERT ON audit_events TO nemt_key_rotator;
 
--- Listing tenants (--all) needs their ids and nothing else.
+-- Listing tenants (--all) needs their ids and nothing else. Conditions in the CASE form of schema/0014.
 CREATE POLICY key_rotator_list ON facilities FOR SELECT TO nemt_key_rotator USING (true);
 CREATE POLICY key_rotator_own ON tenant_keys FOR ALL TO nemt_key_rotator
-  USING (facility_id = app_ctx_facility()) WITH CHECK (facility_id = app_ctx_facility());
+  USING (CASE WHEN facility_id = app_ctx_facility() THEN true ELSE false END)
+  WITH CHECK (facility_id = app_ctx_facility());
 CREATE POLICY key_rotator_own ON riders FOR ALL TO nemt_key_rotator
-  USING (facility_id = app_ctx_facility()) WITH CHECK (facility_id = app_ctx_facility());
+  USING (CASE WHEN facility_id = app_ctx_facility() THEN true ELSE false END)
+  WITH CHECK (facility_id = app_ctx_facility());
 CREATE POLICY key_rotator_insert ON audit_events FOR INSERT TO nemt_key_rotator
   WITH CHECK (facility_id = app_ctx_facility() AND actor_role = 'System' AND actor_sub IS NULL
               AND entity_type = 'tenant_key' AND entity_id = facility_id AND action LIKE 'tenant\_key.%');
