@@ -7,7 +7,8 @@ import { useTestDatabase } from '../support/database';
  */
 const db = useTestDatabase();
 
-const APPLICATION_ROLES = ['nemt_api', 'nemt_intake', 'nemt_notifier', 'nemt_auditor', 'nemt_definer'];
+// nemt_key_rotator has no login: the schema owner's login assumes it for tenant-key rotation (schema/0020).
+const APPLICATION_ROLES = ['nemt_api', 'nemt_intake', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator'];
 const LOGIN_USERS: Record<string, string> = {
   nemt_api_user: 'nemt_api',
   nemt_intake_user: 'nemt_intake',
@@ -99,7 +100,7 @@ describe('row-level security on tenant tables', () => {
     );
     expect(rows.length).toBeGreaterThan(40);
     const badRoles = rows.filter((row) => row.roles.split(',').some((role) =>
-      !['nemt_api', 'nemt_notifier', 'nemt_auditor', 'nemt_definer'].includes(role)));
+      !['nemt_api', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator'].includes(role)));
     expect(badRoles).toEqual([]);
     const writeWithoutCheck = rows.filter((row) => ['a', 'w', '*'].includes(row.cmd) && !row.has_check);
     expect(writeWithoutCheck).toEqual([]);
@@ -233,7 +234,7 @@ describe('table privileges', () => {
 });
 
 describe('stored keys (docs/security/encryption.md)', () => {
-  test('tenant_keys and provider_keys force row-level security; no application role may change or delete a key', async () => {
+  test('tenant_keys and provider_keys force row-level security; only the rotator may change a key, and only to retire it', async () => {
     const { rows } = await db().owner.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
       `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relname IN ('tenant_keys', 'provider_keys') ORDER BY 1`,
@@ -248,8 +249,15 @@ describe('stored keys (docs/security/encryption.md)', () => {
            AND (has_table_privilege($1, c.oid, 'UPDATE, DELETE, TRUNCATE') OR has_any_column_privilege($1, c.oid, 'UPDATE'))`,
         [role],
       );
-      expect({ role, writable: writable.map((row) => row.relname) }).toEqual({ role, writable: [] });
+      const expected = role === 'nemt_key_rotator' ? ['tenant_keys'] : [];
+      expect({ role, writable: writable.map((row) => row.relname) }).toEqual({ role, writable: expected });
     }
+    // The rotator's UPDATE reaches the two columns retirement writes; the trigger allows nothing else.
+    const { rows: columns } = await db().owner.query<{ attname: string }>(
+      `SELECT a.attname FROM pg_attribute a WHERE a.attrelid = 'tenant_keys'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND has_column_privilege('nemt_key_rotator', a.attrelid, a.attnum, 'UPDATE') ORDER BY 1`,
+    );
+    expect(columns.map((row) => row.attname)).toEqual(['retired_at', 'wrapped_key']);
   });
 
   test('only nemt_definer reaches provider_keys (through the intake index function); no login reads it', async () => {

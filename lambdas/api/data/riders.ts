@@ -198,9 +198,9 @@ export async function updateRider(
   riderKey: RiderKey,
   values: RiderValues,
 ): Promise<RiderRow> {
-  // Blind indexes are computed under the tenant's current key (rotation re-indexes; docs/security/encryption.md).
-  const tenantKey = await pii.currentTenantKey(tx, rider.facility_id, { create: false });
-  if (!tenantKey) throw new Error('a rider with a data key has a tenant key');
+  // Blind indexes are computed under the tenant key version that wraps the rider's key (the row is
+  // locked), so a rotation that re-wraps the key re-indexes it in the same write (docs/security/key-rotation.md).
+  const tenantKey = await pii.tenantKeyVersion(tx, rider.facility_id, riderKey.wrappedBy);
   const individual = values.phone !== undefined && await isIndividualTenant(tx, rider.facility_id);
   const sealed = await sealedColumns(pii, tx, rider, { riderKey, tenantKey, individual }, values);
   const where = new Where();

@@ -88,10 +88,13 @@ export const directoryHandlers: DirectoryHandlers = {
         throw Problems.invalidParameters([{ path: query.phone !== undefined ? 'phone' : 'email',
           message: 'Name the facility: phone and email match within one tenant' }]);
       }
-      const tenantKey = await deps.pii.currentTenantKey(tx, facilityId, { create: false });
-      if (!tenantKey) return { body: { items: [], nextCursor: null } };
-      if (query.phone !== undefined) where.add('phone_index = ?', deps.pii.phoneIndex(tenantKey, query.phone));
-      if (query.email !== undefined) where.add('email_index = ?', deps.pii.emailIndex(tenantKey, query.email));
+      // Under every live key version: during a rotation a rider is indexed under the old or the new one.
+      const tenantKeys = await deps.pii.liveTenantKeys(tx, facilityId);
+      if (tenantKeys.length === 0) return { body: { items: [], nextCursor: null } };
+      const anyOf = (column: string) => `${column} IN (${tenantKeys.map(() => '?').join(', ')})`;
+      const { phone, email } = query;
+      if (phone !== undefined) where.add(anyOf('phone_index'), ...tenantKeys.map((key) => deps.pii.phoneIndex(key, phone)));
+      if (email !== undefined) where.add(anyOf('email_index'), ...tenantKeys.map((key) => deps.pii.emailIndex(key, email)));
     }
     const after = decodeCursor(query.cursor);
     if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);

@@ -41,6 +41,11 @@ export interface RiderKey {
   /** Version of the rider's data key (fields name it in their header). */
   readonly version: number;
   readonly key: Buffer;
+  /**
+   * The tenant key version that wraps it: the rider's blind indexes are computed under the same
+   * version, so that a rotation which leaves no rider key under a version leaves no index under it.
+   */
+  readonly wrappedBy: number;
 }
 
 /** Why a protected value cannot be shown: its rider was erased, or it failed its integrity check. */
@@ -103,7 +108,6 @@ function tenantKeyFrom(facilityId: string, version: number, key: Buffer): Tenant
 export class PiiCrypto {
   readonly provider: KeyProvider;
   private readonly tenantKeys: KeyCache<TenantKey>;
-  private readonly currentVersions: KeyCache<number>;
   private readonly riderKeys: KeyCache<RiderKey>;
   private readonly providerKeys: KeyCache<Buffer>;
   /**
@@ -119,7 +123,6 @@ export class PiiCrypto {
     const maxEntries = options.cacheMaxTenants ?? DEFAULT_MAX_TENANTS;
     const now = options.now;
     this.tenantKeys = new KeyCache({ ttlMs, maxEntries, now });
-    this.currentVersions = new KeyCache({ ttlMs, maxEntries, now });
     this.riderKeys = new KeyCache({ ttlMs, maxEntries: maxEntries * 20, now });
     this.providerKeys = new KeyCache({ ttlMs, maxEntries: 4, now });
   }
@@ -128,21 +131,17 @@ export class PiiCrypto {
 
   /**
    * The tenant's current key, read from tenant_keys (the caller's role and RLS decide whether it
-   * may), generated and stored on first use when `create` is set.
+   * may), generated and stored on first use when `create` is set. Which version is current is
+   * asked of the database every time (one indexed row), never cached: a process that went on
+   * wrapping under a version it remembered would keep a rotation from retiring it
+   * (docs/security/key-rotation.md). The keys themselves are cached per version.
    */
   async currentTenantKey(tx: Queryable, facilityId: string, options: { create: boolean }): Promise<TenantKey | undefined> {
     const pending = this.pendingFor(tx).get(`${facilityId}:current`);
     if (pending) return pending as TenantKey;
-    const version = this.currentVersions.get(facilityId);
-    const cached = version === undefined ? undefined : this.tenantKeys.get(`${facilityId}:${version}`);
-    if (cached) return cached;
 
     const current = await this.selectTenantKey(tx, facilityId);
-    if (current) {
-      const key = await this.openStoredTenantKey(current);
-      this.currentVersions.set(facilityId, current.version);
-      return key;
-    }
+    if (current) return this.openStoredTenantKey(current);
     if (!options.create) return undefined;
 
     const generated = await this.provider.generateDataKey(facilityId);
@@ -163,7 +162,24 @@ export class PiiCrypto {
     return this.openStoredTenantKey(winner);
   }
 
-  /** One version of a tenant's key, e.g. the one a rider key names in its header. */
+  /**
+   * Every version of the tenant's key that may still have blind indexes under it: the current one
+   * and, while a rotation is under way, the one it replaces. A lookup computes its index under
+   * each (docs/security/key-rotation.md). Empty when the tenant has no key yet.
+   */
+  async liveTenantKeys(tx: Queryable, facilityId: string): Promise<TenantKey[]> {
+    const { rows } = await tx.query<{ version: number; wrapped_key: Buffer }>(
+      `SELECT version, wrapped_key FROM tenant_keys
+        WHERE facility_id = $1::uuid AND retired_at IS NULL AND wrapped_key IS NOT NULL ORDER BY version DESC`,
+      [facilityId],
+    );
+    return Promise.all(rows.map((row) => this.openStoredTenantKey({ facilityId, version: row.version, wrapped: row.wrapped_key })));
+  }
+
+  /**
+   * One version of a tenant's key, e.g. the one a rider key names in its header. Looked up by that
+   * version, so a process whose cache holds only an older version still opens a re-wrapped key.
+   */
   async tenantKeyVersion(tx: Queryable, facilityId: string, version: number): Promise<TenantKey> {
     const pending = this.pendingFor(tx).get(`${facilityId}:${version}`);
     if (pending) return pending as TenantKey;
@@ -180,23 +196,39 @@ export class PiiCrypto {
       tenantKeyFrom(stored.facilityId, stored.version, await this.provider.decryptDataKey(stored.facilityId, stored.wrapped)));
   }
 
-  /** A brand-new tenant key for a tenant the caller is about to create (the intake); never cached. */
-  async generateTenantKey(facilityId: string): Promise<{ key: TenantKey; wrapped: Buffer; masterKeyId: string }> {
+  /**
+   * A brand-new tenant key: version 1 for a tenant the caller is about to create (the intake), or
+   * the next version of a rotation. Never cached: the caller stores it first.
+   */
+  async generateTenantKey(facilityId: string, version = 1): Promise<{ key: TenantKey; wrapped: Buffer; masterKeyId: string }> {
     const generated = await this.provider.generateDataKey(facilityId);
-    return { key: tenantKeyFrom(facilityId, 1, generated.plaintext), wrapped: generated.wrapped, masterKeyId: generated.masterKeyId };
+    return { key: tenantKeyFrom(facilityId, version, generated.plaintext), wrapped: generated.wrapped, masterKeyId: generated.masterKeyId };
   }
 
   // ---- rider keys -----------------------------------------------------------------------------
 
   newRiderKey(tenantKey: TenantKey, riderId: string): { key: RiderKey; wrapped: Buffer } {
-    const key = randomBytes(DATA_KEY_BYTES);
+    return this.wrapRiderKey(tenantKey, riderId, randomBytes(DATA_KEY_BYTES));
+  }
+
+  /**
+   * The same rider key wrapped under another version of its tenant's key (rotation). The rider
+   * key itself does not change, so every field sealed under it opens as before. Throws
+   * IntegrityError when `wrapped` is not this rider's key under `from`.
+   */
+  rewrapRiderKey(from: TenantKey, to: TenantKey, riderId: string, wrapped: Buffer): { key: RiderKey; wrapped: Buffer } {
+    if (from.facilityId !== to.facilityId) throw new Error('a rider key stays in its tenant');
+    return this.wrapRiderKey(to, riderId, this.unwrapRiderKey(from, riderId, wrapped).key);
+  }
+
+  private wrapRiderKey(tenantKey: TenantKey, riderId: string, key: Buffer): { key: RiderKey; wrapped: Buffer } {
     const wrapped = seal(
       tenantKey.key,
       { scope: KeyScope.tenant, keyId: tenantKey.facilityId, version: tenantKey.version },
       riderKeyContext(tenantKey.facilityId, riderId),
       key,
     );
-    return { key: { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key }, wrapped };
+    return { key: { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key, wrappedBy: tenantKey.version }, wrapped };
   }
 
   /**
@@ -272,7 +304,7 @@ export class PiiCrypto {
       throw new IntegrityError('rider key names another tenant key');
     }
     const key = open(tenantKey.key, wrapped, riderKeyContext(tenantKey.facilityId, riderId));
-    return { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key };
+    return { facilityId: tenantKey.facilityId, riderId, version: RIDER_KEY_VERSION, key, wrappedBy: tenantKey.version };
   }
 
   // ---- fields ---------------------------------------------------------------------------------
@@ -399,10 +431,12 @@ export class PiiCrypto {
   }
 
   private async selectTenantKey(tx: Queryable, facilityId: string, version?: number): Promise<StoredTenantKey | undefined> {
+    // A retired version still opens (a reader may hold a rider key it read just before the re-wrap)
+    // until its material is destroyed; the newest version is never retired.
     const { rows } = await tx.query<{ version: number; wrapped_key: Buffer }>(
       version === undefined
-        ? 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1 ORDER BY version DESC LIMIT 1'
-        : 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1 AND version = $2',
+        ? 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1::uuid ORDER BY version DESC LIMIT 1'
+        : 'SELECT version, wrapped_key FROM tenant_keys WHERE facility_id = $1::uuid AND version = $2 AND wrapped_key IS NOT NULL',
       version === undefined ? [facilityId] : [facilityId, version],
     );
     const row = rows[0];
