@@ -15,9 +15,11 @@ import { AUTHORIZATION_MATRIX, type MatrixRow, type Principal, PRINCIPALS } from
  * SECURITY S1: every cell of test/api/authorization-matrix.ts, through the real handlers and the
  * real database. Each cell gets its own target rows (made through the owner connection before
  * the requests run) and a request that is valid in every other respect — body, If-Match,
- * Idempotency-Key — so the only reason for a refusal is who is asking. The matrix runs twice,
- * once from each tenant, and afterwards every 2xx body a facility user received is searched for
- * the other tenant's ids.
+ * Idempotency-Key — so the only reason for a refusal is who is asking. A refused cell must also
+ * have changed nothing: every table, the audit chains, the outbox and the identity directory look
+ * the same after it as before (and an allowed write does show in that same picture, so the
+ * comparison can fail). The matrix runs twice, once from each tenant, and afterwards every 2xx
+ * body a facility user received is searched for the other tenant's ids.
  */
 const db = useTestDatabase();
 
@@ -334,6 +336,41 @@ async function send(cell: Cell, prepared: Prepared): Promise<ApiAnswer> {
   return api.call(route.method, urlOf(route, prepared), { token: callerToken(cell), body: prepared.body, headers });
 }
 
+// ---- what a request could have changed -------------------------------------------------------------
+
+/**
+ * One function reading everything a request could write, built from the catalog so a new table
+ * is covered too: per table its row count and, where rows carry a version (every UPDATE bumps it,
+ * touch_row), the sum of versions; per audit chain its last sequence number and hash. A PL/pgSQL
+ * function keeps its plan per connection, so reading the picture around every cell stays cheap.
+ */
+async function createStateFunction(): Promise<void> {
+  const { rows } = await owner().query<{ table: string; versioned: boolean }>(
+    `SELECT c.relname AS table, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'version'
+                                          AND NOT a.attisdropped) AS versioned
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`,
+  );
+  // One object per table, concatenated: a function takes at most 100 arguments, the schema may outgrow that.
+  const tables = rows.map(({ table, versioned }) =>
+    `jsonb_build_object('${table}', (SELECT jsonb_build_array(count(*)${versioned ? ', sum(version)' : ''}) FROM ${table}))`);
+  await owner().query(`CREATE FUNCTION test_world_state() RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+    BEGIN
+      RETURN ${tables.join(' || ')}
+        || jsonb_build_object('audit chains', (SELECT jsonb_object_agg(chain_key, last_seq || ' ' || last_hash) FROM audit_chain_heads));
+    END $$`);
+}
+
+/** The database's picture, what the API published to the queue, and who the identity provider knows. */
+async function worldState(): Promise<unknown> {
+  const { rows } = await owner().query<{ state: unknown }>('SELECT test_world_state() AS state');
+  return {
+    database: rows[0]?.state,
+    published: api.published.length,
+    identities: [...api.identity.directory.values()].map((user) => `${user.sub} ${user.enabled}`).sort(),
+  };
+}
+
 // ---- running it from each side ---------------------------------------------------------------------------
 
 /** Runs `work` over `items` with at most `width` at a time. */
@@ -359,6 +396,7 @@ beforeAll(async () => {
     Billing: await createStaffUser(owner(), 'Billing'),
   };
   otherDriver = await createStaffUser(owner(), 'Driver');
+  await createStateFunction();
 });
 
 interface Answered {
@@ -370,6 +408,8 @@ describe.each([['A', 'B'], ['B', 'A']] as const)('from tenant %s (the other tena
   const prepared = new Map<MatrixRow, Prepared>();
   const cells = new Map<MatrixRow, Cell>();
   const answered: Answered[] = [];
+  /** Cells run one at a time and nothing else writes meanwhile: the state after one cell is the state before the next. */
+  let stateBefore: unknown;
 
   beforeAll(async () => {
     const home = tenants[homeName];
@@ -379,6 +419,7 @@ describe.each([['A', 'B'], ['B', 'A']] as const)('from tenant %s (the other tena
     await inBatches(AUTHORIZATION_MATRIX, 8, async (row) => {
       prepared.set(row, await PREPARE[row.route](cells.get(row) as Cell));
     });
+    stateBefore = await worldState();
   });
 
   test.each(AUTHORIZATION_MATRIX.map((row) => [`${row.route} as ${row.principal} (${row.tenant})`, row] as const))(
@@ -386,9 +427,14 @@ describe.each([['A', 'B'], ['B', 'A']] as const)('from tenant %s (the other tena
     async (_name, row) => {
       const cell = cells.get(row) as Cell;
       const answer = await send(cell, prepared.get(row) as Prepared);
+      const before = stateBefore;
+      const after = await worldState();
+      stateBefore = after;
       answered.push({ cell, answer });
       expect({ status: answer.status, problem: answer.status >= 400 ? answer.body?.type : undefined })
         .toEqual({ status: row.expect, problem: row.expect >= 400 ? expect.any(String) : undefined });
+      if (row.expect >= 400) expect(after).toEqual(before);
+      else if (routeById.get(row.route)?.method !== 'GET') expect(after).not.toEqual(before);
     },
   );
 

@@ -56,6 +56,12 @@ export interface TestDatabase {
   readonly owner: Database;
   /** A database connection as one of the application login users (RLS applies). */
   as(login: LoginName): Database;
+  /**
+   * A connection with exactly the grants of `login` through a test-only role that bypasses
+   * row-level security (BYPASSRLS, a member of the login user): what the explicit facility
+   * predicates do on their own. The role is dropped with the database.
+   */
+  bypassingRls(login: LoginName): Promise<Database>;
   url(login?: LoginName): string;
   drop(): Promise<void>;
 }
@@ -76,16 +82,31 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
     return db;
   };
   const url = (login?: LoginName) => withDatabase(admin, name, login ? LOGIN_USERS[login] : undefined);
+  // Roles are cluster-wide: named after this database, so parallel test files never share one.
+  const bypassRoles = new Set<string>();
   return {
     name,
     get owner() {
       return pool('owner', url());
     },
     as: (login) => pool(login, url(login)),
+    async bypassingRls(login) {
+      const role = `${name}_${login}_bypassrls`;
+      if (!bypassRoles.has(role)) {
+        await withAdmin(admin, (client) => client.query(
+          `CREATE ROLE ${role} LOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT
+             PASSWORD '${LOGIN_PASSWORD}' IN ROLE ${LOGIN_USERS[login]}`));
+        bypassRoles.add(role);
+      }
+      return pool(role, withDatabase(admin, name, role));
+    },
     url,
     async drop() {
       await Promise.all([...pools.values()].map((db) => db.close()));
-      await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await withAdmin(admin, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        for (const role of bypassRoles) await client.query(`DROP ROLE IF EXISTS ${role}`);
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { BillingStatus } from '../../shared/domain/lifecycles';
-import type { CursorKey } from '../handlers/pagination';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, selectOne } from '../handlers/support';
 
 export interface BillingRecordRow {
@@ -70,19 +70,8 @@ function filtered(filters: BillingFilters, column = (name: string) => name): Whe
 }
 
 /** Newest first, keyset on (created_at, id). */
-export async function listBillingRecords(
-  tx: Queryable,
-  filters: BillingFilters,
-  page: { after: CursorKey | undefined; limit: number },
-): Promise<BillingRecordRow[]> {
-  const where = filtered(filters);
-  if (page.after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', page.after[0], page.after[1]);
-  const { rows } = await tx.query<BillingRecordRow>(
-    `SELECT ${BILLING_RECORD_COLUMNS} FROM billing_records ${where.sql()}
-     ORDER BY created_at DESC, id DESC LIMIT ${where.param(page.limit + 1)}`,
-    where.values as never,
-  );
-  return rows;
+export function listBillingRecords(tx: Queryable, filters: BillingFilters, page: PageRequest): Promise<BillingRecordRow[]> {
+  return selectPage<BillingRecordRow>(tx, { columns: BILLING_RECORD_COLUMNS, from: 'billing_records', where: filtered(filters), page });
 }
 
 /** One export line: what a claim needs, nothing about the rider or the trip's clinical side. */

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../shared/db/port';
 import type { CancellationStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type CancellationReasonCode = 'booked_by_mistake' | 'changed_plans' | 'unable_to_make_trip' | 'other';
@@ -68,6 +69,24 @@ export async function findCancellationRequest(
 ): Promise<CancellationRequestRow | undefined> {
   const where = cancellationScope(actor).add('id = ?', id);
   return selectOne<CancellationRequestRow>(tx, { columns: CANCELLATION_COLUMNS, from: 'cancellation_requests', where, forUpdate: options.forUpdate });
+}
+
+export interface CancellationFilters {
+  status?: CancellationStatus;
+  tripRequestId?: string;
+}
+
+/** Newest first, keyset on (created_at, id), within the actor's scope. */
+export function listCancellationRequests(
+  tx: Queryable,
+  actor: Actor,
+  filters: CancellationFilters,
+  page: PageRequest,
+): Promise<CancellationRequestRow[]> {
+  const where = cancellationScope(actor);
+  if (filters.status) where.add('status = ?', filters.status);
+  if (filters.tripRequestId) where.add('trip_request_id = ?', filters.tripRequestId);
+  return selectPage<CancellationRequestRow>(tx, { columns: CANCELLATION_COLUMNS, from: 'cancellation_requests', where, page });
 }
 
 export async function findPendingCancellation(tx: Queryable, facilityId: string, tripRequestId: string): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 /**
@@ -46,6 +47,13 @@ export async function findContact(
 ): Promise<ContactRow | undefined> {
   const where = scopeToActor(new Where(), actor).add('id = ?::uuid', id);
   return selectOne<ContactRow>(tx, { columns: CONTACT_COLUMNS, from: 'contacts', where, forUpdate: options.forUpdate });
+}
+
+/** Newest first, keyset on (created_at, id): a facility role's own facility's, staff any (or the one named). */
+export function listContacts(tx: Queryable, actor: Actor, filters: { facilityId?: string }, page: PageRequest): Promise<ContactRow[]> {
+  const where = scopeToActor(new Where(), actor);
+  if (filters.facilityId) where.add('facility_id = ?::uuid', filters.facilityId);
+  return selectPage<ContactRow>(tx, { columns: CONTACT_COLUMNS, from: 'contacts', where, page });
 }
 
 export async function insertContact(tx: Queryable, facilityId: string, values: ContactValues): Promise<ContactRow> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type FacilityKind = 'facility' | 'individual';
@@ -38,6 +39,13 @@ export async function findFacility(
 ): Promise<FacilityRow | undefined> {
   const where = scopeToActor(new Where(), actor, 'id').add('id = ?', id);
   return selectOne<FacilityRow>(tx, { columns: FACILITY_COLUMNS, from: 'facilities', where, forUpdate: options.forUpdate });
+}
+
+/** Newest first, keyset on (created_at, id); a facility role's list holds only its own tenant. */
+export function listFacilities(tx: Queryable, actor: Actor, filters: { kind?: FacilityKind }, page: PageRequest): Promise<FacilityRow[]> {
+  const where = scopeToActor(new Where(), actor, 'id');
+  if (filters.kind) where.add('kind = ?', filters.kind);
+  return selectPage<FacilityRow>(tx, { columns: FACILITY_COLUMNS, from: 'facilities', where, page });
 }
 
 export async function insertFacility(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PiiCrypto, RiderKey, RiderKeyState, TenantKey, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { Actor } from '../../shared/tenancy/actor';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
@@ -128,6 +129,26 @@ export async function findRider(
 ): Promise<RiderRow | undefined> {
   const where = scopeToActor(new Where(), actor).add('id = ?', id);
   return selectOne<RiderRow>(tx, { columns: RIDER_COLUMNS, from: 'riders', where, forUpdate: options.forUpdate });
+}
+
+export interface RiderFilters {
+  facilityId?: string;
+  /**
+   * Blind indexes of an exact phone or e-mail, one under each live version of the tenant's key
+   * (during a rotation a rider is indexed under the old or the new one; they match within one tenant).
+   */
+  phoneIndexes?: readonly Buffer[];
+  emailIndexes?: readonly Buffer[];
+}
+
+/** Newest first, keyset on (created_at, id): a facility role's own facility's, staff any (or the one named). */
+export function listRiders(tx: Queryable, actor: Actor, filters: RiderFilters, page: PageRequest): Promise<RiderRow[]> {
+  const where = scopeToActor(new Where(), actor);
+  if (filters.facilityId) where.add('facility_id = ?', filters.facilityId);
+  const anyOf = (column: string, indexes: readonly Buffer[]) => `${column} IN (${indexes.map(() => '?').join(', ')})`;
+  if (filters.phoneIndexes?.length) where.add(anyOf('phone_index', filters.phoneIndexes), ...filters.phoneIndexes);
+  if (filters.emailIndexes?.length) where.add(anyOf('email_index', filters.emailIndexes), ...filters.emailIndexes);
+  return selectPage<RiderRow>(tx, { columns: RIDER_COLUMNS, from: 'riders', where, page });
 }
 
 /** What the sealed columns and indexes become for these PII values (only the fields present). */

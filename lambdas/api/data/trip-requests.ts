@@ -3,6 +3,7 @@ import type { Queryable } from '../../shared/db/port';
 import type { TripRequestStatus } from '../../shared/domain/lifecycles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export interface TripRequestRow {
@@ -257,6 +258,29 @@ export async function findTripRequest(
 ): Promise<TripRequestRow | undefined> {
   const where = tripScope(actor).add('id = ?', id);
   return selectOne<TripRequestRow>(tx, { columns: TRIP_REQUEST_COLUMNS, from: 'trip_requests', where, forUpdate: options.forUpdate });
+}
+
+export interface TripRequestFilters {
+  facilityId?: string;
+  status?: TripRequestStatus;
+  /** Each request's rider (sealed): `include=rider`, never for Billing. */
+  includeRider?: boolean;
+}
+
+/** A page of the trip requests this actor may see, by creation time either way; the rider is joined to the page only. */
+export function listTripRequests(
+  tx: Queryable,
+  actor: Actor,
+  filters: TripRequestFilters,
+  page: PageRequest,
+): Promise<(TripRequestRow & Partial<RiderSummaryColumns>)[]> {
+  const where = tripScope(actor);
+  if (filters.facilityId) where.add('facility_id = ?', filters.facilityId);
+  if (filters.status) where.add('status = ?', filters.status);
+  const joined = filters.includeRider
+    ? { columns: RIDER_SUMMARY_COLUMNS, join: 'LEFT JOIN riders r ON r.facility_id = page.facility_id AND r.id = page.rider_id' }
+    : undefined;
+  return selectPage(tx, { columns: TRIP_REQUEST_COLUMNS, from: 'trip_requests', where, page, joined });
 }
 
 export async function updateTripRequest(

@@ -1,6 +1,7 @@
 import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { Queryable } from '../../shared/db/port';
 import type { Actor, Role } from '../../shared/tenancy/actor';
+import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
 export interface UserRow {
@@ -46,6 +47,14 @@ export async function findUser(
 ): Promise<UserRow | undefined> {
   const where = userScope(actor).add('id = ?', id);
   return selectOne<UserRow>(tx, { columns: USER_COLUMNS, from: 'users', where, forUpdate: options.forUpdate });
+}
+
+/** Newest first, keyset on (created_at, id), within the actor's scope. */
+export function listUsers(tx: Queryable, actor: Actor, filters: { facilityId?: string; role?: Role }, page: PageRequest): Promise<UserRow[]> {
+  const where = userScope(actor);
+  if (filters.facilityId) where.add('facility_id = ?', filters.facilityId);
+  if (filters.role) where.add('role = ?', filters.role);
+  return selectPage<UserRow>(tx, { columns: USER_COLUMNS, from: 'users', where, page });
 }
 
 /** Any visible user holding this address, compared as the unique index does (lower(email)). */

@@ -1,8 +1,8 @@
 import { cancellationLifecycle, isFinal, tripRequestLifecycle } from '../../shared/domain/lifecycles';
 import { Problems } from '../../shared/http/problem';
 import {
-  CANCELLATION_COLUMNS, type CancellationRequestRow, cancellationScope, decideCancellationRequest, findCancellationRequest,
-  findPendingCancellation, insertCancellationRequest, toCancellationRequest,
+  decideCancellationRequest, findCancellationRequest, findPendingCancellation, insertCancellationRequest, listCancellationRequests,
+  toCancellationRequest,
 } from '../data/cancellation-requests';
 import { findTripRequest } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
@@ -40,16 +40,7 @@ export const cancellationHandlers: CancellationHandlers = {
   },
 
   'cancellations.list': async ({ actor, query, tx }) => {
-    const where = cancellationScope(actor);
-    if (query.status) where.add('status = ?', query.status);
-    if (query.tripRequestId) where.add('trip_request_id = ?', query.tripRequestId);
-    const after = decodeCursor(query.cursor);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
-    const { rows } = await tx.query<CancellationRequestRow>(
-      `SELECT ${CANCELLATION_COLUMNS} FROM cancellation_requests ${where.sql()}
-       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
-      where.values as never,
-    );
+    const rows = await listCancellationRequests(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
     return { body: pageOf(rows, query.limit, toCancellationRequest, (row) => [row.cursor_at, row.id]) };
   },
 

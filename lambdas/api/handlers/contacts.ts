@@ -1,11 +1,11 @@
 import { isFacilityActor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
-import { CONTACT_COLUMNS, CONTACT_FIELDS, type ContactField, type ContactRow, type ContactValues, findContact, insertContact, toContact,
+import { CONTACT_FIELDS, type ContactField, type ContactRow, type ContactValues, findContact, insertContact, listContacts, toContact,
   updateContact } from '../data/contacts';
 import { findFacility } from '../data/facilities';
 import type { HandlerTable } from '../handler-types';
 import { decodeCursor, pageOf } from './pagination';
-import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
+import { assertVersion, found, tenantForCreate } from './support';
 
 type ContactHandlers = Pick<HandlerTable, 'contacts.list' | 'contacts.create' | 'contacts.get' | 'contacts.update'>;
 
@@ -31,15 +31,7 @@ export const contactHandlers: ContactHandlers = {
     if (isFacilityActor(actor) && query.facilityId) {
       throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
     }
-    const where = scopeToActor(new Where(), actor);
-    if (query.facilityId) where.add('facility_id = ?::uuid', query.facilityId);
-    const after = decodeCursor(query.cursor);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
-    const { rows } = await tx.query<ContactRow>(
-      `SELECT ${CONTACT_COLUMNS} FROM contacts ${where.sql()}
-       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
-      where.values as never,
-    );
+    const rows = await listContacts(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
     return { body: pageOf(rows, query.limit, toContact, (row) => [row.cursor_at, row.id]) };
   },
 

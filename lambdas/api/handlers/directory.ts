@@ -6,20 +6,20 @@ import type { IdentityAdmin, NewIdentity } from '../../shared/identity/port';
 import { logger } from '../../shared/log';
 import { type Actor, isFacilityActor, isStaffRole, type Role } from '../../shared/tenancy/actor';
 import {
-  FACILITY_COLUMNS, type FacilityChanges, type FacilityRow, findFacility, insertFacility, toFacility, updateFacility,
+  type FacilityChanges, findFacility, insertFacility, listFacilities, toFacility, updateFacility,
 } from '../data/facilities';
 import {
-  findRider, insertRider, openRider, openRiderWith, prepareRiders, RIDER_COLUMNS, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
-  type RiderPiiField, type RiderPlainField, type RiderRow, type RiderValues, toRider, updateRider,
+  findRider, insertRider, listRiders, openRider, openRiderWith, prepareRiders, RIDER_PII_FIELDS, RIDER_PLAIN_COLUMNS, type RiderField,
+  type RiderFilters, type RiderPiiField, type RiderPlainField, type RiderValues, toRider, updateRider,
 } from '../data/riders';
 import {
-  activateUser, deactivateUser, disabledWithinTokenLifetime, emailInUse, emailRegistered, findUser, insertUser, toUser, USER_COLUMNS,
-  type UserRow, userScope,
+  activateUser, deactivateUser, disabledWithinTokenLifetime, emailInUse, emailRegistered, findUser, insertUser, listUsers, toUser,
+  type UserRow,
 } from '../data/users';
 import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { HandlerTable } from '../handler-types';
 import { decodeCursor, openedPageOf, pageOf } from './pagination';
-import { assertVersion, found, scopeToActor, tenantForCreate, Where } from './support';
+import { assertVersion, found, tenantForCreate } from './support';
 
 type DirectoryHandlers = Pick<HandlerTable,
   'facilities.list' | 'facilities.create' | 'facilities.get' | 'facilities.update' | 'riders.list' | 'riders.create' |
@@ -28,16 +28,8 @@ type DirectoryHandlers = Pick<HandlerTable,
 export const directoryHandlers: DirectoryHandlers = {
   // ---- facilities (tenants): managed by dispatchers; facility roles may read their own ---------
 
-  'facilities.list': async ({ query, tx }) => {
-    const where = new Where();
-    if (query.kind) where.add('kind = ?', query.kind);
-    const after = decodeCursor(query.cursor);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
-    const { rows } = await tx.query<FacilityRow>(
-      `SELECT ${FACILITY_COLUMNS} FROM facilities ${where.sql()}
-       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
-      where.values as never,
-    );
+  'facilities.list': async ({ actor, query, tx }) => {
+    const rows = await listFacilities(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
     return { body: pageOf(rows, query.limit, toFacility, (row) => [row.cursor_at, row.id]) };
   },
 
@@ -79,8 +71,7 @@ export const directoryHandlers: DirectoryHandlers = {
     if (isFacilityActor(actor) && query.facilityId) {
       throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
     }
-    const where = scopeToActor(new Where(), actor);
-    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
+    const filters: RiderFilters = { facilityId: query.facilityId };
     if (query.phone !== undefined || query.email !== undefined) {
       // Blind indexes are keyed per tenant: an exact match exists only within one facility.
       const facilityId = isFacilityActor(actor) ? actor.facilityId : query.facilityId;
@@ -91,18 +82,11 @@ export const directoryHandlers: DirectoryHandlers = {
       // Under every live key version: during a rotation a rider is indexed under the old or the new one.
       const tenantKeys = await deps.pii.liveTenantKeys(tx, facilityId);
       if (tenantKeys.length === 0) return { body: { items: [], nextCursor: null } };
-      const anyOf = (column: string) => `${column} IN (${tenantKeys.map(() => '?').join(', ')})`;
       const { phone, email } = query;
-      if (phone !== undefined) where.add(anyOf('phone_index'), ...tenantKeys.map((key) => deps.pii.phoneIndex(key, phone)));
-      if (email !== undefined) where.add(anyOf('email_index'), ...tenantKeys.map((key) => deps.pii.emailIndex(key, email)));
+      if (phone !== undefined) filters.phoneIndexes = tenantKeys.map((key) => deps.pii.phoneIndex(key, phone));
+      if (email !== undefined) filters.emailIndexes = tenantKeys.map((key) => deps.pii.emailIndex(key, email));
     }
-    const after = decodeCursor(query.cursor);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
-    const { rows } = await tx.query<RiderRow>(
-      `SELECT ${RIDER_COLUMNS} FROM riders ${where.sql()}
-       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
-      where.values as never,
-    );
+    const rows = await listRiders(tx, actor, filters, { after: decodeCursor(query.cursor), limit: query.limit });
     return {
       body: await openedPageOf(rows, query.limit, (page) => prepareRiders(deps.pii, tx, page), toRider, (view) => [view.cursor_at, view.id]),
     };
@@ -152,16 +136,7 @@ export const directoryHandlers: DirectoryHandlers = {
     if (isFacilityActor(actor) && query.facilityId) {
       throw Problems.invalidParameters([{ path: 'facilityId', message: 'Your facility comes from your account' }]);
     }
-    const where = userScope(actor);
-    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
-    if (query.role) where.add('role = ?', query.role);
-    const after = decodeCursor(query.cursor);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after[0], after[1]);
-    const { rows } = await tx.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users ${where.sql()}
-       ORDER BY created_at DESC, id DESC LIMIT ${where.param(query.limit + 1)}`,
-      where.values as never,
-    );
+    const rows = await listUsers(tx, actor, query, { after: decodeCursor(query.cursor), limit: query.limit });
     return { body: pageOf(rows, query.limit, toUser, (row) => [row.cursor_at, row.id]) };
   },
 

@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import type { Queryable } from '../../shared/db/port';
 import { Problems } from '../../shared/http/problem';
+import type { Where } from './support';
 
 /**
  * Keyset pagination: the cursor is the sort key of the last row served, opaque to clients
@@ -52,6 +54,38 @@ export function decodeOrderedCursor(cursor: string | undefined, order: SortOrder
   const legacy = CursorKey.safeParse(value);
   if (legacy.success && order === 'newest') return legacy.data;
   throw notOurs();
+}
+
+/** Where a page starts (the key of the previous page's last row), how long it is, and which way it walks. */
+export interface PageRequest {
+  after: CursorKey | undefined;
+  limit: number;
+  /** Newest first unless a list lets its clients walk the other way. */
+  order?: SortOrder;
+}
+
+/**
+ * The one keyset page every list but the legs' reads (legs walk pickup times, with will-call legs
+ * last): `limit + 1` rows of one table by (created_at, id), after the previous page's key. `where`
+ * holds the caller's scope and filters; the key condition and the LIMIT come last, so their
+ * parameters follow. `joined` adds columns of rows joined to the page's rows only, after the
+ * LIMIT, so the page's own plan (a walk of the table's keyset index) stays the same.
+ */
+export async function selectPage<Row>(
+  tx: Queryable,
+  query: { columns: string; from: string; where: Where; page: PageRequest; joined?: { columns: string; join: string } },
+): Promise<Row[]> {
+  const { where, page } = query;
+  const oldest = page.order === 'oldest';
+  if (page.after) where.add(`(created_at, id) ${oldest ? '>' : '<'} (?::timestamptz, ?::uuid)`, page.after[0], page.after[1]);
+  const direction = oldest ? 'ASC' : 'DESC';
+  const orderBy = (alias: string) => `ORDER BY ${alias}created_at ${direction}, ${alias}id ${direction}`;
+  const rows = `SELECT ${query.columns} FROM ${query.from} ${where.sql()}
+     ${orderBy('')} LIMIT ${where.param(page.limit + 1)}`;
+  const sql = query.joined
+    ? `SELECT page.*, ${query.joined.columns} FROM (${rows}) AS page ${query.joined.join} ${orderBy('page.')}`
+    : rows;
+  return (await tx.query<Row>(sql, where.values as never)).rows;
 }
 
 /** Fetch limit + 1 rows; the extra one only says whether there is a next page. */

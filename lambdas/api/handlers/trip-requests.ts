@@ -4,8 +4,8 @@ import { isFacilityActor } from '../../shared/tenancy/actor';
 import { randomUUID } from 'node:crypto';
 import type { RiderKey } from '../../shared/crypto/pii';
 import {
-  assertRiderBookable, clinicalNotesRef, openTripRequest, prepareTripRequests, RIDER_SUMMARY_COLUMNS, riderKeyForSealing,
-  TRIP_REQUEST_COLUMNS, type TripRequestRow, findTripRequest, toTripRequest, tripScope, updateTripRequest,
+  assertRiderBookable, clinicalNotesRef, listTripRequests, openTripRequest, prepareTripRequests, riderKeyForSealing,
+  TRIP_REQUEST_COLUMNS, type TripRequestRow, findTripRequest, toTripRequest, updateTripRequest,
 } from '../data/trip-requests';
 import type { HandlerTable } from '../handler-types';
 import { decodeOrderedCursor, openedPageOf } from './pagination';
@@ -72,24 +72,8 @@ export const tripRequestHandlers: TripHandlers = {
     }
     // Billing never reads riders (every rider route refuses it): asking for them is refused alike.
     if (query.include === 'rider' && actor.role === 'Billing') throw Problems.forbidden('Your role may not read riders.');
-    const where = tripScope(actor);
-    if (query.facilityId) where.add('facility_id = ?', query.facilityId);
-    if (query.status) where.add('status = ?', query.status);
-    const oldest = query.order === 'oldest';
-    const after = decodeOrderedCursor(query.cursor, query.order);
-    if (after) where.add(`(created_at, id) ${oldest ? '>' : '<'} (?::timestamptz, ?::uuid)`, after[0], after[1]);
-    const direction = oldest ? 'ASC' : 'DESC';
-    const page = `SELECT ${TRIP_REQUEST_COLUMNS} FROM trip_requests ${where.sql()}
-       ORDER BY created_at ${direction}, id ${direction} LIMIT ${where.param(query.limit + 1)}`;
-    // The rider rides along in the same statement, joined to the page only (the page's own plan is unchanged).
-    const { rows } = await tx.query<TripRequestRow>(
-      query.include === 'rider'
-        ? `SELECT page.*, ${RIDER_SUMMARY_COLUMNS} FROM (${page}) AS page
-             LEFT JOIN riders r ON r.facility_id = page.facility_id AND r.id = page.rider_id
-            ORDER BY page.created_at ${direction}, page.id ${direction}`
-        : page,
-      where.values as never,
-    );
+    const rows = await listTripRequests(tx, actor, { ...query, includeRider: query.include === 'rider' },
+      { after: decodeOrderedCursor(query.cursor, query.order), limit: query.limit, order: query.order });
     return {
       body: await openedPageOf(rows, query.limit, (items) => prepareTripRequests(deps.pii, tx, actor, items),
         (view) => toTripRequest(view, actor), (view) => [view.cursor_at, view.id, query.order]),
