@@ -43,8 +43,9 @@ $$;
 
 -- The address column only, and only while a role that creates users is acting.
 GRANT SELECT (email) ON users TO nemt_definer;
+-- In the CASE form of schema/0014, so the condition stays out of the planner's row estimates.
 CREATE POLICY definer_email_lookup ON users FOR SELECT TO nemt_definer
-  USING (app_ctx_role() IN ('Dispatcher', 'FacilityAdmin'));
+  USING (CASE WHEN app_ctx_role() IN ('Dispatcher', 'FacilityAdmin') THEN true ELSE false END);
 
 ALTER FUNCTION user_email_registered(text) OWNER TO nemt_definer;
 REVOKE ALL ON FUNCTION user_email_registered(text) FROM PUBLIC;

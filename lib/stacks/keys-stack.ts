@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -52,6 +52,8 @@ export class KeysStack extends BaseStack {
       pendingWindow,
       removalPolicy,
     });
+
+    new CfnOutput(this, 'PiiKeyArn', { value: this.piiKey.keyArn, description: 'npm run keys:rotate -- --kms-key-arn' });
 
     this.backupKey = new kms.Key(this, 'BackupKey', {
       alias: `alias/nemt-${this.config.name}-backup`,

@@ -191,6 +191,11 @@ describe('S11: encryption at rest with customer-managed keys', () => {
     for (const [, key] of keys) expect(props(key).EnableKeyRotation).toBe(true);
   });
 
+  test('the pii key\'s ARN is an output of the keys stack, for `npm run keys:rotate -- --kms-key-arn`', () => {
+    const piiKeyId = logicalIdOf(synthesised.stacks.keys, synthesised.stacks.keys.piiKey);
+    synthesised.templates.keys.hasOutput('PiiKeyArn', { Value: { 'Fn::GetAtt': [piiKeyId, 'Arn'] } });
+  });
+
   test('Aurora storage, Performance Insights and the master secret use the data key', () => {
     const cluster = single('AWS::RDS::DBCluster');
     const p = props(cluster);
