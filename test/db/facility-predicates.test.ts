@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { listBillingRecords, exportBillingRecords } from '../../lambdas/api/data/billing-records';
+import { exportBillingRecords, listBillingRecords, updateBillingRecord } from '../../lambdas/api/data/billing-records';
 import {
   cancellationScope, decideCancellationRequest, findCancellationRequest, findPendingCancellation, listCancellationRequests,
 } from '../../lambdas/api/data/cancellation-requests';
-import { findContact, listContacts } from '../../lambdas/api/data/contacts';
-import { findFacility, listFacilities } from '../../lambdas/api/data/facilities';
+import { findContact, listContacts, updateContact } from '../../lambdas/api/data/contacts';
+import { findFacility, listFacilities, updateFacility } from '../../lambdas/api/data/facilities';
 import { findLeg, legScope, listLegs, updateLeg } from '../../lambdas/api/data/legs';
 import { eraseRider, findRider, listRiders, updateRider } from '../../lambdas/api/data/riders';
-import { assertRiderBookable, findTripRequest, listTripRequests, riderKeyForSealing, tripScope } from '../../lambdas/api/data/trip-requests';
-import { findUser, listUsers, userScope } from '../../lambdas/api/data/users';
+import {
+  assertRiderBookable, findTripRequest, listTripRequests, riderKeyForSealing, tripScope, updateTripRequest,
+} from '../../lambdas/api/data/trip-requests';
+import {
+  activateUser, deactivateUser, disabledWithinTokenLifetime, findUser, listUsers, userScope,
+} from '../../lambdas/api/data/users';
 import { type Route, type RouteId, routes } from '../../lambdas/api/routes';
 import type { RiderKey } from '../../lambdas/shared/crypto/pii';
 import type { Database, Queryable } from '../../lambdas/shared/db/port';
@@ -39,6 +43,7 @@ let bypass: Database;
 let a: TenantWorld;
 let b: TenantWorld;
 let billing: UserRow;
+let dispatcher: UserRow;
 /** Every id tenant B holds: no answer to a caller of A may contain one. */
 let idsOfB: Set<string>;
 
@@ -46,6 +51,7 @@ beforeAll(async () => {
   const owner = db().owner;
   const driver = await createStaffUser(owner, 'Driver');
   billing = await createStaffUser(owner, 'Billing');
+  dispatcher = await createStaffUser(owner, 'Dispatcher');
   a = await seedTenant(owner, { driver, name: 'Tenant A' });
   b = await seedTenant(owner, { driver, name: 'Tenant B' });
   bypass = await db().bypassingRls('api');
@@ -201,6 +207,22 @@ describe('checks that take the facility from the caller and an id from the reque
     await expect(withActor(bypass, admin(), (tx) => assertRiderBookable(tx, admin().facilityId, a.rider.id))).resolves.toBeUndefined();
   });
 
+  test('disabledWithinTokenLifetime: tenant B\'s user, named with A\'s facility, is not read (counts as recent); A\'s own is', async () => {
+    const disabledLongAgo = async (tx: Queryable, userId: string) => {
+      await tx.query(`UPDATE users SET active = false, disabled_at = now() - interval '1 day' WHERE id = $1`, [userId]);
+    };
+    const answers = await withActorRolledBack(bypass, admin(), async (tx) => {
+      await disabledLongAgo(tx, b.user.id);
+      await disabledLongAgo(tx, a.user.id);
+      return {
+        ofB: await disabledWithinTokenLifetime(tx, { id: b.user.id, facility_id: admin().facilityId }),
+        ofA: await disabledWithinTokenLifetime(tx, { id: a.user.id, facility_id: admin().facilityId }),
+      };
+    });
+    // B's own answer would be false (long ago): true means B's row was never read.
+    expect(answers).toEqual({ ofB: true, ofA: false });
+  });
+
   test('riderKeyForSealing: tenant B\'s wrapped key is never read for tenant A; A\'s own rider\'s key is', async () => {
     const opened = jest.spyOn(pii, 'openRiderKey');
     try {
@@ -220,56 +242,124 @@ describe('checks that take the facility from the caller and an id from the reque
 // ---- writes that name the row's tenant: B's row with A's facility changes nothing ----------------------
 
 interface ScopedWrite {
-  table: 'trip_legs' | 'riders' | 'cancellation_requests';
+  table: 'trip_legs' | 'riders' | 'cancellation_requests' | 'trip_requests' | 'contacts' | 'users' | 'billing_records';
+  /** Who writes: the role that makes this change through the API (RLS is out of the way, so it cannot be what refuses). */
+  as: () => Actor;
   /** The row of `world` the write targets. */
   target: (world: TenantWorld) => string;
-  /** Writes `world`'s row as the actor, naming the actor's facility as the row's; returns the row written, if any. */
-  write: (tx: Queryable, actor: FacilityActor, world: TenantWorld) => Promise<{ id: string } | undefined>;
+  /** Puts the target in the state the write changes (in the same rolled-back transaction), when the seed is not in it. */
+  prepare?: (tx: Queryable, world: TenantWorld) => Promise<void>;
+  /** Writes `world`'s row naming `facilityId` (tenant A's) as the row's tenant; returns the row written, if any. */
+  write: (tx: Queryable, facilityId: string, world: TenantWorld) => Promise<{ id: string } | undefined>;
 }
 
-const riderKeyOfA = (tx: Queryable, actor: FacilityActor): Promise<RiderKey> => riderKeyForSealing(pii, tx, actor.facilityId, a.rider.id);
+const riderKeyOfA = (tx: Queryable, facilityId: string): Promise<RiderKey> => riderKeyForSealing(pii, tx, facilityId, a.rider.id);
+const adminOfA = () => actorOf(a.admin);
 
 const WRITES: Record<string, ScopedWrite> = {
   updateLeg: {
-    table: 'trip_legs', target: (w) => w.returnLeg.id,
-    write: (tx, actor, w) => updateLeg(tx, { id: w.returnLeg.id, facility_id: actor.facilityId }, { pickup_address: '9 Taken Over Rd' }),
+    table: 'trip_legs', as: adminOfA, target: (w) => w.returnLeg.id,
+    write: (tx, facilityId, w) => updateLeg(tx, { id: w.returnLeg.id, facility_id: facilityId }, { pickup_address: '9 Taken Over Rd' }),
   },
   updateRider: {
-    table: 'riders', target: (w) => w.rider.id,
-    write: async (tx, actor, w) =>
-      updateRider(pii, tx, { id: w.rider.id, facility_id: actor.facilityId }, await riderKeyOfA(tx, actor), { mobility: 'stretcher' }),
+    table: 'riders', as: adminOfA, target: (w) => w.rider.id,
+    write: async (tx, facilityId, w) =>
+      updateRider(pii, tx, { id: w.rider.id, facility_id: facilityId }, await riderKeyOfA(tx, facilityId), { mobility: 'stretcher' }),
   },
   eraseRider: {
-    table: 'riders', target: (w) => w.rider.id,
-    write: (tx, actor, w) => eraseRider(tx, { id: w.rider.id, facility_id: actor.facilityId }),
+    table: 'riders', as: adminOfA, target: (w) => w.rider.id,
+    write: (tx, facilityId, w) => eraseRider(tx, { id: w.rider.id, facility_id: facilityId }),
   },
   decideCancellationRequest: {
-    table: 'cancellation_requests', target: (w) => w.cancellation.id,
-    write: (tx, actor, w) => decideCancellationRequest(tx, { id: w.cancellation.id, facility_id: actor.facilityId },
-      { status: 'denied', decidedBy: actor.sub, reason: 'Taken over' }),
+    table: 'cancellation_requests', as: adminOfA, target: (w) => w.cancellation.id,
+    write: (tx, facilityId, w) => decideCancellationRequest(tx, { id: w.cancellation.id, facility_id: facilityId },
+      { status: 'denied', decidedBy: a.admin.id, reason: 'Taken over' }),
+  },
+  updateTripRequest: {
+    table: 'trip_requests', as: adminOfA, target: (w) => w.pendingTrip.id,
+    write: (tx, facilityId, w) => updateTripRequest(tx, { id: w.pendingTrip.id, facility_id: facilityId }, { pickup_address: '9 Taken Over Rd' }),
+  },
+  updateContact: {
+    table: 'contacts', as: adminOfA, target: (w) => w.contact.id,
+    write: (tx, facilityId, w) => updateContact(tx, { id: w.contact.id, facility_id: facilityId }, { fullName: 'Taken Over' }),
+  },
+  deactivateUser: {
+    table: 'users', as: adminOfA, target: (w) => w.user.id,
+    write: (tx, facilityId, w) => deactivateUser(tx, { id: w.user.id, facility_id: facilityId }),
+  },
+  activateUser: {
+    table: 'users', as: adminOfA, target: (w) => w.user.id,
+    prepare: async (tx, w) => {
+      await tx.query(`UPDATE users SET active = false, disabled_at = now() - interval '1 day' WHERE id = $1`, [w.user.id]);
+    },
+    write: (tx, facilityId, w) => activateUser(tx, { id: w.user.id, facility_id: facilityId }),
+  },
+  'updateBillingRecord (Billing staff)': {
+    table: 'billing_records', as: () => actorOf(billing), target: (w) => w.billingRecord.id,
+    write: (tx, facilityId, w) => updateBillingRecord(tx, { id: w.billingRecord.id, facility_id: facilityId }, { note: 'Taken over' }),
   },
 };
 
 const rowOf = async (tx: Queryable, table: string, id: string) =>
   (await tx.query<{ row: unknown }>(`SELECT to_jsonb(t) AS row FROM ${table} t WHERE id = $1`, [id])).rows[0]?.row;
 
-describe('writes as tenant A\'s FacilityAdmin, row-level security bypassed (each rolled back)', () => {
-  const admin = () => actorIn(a, 'FacilityAdmin');
-
+describe('writes naming tenant A\'s facility, row-level security bypassed (each rolled back)', () => {
   test.each(Object.keys(WRITES))('%s: tenant B\'s row, named with A\'s facility, is left as it was', async (name) => {
-    const { table, target, write } = WRITES[name] as ScopedWrite;
-    const { before, written, after } = await withActorRolledBack(bypass, admin(), async (tx) => {
+    const { table, as, target, prepare, write } = WRITES[name] as ScopedWrite;
+    const { before, written, after } = await withActorRolledBack(bypass, as(), async (tx) => {
+      await prepare?.(tx, b);
       const seen = await rowOf(tx, table, target(b));
-      return { before: seen, written: await write(tx, admin(), b), after: await rowOf(tx, table, target(b)) };
+      return { before: seen, written: await write(tx, a.facility.id, b), after: await rowOf(tx, table, target(b)) };
     });
     expect(before).toEqual(expect.objectContaining({ id: target(b) }));
     expect({ written, after }).toEqual({ written: undefined, after: before });
   });
 
   test.each(Object.keys(WRITES))('%s: the same write of tenant A\'s own row goes through', async (name) => {
-    const { target, write } = WRITES[name] as ScopedWrite;
-    const written = await withActorRolledBack(bypass, admin(), (tx) => write(tx, admin(), a));
+    const { table, as, target, prepare, write } = WRITES[name] as ScopedWrite;
+    const { before, written, after } = await withActorRolledBack(bypass, as(), async (tx) => {
+      await prepare?.(tx, a);
+      const seen = await rowOf(tx, table, target(a));
+      return { before: seen, written: await write(tx, a.facility.id, a), after: await rowOf(tx, table, target(a)) };
+    });
     expect(written?.id).toBe(target(a));
+    expect(after).not.toEqual(before);
+  });
+});
+
+describe('user writes of staff (no facility): the tenant named must be none', () => {
+  const asDispatcher = (): Actor => actorOf(dispatcher);
+
+  test('deactivateUser of a staff user named with tenant A\'s facility changes nothing; named as staff it works', async () => {
+    const { wrongTenant, asStaff } = await withActorRolledBack(bypass, asDispatcher(), async (tx) => ({
+      wrongTenant: await deactivateUser(tx, { id: billing.id, facility_id: a.facility.id }),
+      asStaff: await deactivateUser(tx, { id: billing.id, facility_id: null }),
+    }));
+    expect({ wrongTenant, asStaff: asStaff && { id: asStaff.id, active: asStaff.active } })
+      .toEqual({ wrongTenant: undefined, asStaff: { id: billing.id, active: false } });
+  });
+
+  test('deactivateUser of tenant B\'s user named as staff changes nothing', async () => {
+    const { written, after } = await withActorRolledBack(bypass, asDispatcher(), async (tx) => ({
+      written: await deactivateUser(tx, { id: b.user.id, facility_id: null }),
+      after: await rowOf(tx, 'users', b.user.id),
+    }));
+    expect({ written, after }).toEqual({ written: undefined, after: expect.objectContaining({ id: b.user.id, active: true }) });
+  });
+});
+
+describe('updateFacility (Dispatcher only): a facility\'s own id is its tenant', () => {
+  test('changing tenant A changes A and leaves every other facility as it was', async () => {
+    const others = (tx: Queryable) => tx.query<{ rows: unknown }>(
+      'SELECT jsonb_agg(to_jsonb(f) ORDER BY id) AS rows FROM facilities f WHERE id <> $1', [a.facility.id]);
+    const { before, written, after } = await withActorRolledBack(bypass, actorOf(dispatcher), async (tx) => ({
+      before: (await others(tx)).rows[0]?.rows,
+      written: await updateFacility(tx, { id: a.facility.id }, { name: 'Renamed A' }),
+      after: (await others(tx)).rows[0]?.rows,
+    }));
+    expect(before).toEqual(expect.arrayContaining([expect.objectContaining({ id: b.facility.id })]));
+    expect({ written: written && { id: written.id, name: written.name }, after })
+      .toEqual({ written: { id: a.facility.id, name: 'Renamed A' }, after: before });
   });
 });
 

@@ -108,16 +108,18 @@ export async function exportBillingRecords(tx: Queryable, filters: BillingFilter
   return rows;
 }
 
+/** Changes the record of the named tenant only: no row (undefined) when the record is not that tenant's. */
 export async function updateBillingRecord(
   tx: Queryable,
-  id: string,
+  record: Pick<BillingRecordRow, 'id' | 'facility_id'>,
   changes: Partial<Pick<BillingRecordRow, 'status' | 'held_from' | 'amount_cents' | 'invoice_number' | 'note'>>,
-): Promise<BillingRecordRow> {
+): Promise<BillingRecordRow | undefined> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
   const { rows } = await tx.query<BillingRecordRow>(
-    `UPDATE billing_records SET ${assignments.join(', ')} WHERE id = ${where.param(id)} RETURNING ${BILLING_RECORD_COLUMNS}`,
+    `UPDATE billing_records SET ${assignments.join(', ')}
+      WHERE facility_id = ${where.param(record.facility_id)} AND id = ${where.param(record.id)} RETURNING ${BILLING_RECORD_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as BillingRecordRow;
+  return rows[0];
 }

@@ -64,12 +64,18 @@ export async function insertContact(tx: Queryable, facilityId: string, values: C
   return rows[0] as ContactRow;
 }
 
-export async function updateContact(tx: Queryable, id: string, changes: ContactValues): Promise<ContactRow> {
+/** Changes the contact of the named tenant only: no row (undefined) when the contact is not that tenant's. */
+export async function updateContact(
+  tx: Queryable,
+  contact: Pick<ContactRow, 'id' | 'facility_id'>,
+  changes: ContactValues,
+): Promise<ContactRow | undefined> {
   const where = new Where();
   const assignments = (Object.keys(changes) as ContactField[]).map((field) => `${CONTACT_FIELDS[field]} = ${where.param(changes[field])}`);
   const { rows } = await tx.query<ContactRow>(
-    `UPDATE contacts SET ${assignments.join(', ')} WHERE id = ${where.param(id)}::uuid RETURNING ${CONTACT_COLUMNS}`,
+    `UPDATE contacts SET ${assignments.join(', ')}
+      WHERE facility_id = ${where.param(contact.facility_id)}::uuid AND id = ${where.param(contact.id)}::uuid RETURNING ${CONTACT_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as ContactRow;
+  return rows[0];
 }

@@ -61,12 +61,17 @@ export async function insertFacility(
 
 export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'notify_driver_en_route' | 'active'>>;
 
-export async function updateFacility(tx: Queryable, id: string, changes: FacilityChanges): Promise<FacilityRow> {
+/** A facility's own id is its tenant: the named facility changes, no other; no row (undefined) when it does not exist. */
+export async function updateFacility(
+  tx: Queryable,
+  facility: Pick<FacilityRow, 'id'>,
+  changes: FacilityChanges,
+): Promise<FacilityRow | undefined> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
   const { rows } = await tx.query<FacilityRow>(
-    `UPDATE facilities SET ${assignments.join(', ')} WHERE id = ${where.param(id)} RETURNING ${FACILITY_COLUMNS}`,
+    `UPDATE facilities SET ${assignments.join(', ')} WHERE id = ${where.param(facility.id)} RETURNING ${FACILITY_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as FacilityRow;
+  return rows[0];
 }

@@ -283,16 +283,18 @@ export function listTripRequests(
   return selectPage(tx, { columns: TRIP_REQUEST_COLUMNS, from: 'trip_requests', where, page, joined });
 }
 
+/** Changes the trip of the named tenant only: no row (undefined) when the trip is not that tenant's. */
 export async function updateTripRequest(
   tx: Queryable,
-  id: string,
+  trip: Pick<TripRequestRow, 'id' | 'facility_id'>,
   changes: Partial<Omit<TripRequestRow, 'id' | 'facility_id' | 'created_at' | 'updated_at' | 'version' | 'cursor_at' | 'rider_data_key'>>,
-): Promise<TripRequestRow> {
+): Promise<TripRequestRow | undefined> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
   const { rows } = await tx.query<TripRequestRow>(
-    `UPDATE trip_requests SET ${assignments.join(', ')} WHERE id = ${where.param(id)} RETURNING ${TRIP_REQUEST_COLUMNS}`,
+    `UPDATE trip_requests SET ${assignments.join(', ')}
+      WHERE facility_id = ${where.param(trip.facility_id)} AND id = ${where.param(trip.id)} RETURNING ${TRIP_REQUEST_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as TripRequestRow;
+  return rows[0];
 }

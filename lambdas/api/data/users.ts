@@ -84,26 +84,38 @@ export async function insertUser(
   return rows[0] as UserRow;
 }
 
-export async function deactivateUser(tx: Queryable, id: string): Promise<UserRow> {
+/**
+ * The user's tenant as read with the row: a facility's users match their facility, staff (no
+ * facility) match only as staff, so a user write names the tenant it was found in.
+ */
+type UserOfTenant = Pick<UserRow, 'id' | 'facility_id'>;
+
+/** No row (undefined) when the user is not of the named tenant. */
+export async function deactivateUser(tx: Queryable, user: UserOfTenant): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
-    `UPDATE users SET active = false, disabled_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
-  return rows[0] as UserRow;
+    `UPDATE users SET active = false, disabled_at = now()
+      WHERE facility_id IS NOT DISTINCT FROM $1::uuid AND id = $2 RETURNING ${USER_COLUMNS}`, [user.facility_id, user.id]);
+  return rows[0];
 }
 
-export async function activateUser(tx: Queryable, id: string): Promise<UserRow> {
+/** No row (undefined) when the user is not of the named tenant. */
+export async function activateUser(tx: Queryable, user: UserOfTenant): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
-    `UPDATE users SET active = true, disabled_at = NULL WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id]);
-  return rows[0] as UserRow;
+    `UPDATE users SET active = true, disabled_at = NULL
+      WHERE facility_id IS NOT DISTINCT FROM $1::uuid AND id = $2 RETURNING ${USER_COLUMNS}`, [user.facility_id, user.id]);
+  return rows[0];
 }
 
 /**
  * Whether a disabled user's access tokens from before the disable may still be valid: a user
- * disabled before schema/0017 counts from its row's last update, which the disable was.
+ * disabled before schema/0017 counts from its row's last update, which the disable was. A user
+ * not of the named tenant counts as recent, so nothing is enabled on another tenant's answer.
  */
-export async function disabledWithinTokenLifetime(tx: Queryable, id: string): Promise<boolean> {
+export async function disabledWithinTokenLifetime(tx: Queryable, user: UserOfTenant): Promise<boolean> {
   const { rows } = await tx.query<{ recent: boolean }>(
-    'SELECT coalesce(disabled_at, updated_at) > now() - make_interval(mins => $2::int) AS recent FROM users WHERE id = $1::uuid',
-    [id, ACCESS_TOKEN_MAX_MINUTES],
+    `SELECT coalesce(disabled_at, updated_at) > now() - make_interval(mins => $3::int) AS recent
+       FROM users WHERE facility_id IS NOT DISTINCT FROM $1::uuid AND id = $2::uuid`,
+    [user.facility_id, user.id, ACCESS_TOKEN_MAX_MINUTES],
   );
   return rows[0]?.recent ?? true;
 }

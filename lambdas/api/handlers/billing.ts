@@ -97,14 +97,14 @@ export const billingHandlers: BillingHandlers = {
         throw Problems.validation(misplaced.map((path) => ({ path, message: 'Set only when moving to ready or invoiced' })));
       }
     }
-    const updated = await updateBillingRecord(tx, record.id, {
+    const updated = found(await updateBillingRecord(tx, record, {
       status: body.to,
       // A hold remembers where the record was; leaving it forgets.
       held_from: body.to === 'on_hold' ? record.status : null,
       ...(body.amountCents !== undefined ? { amount_cents: body.amountCents } : {}),
       ...(body.invoiceNumber !== undefined ? { invoice_number: body.invoiceNumber } : {}),
       ...(body.note !== undefined ? { note: body.note } : {}),
-    });
+    }), 'billing record');
     await audit({ facilityId: record.facility_id, tripRequestId: record.trip_request_id, entityType: 'billing_record',
       entityId: record.id, action: `billing_record.${body.to}`, fromState: record.status, toState: body.to,
       details: { fields: Object.keys(body).filter((field) => field !== 'to').sort() } });

@@ -57,7 +57,7 @@ export const contactHandlers: ContactHandlers = {
       Object.entries(contactValues(body)).filter(([field, value]) => current(contact, field as ContactField) !== value),
     ) as ContactValues;
     if (Object.keys(changes).length === 0) return { body: toContact(contact), version: contact.version };
-    const updated = await updateContact(tx, contact.id, changes);
+    const updated = found(await updateContact(tx, contact, changes), 'contact');
     await audit({ facilityId: contact.facility_id, entityType: 'contact', entityId: contact.id, action: 'contact.updated',
       details: { fields: Object.keys(changes).sort() } });
     return { body: toContact(updated), version: updated.version };

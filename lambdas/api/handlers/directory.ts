@@ -58,7 +58,7 @@ export const directoryHandlers: DirectoryHandlers = {
       Object.entries(requested).filter(([column, value]) => facility[column as keyof FacilityChanges] !== value),
     ) as FacilityChanges;
     if (Object.keys(changes).length === 0) return { body: toFacility(facility), version: facility.version };
-    const updated = await updateFacility(tx, facility.id, changes);
+    const updated = found(await updateFacility(tx, facility, changes), 'facility');
     await audit({ facilityId: facility.id, entityType: 'facility', entityId: facility.id, action: 'facility.updated',
       ...(changes.active !== undefined ? { fromState: stateOf(facility.active), toState: stateOf(updated.active) } : {}),
       details: { fields: Object.keys(changes).sort() } });
@@ -185,7 +185,7 @@ export const directoryHandlers: DirectoryHandlers = {
   'users.disable': async ({ actor, params, tx, audit, deps }) => {
     const user = found(await findUser(tx, actor, params.userId, { forUpdate: true }), 'user');
     if (user.id === actor.sub) throw Problems.conflict('self-disable', 'You cannot disable your own account.');
-    const disabled = user.active ? await deactivateUser(tx, user.id) : user;
+    const disabled = user.active ? found(await deactivateUser(tx, user), 'user') : user;
     if (user.active) {
       await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.disabled',
         fromState: 'active', toState: 'disabled', details: { role: user.role } });
@@ -197,11 +197,11 @@ export const directoryHandlers: DirectoryHandlers = {
 
   'users.enable': async ({ actor, params, tx, audit, deps }) => {
     const user = found(await findUser(tx, actor, params.userId, { forUpdate: true }), 'user');
-    if (!user.active && await disabledWithinTokenLifetime(tx, user.id)) {
+    if (!user.active && await disabledWithinTokenLifetime(tx, user)) {
       throw Problems.conflict('disabled-too-recently', `Access tokens issued before the disable stay valid for up to ${
         ACCESS_TOKEN_MAX_MINUTES} minutes; enable the user once that much time has passed since the disable.`);
     }
-    const enabled = user.active ? user : await activateUser(tx, user.id);
+    const enabled = user.active ? user : found(await activateUser(tx, user), 'user');
     if (!user.active) {
       await audit({ facilityId: user.facility_id, entityType: 'user', entityId: user.id, action: 'user.enabled',
         fromState: 'disabled', toState: 'active', details: { role: user.role } });

@@ -1,7 +1,7 @@
 import { OPEN_LEG_STATES, tripRequestLifecycle } from '../../shared/domain/lifecycles';
 import { type TripRequestRow, updateTripRequest } from '../data/trip-requests';
 import type { ApiRoute, RouteContext } from '../handler-types';
-import { assertTransition } from './support';
+import { assertTransition, found } from './support';
 
 type CancelContext = Pick<RouteContext<ApiRoute>, 'tx' | 'actor' | 'audit' | 'notify'>;
 
@@ -16,7 +16,7 @@ export async function cancelTrip(
   options: { reasonCode: string; decidedDirectly: boolean },
 ): Promise<TripRequestRow> {
   assertTransition(tripRequestLifecycle, trip.status, 'cancelled', 'trip request');
-  const updated = await updateTripRequest(tx, trip.id, { status: 'cancelled' });
+  const updated = found(await updateTripRequest(tx, trip, { status: 'cancelled' }), 'trip request');
   await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
     action: 'trip_request.cancelled', fromState: trip.status, toState: 'cancelled', details: { reasonCode: options.reasonCode } });
 

@@ -106,10 +106,10 @@ export const tripRequestHandlers: TripHandlers = {
     };
     const notes = body.clinicalNotes;
     const riderKey = typeof notes === 'string' ? await riderKeyForSealing(deps.pii, tx, trip.facility_id, trip.rider_id) : undefined;
-    const updated = await updateTripRequest(tx, trip.id, {
+    const updated = found(await updateTripRequest(tx, trip, {
       ...changes,
       ...(notes === undefined ? {} : { clinical_notes_enc: riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef(trip), notes) : null }),
-    });
+    }), 'trip request');
     await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.updated', details: { fields: Object.keys(body).sort() } });
     return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
@@ -149,7 +149,7 @@ export const tripRequestHandlers: TripHandlers = {
       await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_leg', entityId: (rows[0] as { id: string }).id,
         action: 'trip_leg.created', toState: 'unassigned', details: { kind: leg.kind, willCall: leg.willCall } });
     }
-    const updated = await updateTripRequest(tx, trip.id, { status: 'scheduled' });
+    const updated = found(await updateTripRequest(tx, trip, { status: 'scheduled' }), 'trip request');
     await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.scheduled', fromState: trip.status, toState: 'scheduled' });
     const windowStart = new Date(body.outbound.pickupAt);
@@ -163,7 +163,7 @@ export const tripRequestHandlers: TripHandlers = {
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
     assertVersion(ifMatch, trip.version);
     assertTransition(tripRequestLifecycle, trip.status, 'rejected', 'trip request');
-    const updated = await updateTripRequest(tx, trip.id, { status: 'rejected', rejection_reason: body.reason });
+    const updated = found(await updateTripRequest(tx, trip, { status: 'rejected', rejection_reason: body.reason }), 'trip request');
     await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.rejected', fromState: trip.status, toState: 'rejected' });
     await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'request_rejected',
