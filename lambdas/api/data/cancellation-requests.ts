@@ -114,11 +114,11 @@ export async function decideCancellationRequest(
   tx: Queryable,
   request: Pick<CancellationRequestRow, 'id' | 'facility_id'>,
   decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null },
-): Promise<CancellationRequestRow> {
+): Promise<CancellationRequestRow | undefined> {
   const { rows } = await tx.query<CancellationRequestRow>(
     `UPDATE cancellation_requests SET status = $3, decided_by = $4, decision_reason = $5, decided_at = now()
       WHERE facility_id = $1 AND id = $2 RETURNING ${CANCELLATION_COLUMNS}`,
     [request.facility_id, request.id, decision.status, decision.decidedBy, decision.reason],
   );
-  return rows[0] as CancellationRequestRow;
+  return rows[0];
 }

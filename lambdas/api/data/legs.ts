@@ -334,7 +334,7 @@ type LegChanges = Partial<
 >;
 
 /** Column names come from the typed keys above, never from input. */
-export async function updateLeg(tx: Queryable, leg: Pick<LegRow, 'id' | 'facility_id'>, changes: LegChanges): Promise<LegRow> {
+export async function updateLeg(tx: Queryable, leg: Pick<LegRow, 'id' | 'facility_id'>, changes: LegChanges): Promise<LegRow | undefined> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);
   const { rows } = await tx.query<LegRow>(
@@ -343,7 +343,7 @@ export async function updateLeg(tx: Queryable, leg: Pick<LegRow, 'id' | 'facilit
       RETURNING ${LEG_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as LegRow;
+  return rows[0];
 }
 
 /** The trip's reference code when the tenant wants riders told their driver set off (schema/0009). */

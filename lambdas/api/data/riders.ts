@@ -218,7 +218,7 @@ export async function updateRider(
   rider: Pick<RiderRow, 'id' | 'facility_id'>,
   riderKey: RiderKey,
   values: RiderValues,
-): Promise<RiderRow> {
+): Promise<RiderRow | undefined> {
   // Blind indexes are computed under the tenant key version that wraps the rider's key (the row is
   // locked), so a rotation that re-wraps the key re-indexes it in the same write (docs/security/key-rotation.md).
   const tenantKey = await pii.tenantKeyVersion(tx, rider.facility_id, riderKey.wrappedBy);
@@ -236,7 +236,7 @@ export async function updateRider(
       WHERE facility_id = ${where.param(rider.facility_id)} AND id = ${where.param(rider.id)} RETURNING ${RIDER_COLUMNS}`,
     where.values as never,
   );
-  return rows[0] as RiderRow;
+  return rows[0];
 }
 
 /**
@@ -244,7 +244,7 @@ export async function updateRider(
  * marked erased and stops being notified. Fields sealed under the destroyed key elsewhere (trip
  * clinical notes, leg completion notes) stay as ciphertext nobody can open.
  */
-export async function eraseRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'facility_id'>): Promise<RiderRow> {
+export async function eraseRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'facility_id'>): Promise<RiderRow | undefined> {
   const { rows } = await tx.query<RiderRow>(
     `UPDATE riders SET data_key = NULL, full_name_enc = NULL, phone_enc = NULL, email_enc = NULL, date_of_birth_enc = NULL,
             home_address_enc = NULL, care_notes_enc = NULL, phone_index = NULL, email_index = NULL,
@@ -252,5 +252,5 @@ export async function eraseRider(tx: Queryable, rider: Pick<RiderRow, 'id' | 'fa
       WHERE facility_id = $1 AND id = $2 RETURNING ${RIDER_COLUMNS}`,
     [rider.facility_id, rider.id],
   );
-  return rows[0] as RiderRow;
+  return rows[0];
 }

@@ -51,9 +51,9 @@ export const cancellationHandlers: CancellationHandlers = {
     const request = found(await findCancellationRequest(tx, actor, seen.id, { forUpdate: true }), 'cancellation request');
     assertVersion(ifMatch, request.version);
     assertTransition(cancellationLifecycle, request.status, 'approved', 'cancellation request');
-    const approved = await decideCancellationRequest(tx, request, {
+    const approved = found(await decideCancellationRequest(tx, request, {
       status: 'approved', decidedBy: actor.sub, reason: body.reason ?? null,
-    });
+    }), 'cancellation request');
     await audit({ facilityId: request.facility_id, tripRequestId: trip.id, entityType: 'cancellation_request',
       entityId: request.id, action: 'cancellation_request.approved', fromState: request.status, toState: 'approved',
       details: { reasonCode: request.reason_code } });
@@ -69,7 +69,7 @@ export const cancellationHandlers: CancellationHandlers = {
     assertVersion(ifMatch, request.version);
     assertTransition(cancellationLifecycle, request.status, 'denied', 'cancellation request');
     const trip = found(await findTripRequest(tx, actor, request.trip_request_id), 'trip request');
-    const denied = await decideCancellationRequest(tx, request, { status: 'denied', decidedBy: actor.sub, reason: body.reason });
+    const denied = found(await decideCancellationRequest(tx, request, { status: 'denied', decidedBy: actor.sub, reason: body.reason }), 'cancellation request');
     await audit({ facilityId: request.facility_id, tripRequestId: trip.id, entityType: 'cancellation_request',
       entityId: request.id, action: 'cancellation_request.denied', fromState: request.status, toState: 'denied' });
     await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'cancellation_denied',

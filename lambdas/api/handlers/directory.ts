@@ -124,7 +124,7 @@ export const directoryHandlers: DirectoryHandlers = {
       Object.entries(requested).filter(([field, value]) => current(field as RiderField) !== value),
     );
     if (Object.keys(changes).length === 0) return { body: toRider(view), version: rider.version };
-    const updated = await updateRider(deps.pii, tx, rider, key, changes);
+    const updated = found(await updateRider(deps.pii, tx, rider, key, changes), 'rider');
     await audit({ facilityId: rider.facility_id, entityType: 'rider', entityId: rider.id, action: 'rider.updated',
       details: { fields: Object.keys(changes).sort() } });
     return { body: toRider(openRiderWith(deps.pii, updated, key)), version: updated.version };

@@ -76,12 +76,12 @@ export const legHandlers: LegHandlers = {
     // The database refuses a window that overlaps another leg of the assigned driver (409, naming that leg).
     const booking = leg.driver_id !== null && pickupAt !== null && dropoffAt !== null
       ? { legId: leg.id, driverId: leg.driver_id, pickupAt, dropoffAt } : undefined;
-    const updated = await updateLeg(tx, leg, {
+    const updated = found(await updateLeg(tx, leg, {
       ...(body.scheduledPickupAt !== undefined ? { scheduled_pickup_at: body.scheduledPickupAt } : {}),
       ...(body.scheduledDropoffAt !== undefined ? { scheduled_dropoff_at: body.scheduledDropoffAt } : {}),
       ...(body.pickupAddress !== undefined ? { pickup_address: body.pickupAddress } : {}),
       ...(body.dropoffAddress !== undefined ? { dropoff_address: body.dropoffAddress } : {}),
-    }).catch(explainDoubleBooking(actor, booking, deps.settings.timeZone));
+    }).catch(explainDoubleBooking(actor, booking, deps.settings.timeZone)), 'leg');
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.updated', details: { fields: Object.keys(body).sort(), timed: pickupAt !== null } });
     return respond(deps.pii, tx, merged(leg, updated), actor);
@@ -105,8 +105,8 @@ export const legHandlers: LegHandlers = {
     // The database refuses a driver whose other legs overlap this window (409, naming that leg).
     const booking = leg.scheduled_pickup_at !== null && leg.scheduled_dropoff_at !== null
       ? { legId: leg.id, driverId: body.driverId, pickupAt: leg.scheduled_pickup_at, dropoffAt: leg.scheduled_dropoff_at } : undefined;
-    const updated = await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId })
-      .catch(explainDoubleBooking(actor, booking, deps.settings.timeZone));
+    const updated = found(await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId })
+      .catch(explainDoubleBooking(actor, booking, deps.settings.timeZone)), 'leg');
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: reassigning ? 'trip_leg.reassigned' : 'trip_leg.assigned', fromState: leg.status, toState: 'assigned',
       details: { driverId: body.driverId, ...(reassigning ? { previousDriverId: leg.driver_id } : {}) } });
@@ -117,7 +117,7 @@ export const legHandlers: LegHandlers = {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     assertTransition(legLifecycle, leg.status, 'unassigned', 'leg');
-    const updated = await updateLeg(tx, leg, { status: 'unassigned', driver_id: null });
+    const updated = found(await updateLeg(tx, leg, { status: 'unassigned', driver_id: null }), 'leg');
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: 'trip_leg.unassigned', fromState: leg.status, toState: 'unassigned', details: { driverId: leg.driver_id } });
     return respond(deps.pii, tx, merged(leg, updated), actor);
@@ -132,10 +132,10 @@ export const legHandlers: LegHandlers = {
     // record the trip moving along (in progress, completed) and the no-show's billing record.
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: `trip_leg.${body.status}`, fromState: leg.status, toState: body.status, details: { driverId: leg.driver_id } });
-    const updated = await updateLeg(tx, leg, {
+    const updated = found(await updateLeg(tx, leg, {
       status: body.status,
       ...(body.status === 'no_show' ? { no_show_reason: body.reason } : {}),
-    });
+    }), 'leg');
     if (body.status === 'en_route') {
       const notice = await enRouteNotice(tx, leg.id);
       if (notice) {
@@ -166,14 +166,14 @@ export const legHandlers: LegHandlers = {
       action: 'trip_leg.completed', fromState: leg.status, toState: 'completed', details: { driverId: leg.driver_id } });
     // Mileage is derived by the database; its billing trigger creates the pending billing record
     // in this same transaction (and the trip completes once every leg has ended).
-    const updated = await updateLeg(tx, leg, {
+    const updated = found(await updateLeg(tx, leg, {
       status: 'completed',
       actual_pickup_at: body.actualPickupAt,
       actual_dropoff_at: body.actualDropoffAt,
       odometer_start: body.odometerStart,
       odometer_end: body.odometerEnd,
       completion_notes_enc: riderKey ? deps.pii.sealField(riderKey, completionNotesRef(leg), notes) : null,
-    });
+    }), 'leg');
     return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 };

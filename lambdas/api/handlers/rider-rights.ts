@@ -64,7 +64,7 @@ export const riderRightsHandlers: RiderRightsHandlers = {
       throw Problems.conflict('rider-has-open-trips',
         "The rider has trips still to be carried out, which need the rider's details: cancel or finish them first.");
     }
-    const erased = await eraseRider(tx, rider);
+    const erased = found(await eraseRider(tx, rider), 'rider');
     await audit({ facilityId: rider.facility_id, entityType: 'rider', entityId: rider.id, action: 'rider.erased',
       fromState: 'active', toState: 'erased' });
     return { body: toRider(openRiderWith(deps.pii, erased, 'erased')), version: erased.version };
