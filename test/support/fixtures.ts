@@ -14,6 +14,7 @@ import { testPii } from './keys';
 export type FacilityKind = 'facility' | 'individual';
 export type TripRequestStatus = 'requested' | 'scheduled' | 'in_progress' | 'completed' | 'rejected' | 'cancelled';
 export type LegKind = 'outbound' | 'return';
+export type Mobility = 'ambulatory' | 'wheelchair' | 'wheelchair_xl' | 'stretcher';
 export type LegStatus = 'unassigned' | 'assigned' | 'en_route' | 'arrived' | 'picked_up' | 'completed' | 'no_show' | 'cancelled';
 export type BillingStatus = 'pending' | 'ready' | 'invoiced' | 'paid' | 'denied' | 'on_hold' | 'written_off';
 export type CancellationReason = 'booked_by_mistake' | 'changed_plans' | 'unable_to_make_trip' | 'other';
@@ -193,6 +194,10 @@ export type CreateTripRequestInput = TripSource & {
   contactId?: string | null;
   appointmentAt?: Date;
   returnTrip?: 'none' | 'scheduled' | 'will_call';
+  /** The level of service (schema/0022); ambulatory, no oxygen, no companion by default. */
+  mobility?: Mobility;
+  oxygen?: boolean;
+  companions?: number;
   /** Reached through the lifecycle's transitions after the insert (see moveTripRequest). */
   status?: TripRequestStatus;
 };
@@ -222,11 +227,12 @@ export async function createTripRequest(owner: Queryable, input: CreateTripReque
   const submittedBy = input.source === 'intake' ? null : input.submittedBy;
   const { rows } = await owner.query<TripRequestRow>(
     `INSERT INTO trip_requests (facility_id, rider_id, source, submitted_by, contact_id, pickup_address,
-                                dropoff_address, appointment_at, return_trip)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                dropoff_address, appointment_at, return_trip, mobility, oxygen, companions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING ${TRIP_COLUMNS}`,
     [input.facilityId, input.riderId, input.source, submittedBy, input.contactId ?? null, '1 Pickup Street',
-      '2 Clinic Road', input.appointmentAt ?? new Date('2030-03-01T15:00:00Z'), input.returnTrip ?? 'none'],
+      '2 Clinic Road', input.appointmentAt ?? new Date('2030-03-01T15:00:00Z'), input.returnTrip ?? 'none',
+      input.mobility ?? 'ambulatory', input.oxygen ?? false, input.companions ?? 0],
   );
   const trip = one(rows, 'trip request');
   return input.status && input.status !== 'requested' ? moveTripRequest(owner, trip.id, input.status) : trip;
@@ -251,6 +257,64 @@ export async function moveTripRequest(owner: Queryable, id: string, target: Trip
     );
   }
   return getTripRequest(owner, id);
+}
+
+// ---- vehicles --------------------------------------------------------------------------------
+
+export type VehicleKind = 'sedan' | 'minivan' | 'wheelchair_van' | 'stretcher_van';
+export type VehicleStatus = 'in_service' | 'out_of_service' | 'retired';
+
+export interface VehicleInput {
+  name?: string;
+  plate?: string;
+  kind?: VehicleKind;
+  ambulatorySeats?: number;
+  wheelchairPositions?: number;
+  bariatric?: boolean;
+  stretcher?: boolean;
+  oxygen?: boolean;
+  odometer?: number | null;
+}
+
+export interface VehicleRow {
+  id: string;
+  name: string;
+  plate: string;
+  kind: VehicleKind;
+  status: VehicleStatus;
+  outOfServiceReason: string | null;
+  odometer: string | null;
+  version: number;
+}
+
+const VEHICLE_COLUMNS = `id, name, plate, kind, status, out_of_service_reason AS "outOfServiceReason", odometer, version`;
+
+/** A plate no other live vehicle of the test run holds. */
+export function vehiclePlate(): string {
+  return `T${randomUUID().replace(/-/g, '').slice(0, 9).toUpperCase()}`;
+}
+
+/** In service; by default a van that serves every level of service (so it fits any leg). */
+export async function createVehicle(owner: Queryable, input: VehicleInput = {}): Promise<VehicleRow> {
+  const { rows } = await owner.query<VehicleRow>(
+    `INSERT INTO vehicles (name, plate, kind, ambulatory_seats, wheelchair_positions, bariatric, stretcher, oxygen, odometer)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${VEHICLE_COLUMNS}`,
+    [input.name ?? 'Test van', input.plate ?? vehiclePlate(), input.kind ?? 'stretcher_van', input.ambulatorySeats ?? 6,
+      input.wheelchairPositions ?? 2, input.bariatric ?? true, input.stretcher ?? true, input.oxygen ?? true,
+      input.odometer ?? null],
+  );
+  return one(rows, 'vehicle');
+}
+
+export async function getVehicle(owner: Queryable, id: string): Promise<VehicleRow> {
+  const { rows } = await owner.query<VehicleRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE id = $1`, [id]);
+  return one(rows, 'vehicle');
+}
+
+export async function moveVehicle(owner: Queryable, id: string, to: VehicleStatus, reason?: string): Promise<VehicleRow> {
+  await owner.query('UPDATE vehicles SET status = $2, out_of_service_reason = $3 WHERE id = $1',
+    [id, to, to === 'in_service' ? null : (reason ?? (to === 'out_of_service' ? 'Brakes' : null))]);
+  return getVehicle(owner, id);
 }
 
 // ---- legs ------------------------------------------------------------------------------------
@@ -282,13 +346,14 @@ export interface LegRow {
   willCall: boolean;
   status: LegStatus;
   driverId: string | null;
+  vehicleId: string | null;
   scheduledPickupAt: string | null;
   scheduledDropoffAt: string | null;
   version: number;
 }
 
 const LEG_COLUMNS = `id, facility_id AS "facilityId", trip_request_id AS "tripRequestId", rider_id AS "riderId", kind,
-  will_call AS "willCall", status, driver_id AS "driverId", scheduled_pickup_at AS "scheduledPickupAt",
+  will_call AS "willCall", status, driver_id AS "driverId", vehicle_id AS "vehicleId", scheduled_pickup_at AS "scheduledPickupAt",
   scheduled_dropoff_at AS "scheduledDropoffAt", version`;
 
 export async function getLeg(owner: Queryable, id: string): Promise<LegRow> {
@@ -314,8 +379,14 @@ export async function createLeg(
   return one(rows, 'leg');
 }
 
-export async function assignLeg(owner: Queryable, legId: string, driverId: string): Promise<LegRow> {
-  await owner.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2 WHERE id = $1`, [legId, driverId]);
+/**
+ * Assigns a driver and a vehicle (schema/0022: a new assignment needs both). Without a vehicle, a
+ * fresh one that serves every level of service, so tests about something else never clash on it.
+ */
+export async function assignLeg(owner: Queryable, legId: string, driverId: string, vehicleId?: string): Promise<LegRow> {
+  const vehicle = vehicleId ?? (await createVehicle(owner)).id;
+  await owner.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2, vehicle_id = $3 WHERE id = $1`,
+    [legId, driverId, vehicle]);
   return getLeg(owner, legId);
 }
 

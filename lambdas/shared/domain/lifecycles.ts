@@ -61,10 +61,22 @@ export const billingLifecycle = lifecycle({
   },
 });
 
+/** Vehicles (schema/0022): out of service says why; retired is for good. */
+export const vehicleLifecycle = lifecycle({
+  initial: 'in_service',
+  final: ['retired'],
+  transitions: {
+    in_service: ['out_of_service', 'retired'],
+    out_of_service: ['in_service', 'retired'],
+    retired: [],
+  },
+});
+
 export type TripRequestStatus = keyof typeof tripRequestLifecycle.transitions;
 export type LegStatus = keyof typeof legLifecycle.transitions;
 export type CancellationStatus = keyof typeof cancellationLifecycle.transitions;
 export type BillingStatus = keyof typeof billingLifecycle.transitions;
+export type VehicleStatus = keyof typeof vehicleLifecycle.transitions;
 
 /** Names match the `entity` column of lifecycle_states / lifecycle_transitions. */
 export const LIFECYCLES = {
@@ -72,6 +84,7 @@ export const LIFECYCLES = {
   trip_leg: legLifecycle,
   cancellation_request: cancellationLifecycle,
   billing_record: billingLifecycle,
+  vehicle: vehicleLifecycle,
 } as const;
 
 export function canMove<S extends string>(machine: Lifecycle<S>, from: S, to: S): boolean {
