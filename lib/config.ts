@@ -121,6 +121,8 @@ export interface EnvironmentConfig {
     /** IANA zone the notifier formats dates and times in. */
     readonly timeZone: string;
     readonly pickupWindowMinutes: number;
+    /** A completion's odometer may move at most this far in one leg, or past the vehicle's last reading (typo guard). */
+    readonly maxOdometerJumpMiles: number;
   };
   readonly notifications: {
     /** A verified SES identity: a domain (recommended) or a single address. */
@@ -173,7 +175,7 @@ const shared = {
     accessTokenMinutes: 60,
     refreshTokenHours: 24,
   },
-  provider: { name: 'Example Medical Transport', timeZone: 'America/New_York', pickupWindowMinutes: 30 },
+  provider: { name: 'Example Medical Transport', timeZone: 'America/New_York', pickupWindowMinutes: 30, maxOdometerJumpMiles: 300 },
   notifications: {
     smsType: 'Transactional',
     relayEveryMinutes: 1,

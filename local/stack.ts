@@ -6,6 +6,7 @@ import { apiHandlers } from '../lambdas/api/handlers';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
 import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
+import { maxOdometerJumpMilesFrom } from '../lambdas/shared/domain/vehicles';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
 import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
@@ -253,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           outbox: pipeline.publisher,
           identity: createLocalIdentityAdmin(),
           pii: pii(),
-          settings: { ...SETTINGS, timeZone },
+          settings: { ...SETTINGS, timeZone, maxOdometerJumpMiles: maxOdometerJumpMilesFrom(process.env) },
         },
         apiHandlers,
         // One process plays both functions that serve authenticated routes in AWS.

@@ -221,6 +221,20 @@ CREATE TRIGGER trip_legs_vehicle_odometer AFTER UPDATE OF status ON trip_legs FO
 ALTER FUNCTION record_vehicle_odometer() OWNER TO nemt_definer;
 REVOKE ALL ON FUNCTION record_vehicle_odometer() FROM PUBLIC;
 
+-- ---- odometer corrections ----------------------------------------------------------------------------
+-- A Dispatcher corrects a wrong reading with a reason. The audit event records the figures; the reason
+-- is free text, which audit details never hold, so it is kept here, one row per correction.
+CREATE TABLE vehicle_odometer_corrections (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  vehicle_id uuid NOT NULL REFERENCES vehicles (id),
+  reading_before numeric(9, 1),
+  reading_after numeric(9, 1) NOT NULL CHECK (reading_after >= 0),
+  reason text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+  corrected_by uuid NOT NULL REFERENCES users (id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX vehicle_odometer_corrections_vehicle ON vehicle_odometer_corrections (vehicle_id, created_at);
+
 -- ---- the intake states the level of service --------------------------------------------------------
 -- 0019's function with oxygen and companions appended; their defaults keep a caller that does not
 -- state them (an older intake function during a deploy) working.
@@ -333,4 +347,13 @@ CREATE POLICY dispatcher_update ON vehicles FOR UPDATE TO nemt_api
   USING (CASE WHEN app_ctx_role() = 'Dispatcher' THEN true ELSE false END)
   WITH CHECK (CASE WHEN app_ctx_role() = 'Dispatcher' THEN true ELSE false END);
 CREATE POLICY definer_read ON vehicles FOR SELECT TO nemt_definer USING (true);
+
+-- Corrections are written once, by the Dispatcher who makes them, and never changed.
+GRANT SELECT, INSERT ON vehicle_odometer_corrections TO nemt_api;
+ALTER TABLE vehicle_odometer_corrections ENABLE ROW LEVEL SECURITY;
+ALTER TABLE vehicle_odometer_corrections FORCE ROW LEVEL SECURITY;
+CREATE POLICY staff_read ON vehicle_odometer_corrections FOR SELECT TO nemt_api
+  USING (CASE WHEN app_ctx_role() IN ('Dispatcher', 'Billing') THEN true ELSE false END);
+CREATE POLICY dispatcher_insert ON vehicle_odometer_corrections FOR INSERT TO nemt_api
+  WITH CHECK (CASE WHEN app_ctx_role() = 'Dispatcher' AND corrected_by = app_ctx_sub() THEN true ELSE false END);
 CREATE POLICY definer_odometer ON vehicles FOR UPDATE TO nemt_definer USING (true) WITH CHECK (true);

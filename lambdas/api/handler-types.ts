@@ -16,6 +16,11 @@ export interface ApiSettings {
   providerName: string;
   /** The provider's IANA time zone: the days of `GET /v1/legs?date=` and the times in messages. */
   timeZone: string;
+  /**
+   * A completion whose odometer start is more than this above the vehicle's last reading, or whose
+   * leg is longer than this, is refused as a likely typo (MAX_ODOMETER_JUMP_MILES, default 300).
+   */
+  maxOdometerJumpMiles: number;
 }
 
 /** Everything a handler may reach, chosen once at the edge (Lambda entry or local stack). */

@@ -1,6 +1,7 @@
 import { assertTimeZone, DEFAULT_TIME_ZONE } from '../notify/templates/fields';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
+import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
 import type { ApiDependencies } from './handler-types';
 
 /**
@@ -26,6 +27,7 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
       pickupWindowMinutes: Number(env.PICKUP_WINDOW_MINUTES ?? '30'),
       providerName: env.PROVIDER_NAME ?? 'NEMT Dispatch',
       timeZone,
+      maxOdometerJumpMiles: maxOdometerJumpMilesFrom(env),
     },
   };
 }

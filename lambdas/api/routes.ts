@@ -13,6 +13,9 @@ import {
   LegUpdate, RejectBody, ScheduleBody, TripHistory, TripRequest, TripRequestCreate, TripRequestListQuery,
   TripRequestParams, TripRequestUpdate,
 } from './schemas/trips';
+import {
+  OdometerCorrectionBody, Vehicle, VehicleCreate, VehicleListQuery, VehicleParams, VehicleTransitionBody, VehicleUpdate,
+} from './schemas/vehicles';
 import type { RouteDeclaration } from './route-types';
 
 /**
@@ -25,6 +28,8 @@ const TRIP_WRITERS: readonly Role[] = ['Dispatcher', 'FacilityAdmin', 'FacilityU
 /** The contacts' readers, as their row-level policies allow (facility roles their own facility's). */
 const CONTACT_READERS: readonly Role[] = ['Dispatcher', 'Billing', 'FacilityAdmin', 'FacilityUser'];
 const LEG_READERS: readonly Role[] = ['Dispatcher', 'Driver', 'FacilityAdmin', 'FacilityUser'];
+/** Vehicles are staff data, like staff users: facility roles never see them. */
+const STAFF: readonly Role[] = ['Dispatcher', 'Driver', 'Billing'];
 
 /** The intake's proof of work (SECURITY S28), for machine clients reading the OpenAPI document. */
 const INTAKE_CHALLENGE_PROTOCOL = 'Public: no token. An ALTCHA challenge (SHA-256, altcha-lib v1 format), valid for 10 minutes '
@@ -94,9 +99,9 @@ export const routes = [
     roles: LEG_READERS, params: LegParams, response: Leg, successStatus: 200 }),
   route({ ...api, id: 'legs.update', method: 'PATCH', path: '/v1/legs/{legId}', summary: 'Set times or addresses (e.g. a will-call return)',
     roles: ['Dispatcher'], params: LegParams, body: LegUpdate, response: Leg, successStatus: 200, conditional: true }),
-  route({ ...api, id: 'legs.assign', method: 'PUT', path: '/v1/legs/{legId}/assignment', summary: 'Assign a driver',
+  route({ ...api, id: 'legs.assign', method: 'PUT', path: '/v1/legs/{legId}/assignment', summary: 'Assign a driver and a vehicle',
     roles: ['Dispatcher'], params: LegParams, body: AssignmentBody, response: Leg, successStatus: 200, conditional: true }),
-  route({ ...api, id: 'legs.unassign', method: 'DELETE', path: '/v1/legs/{legId}/assignment', summary: 'Unassign the driver',
+  route({ ...api, id: 'legs.unassign', method: 'DELETE', path: '/v1/legs/{legId}/assignment', summary: 'Unassign the driver and the vehicle',
     roles: ['Dispatcher'], params: LegParams, response: Leg, successStatus: 200, conditional: true }),
   route({ ...api, id: 'legs.recordStatus', method: 'POST', path: '/v1/legs/{legId}/status-events',
     summary: 'Record en route, arrived, picked up or no-show', roles: ['Dispatcher', 'Driver'], params: LegParams,
@@ -104,6 +109,23 @@ export const routes = [
   route({ ...api, id: 'legs.complete', method: 'POST', path: '/v1/legs/{legId}/completion',
     summary: 'Submit completion: actual times, odometer, notes', roles: ['Driver'], params: LegParams,
     body: CompletionBody, response: Leg, successStatus: 200, conditional: true }),
+
+  // Vehicles
+  route({ ...api, id: 'vehicles.list', method: 'GET', path: '/v1/vehicles', summary: 'List vehicles by name',
+    roles: STAFF, query: VehicleListQuery, response: page(Vehicle), successStatus: 200 }),
+  route({ ...api, id: 'vehicles.get', method: 'GET', path: '/v1/vehicles/{vehicleId}', summary: 'Read a vehicle',
+    roles: STAFF, params: VehicleParams, response: Vehicle, successStatus: 200 }),
+  route({ ...api, id: 'vehicles.create', method: 'POST', path: '/v1/vehicles', summary: 'Add a vehicle to the fleet',
+    roles: ['Dispatcher'], body: VehicleCreate, response: Vehicle, successStatus: 201, idempotent: true }),
+  route({ ...api, id: 'vehicles.update', method: 'PATCH', path: '/v1/vehicles/{vehicleId}',
+    summary: "Change a vehicle's name, plate, kind or capabilities", roles: ['Dispatcher'], params: VehicleParams,
+    body: VehicleUpdate, response: Vehicle, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'vehicles.transition', method: 'POST', path: '/v1/vehicles/{vehicleId}/status',
+    summary: 'Take a vehicle out of service (with a reason), back into service, or retire it', roles: ['Dispatcher'],
+    params: VehicleParams, body: VehicleTransitionBody, response: Vehicle, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'vehicles.correctOdometer', method: 'POST', path: '/v1/vehicles/{vehicleId}/odometer-corrections',
+    summary: "Correct a vehicle's last odometer reading, with a reason (audited with old and new)", roles: ['Dispatcher'],
+    params: VehicleParams, body: OdometerCorrectionBody, response: Vehicle, successStatus: 200, conditional: true }),
 
   // Billing
   route({ ...api, id: 'billing.list', method: 'GET', path: '/v1/billing-records', summary: 'List billing records',

@@ -104,7 +104,7 @@ async function submit(pii: PiiCrypto, settings: IntakeSettings, tx: Queryable, b
     pii.sealField(rider.key, { table: 'riders', column, rowId: riderId, facilityId }, value);
   const { rows } = await tx.query<{ receipt_code: string }>(
     `SELECT intake_submit_trip_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       $17::timestamptz, $18::timestamptz, $19, $20::timestamptz, $21, $22, $23, $24, $25, $26, $27) AS receipt_code`,
+       $17::timestamptz, $18::timestamptz, $19, $20::timestamptz, $21, $22, $23, $24, $25, $26, $27, $28, $29) AS receipt_code`,
     [
       facilityId,
       riderId,
@@ -133,6 +133,8 @@ async function submit(pii: PiiCrypto, settings: IntakeSettings, tx: Queryable, b
       requestId,
       await destinationIndex(pii, tx, body, intakeIndex),
       settings.receiptsPerDestinationPerDay,
+      body.oxygen,
+      body.companions,
     ],
   );
   const receiptCode = rows[0]?.receipt_code;

@@ -106,6 +106,7 @@ export class ApiStack extends BaseStack {
         PROVIDER_NAME: config.provider.name,
         PROVIDER_TIME_ZONE: config.provider.timeZone,
         PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
+        MAX_ODOMETER_JUMP_MILES: String(config.provider.maxOdometerJumpMiles),
       },
     });
     this.apiFunction

@@ -5,8 +5,8 @@ import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createAuditEvent, createCancellationRequest, createContact, createFacility,
-  createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, driveLeg, type FacilityRow, type LegRow,
-  phoneNumber, type RiderRow, type TripRequestRow, type UserRow,
+  createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, createVehicle, driveLeg, type FacilityRow,
+  type LegRow, phoneNumber, type RiderRow, type TripRequestRow, type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
 import { AUTHORIZATION_MATRIX, type MatrixRow, type Principal, PRINCIPALS } from './authorization-matrix';
@@ -228,7 +228,8 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
   },
   'legs.assign': async (cell) => {
     const leg = await legOf(cell.target);
-    return { params: { legId: leg.id }, body: { driverId: staff.Driver.id }, version: leg.version };
+    return { params: { legId: leg.id }, body: { driverId: staff.Driver.id, vehicleId: (await createVehicle(owner())).id },
+      version: leg.version };
   },
   'legs.unassign': async (cell) => {
     const leg = await assignLeg(owner(), (await legOf(cell.target)).id, otherDriver.id);
@@ -242,6 +243,24 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
     const leg = await driveLeg(owner(), (await legOf(legTenant(cell))).id, 'picked_up', { driverId: driverFor(cell).id });
     return { params: { legId: leg.id }, version: leg.version, body: { actualPickupAt: '2031-06-01T09:05:00Z',
       actualDropoffAt: '2031-06-01T09:40:00Z', odometerStart: 1000, odometerEnd: 1012.5 } };
+  },
+  'vehicles.list': LIST,
+  'vehicles.get': async () => ({ params: { vehicleId: (await createVehicle(owner())).id } }),
+  'vehicles.create': async () => ({
+    body: { name: `Van ${unique()}`, plate: vehiclePlate(), kind: 'wheelchair_van',
+      capabilities: { ambulatorySeats: 2, wheelchairPositions: 2, bariatric: false, stretcher: false, oxygen: false } },
+  }),
+  'vehicles.update': async () => {
+    const vehicle = await createVehicle(owner());
+    return { params: { vehicleId: vehicle.id }, body: { name: `Renamed ${unique()}` }, version: vehicle.version };
+  },
+  'vehicles.transition': async () => {
+    const vehicle = await createVehicle(owner());
+    return { params: { vehicleId: vehicle.id }, body: { to: 'out_of_service', reason: 'Brakes' }, version: vehicle.version };
+  },
+  'vehicles.correctOdometer': async () => {
+    const vehicle = await createVehicle(owner(), { odometer: 1200 });
+    return { params: { vehicleId: vehicle.id }, body: { reading: 1180, reason: 'Typed 1200 for 1180' }, version: vehicle.version };
   },
   'billing.list': LIST,
   'billing.export': NO_TARGET,

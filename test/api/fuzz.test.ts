@@ -9,7 +9,7 @@ import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createCancellationRequest, createContact, createFacility, createFacilityUser, createLeg,
-  createRider, createStaffUser, createTripRequest, driveLeg, phoneNumber, type UserRow,
+  createRider, createStaffUser, createTripRequest, createVehicle, driveLeg, phoneNumber, type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
 
@@ -72,6 +72,8 @@ interface World {
   assignedLeg: { id: string; version: number };
   pickedUpLeg: { id: string; version: number };
   billingRecordId: string;
+  /** In service, serving every level of service, with a reading; free for any leg of the world. */
+  vehicle: { id: string; version: number };
   /** A solved intake challenge: every run rolls back, so it is never spent for good. */
   altcha: string;
   /** Two private-pay riders from the intake with one phone: a duplicate and the rider it repeats. */
@@ -108,6 +110,7 @@ async function buildWorld(): Promise<World> {
   const assignedLeg = await assignLeg(owner, (await legOf()).id, users.Driver.id);
   const pickedUpLeg = await driveLeg(owner, (await legOf()).id, 'picked_up', { driverId: users.Driver.id });
   const completed = await completeLeg(owner, (await legOf()).id, users.Driver.id);
+  const vehicle = await createVehicle(owner, { odometer: 900 });
   const { rows: billing } = await owner.query<{ id: string }>('SELECT id FROM billing_records WHERE trip_leg_id = $1', [completed.id]);
   const { rows: versions } = await owner.query<{ rider: number; facility: number; erasable: number }>(
     `SELECT (SELECT version FROM riders WHERE id = $1) AS rider, (SELECT version FROM facilities WHERE id = $2) AS facility,
@@ -123,6 +126,7 @@ async function buildWorld(): Promise<World> {
     facilityId: facility.id, contactId: contact.id, users, colleague, spareDriver, riderId: rider.id, erasableRiderId: erasable.id,
     riderVersion: versions[0]?.rider ?? 1, erasable: { id: erasable.id, version: versions[0]?.erasable ?? 1 }, facilityVersion: versions[0]?.facility ?? 1,
     requestedTrip, cancellation, unassignedLeg, assignedLeg, pickedUpLeg, billingRecordId: billing[0]?.id ?? '',
+    vehicle: { id: vehicle.id, version: vehicle.version },
   };
 }
 
@@ -162,13 +166,14 @@ const CASES: Record<RouteId, FuzzCase> = {
   'tripRequests.create': {
     body: (role) => ({ ...staffNames(role, world.facilityId), riderId: world.riderId, pickupAddress: '1 Main St',
       dropoffAddress: '2 Clinic Rd', appointmentAt: ISO, returnTrip: 'scheduled', requestedReturnAt: '2031-05-05T12:00:00Z',
-      mobility: 'wheelchair', clinicalNotes: 'Dialysis' }),
+      mobility: 'wheelchair', oxygen: true, companions: 1, clinicalNotes: 'Dialysis' }),
   },
   'tripRequests.list': { query: () => ({ status: 'requested', limit: '10' }) },
   'tripRequests.get': { params: () => ({ tripRequestId: world.requestedTrip.id }) },
   'tripRequests.update': {
     params: () => ({ tripRequestId: world.requestedTrip.id }),
-    body: () => ({ pickupAddress: '5 New St', appointmentAt: ISO, requestedPickupAt: null, clinicalNotes: 'Changed' }),
+    body: () => ({ pickupAddress: '5 New St', appointmentAt: ISO, requestedPickupAt: null, clinicalNotes: 'Changed',
+      mobility: 'wheelchair_xl', oxygen: false, companions: 2 }),
     ifMatch: () => world.requestedTrip.version,
   },
   'tripRequests.schedule': {
@@ -208,7 +213,7 @@ const CASES: Record<RouteId, FuzzCase> = {
   },
   'legs.assign': {
     params: () => ({ legId: world.unassignedLeg.id }),
-    body: () => ({ driverId: world.spareDriver.id }),
+    body: () => ({ driverId: world.spareDriver.id, vehicleId: world.vehicle.id }),
   },
   'legs.unassign': { params: () => ({ legId: world.assignedLeg.id }), ifMatch: () => world.assignedLeg.version },
   'legs.recordStatus': {
@@ -221,6 +226,28 @@ const CASES: Record<RouteId, FuzzCase> = {
     body: () => ({ actualPickupAt: '2031-06-01T09:05:00Z', actualDropoffAt: '2031-06-01T09:40:00Z', odometerStart: 1000,
       odometerEnd: 1012.5, notes: 'Ramp needed' }),
     ifMatch: () => world.pickedUpLeg.version,
+  },
+  'vehicles.list': { query: () => ({ status: 'in_service', limit: '10' }) },
+  'vehicles.get': { params: () => ({ vehicleId: world.vehicle.id }) },
+  'vehicles.create': {
+    body: () => ({ name: 'Van 12', plate: vehiclePlate(), kind: 'wheelchair_van',
+      capabilities: { ambulatorySeats: 3, wheelchairPositions: 2, bariatric: true, stretcher: false, oxygen: true } }),
+  },
+  'vehicles.update': {
+    params: () => ({ vehicleId: world.vehicle.id }),
+    body: () => ({ name: 'Van 7', plate: 'NEMT-07', capabilities: { ambulatorySeats: 4, wheelchairPositions: 1, bariatric: false,
+      stretcher: false, oxygen: false } }),
+    ifMatch: () => world.vehicle.version,
+  },
+  'vehicles.transition': {
+    params: () => ({ vehicleId: world.vehicle.id }),
+    body: () => ({ to: 'out_of_service', reason: 'Brakes' }),
+    ifMatch: () => world.vehicle.version,
+  },
+  'vehicles.correctOdometer': {
+    params: () => ({ vehicleId: world.vehicle.id }),
+    body: () => ({ reading: 880.5, reason: 'Typed 900 for 880.5' }),
+    ifMatch: () => world.vehicle.version,
   },
   'billing.list': { query: () => ({ status: 'pending', facilityId: world.facilityId, limit: '10' }) },
   'billing.export': { query: () => ({ status: 'pending', from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' }) },

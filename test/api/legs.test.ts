@@ -7,7 +7,7 @@ import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, billingRecordsForLeg, cancelLeg, createContact, createFacility, createFacilityUser, createLeg,
-  createRider, createStaffUser, createTripRequest, driveLeg, getLeg, getTripRequest, legWindow, type TripRequestRow,
+  createRider, createStaffUser, createTripRequest, createVehicle, driveLeg, getLeg, getTripRequest, legWindow, type TripRequestRow,
   type UserRow,
 } from '../support/fixtures';
 
@@ -53,6 +53,8 @@ beforeAll(async () => {
 });
 
 const as = (user: UserRow) => actorOf(user);
+/** An assignment body: the driver, and a fresh vehicle that fits any trip (so only the driver can clash). */
+const assignment = async (driverId: string) => ({ driverId, vehicleId: (await createVehicle(db().owner)).id });
 const ifMatch = (version: number) => ({ 'If-Match': `"${version}"` });
 
 /** A scheduled trip of facility A submitted by userA, with an outbound leg and a will-call return. */
@@ -116,7 +118,7 @@ describe('the whole trip, through the handlers', () => {
     const [outbound, back] = legs.body.items as { id: string; version: number }[];
     if (!outbound || !back) throw new Error('schedule made no legs');
 
-    const assigned = await api.call('PUT', `/v1/legs/${outbound.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } });
+    const assigned = await api.call('PUT', `/v1/legs/${outbound.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) });
     expect(assigned.status).toBe(200);
     expect(assigned.body).toMatchObject({ status: 'assigned', driverId: driver.id });
 
@@ -157,7 +159,7 @@ describe('the whole trip, through the handlers', () => {
     expect(timed.status).toBe(200);
     expect(timed.body).toMatchObject({ willCall: true, scheduledPickupAt: '2030-01-02T17:00:00.000Z',
       scheduledDropoffAt: '2030-01-02T17:40:00.000Z' });
-    expect((await api.call('PUT', `/v1/legs/${back.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } })).status).toBe(200);
+    expect((await api.call('PUT', `/v1/legs/${back.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) })).status).toBe(200);
     for (const status of ['en_route', 'arrived', 'picked_up']) expect((await record(back.id, status)).status).toBe(200);
     const backDone = await api.call('POST', `/v1/legs/${back.id}/completion`, {
       as: as(driver), body: { ...completion, actualPickupAt: '2030-01-02T17:02:00Z', actualDropoffAt: '2030-01-02T17:41:00Z',
@@ -299,10 +301,9 @@ describe('completion', () => {
 describe('assignment', () => {
   test('two dispatchers assigning one leg at once: exactly one wins, the other gets 409', async () => {
     const { trip, outbound } = await scheduledTrip();
-    const answers = await Promise.all([
-      api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } }),
-      api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: { driverId: otherDriver.id } }),
-    ]);
+    const bodies = [await assignment(driver.id), await assignment(otherDriver.id)];
+    const answers = await Promise.all(bodies.map((body) =>
+      api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
     const winner = answers.find((answer) => answer.status === 200);
     expect((await getLeg(db().owner, outbound)).driverId).toBe(winner?.body.driverId);
@@ -316,13 +317,13 @@ describe('assignment', () => {
     const early = await createLeg(owner, first, { window: legWindow('2032-05-01T09:00:00Z', 60) });
     const overlapping = await createLeg(owner, second, { window: legWindow('2032-05-01T09:30:00Z', 60) });
     const later = await createLeg(owner, second, { kind: 'return', window: legWindow('2032-05-01T12:00:00Z', 30) });
-    expect((await api.call('PUT', `/v1/legs/${early.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } })).status).toBe(200);
-    const clash = await api.call('PUT', `/v1/legs/${overlapping.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } });
+    expect((await api.call('PUT', `/v1/legs/${early.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) })).status).toBe(200);
+    const clash = await api.call('PUT', `/v1/legs/${overlapping.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) });
     expect(clash.status).toBe(409);
     expect(clash.body.type).toBe('urn:nemt:problem:driver-double-booked');
     expect((await getLeg(owner, overlapping.id)).status).toBe('unassigned');
 
-    expect((await api.call('PUT', `/v1/legs/${later.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } })).status).toBe(200);
+    expect((await api.call('PUT', `/v1/legs/${later.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) })).status).toBe(200);
     const moved = await api.call('PATCH', `/v1/legs/${later.id}`, {
       as: as(dispatcher), headers: ifMatch((await getLeg(owner, later.id)).version),
       body: { scheduledPickupAt: '2032-05-01T09:45:00Z', scheduledDropoffAt: '2032-05-01T10:15:00Z' },
@@ -335,41 +336,47 @@ describe('assignment', () => {
     const { outbound } = await scheduledTrip();
     const retired = await createStaffUser(db().owner, 'Driver', { active: false });
     for (const driverId of [retired.id, dispatcher.id, '00000000-0000-4000-8000-000000000000']) {
-      const answer = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: { driverId } });
+      const answer = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: await assignment(driverId) });
       expect(answer.status).toBe(422);
       expect(answer.body.errors).toEqual([{ path: 'driverId', message: 'Not an active driver' }]);
     }
     expect((await getLeg(db().owner, outbound)).status).toBe('unassigned');
   });
 
-  test('reassigning needs If-Match (stale → 412); unassigning clears the driver; everything is audited', async () => {
+  test('reassigning needs If-Match (stale → 412); unassigning clears the driver and vehicle; everything is audited', async () => {
     const { outbound } = await scheduledTrip();
-    const first = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } });
+    const firstBody = await assignment(driver.id);
+    const first = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: firstBody });
+    expect(first.body).toMatchObject({ driverId: driver.id, vehicleId: firstBody.vehicleId });
     expect(first.status).toBe(200);
-    const blind = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: { driverId: otherDriver.id } });
+    const blind = await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher), body: await assignment(otherDriver.id) });
     expect(blind.status).toBe(409);
     const stale = await api.call('PUT', `/v1/legs/${outbound}/assignment`, {
-      as: as(dispatcher), headers: ifMatch(first.body.version - 1), body: { driverId: otherDriver.id },
+      as: as(dispatcher), headers: ifMatch(first.body.version - 1), body: await assignment(otherDriver.id),
     });
     expect(stale.status).toBe(412);
+    const secondBody = await assignment(otherDriver.id);
     const reassigned = await api.call('PUT', `/v1/legs/${outbound}/assignment`, {
-      as: as(dispatcher), headers: { 'If-Match': first.headers.etag as string }, body: { driverId: otherDriver.id },
+      as: as(dispatcher), headers: { 'If-Match': first.headers.etag as string }, body: secondBody,
     });
     expect(reassigned.status).toBe(200);
-    expect(reassigned.body).toMatchObject({ status: 'assigned', driverId: otherDriver.id });
+    expect(reassigned.body).toMatchObject({ status: 'assigned', driverId: otherDriver.id, vehicleId: secondBody.vehicleId });
     const removed = await api.call('DELETE', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher) });
     expect(removed.status).toBe(200);
-    expect(removed.body).toMatchObject({ status: 'unassigned', driverId: null });
+    expect(removed.body).toMatchObject({ status: 'unassigned', driverId: null, vehicleId: null });
     expect((await api.call('DELETE', `/v1/legs/${outbound}/assignment`, { as: as(dispatcher) })).status).toBe(409);
 
     const { rows } = await db().owner.query<{ action: string; from_state: string; to_state: string; details: object }>(
       `SELECT action, from_state, to_state, details FROM audit_events
         WHERE entity_id = $1 AND action <> 'trip_leg.created' ORDER BY seq`, [outbound]);
     expect(rows).toEqual([
-      { action: 'trip_leg.assigned', from_state: 'unassigned', to_state: 'assigned', details: { driverId: driver.id } },
+      { action: 'trip_leg.assigned', from_state: 'unassigned', to_state: 'assigned',
+        details: { driverId: driver.id, vehicleId: firstBody.vehicleId } },
       { action: 'trip_leg.reassigned', from_state: 'assigned', to_state: 'assigned',
-        details: { driverId: otherDriver.id, previousDriverId: driver.id } },
-      { action: 'trip_leg.unassigned', from_state: 'assigned', to_state: 'unassigned', details: { driverId: otherDriver.id } },
+        details: { driverId: otherDriver.id, vehicleId: secondBody.vehicleId, previousDriverId: driver.id,
+          previousVehicleId: firstBody.vehicleId } },
+      { action: 'trip_leg.unassigned', from_state: 'assigned', to_state: 'unassigned',
+        details: { driverId: otherDriver.id, vehicleId: secondBody.vehicleId } },
     ]);
   });
 });
@@ -411,7 +418,7 @@ describe('editing a leg', () => {
 
 describe('who sees which legs, and what of them', () => {
   const DRIVER_FIELDS = ['dropoffAddress', 'id', 'kind', 'mobility', 'pickupAddress', 'riderName', 'riderPhone',
-    'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'version', 'willCall'];
+    'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'vehicleId', 'version', 'willCall'];
   const FACILITY_FIELDS = ['id', 'kind', 'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'tripRequestId', 'version', 'willCall'];
 
   test("a driver sees only their own legs, minimum necessary, and cannot see or act on another driver's leg", async () => {
@@ -443,7 +450,7 @@ describe('who sees which legs, and what of them', () => {
     expect((await api.call('POST', `/v1/legs/${theirs.outbound}/completion`, { as: as(driver), body: completion })).status).toBe(404);
     expect((await getLeg(db().owner, theirs.outbound)).status).toBe('picked_up');
     expect((await api.call('GET', `/v1/legs?driverId=${otherDriver.id}`, { as: as(driver) })).status).toBe(400);
-    expect((await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(driver), body: { driverId: driver.id } })).status).toBe(403);
+    expect((await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(driver), body: await assignment(driver.id) })).status).toBe(403);
   });
 
   test('facility roles see status-only legs of what they may see; other tenants answer 404', async () => {
@@ -470,7 +477,7 @@ describe('who sees which legs, and what of them', () => {
     const { rows } = await db().owner.query<{ facility_id: string }>(
       'SELECT DISTINCT facility_id FROM trip_legs WHERE id = ANY($1::uuid[])', [`{${bList.body.items.map((i: { id: string }) => i.id).join(',')}}`]);
     expect(rows.map((row) => row.facility_id)).toEqual([facilityB]);
-    expect((await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(adminA), body: { driverId: driver.id } })).status).toBe(403);
+    expect((await api.call('PUT', `/v1/legs/${outbound}/assignment`, { as: as(adminA), body: await assignment(driver.id) })).status).toBe(403);
     expect((await record(outbound, 'en_route', userA)).status).toBe(403);
   });
 
@@ -480,7 +487,7 @@ describe('who sees which legs, and what of them', () => {
       ['GET', '/v1/legs', undefined],
       ['GET', `/v1/legs/${outbound}`, undefined],
       ['PATCH', `/v1/legs/${outbound}`, { pickupAddress: '1 Other St' }],
-      ['PUT', `/v1/legs/${outbound}/assignment`, { driverId: driver.id }],
+      ['PUT', `/v1/legs/${outbound}/assignment`, await assignment(driver.id)],
       ['DELETE', `/v1/legs/${outbound}/assignment`, undefined],
       ['POST', `/v1/legs/${outbound}/status-events`, { status: 'en_route' }],
       ['POST', `/v1/legs/${outbound}/completion`, completion],
@@ -634,7 +641,7 @@ describe('a refused double booking names the clashing leg', () => {
     const wantedLeg = await createLeg(owner, wanted, { window: legWindow('2035-03-01T14:30:00Z', 60) });
     await assignLeg(owner, bookedLeg.id, driver.id);
 
-    const refused = await api.call('PUT', `/v1/legs/${wantedLeg.id}/assignment`, { as: as(dispatcher), body: { driverId: driver.id } });
+    const refused = await api.call('PUT', `/v1/legs/${wantedLeg.id}/assignment`, { as: as(dispatcher), body: await assignment(driver.id) });
     expect(refused.status).toBe(409);
     expect(refused.headers['content-type']).toBe('application/problem+json');
     expect(refused.body).toMatchObject({ type: 'urn:nemt:problem:driver-double-booked', status: 409 });
@@ -670,8 +677,9 @@ describe('a refused double booking names the clashing leg', () => {
       const trip = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id, status: 'scheduled' });
       legs.push({ trip, leg: await createLeg(owner, trip, { window: legWindow(start, 60) }) });
     }
-    const answers = await Promise.all(legs.map(({ leg }) =>
-      api.call('PUT', `/v1/legs/${leg.id}/assignment`, { as: as(dispatcher), body: { driverId: otherDriver.id } })));
+    const bodies = [await assignment(otherDriver.id), await assignment(otherDriver.id)];
+    const answers = await Promise.all(legs.map(({ leg }, index) =>
+      api.call('PUT', `/v1/legs/${leg.id}/assignment`, { as: as(dispatcher), body: bodies[index] })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
     const winner = legs[answers.findIndex((answer) => answer.status === 200)];
     const loser = answers.find((answer) => answer.status === 409);

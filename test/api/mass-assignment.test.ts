@@ -4,7 +4,7 @@ import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createContact, createFacility, createFacilityUser, createLeg, createRider, createStaffUser,
-  createTripRequest, driveLeg, phoneNumber, type UserRow,
+  createTripRequest, createVehicle, driveLeg, phoneNumber, type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeDuplicates, type IntakeRider } from '../support/intake';
 
@@ -26,6 +26,8 @@ let otherFacilityId: string;
 let riderId: string;
 let users: { Dispatcher: UserRow; Driver: UserRow; Billing: UserRow; FacilityAdmin: UserRow; FacilityUser: UserRow };
 let spareDriver: UserRow;
+/** A vehicle no request may slip onto a leg by a field the route does not take. */
+let spareVehicleId: string;
 
 beforeAll(async () => {
   api = createTestApi(db().as('api'));
@@ -40,14 +42,15 @@ beforeAll(async () => {
     FacilityUser: await createFacilityUser(owner(), 'FacilityUser', facilityId, { contactId: contact.id }),
   };
   spareDriver = await createStaffUser(owner(), 'Driver');
+  spareVehicleId = (await createVehicle(owner())).id;
   riderId = (await createRider(owner(), { facilityId })).id;
 });
 
 // ---- what "nothing is written" means ----------------------------------------------------------------
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
-  'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders';
+  'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles', 'vehicle_odometer_corrections'] as const;
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders' | 'vehicles';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -89,6 +92,7 @@ const otherTenant = later(() => otherFacilityId);
 const ownTenant = later(() => facilityId);
 const dispatcherSub = later(() => users.Dispatcher.id);
 const anotherDriver = later(() => spareDriver.id);
+const anotherVehicle = later(() => spareVehicleId);
 
 const SOME_ID = '6f1c7a52-0f4e-4c7e-9d7a-3f0f3b1c2d4e';
 const LATER = '2031-09-09T09:09:00Z';
@@ -142,8 +146,8 @@ const CASES: RouteCase[] = [
         row: { table: 'trip_legs', id: leg.id } };
     },
     forbidden: () => ({
-      status: 'assigned', driverId: anotherDriver, facilityId: otherTenant, tripRequestId: SOME_ID, riderId: SOME_ID,
-      kind: 'return', willCall: true, actualPickupAt: LATER, actualDropoffAt: LATER, odometerStart: 1, odometerEnd: 2,
+      status: 'assigned', driverId: anotherDriver, vehicleId: anotherVehicle, facilityId: otherTenant, tripRequestId: SOME_ID,
+      riderId: SOME_ID, kind: 'return', willCall: true, actualPickupAt: LATER, actualDropoffAt: LATER, odometerStart: 1, odometerEnd: 2,
       mileage: 1, completionNotes: 'done', noShowReason: 'absent', ...identity,
     }),
   },
@@ -153,7 +157,8 @@ const CASES: RouteCase[] = [
     callers: ['Dispatcher'],
     target: async () => {
       const leg = await freshLeg();
-      return { path: `/v1/legs/${leg.id}/assignment`, body: { driverId: spareDriver.id }, version: leg.version,
+      return { path: `/v1/legs/${leg.id}/assignment`, body: { driverId: spareDriver.id, vehicleId: (await createVehicle(owner())).id },
+        version: leg.version,
         row: { table: 'trip_legs', id: leg.id } };
     },
     forbidden: () => ({
@@ -171,7 +176,7 @@ const CASES: RouteCase[] = [
         row: { table: 'trip_legs', id: leg.id } };
     },
     forbidden: () => ({
-      driverId: anotherDriver, facilityId: otherTenant, reason: 'only with no_show', actualPickupAt: LATER,
+      driverId: anotherDriver, vehicleId: anotherVehicle, facilityId: otherTenant, reason: 'only with no_show', actualPickupAt: LATER,
       actualDropoffAt: LATER, odometerStart: 1, odometerEnd: 2, mileage: 1, completionNotes: 'done',
       scheduledPickupAt: LATER, ...identity,
     }),
@@ -189,7 +194,7 @@ const CASES: RouteCase[] = [
       };
     },
     forbidden: () => ({
-      mileage: 500, status: 'completed', driverId: anotherDriver, facilityId: otherTenant, tripRequestId: SOME_ID,
+      mileage: 500, status: 'completed', driverId: anotherDriver, vehicleId: anotherVehicle, facilityId: otherTenant, tripRequestId: SOME_ID,
       riderId: SOME_ID, noShowReason: 'absent', scheduledPickupAt: LATER, completionNotes: 'use notes', ...identity,
     }),
   },
@@ -212,6 +217,55 @@ const CASES: RouteCase[] = [
       tripRequestId: SOME_ID, heldFrom: 'ready', actualPickupAt: LATER, actualDropoffAt: LATER, odometerStart: 1, odometerEnd: 2,
       driverId: anotherDriver, ...identity,
     }),
+  },
+  {
+    route: 'vehicles.create',
+    method: 'POST',
+    callers: ['Dispatcher'],
+    target: async () => ({
+      path: '/v1/vehicles',
+      body: { name: 'Van 9', plate: vehiclePlate(), kind: 'minivan',
+        capabilities: { ambulatorySeats: 5, wheelchairPositions: 0, bariatric: false, stretcher: false, oxygen: false } },
+    }),
+    forbidden: () => ({
+      // A vehicle starts in service with no reading: its state and odometer have routes of their own.
+      status: 'retired', outOfServiceReason: 'none', odometer: 12, facilityId: otherTenant, ambulatorySeats: 9, ...identity,
+    }),
+  },
+  {
+    route: 'vehicles.update',
+    method: 'PATCH',
+    callers: ['Dispatcher'],
+    target: async () => {
+      const vehicle = await createVehicle(owner(), { odometer: 100 });
+      return { path: `/v1/vehicles/${vehicle.id}`, body: { name: 'Van 10' }, version: vehicle.version,
+        row: { table: 'vehicles', id: vehicle.id } };
+    },
+    forbidden: () => ({
+      status: 'out_of_service', outOfServiceReason: 'Brakes', odometer: 5, facilityId: otherTenant, oxygen: true, ...identity,
+    }),
+  },
+  {
+    route: 'vehicles.transition',
+    method: 'POST',
+    callers: ['Dispatcher'],
+    target: async () => {
+      const vehicle = await createVehicle(owner(), { odometer: 100 });
+      return { path: `/v1/vehicles/${vehicle.id}/status`, body: { to: 'out_of_service', reason: 'Brakes' }, version: vehicle.version,
+        row: { table: 'vehicles', id: vehicle.id } };
+    },
+    forbidden: () => ({ status: 'retired', odometer: 5, name: 'Renamed', plate: 'X1', outOfServiceReason: 'Tyres', ...identity }),
+  },
+  {
+    route: 'vehicles.correctOdometer',
+    method: 'POST',
+    callers: ['Dispatcher'],
+    target: async () => {
+      const vehicle = await createVehicle(owner(), { odometer: 100 });
+      return { path: `/v1/vehicles/${vehicle.id}/odometer-corrections`, body: { reading: 90, reason: 'Misread' },
+        version: vehicle.version, row: { table: 'vehicles', id: vehicle.id } };
+    },
+    forbidden: () => ({ odometer: 5, status: 'retired', correctedBy: dispatcherSub, name: 'Renamed', ...identity }),
   },
   {
     route: 'riders.merge',
@@ -285,5 +339,6 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
   expect(covered).toEqual(['billing.transition', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
-    'riders.merge', 'tripRequests.create', 'tripRequests.update']);
+    'riders.merge', 'tripRequests.create', 'tripRequests.update', 'vehicles.correctOdometer', 'vehicles.create',
+    'vehicles.transition', 'vehicles.update']);
 });

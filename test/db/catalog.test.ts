@@ -108,12 +108,15 @@ describe('row-level security on tenant tables', () => {
 });
 
 describe('provider-level staff data', () => {
-  test('vehicles (no facility_id: staff data, like staff users) force row-level security', async () => {
-    const { rows } = await db().owner.query<{ relrowsecurity: boolean; relforcerowsecurity: boolean }>(
-      `SELECT c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relname = 'vehicles'`,
+  test('vehicles and their odometer corrections (no facility_id: staff data, like staff users) force row-level security', async () => {
+    const { rows } = await db().owner.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+      `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname IN ('vehicles', 'vehicle_odometer_corrections') ORDER BY 1`,
     );
-    expect(rows).toEqual([{ relrowsecurity: true, relforcerowsecurity: true }]);
+    expect(rows).toEqual([
+      { relname: 'vehicle_odometer_corrections', relrowsecurity: true, relforcerowsecurity: true },
+      { relname: 'vehicles', relrowsecurity: true, relforcerowsecurity: true },
+    ]);
   });
 });
 

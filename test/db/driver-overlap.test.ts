@@ -2,7 +2,7 @@ import type { QueryResult } from '../../lambdas/shared/db/port';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { useTestDatabase } from '../support/database';
 import {
-  cancelLeg, completeLeg, createFacility, createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest,
+  cancelLeg, completeLeg, createFacility, createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, createVehicle,
   expectSqlError, type FacilityRow, getLeg, type LegRow, legWindow, type RiderRow, staff, type UserRow,
 } from '../support/fixtures';
 
@@ -49,9 +49,11 @@ async function willCallLeg(): Promise<LegRow> {
   return createLeg(owner, trip, { kind: 'return', willCall: true });
 }
 
-function assign(leg: LegRow, driverId: string): Promise<QueryResult<Record<string, unknown>>> {
+/** With a vehicle of its own each time (schema/0022), so only the driver can clash. */
+async function assign(leg: LegRow, driverId: string): Promise<QueryResult<Record<string, unknown>>> {
+  const vehicle = await createVehicle(db().owner);
   return withActor(db().as('api'), staff('Dispatcher', dispatcher.id), (tx) =>
-    tx.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2 WHERE id = $1`, [leg.id, driverId]));
+    tx.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2, vehicle_id = $3 WHERE id = $1`, [leg.id, driverId, vehicle.id]));
 }
 
 async function assigned(leg: LegRow, driverId: string): Promise<void> {
@@ -134,8 +136,10 @@ test('of two concurrent overlapping assignments, exactly one commits', async () 
   const firstDone = new Promise<void>((resolve) => {
     firstAssigned = resolve;
   });
+  const vehicle = await createVehicle(db().owner);
   const winner = withActor(db().as('api'), staff('Dispatcher', dispatcher.id), async (tx) => {
-    const result = await tx.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2 WHERE id = $1`, [first.id, driver.id]);
+    const result = await tx.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2, vehicle_id = $3 WHERE id = $1`,
+      [first.id, driver.id, vehicle.id]);
     firstAssigned();
     await gate;
     return result.rowCount;

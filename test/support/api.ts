@@ -44,7 +44,8 @@ export interface TestApi {
   deps: ApiDependencies;
 }
 
-export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport', timeZone: 'America/New_York' };
+export const TEST_SETTINGS: ApiSettings = { pickupWindowMinutes: 30, providerName: 'Test Transport', timeZone: 'America/New_York',
+  maxOdometerJumpMiles: 300 };
 
 export function createTestApi(
   db: Database,

@@ -1,12 +1,11 @@
 import type { FieldRef, PiiCrypto, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { LegStatus } from '../../shared/domain/lifecycles';
+import type { Mobility } from '../../shared/domain/vehicles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 import type { CursorKey } from '../handlers/pagination';
 import { openRiderSummary, RIDER_SUMMARY_COLUMNS, type RiderSummary, type RiderSummaryColumns } from './trip-requests';
-
-type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
 
 export interface LegRow {
   id: string;
@@ -17,6 +16,8 @@ export interface LegRow {
   will_call: boolean;
   status: LegStatus;
   driver_id: string | null;
+  /** Set with the driver at assignment (schema/0022); null before, and on legs assigned before vehicles were recorded. */
+  vehicle_id: string | null;
   pickup_address: string;
   dropoff_address: string;
   scheduled_pickup_at: string | null;
@@ -58,7 +59,7 @@ export interface LegView extends LegRead {
   rider?: RiderSummary;
 }
 
-const LEG_FIELDS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, pickup_address,
+const LEG_FIELDS = `id, facility_id, trip_request_id, rider_id, kind, will_call, status, driver_id, vehicle_id, pickup_address,
   dropoff_address, scheduled_pickup_at, scheduled_dropoff_at, actual_pickup_at, actual_dropoff_at, odometer_start,
   odometer_end, mileage, completion_notes_enc, no_show_reason, version`;
 
@@ -170,6 +171,7 @@ export function toLeg(row: LegView, actor: Actor) {
       riderName: row.rider_name,
       riderPhone: row.rider_phone,
       mobility: row.rider_mobility ?? 'ambulatory',
+      vehicleId: row.vehicle_id,
       ...unavailableOf(row, ['riderName', 'riderPhone']),
       version: row.version,
     };
@@ -201,6 +203,7 @@ export function toDispatcherLeg(row: LegView) {
     willCall: row.will_call,
     status: row.status,
     driverId: row.driver_id,
+    vehicleId: row.vehicle_id,
     pickupAddress: row.pickup_address,
     dropoffAddress: row.dropoff_address,
     scheduledPickupAt: row.scheduled_pickup_at,
@@ -328,7 +331,7 @@ export async function listLegs(
 type LegChanges = Partial<
   Pick<
     LegRow,
-    | 'status' | 'driver_id' | 'pickup_address' | 'dropoff_address' | 'scheduled_pickup_at' | 'scheduled_dropoff_at'
+    | 'status' | 'driver_id' | 'vehicle_id' | 'pickup_address' | 'dropoff_address' | 'scheduled_pickup_at' | 'scheduled_dropoff_at'
     | 'actual_pickup_at' | 'actual_dropoff_at' | 'completion_notes_enc' | 'no_show_reason'
   > & { odometer_start: number; odometer_end: number }
 >;
@@ -358,7 +361,7 @@ export async function enRouteNotice(
   return rows[0];
 }
 
-/** The driver's leg a refused booking overlaps (the extension member `clash` of a 409 driver-double-booked). */
+/** The driver's or vehicle's leg a refused booking overlaps (the extension member `clash` of a 409 …-double-booked). */
 export interface LegClash {
   legId: string;
   tripRequestId: string;
@@ -368,22 +371,24 @@ export interface LegClash {
 }
 
 /**
- * The driver's live leg whose window overlaps [pickupAt, dropoffAt), other than the leg being
- * changed: the rows the exclusion constraint trip_legs_driver_no_overlap compared, by the same
- * condition (so its GiST index answers). Read after the refusal, in a new transaction.
+ * The driver's (or vehicle's) live leg whose window overlaps [pickupAt, dropoffAt), other than the
+ * leg being changed: the rows the exclusion constraint trip_legs_driver_no_overlap (or
+ * trip_legs_vehicle_no_overlap) compared, by the same condition (so its GiST index answers). Read
+ * after the refusal, in a new transaction.
  */
-export async function findDriverClash(
+export async function findClash(
   tx: Queryable,
-  attempt: { legId: string; driverId: string; pickupAt: string; dropoffAt: string },
+  holder: { column: 'driver_id' | 'vehicle_id'; id: string },
+  attempt: { legId: string; pickupAt: string; dropoffAt: string },
 ): Promise<LegClash | undefined> {
   const { rows } = await tx.query<{ id: string; trip_request_id: string; reference_code: string; scheduled_pickup_at: string;
     scheduled_dropoff_at: string }>(
     `SELECT l.id, l.trip_request_id, t.reference_code, l.scheduled_pickup_at, l.scheduled_dropoff_at
        FROM trip_legs l JOIN trip_requests t ON t.facility_id = l.facility_id AND t.id = l.trip_request_id
-      WHERE l.driver_id = $1 AND l.id <> $2 AND l.scheduled_pickup_at IS NOT NULL AND l.status <> 'cancelled'
+      WHERE l.${holder.column} = $1 AND l.id <> $2 AND l.scheduled_pickup_at IS NOT NULL AND l.status <> 'cancelled'
         AND l.scheduled_window && tstzrange($3::timestamptz, $4::timestamptz, '[)')
       ORDER BY l.scheduled_pickup_at, l.id LIMIT 1`,
-    [attempt.driverId, attempt.legId, attempt.pickupAt, attempt.dropoffAt],
+    [holder.id, attempt.legId, attempt.pickupAt, attempt.dropoffAt],
   );
   const row = rows[0];
   return row && { legId: row.id, tripRequestId: row.trip_request_id, referenceCode: row.reference_code,

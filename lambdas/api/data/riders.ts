@@ -5,7 +5,9 @@ import type { Actor } from '../../shared/tenancy/actor';
 import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, scopeToActor, selectOne } from '../handlers/support';
 
-export type Mobility = 'ambulatory' | 'wheelchair' | 'stretcher';
+import type { Mobility } from '../../shared/domain/vehicles';
+
+export type { Mobility };
 export type NotifyChannel = 'sms' | 'email' | 'none';
 
 /** A rider as stored: PII sealed under the rider's data key (schema/0010), never plaintext. */

@@ -1,6 +1,7 @@
 import type { FieldRef, PiiCrypto, RiderKey, RiderKeyState, Unavailable } from '../../shared/crypto/pii';
 import type { Queryable } from '../../shared/db/port';
 import type { TripRequestStatus } from '../../shared/domain/lifecycles';
+import type { Mobility } from '../../shared/domain/vehicles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
 import { type PageRequest, selectPage } from '../handlers/pagination';
@@ -21,7 +22,10 @@ export interface TripRequestRow {
   requested_pickup_at: string | null;
   return_trip: 'none' | 'scheduled' | 'will_call';
   requested_return_at: string | null;
-  mobility: 'ambulatory' | 'wheelchair' | 'stretcher';
+  mobility: Mobility;
+  /** With mobility, the trip's level of service (schema/0022). */
+  oxygen: boolean;
+  companions: number;
   /** Sealed with the rider's data key (schema/0010). */
   clinical_notes_enc: Buffer | null;
   /** The rider's wrapped data key, selected only when there are notes to open. */
@@ -37,7 +41,7 @@ export interface TripRequestRow {
 // rows that have notes to open.
 export const TRIP_REQUEST_COLUMNS = `id, facility_id, reference_code, rider_id, source, submitted_by, contact_id, status,
   pickup_address, dropoff_address, appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility,
-  clinical_notes_enc, CASE WHEN clinical_notes_enc IS NOT NULL THEN (SELECT r.data_key FROM riders r
+  oxygen, companions, clinical_notes_enc, CASE WHEN clinical_notes_enc IS NOT NULL THEN (SELECT r.data_key FROM riders r
     WHERE r.facility_id = trip_requests.facility_id AND r.id = trip_requests.rider_id) END AS rider_data_key,
   rejection_reason, created_at, updated_at, version, created_at::text AS cursor_at`;
 
@@ -46,7 +50,7 @@ export interface RiderSummaryColumns {
   rider_key: Buffer | null;
   rider_full_name_enc: Buffer | null;
   rider_phone_enc: Buffer | null;
-  rider_mobility: 'ambulatory' | 'wheelchair' | 'stretcher' | null;
+  rider_mobility: Mobility | null;
   rider_erased: boolean | null;
 }
 
@@ -54,7 +58,7 @@ export interface RiderSummaryColumns {
 export interface RiderSummary {
   fullName: string | null;
   phone: string | null;
-  mobility: 'ambulatory' | 'wheelchair' | 'stretcher';
+  mobility: Mobility;
   unavailable?: { fullName?: Unavailable; phone?: Unavailable };
 }
 
@@ -194,6 +198,8 @@ export interface TripRequestBody {
   returnTrip: TripRequestRow['return_trip'];
   requestedReturnAt: string | null;
   mobility: TripRequestRow['mobility'];
+  oxygen: boolean;
+  companions: number;
   /** Absent for Billing. */
   clinicalNotes?: string | null;
   unavailable?: { clinicalNotes: Unavailable };
@@ -227,6 +233,8 @@ export function toTripRequest(row: TripRequestView, actor: Actor): TripRequestBo
     returnTrip: row.return_trip,
     requestedReturnAt: row.requested_return_at,
     mobility: row.mobility,
+    oxygen: row.oxygen,
+    companions: row.companions,
   } as TripRequestBody;
   if (actor.role !== 'Billing') {
     body.clinicalNotes = row.clinical_notes;

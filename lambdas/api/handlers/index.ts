@@ -8,6 +8,7 @@ import { legHandlers } from './legs';
 import { riderMergeHandlers } from './rider-merge';
 import { riderRightsHandlers } from './rider-rights';
 import { tripRequestHandlers } from './trip-requests';
+import { vehicleHandlers } from './vehicles';
 
 /** Binds every API route id to its handler; the HandlerTable type rejects a missing or extra one. */
 export const apiHandlers: HandlerTable = {
@@ -20,4 +21,5 @@ export const apiHandlers: HandlerTable = {
   ...contactHandlers,
   ...riderRightsHandlers,
   ...riderMergeHandlers,
+  ...vehicleHandlers,
 };

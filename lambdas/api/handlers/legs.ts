@@ -9,6 +9,7 @@ import type { HandlerTable } from '../handler-types';
 import { explainDoubleBooking } from './double-booking';
 import { decodeCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found } from './support';
+import { assertOdometerPlausible, vehicleFor } from './vehicle-fit';
 
 type LegHandlers = Pick<HandlerTable,
   'legs.list' | 'legs.get' | 'legs.update' | 'legs.assign' | 'legs.unassign' | 'legs.recordStatus' | 'legs.complete'>;
@@ -75,7 +76,7 @@ export const legHandlers: LegHandlers = {
     }
     // The database refuses a window that overlaps another leg of the assigned driver (409, naming that leg).
     const booking = leg.driver_id !== null && pickupAt !== null && dropoffAt !== null
-      ? { legId: leg.id, driverId: leg.driver_id, pickupAt, dropoffAt } : undefined;
+      ? { legId: leg.id, driverId: leg.driver_id, vehicleId: leg.vehicle_id, pickupAt, dropoffAt } : undefined;
     const updated = found(await updateLeg(tx, leg, {
       ...(body.scheduledPickupAt !== undefined ? { scheduled_pickup_at: body.scheduledPickupAt } : {}),
       ...(body.scheduledDropoffAt !== undefined ? { scheduled_dropoff_at: body.scheduledDropoffAt } : {}),
@@ -97,19 +98,22 @@ export const legHandlers: LegHandlers = {
       throw Problems.conflict('already-assigned', 'The leg already has a driver; send If-Match to reassign it.');
     }
     if (!reassigning) assertTransition(legLifecycle, leg.status, 'assigned', 'leg');
-    if (reassigning && leg.driver_id === body.driverId) return respond(deps.pii, tx, leg, actor);
+    if (reassigning && leg.driver_id === body.driverId && leg.vehicle_id === body.vehicleId) return respond(deps.pii, tx, leg, actor);
     const driver = await tx.query('SELECT 1 FROM users WHERE id = $1 AND role = $2 AND active', [body.driverId, 'Driver']);
     if (driver.rowCount === 0) {
       throw Problems.validation([{ path: 'driverId', message: 'Not an active driver' }]);
     }
-    // The database refuses a driver whose other legs overlap this window (409, naming that leg).
+    await vehicleFor(tx, leg, body.vehicleId);
+    // The database refuses a driver or vehicle whose other legs overlap this window (409, naming that leg).
     const booking = leg.scheduled_pickup_at !== null && leg.scheduled_dropoff_at !== null
-      ? { legId: leg.id, driverId: body.driverId, pickupAt: leg.scheduled_pickup_at, dropoffAt: leg.scheduled_dropoff_at } : undefined;
-    const updated = found(await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId })
+      ? { legId: leg.id, driverId: body.driverId, vehicleId: body.vehicleId, pickupAt: leg.scheduled_pickup_at,
+        dropoffAt: leg.scheduled_dropoff_at } : undefined;
+    const updated = found(await updateLeg(tx, leg, { status: 'assigned', driver_id: body.driverId, vehicle_id: body.vehicleId })
       .catch(explainDoubleBooking(actor, booking, deps.settings.timeZone)), 'leg');
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
       action: reassigning ? 'trip_leg.reassigned' : 'trip_leg.assigned', fromState: leg.status, toState: 'assigned',
-      details: { driverId: body.driverId, ...(reassigning ? { previousDriverId: leg.driver_id } : {}) } });
+      details: { driverId: body.driverId, vehicleId: body.vehicleId,
+        ...(reassigning ? { previousDriverId: leg.driver_id, previousVehicleId: leg.vehicle_id } : {}) } });
     return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
@@ -117,9 +121,10 @@ export const legHandlers: LegHandlers = {
     const leg = found(await findLeg(tx, actor, params.legId, { forUpdate: true }), 'leg');
     assertVersion(ifMatch, leg.version);
     assertTransition(legLifecycle, leg.status, 'unassigned', 'leg');
-    const updated = found(await updateLeg(tx, leg, { status: 'unassigned', driver_id: null }), 'leg');
+    const updated = found(await updateLeg(tx, leg, { status: 'unassigned', driver_id: null, vehicle_id: null }), 'leg');
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
-      action: 'trip_leg.unassigned', fromState: leg.status, toState: 'unassigned', details: { driverId: leg.driver_id } });
+      action: 'trip_leg.unassigned', fromState: leg.status, toState: 'unassigned',
+      details: { driverId: leg.driver_id, vehicleId: leg.vehicle_id } });
     return respond(deps.pii, tx, merged(leg, updated), actor);
   },
 
@@ -159,13 +164,16 @@ export const legHandlers: LegHandlers = {
       errors.push({ path: 'odometerEnd', message: 'Must be greater than odometerStart' });
     }
     if (errors.length > 0) throw Problems.validation(errors);
+    await assertOdometerPlausible(tx, leg, { start: body.odometerStart, end: body.odometerEnd }, deps.settings.maxOdometerJumpMiles);
     const notes = body.notes ?? null;
     // Sealed with the rider's key, so erasing the rider erases the notes too.
     const riderKey = notes === null ? undefined : await riderKeyForSealing(deps.pii, tx, leg.facility_id, leg.rider_id);
     await audit({ facilityId: leg.facility_id, tripRequestId: leg.trip_request_id, entityType: 'trip_leg', entityId: leg.id,
-      action: 'trip_leg.completed', fromState: leg.status, toState: 'completed', details: { driverId: leg.driver_id } });
+      action: 'trip_leg.completed', fromState: leg.status, toState: 'completed',
+      details: { driverId: leg.driver_id, vehicleId: leg.vehicle_id } });
     // Mileage is derived by the database; its billing trigger creates the pending billing record
-    // in this same transaction (and the trip completes once every leg has ended).
+    // in this same transaction (and the trip completes once every leg has ended), and the vehicle's
+    // odometer becomes this leg's end (schema/0022).
     const updated = found(await updateLeg(tx, leg, {
       status: 'completed',
       actual_pickup_at: body.actualPickupAt,

@@ -46,14 +46,15 @@ export const tripRequestHandlers: TripHandlers = {
     // rider's key.
     const { rows } = await tx.query<TripRequestRow>(
       `INSERT INTO trip_requests (facility_id, id, rider_id, source, submitted_by, contact_id, pickup_address, dropoff_address,
-         appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, clinical_notes_enc)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, riders.mobility), $14
+         appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility, oxygen, companions, clinical_notes_enc)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, riders.mobility), $15, $16, $14
          FROM riders WHERE riders.facility_id = $1 AND riders.id = $3 AND riders.erased_at IS NULL FOR SHARE
        RETURNING ${TRIP_REQUEST_COLUMNS}`,
       [facilityId, id, body.riderId, isFacilityActor(actor) ? 'facility' : 'dispatcher', actor.sub, contactId, body.pickupAddress,
         body.dropoffAddress, body.appointmentAt, body.requestedPickupAt ?? null, body.returnTrip,
         body.requestedReturnAt ?? null, body.mobility ?? null,
-        riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef({ id, facility_id: facilityId }), notes) : null],
+        riderKey ? deps.pii.sealField(riderKey, clinicalNotesRef({ id, facility_id: facilityId }), notes) : null,
+        body.oxygen, body.companions],
     );
     const trip = rows[0] ?? await refuse();
     await auditAndNotify(
@@ -103,6 +104,8 @@ export const tripRequestHandlers: TripHandlers = {
       ...(body.returnTrip !== undefined ? { return_trip: body.returnTrip } : {}),
       ...(body.requestedReturnAt !== undefined ? { requested_return_at: body.requestedReturnAt } : {}),
       ...(body.mobility !== undefined ? { mobility: body.mobility } : {}),
+      ...(body.oxygen !== undefined ? { oxygen: body.oxygen } : {}),
+      ...(body.companions !== undefined ? { companions: body.companions } : {}),
     };
     const notes = body.clinicalNotes;
     const riderKey = typeof notes === 'string' ? await riderKeyForSealing(deps.pii, tx, trip.facility_id, trip.rider_id) : undefined;

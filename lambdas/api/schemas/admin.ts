@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
 import {
-  E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable, UpcomingDateTime, Uuid,
+  Companions, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, Oxygen, PageQuery, text, Unavailable,
+  UpcomingDateTime, Uuid,
 } from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
@@ -225,6 +226,8 @@ export const IntakeBody = z.strictObject({
   returnTrip: z.enum(['none', 'scheduled', 'will_call']).default('none'),
   requestedReturnAt: UpcomingDateTime.optional(),
   mobility: Mobility.default('ambulatory'),
+  oxygen: Oxygen.default(false),
+  companions: Companions.default(0),
   notes: Note.optional(),
   notifyChannel: NotifyChannel.default('sms'),
   notifyConsent: z.boolean(),

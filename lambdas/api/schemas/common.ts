@@ -63,7 +63,11 @@ export const Email = z.email().max(254);
 export const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'Must not contain NUL characters');
 export const Address = text(500);
 export const Note = z.string().max(2000).refine(noNul, 'Must not contain NUL characters');
-export const Mobility = z.enum(['ambulatory', 'wheelchair', 'stretcher']);
+export const Mobility = z.enum(['ambulatory', 'wheelchair', 'wheelchair_xl', 'stretcher'])
+  .describe('The level of service: ambulatory, wheelchair, wheelchair_xl (bariatric wheelchair) or stretcher');
+/** With the trip's mobility, its level of service (docs/architecture.md, "Vehicles and level of service"). */
+export const Oxygen = z.boolean().describe('The rider travels with oxygen: the vehicle must carry it');
+export const Companions = z.number().int().min(0).max(3).describe('Escorts or companions riding along (0 to 3), each needing a seat');
 export const NotifyChannel = z.enum(['sms', 'email', 'none']);
 export const ReturnTrip = z.enum(['none', 'scheduled', 'will_call']);
 export const CancellationReasonCode = z.enum(['booked_by_mistake', 'changed_plans', 'unable_to_make_trip', 'other']);

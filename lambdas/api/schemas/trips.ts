@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import {
-  Address, CancellationReasonCode, Cursor, IsoDate, IsoDateTime, Mobility, Note, PageQuery, ReturnTrip, text, Unavailable, UpcomingDateTime,
+  Address, CancellationReasonCode, Companions, Cursor, IsoDate, IsoDateTime, Mobility, Note, Oxygen, PageQuery, ReturnTrip, text, Unavailable, UpcomingDateTime,
   Uuid,
 } from './common';
 
@@ -20,7 +20,10 @@ export const TripRequestCreate = z.strictObject({
   requestedPickupAt: UpcomingDateTime.optional(),
   returnTrip: ReturnTrip.default('none'),
   requestedReturnAt: UpcomingDateTime.optional(),
+  /** The rider's mobility unless stated. */
   mobility: Mobility.optional(),
+  oxygen: Oxygen.default(false),
+  companions: Companions.default(0),
   clinicalNotes: Note.optional(),
 });
 
@@ -34,6 +37,8 @@ export const TripRequestUpdate = z
     returnTrip: ReturnTrip.optional(),
     requestedReturnAt: UpcomingDateTime.nullable().optional(),
     mobility: Mobility.optional(),
+    oxygen: Oxygen.optional(),
+    companions: Companions.optional(),
     clinicalNotes: Note.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
@@ -80,6 +85,8 @@ export const TripRequest = z.object({
   returnTrip: ReturnTrip,
   requestedReturnAt: IsoDateTime.nullable(),
   mobility: Mobility,
+  oxygen: z.boolean(),
+  companions: z.number().int(),
   /** Absent for Billing (minimum necessary); null with `unavailable.clinicalNotes` once the rider is erased. */
   clinicalNotes: z.string().nullable().optional(),
   unavailable: Unavailable.optional(),
@@ -157,11 +164,13 @@ export const LegUpdate = z
     dropoffAddress: Address.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
-export const AssignmentBody = z.strictObject({ driverId: Uuid });
+/** A leg is assigned to a driver and a vehicle (per leg, not per shift: docs/architecture.md). */
+export const AssignmentBody = z.strictObject({ driverId: Uuid, vehicleId: Uuid });
 
 /**
- * Extension member of the 409 `urn:nemt:problem:driver-double-booked` problem, sent to
- * Dispatchers only (the only role that assigns or times legs): the driver's leg the change overlaps.
+ * Extension member of the 409 `urn:nemt:problem:driver-double-booked` and `…:vehicle-double-booked`
+ * problems, sent to Dispatchers only (the only role that assigns or times legs): the driver's (or
+ * vehicle's) leg the change overlaps.
  */
 export const DoubleBookingClash = z.object({
   legId: Uuid,
@@ -169,7 +178,8 @@ export const DoubleBookingClash = z.object({
   referenceCode: z.string(),
   scheduledPickupAt: IsoDateTime,
   scheduledDropoffAt: IsoDateTime,
-}).describe("urn:nemt:problem:driver-double-booked only (Dispatchers): the driver's leg the change overlaps");
+}).describe("urn:nemt:problem:driver-double-booked and vehicle-double-booked only (Dispatchers): the driver's or vehicle's leg "
+  + 'the change overlaps');
 export const LegStatusEventBody = z.discriminatedUnion('status', [
   z.strictObject({ status: z.enum(['en_route', 'arrived', 'picked_up']) }),
   z.strictObject({ status: z.literal('no_show'), reason: text(500) }),
@@ -194,6 +204,7 @@ export const LegForDispatcher = z.object({
   willCall: z.boolean(),
   status: LegStatus,
   driverId: Uuid.nullable(),
+  vehicleId: Uuid.nullable(),
   pickupAddress: z.string(),
   dropoffAddress: z.string(),
   scheduledPickupAt: IsoDateTime.nullable(),
@@ -223,6 +234,8 @@ export const LegForDriver = z.object({
   riderName: z.string().nullable(),
   riderPhone: z.string().nullable(),
   mobility: Mobility,
+  /** The vehicle the leg is driven with (null for a leg assigned before vehicles were recorded). */
+  vehicleId: Uuid.nullable(),
   unavailable: Unavailable.optional(),
   version: z.number().int(),
 });

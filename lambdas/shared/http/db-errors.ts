@@ -2,6 +2,13 @@ import { KeyServiceUnavailableError } from '../crypto/errors';
 import { DatabaseError, DatabaseUnavailableError, SqlState } from '../db/port';
 import { HttpProblem, Problems } from './problem';
 
+/** Refusals of schema/0022's leg triggers, which name their constraint like a CHECK does. */
+const VEHICLE_REFUSALS: ReadonlyMap<string, () => HttpProblem> = new Map([
+  ['trip_legs_vehicle_serves', () => Problems.vehicleLacksServiceLevel()],
+  ['trip_legs_vehicle_in_service', () => Problems.vehicleOutOfService()],
+  ['trip_legs_odometer_continuity', () => Problems.odometerBelowLastReading()],
+]);
+
 /**
  * What a database refusal means to the client. The database enforces rules the handlers also
  * check (lifecycles, overlaps, immutability, RLS); when it is the one that says no, the client
@@ -10,7 +17,7 @@ import { HttpProblem, Problems } from './problem';
 export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
   switch (error.code) {
     case SqlState.exclusionViolation:
-      return Problems.driverDoubleBooked();
+      return error.constraint === 'trip_legs_vehicle_no_overlap' ? Problems.vehicleDoubleBooked() : Problems.driverDoubleBooked();
     case SqlState.uniqueViolation:
       return Problems.conflict('duplicate', 'That already exists.');
     case SqlState.invalidState:
@@ -21,6 +28,7 @@ export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
     case SqlState.foreignKeyViolation:
       return Problems.unprocessable('unknown-reference', 'A referenced resource does not exist.');
     case SqlState.checkViolation:
+      return VEHICLE_REFUSALS.get(error.constraint ?? '')?.() ?? Problems.unprocessable('rule-violated', 'The change breaks a rule of the record.');
     case SqlState.notNullViolation:
       return Problems.unprocessable('rule-violated', 'The change breaks a rule of the record.');
     case SqlState.insufficientPrivilege:

@@ -85,6 +85,19 @@ export const Problems = {
   /** The database refused a driver two overlapping legs; `clash` (Dispatchers only) names the driver's other leg. */
   driverDoubleBooked: (detail = 'The driver already has a leg in that time window.', clash?: object) =>
     new HttpProblem(409, 'driver-double-booked', detail, undefined, undefined, undefined, clash ? { clash } : undefined),
+  /** The database refused a vehicle two overlapping legs; `clash` (Dispatchers only) names the vehicle's other leg. */
+  vehicleDoubleBooked: (detail = 'The vehicle already has a leg in that time window.', clash?: object) =>
+    new HttpProblem(409, 'vehicle-double-booked', detail, undefined, undefined, undefined, clash ? { clash } : undefined),
+  /** The vehicle cannot carry the trip's level of service (schema/0022, vehicle_serves). */
+  vehicleLacksServiceLevel: (detail = 'The vehicle cannot carry this trip\'s level of service.') =>
+    new HttpProblem(409, 'vehicle-lacks-service-level', detail),
+  vehicleOutOfService: (detail = 'The vehicle is not in service.') => new HttpProblem(409, 'vehicle-out-of-service', detail),
+  /** A completion whose odometer start is below the vehicle's last reading. */
+  odometerBelowLastReading: (detail = 'The odometer start is below the vehicle\'s last reading.') =>
+    new HttpProblem(422, 'odometer-below-last-reading', detail),
+  /** A completion's odometer moves further than MAX_ODOMETER_JUMP_MILES: most likely a typo; `path` names the figure to check. */
+  odometerJumpTooLarge: (detail: string, path: string) =>
+    new HttpProblem(422, 'odometer-jump-too-large', detail, [{ path, message: 'Larger than a leg can be: likely a typo' }]),
   /** The public intake's proof of work is missing its solution, wrong, forged, expired or already spent (S28): one answer for all. */
   challengeFailed: (logReason: string) => new HttpProblem(422, 'challenge-failed',
     'The request could not be verified. Reload the page and send it again.',
