@@ -131,6 +131,23 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
   const outboundLeg = async (tripId: string) =>
     (await api<{ items: Versioned[] }>(dispatcher, 'GET', `/v1/legs?tripRequestId=${tripId}&limit=1`)).items[0] as Versioned;
 
+  // The fleet: two sedans, two wheelchair vans (one with a bariatric lift and oxygen), a stretcher
+  // van; each with the reading its odometer showed when it joined the fleet.
+  const vehicle = async (name: string, plate: string, kind: string, capabilities: Record<string, number | boolean>, reading: number) => {
+    const created = await api(dispatcher, 'POST', '/v1/vehicles', { name, plate, kind, capabilities });
+    await api(dispatcher, 'POST', `/v1/vehicles/${created.id}/odometer-corrections`, { reading, reason: 'Reading when it joined the fleet' });
+    return created;
+  };
+  const noLift = { wheelchairPositions: 0, bariatric: false, stretcher: false };
+  const sedan = await vehicle('Sedan 1', 'NEMT-101', 'sedan', { ambulatorySeats: 3, ...noLift, oxygen: false }, 15230);
+  await vehicle('Sedan 2', 'NEMT-102', 'sedan', { ambulatorySeats: 3, ...noLift, oxygen: false }, 48210.3);
+  const van = await vehicle('Van 3', 'NEMT-203', 'wheelchair_van',
+    { ambulatorySeats: 2, wheelchairPositions: 2, bariatric: false, stretcher: false, oxygen: false }, 30112);
+  await vehicle('Van 4', 'NEMT-204', 'wheelchair_van',
+    { ambulatorySeats: 2, wheelchairPositions: 1, bariatric: true, stretcher: false, oxygen: true }, 8740.6);
+  await vehicle('Stretcher 5', 'NEMT-305', 'stretcher_van',
+    { ambulatorySeats: 1, wheelchairPositions: 0, bariatric: false, stretcher: true, oxygen: true }, 61500);
+
   // 1. Requested: waiting for a dispatcher.
   await trip(scheduler, alex, nextHour + 3 * DAY);
 
@@ -145,7 +162,7 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
   const walterAppointment = nextHour + DAY;
   const assigned = await trip(oakGroveAdmin, walter, walterAppointment);
   await schedule(assigned.id, walterAppointment - HOUR);
-  await api(dispatcher, 'PUT', `/v1/legs/${(await outboundLeg(assigned.id)).id}/assignment`, { driverId: driver.sub });
+  await api(dispatcher, 'PUT', `/v1/legs/${(await outboundLeg(assigned.id)).id}/assignment`, { driverId: driver.sub, vehicleId: van.id });
 
   // 4. Completed, its billing record priced and ready to invoice. The API takes no pickup in the
   // past, so its slot is the current minute and the driver took it early (the actual times).
@@ -153,7 +170,7 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
   const completed = await trip(dispatcher, sam, samPickup + HOUR, { facilityId: individual.id });
   await schedule(completed.id, samPickup);
   const samLeg = await outboundLeg(completed.id);
-  await api(dispatcher, 'PUT', `/v1/legs/${samLeg.id}/assignment`, { driverId: driver.sub });
+  await api(dispatcher, 'PUT', `/v1/legs/${samLeg.id}/assignment`, { driverId: driver.sub, vehicleId: sedan.id });
   for (const status of ['en_route', 'arrived', 'picked_up']) {
     await api(driver, 'POST', `/v1/legs/${samLeg.id}/status-events`, { status });
   }

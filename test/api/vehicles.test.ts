@@ -1,9 +1,10 @@
 import { missingForService } from '../../lambdas/shared/domain/vehicles';
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
+import { createTestIntake, intakeBody } from '../support/intake';
 import {
   actorOf, assignLeg, createFacility, createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, createVehicle,
-  driveLeg, getLeg, getVehicle, legWindow, type Mobility, moveVehicle, type UserRow, type VehicleInput, vehiclePlate,
+  driveLeg, getLeg, getVehicle, legWindow, type Mobility, moveVehicle, phoneNumber, type UserRow, type VehicleInput, vehiclePlate,
 } from '../support/fixtures';
 
 /**
@@ -278,6 +279,17 @@ describe('level of service on trips', () => {
       body: { facilityId, riderId, pickupAddress: 'a', dropoffAddress: 'b', appointmentAt: '2036-05-01T15:00:00Z', companions: 4 } }))
       .status).toBe(422);
   });
+});
+
+test('the public intake states the level of service; the rider takes the mobility, the trip all three', async () => {
+  const intake = createTestIntake(db().as('intake'));
+  const answer = await intake.submit({ body: intakeBody({ phone: phoneNumber(), mobility: 'wheelchair_xl', oxygen: true, companions: 2 }) });
+  expect(answer.status).toBe(202);
+  const { rows } = await db().owner.query(
+    `SELECT t.mobility, t.oxygen, t.companions, r.mobility AS rider_mobility FROM trip_requests t
+       JOIN riders r ON r.facility_id = t.facility_id AND r.id = t.rider_id WHERE t.reference_code = $1`, [answer.body.receiptCode]);
+  expect(rows).toEqual([{ mobility: 'wheelchair_xl', oxygen: true, companions: 2, rider_mobility: 'wheelchair_xl' }]);
+  expect((await intake.submit({ body: intakeBody({ phone: phoneNumber(), companions: 4 }) })).status).toBe(422);
 });
 
 test('the words agree with the database\'s rule for every level of service and vehicle of the seeded kinds', async () => {

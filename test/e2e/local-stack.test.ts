@@ -227,17 +227,29 @@ test('npm start serves the real API over HTTP: a trip from request to paid bill,
   const legs = await http('GET', `/v1/legs?tripRequestId=${tripId}`, { token: tokens.dispatcher });
   const legId: string = legs.body.items[0].id;
   const drivers = await http('GET', '/v1/users?role=Driver', { token: tokens.dispatcher });
-  const assigned = await http('PUT', `/v1/legs/${legId}/assignment`, { token: tokens.dispatcher, body: { driverId: drivers.body.items[0].id } });
-  expect(assigned.body.status).toBe('assigned');
+  // The demo fleet: two sedans, two wheelchair vans, a stretcher van; the first by name is a sedan,
+  // which carries this ambulatory rider.
+  const fleet = await http('GET', '/v1/vehicles?status=in_service', { token: tokens.dispatcher });
+  expect(fleet.body.items.map((vehicle: { kind: string }) => vehicle.kind).sort())
+    .toEqual(['sedan', 'sedan', 'stretcher_van', 'wheelchair_van', 'wheelchair_van']);
+  const sedan: { id: string; kind: string; odometer: number } = fleet.body.items[0];
+  expect(sedan.kind).toBe('sedan');
+  const assigned = await http('PUT', `/v1/legs/${legId}/assignment`, {
+    token: tokens.dispatcher, body: { driverId: drivers.body.items[0].id, vehicleId: sedan.id },
+  });
+  expect(assigned.body).toMatchObject({ status: 'assigned', vehicleId: sedan.id });
   for (const status of ['en_route', 'arrived', 'picked_up']) {
     const step = await http('POST', `/v1/legs/${legId}/status-events`, { token: tokens.driver, body: { status } });
     expect({ status, answer: step.status, leg: step.body.status }).toEqual({ status, answer: 200, leg: status });
   }
   const completion = await http('POST', `/v1/legs/${legId}/completion`, {
     token: tokens.driver,
-    body: { actualPickupAt: '2031-04-01T14:05:00Z', actualDropoffAt: '2031-04-01T14:40:00Z', odometerStart: 500, odometerEnd: 512 },
+    body: { actualPickupAt: '2031-04-01T14:05:00Z', actualDropoffAt: '2031-04-01T14:40:00Z', odometerStart: sedan.odometer,
+      odometerEnd: Math.round((sedan.odometer + 12) * 10) / 10 },
   });
   expect(completion.body.status).toBe('completed');
+  expect((await http('GET', `/v1/vehicles/${sedan.id}`, { token: tokens.driver })).body.odometer)
+    .toBe(Math.round((sedan.odometer + 12) * 10) / 10);
   expect((await http('GET', `/v1/trip-requests/${tripId}`, { token: tokens.facilityUser })).body.status).toBe('completed');
 
   const pending = await http('GET', '/v1/billing-records?status=pending', { token: tokens.billing });
