@@ -1,4 +1,4 @@
-import { missingForService } from '../../lambdas/shared/domain/vehicles';
+import { maxOdometerJumpMilesFrom, missingForService } from '../../lambdas/shared/domain/vehicles';
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import { createTestIntake, intakeBody } from '../support/intake';
@@ -256,6 +256,12 @@ describe('odometer at completion', () => {
       body: { reading: 1, reason: 'mine' } });
     expect(denied.status).toBe(403);
   });
+});
+
+test('the typo limit is read from MAX_ODOMETER_JUMP_MILES, default 300; a bad value fails the start', () => {
+  expect(maxOdometerJumpMilesFrom({})).toBe(300);
+  expect(maxOdometerJumpMilesFrom({ MAX_ODOMETER_JUMP_MILES: '500' })).toBe(500);
+  for (const bad of ['many', '0', '-5']) expect(() => maxOdometerJumpMilesFrom({ MAX_ODOMETER_JUMP_MILES: bad })).toThrow();
 });
 
 describe('level of service on trips', () => {

@@ -63,3 +63,10 @@ test('riders hear the provider name and time zone configured for the environment
     .find((vars) => vars.POWERTOOLS_SERVICE_NAME === 'nemt-notify');
   expect(variables).toMatchObject({ PROVIDER_NAME: app.config.provider.name, PROVIDER_TIME_ZONE: app.config.provider.timeZone });
 });
+
+test('the API gets the odometer typo limit configured for the environment', () => {
+  const variables = allResources(app, 'AWS::Lambda::Function')
+    .map(([, resource]) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
+    .find((vars) => vars.POWERTOOLS_SERVICE_NAME === 'nemt-api');
+  expect(variables).toMatchObject({ MAX_ODOMETER_JUMP_MILES: String(app.config.provider.maxOdometerJumpMiles) });
+});
