@@ -46,8 +46,8 @@ beforeAll(async () => {
 // ---- what "nothing is written" means ----------------------------------------------------------------
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
-  'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders';
+  'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -214,6 +214,23 @@ const CASES: RouteCase[] = [
     }),
   },
   {
+    route: 'billingCodes.update',
+    method: 'PUT',
+    callers: ['Billing'],
+    target: async () => {
+      const { rows } = await owner().query<{ id: string; version: number }>(
+        `SELECT id, version FROM billing_codes WHERE level_of_service = 'wheelchair'`);
+      const code = rows[0];
+      if (!code) throw new Error('billing codes are not seeded');
+      return { path: '/v1/billing-codes/wheelchair', version: code.version, row: { table: 'billing_codes', id: code.id },
+        body: { baseCode: 'A0130', mileageCode: 'S0209', description: 'Wheelchair van, edited' } };
+    },
+    forbidden: () => ({
+      // The key is the path's; the mapping belongs to no tenant and prices nothing itself.
+      levelOfService: 'stretcher', facilityId: otherTenant, amountCents: 100, vehicleKind: 'sedan', ...identity,
+    }),
+  },
+  {
     route: 'riders.merge',
     method: 'POST',
     callers: ['Dispatcher'],
@@ -284,6 +301,6 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
-  expect(covered).toEqual(['billing.transition', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
+  expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
     'riders.merge', 'tripRequests.create', 'tripRequests.update']);
 });
