@@ -107,6 +107,16 @@ describe('row-level security on tenant tables', () => {
   });
 });
 
+describe('provider-level staff data', () => {
+  test('vehicles (no facility_id: staff data, like staff users) force row-level security', async () => {
+    const { rows } = await db().owner.query<{ relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+      `SELECT c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname = 'vehicles'`,
+    );
+    expect(rows).toEqual([{ relrowsecurity: true, relforcerowsecurity: true }]);
+  });
+});
+
 describe('application roles cannot step around row-level security', () => {
   test('no nemt_* role is a superuser, bypasses RLS, or can create roles or databases', async () => {
     const { rows } = await db().owner.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean;
@@ -224,7 +234,8 @@ describe('table privileges', () => {
     // nemt_definer owns them; nobody else but the intake role may run them (the API also indexes
     // the private-pay riders it registers, so it may fetch the intake's index key).
     expect(await callersOf(`intake_submit_trip_request(uuid, uuid, uuid, bytea, bytea, text, text, bytea, bytea, bytea, bytea,
-      bytea, bytea, bytea, text, text, timestamptz, timestamptz, text, timestamptz, text, bytea, text, boolean, text, bytea, integer)`))
+      bytea, bytea, bytea, text, text, timestamptz, timestamptz, text, timestamptz, text, bytea, text, boolean, text, bytea, integer,
+      boolean, integer)`))
       .toEqual(['nemt_definer', 'nemt_intake']);
     expect(await callersOf('intake_spend_challenge(bytea, timestamptz)')).toEqual(['nemt_definer', 'nemt_intake']);
     expect(await callersOf('intake_index_key(bytea, text, text)')).toEqual(['nemt_api', 'nemt_definer', 'nemt_intake']);
@@ -279,7 +290,8 @@ describe('functions that run with other rights', () => {
     );
     expect(rows.map((row) => row.proname)).toEqual(
       ['audit_chain_append', 'create_billing_record', 'expire_records', 'intake_index_key', 'intake_spend_challenge',
-        'intake_submit_trip_request', 'leg_en_route_notice', 'sync_trip_status', 'user_email_registered'],
+        'intake_submit_trip_request', 'leg_en_route_notice', 'record_vehicle_odometer', 'sync_trip_status',
+        'user_email_registered'],
     );
     for (const row of rows) {
       expect({ fn: row.proname, owner: row.owner, pinned: /search_path=public, pg_temp/.test(row.config ?? '') })
