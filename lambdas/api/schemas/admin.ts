@@ -164,6 +164,8 @@ export const Me = z.object({
   provider: z.object({ name: z.string(), timeZone: z.string() }),
 });
 
+/** A trip's required mobility (schema/0022) as billing names it: the key of the billing codes (schema/0023). */
+const LevelOfService = z.enum(['ambulatory', 'wheelchair', 'wheelchair_xl', 'stretcher']);
 /** The kinds of vehicle (schema/0022), as a billing record names the one a leg was delivered with. */
 const VehicleKindName = z.enum(['sedan', 'minivan', 'wheelchair_van', 'stretcher_van']);
 export const BillingStatus = z.enum(['pending', 'ready', 'invoiced', 'paid', 'denied', 'on_hold', 'written_off']);
@@ -202,7 +204,7 @@ export const BillingRecord = z.object({
   invoiceNumber: z.string().nullable(),
   note: z.string().nullable(),
   /** The trip's level of service and the leg's vehicle kind when the leg ended; null on records from before they were kept. */
-  levelOfService: Mobility.nullable(),
+  levelOfService: LevelOfService.nullable(),
   vehicleKind: VehicleKindName.nullable(),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
@@ -212,10 +214,10 @@ export const BillingRecord = z.object({
 /** An HCPCS Level II code: one capital letter and four digits (A0130). The database holds the same rule (schema/0023). */
 export const HCPCS_CODE_PATTERN = /^[A-Z][0-9]{4}$/;
 const HcpcsCode = z.string().max(5, { abort: true }).regex(HCPCS_CODE_PATTERN, 'One capital letter and four digits, e.g. A0130');
-export const BillingCodeParams = z.strictObject({ levelOfService: Mobility });
+export const BillingCodeParams = z.strictObject({ levelOfService: LevelOfService });
 export const BillingCodeUpdate = z.strictObject({ baseCode: HcpcsCode, mileageCode: HcpcsCode, description: text(200) });
 export const BillingCode = z.object({
-  levelOfService: Mobility,
+  levelOfService: LevelOfService,
   baseCode: z.string(),
   mileageCode: z.string(),
   description: z.string(),
