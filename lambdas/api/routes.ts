@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Role } from '../shared/tenancy/actor';
 import {
-  AuditVerification, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
+  AuditVerification, BillingCode, BillingCodeList, BillingCodeParams, BillingCodeUpdate, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
   ContactCreate, ContactListQuery, ContactParams, ContactUpdate, Facility,
   FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeChallenge, IntakeReceipt, Me, Rider, RiderCreate,
   RiderDuplicates, RiderExport, RiderListQuery, RiderMergeBody, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
@@ -137,6 +137,12 @@ export const routes = [
   route({ ...api, id: 'billing.transition', method: 'POST', path: '/v1/billing-records/{billingRecordId}/transitions',
     summary: 'Move a billing record to its next state', roles: ['Billing'], params: BillingParams,
     body: BillingTransitionBody, response: BillingRecord, successStatus: 200, conditional: true }),
+  route({ ...api, id: 'billingCodes.list', method: 'GET', path: '/v1/billing-codes',
+    summary: 'HCPCS base and mileage codes by level of service', roles: ['Billing', 'Dispatcher'], response: BillingCodeList,
+    successStatus: 200 }),
+  route({ ...api, id: 'billingCodes.update', method: 'PUT', path: '/v1/billing-codes/{levelOfService}',
+    summary: "Set a level of service's codes (every later CSV export uses them)", roles: ['Billing'], params: BillingCodeParams,
+    body: BillingCodeUpdate, response: BillingCode, successStatus: 200, conditional: true, ifMatchRequired: true }),
 
   // Facilities, riders, users
   route({ ...api, id: 'facilities.list', method: 'GET', path: '/v1/facilities', summary: 'List tenants',

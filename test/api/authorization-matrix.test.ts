@@ -269,6 +269,12 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
     const record = await billingRecordOf(cell.target);
     return { params: { billingRecordId: record.id }, body: { to: 'ready', amountCents: 4200 }, version: record.version };
   },
+  'billingCodes.list': NO_TARGET,
+  'billingCodes.update': async () => {
+    const { rows } = await owner().query<{ version: number }>(`SELECT version FROM billing_codes WHERE level_of_service = 'stretcher'`);
+    return { params: { levelOfService: 'stretcher' }, version: rows[0]?.version ?? 1,
+      body: { baseCode: 'T2005', mileageCode: 'T2049', description: `Stretcher van ${unique()}` } };
+  },
   'facilities.list': LIST,
   'facilities.create': async () => ({ body: { kind: 'facility', name: `New Clinic ${unique()}` } }),
   'facilities.get': async (cell) => ({ params: { facilityId: cell.target.facility.id } }),

@@ -351,6 +351,20 @@ export const AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   { route: 'billing.transition', principal: 'FacilityUser', tenant: 'other', expect: 403 },
   { route: 'billing.transition', principal: 'anonymous', tenant: 'own', expect: 401 },
   { route: 'billing.transition', principal: 'anonymous', tenant: 'other', expect: 401 },
+  // billingCodes.list (provider-level: no tenant)
+  { route: 'billingCodes.list', principal: 'Dispatcher', tenant: 'none', expect: 200 },
+  { route: 'billingCodes.list', principal: 'Driver', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.list', principal: 'Billing', tenant: 'none', expect: 200 },
+  { route: 'billingCodes.list', principal: 'FacilityAdmin', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.list', principal: 'FacilityUser', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.list', principal: 'anonymous', tenant: 'none', expect: 401 },
+  // billingCodes.update
+  { route: 'billingCodes.update', principal: 'Dispatcher', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.update', principal: 'Driver', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.update', principal: 'Billing', tenant: 'none', expect: 200 },
+  { route: 'billingCodes.update', principal: 'FacilityAdmin', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.update', principal: 'FacilityUser', tenant: 'none', expect: 403 },
+  { route: 'billingCodes.update', principal: 'anonymous', tenant: 'none', expect: 401 },
   // facilities.list
   { route: 'facilities.list', principal: 'Dispatcher', tenant: 'none', expect: 200 },
   { route: 'facilities.list', principal: 'Driver', tenant: 'none', expect: 403 },

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { csvCell } from '../../lambdas/api/handlers/billing';
-import { BillingRecord } from '../../lambdas/api/schemas/admin';
+import { BillingCode, BillingRecord } from '../../lambdas/api/schemas/admin';
+import { PROVIDER_CHAIN_KEY } from '../../lambdas/shared/audit/verify';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
-  actorOf, billingRecordsForLeg, completeLeg, createFacility, createFacilityUser, createLeg, createRider, createStaffUser,
-  createTripRequest, defaultCompletion, driveLeg, expectSqlError, getBillingRecord, getLeg, moveBillingRecord,
-  setClinicalNotes, type BillingRecordRow, type UserRow,
+  actorOf, billingRecordsForLeg, type Completion, completeLeg, createFacility, createFacilityUser, createLeg, createRider,
+  createStaffUser, createTripRequest, defaultCompletion, driveLeg, expectSqlError, getBillingRecord, getLeg, moveBillingRecord,
+  moveTripRequest, setClinicalNotes, type BillingRecordRow, type UserRow,
 } from '../support/fixtures';
 
 const db = useTestDatabase();
@@ -18,6 +20,7 @@ let billing: UserRow;
 let dispatcher: UserRow;
 let driver: UserRow;
 let adminA: UserRow;
+let userA: UserRow;
 let riderA: string;
 let riderB: string;
 
@@ -34,6 +37,7 @@ beforeAll(async () => {
   dispatcher = await createStaffUser(owner, 'Dispatcher');
   driver = await createStaffUser(owner, 'Driver');
   adminA = await createFacilityUser(owner, 'FacilityAdmin', facilityA);
+  userA = await createFacilityUser(owner, 'FacilityUser', facilityA);
   riderA = (await createRider(owner, { facilityId: facilityA, fullName: RIDER_NAME, phone: RIDER_PHONE, careNotes: 'Uses a cane' })).id;
   riderB = (await createRider(owner, { facilityId: facilityB })).id;
 });
@@ -41,16 +45,47 @@ beforeAll(async () => {
 const as = (user: UserRow) => actorOf(user);
 const ifMatch = (version: number) => ({ 'If-Match': `"${version}"` });
 
-/** A completed (or no-show) leg of a new trip; the database created its pending billing record. */
-async function billedLeg(facilityId = facilityA, outcome: 'completed' | 'no_show' = 'completed'): Promise<BillingRecordRow> {
+type Mobility = 'ambulatory' | 'wheelchair' | 'wheelchair_xl' | 'stretcher';
+type VehicleKind = 'sedan' | 'minivan' | 'wheelchair_van' | 'stretcher_van';
+
+/** What each kind of vehicle can carry here (schema/0022): enough for the level of service its legs need. */
+const CAPABILITIES: Record<VehicleKind, [seats: number, wheelchairs: number, bariatric: boolean, stretcher: boolean]> = {
+  sedan: [3, 0, false, false],
+  minivan: [5, 0, false, false],
+  wheelchair_van: [2, 2, true, false],
+  stretcher_van: [1, 0, false, true],
+};
+
+/** A new vehicle, in service, with no odometer reading yet (so any completion continues it). */
+async function createVehicleOf(kind: VehicleKind): Promise<string> {
+  const [seats, wheelchairs, bariatric, stretcher] = CAPABILITIES[kind];
+  const { rows } = await db().owner.query<{ id: string }>(
+    `INSERT INTO vehicles (name, plate, kind, ambulatory_seats, wheelchair_positions, bariatric, stretcher)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [`Billing ${kind}`, `B${randomUUID().replace(/-/g, '').slice(0, 9).toUpperCase()}`, kind, seats, wheelchairs, bariatric, stretcher]);
+  return (rows[0] as { id: string }).id;
+}
+
+/**
+ * A completed (or no-show) leg of a new trip, driven with a vehicle of its own; the database
+ * created its pending billing record.
+ */
+async function billedLeg(
+  facilityId = facilityA,
+  outcome: 'completed' | 'no_show' = 'completed',
+  options: { riderId?: string; mobility?: Mobility; vehicleKind?: VehicleKind; completion?: Completion } = {},
+): Promise<BillingRecordRow> {
   const owner = db().owner;
-  const trip = await createTripRequest(owner, {
-    facilityId, riderId: facilityId === facilityA ? riderA : riderB, source: 'dispatcher', submittedBy: dispatcher.id,
-    status: 'scheduled',
-  });
+  const riderId = options.riderId ?? (facilityId === facilityA ? riderA : riderB);
+  const trip = await createTripRequest(owner, { facilityId, riderId, source: 'dispatcher', submittedBy: dispatcher.id });
+  await owner.query('UPDATE trip_requests SET mobility = $2 WHERE id = $1', [trip.id, options.mobility ?? 'ambulatory']);
+  await moveTripRequest(owner, trip.id, 'scheduled');
   await setClinicalNotes(owner, trip, CLINICAL_NOTES);
   const leg = await createLeg(owner, trip);
-  if (outcome === 'completed') await completeLeg(owner, leg.id, driver.id);
+  const vehicleId = await createVehicleOf(options.vehicleKind ?? 'sedan');
+  await owner.query(`UPDATE trip_legs SET status = 'assigned', driver_id = $2, vehicle_id = $3 WHERE id = $1`,
+    [leg.id, driver.id, vehicleId]);
+  if (outcome === 'completed') await completeLeg(owner, leg.id, driver.id, options.completion);
   else await driveLeg(owner, leg.id, 'no_show', { driverId: driver.id });
   const [bill] = await billingRecordsForLeg(owner, leg.id);
   if (!bill) throw new Error('no billing record');
@@ -68,7 +103,8 @@ describe('reading billing records', () => {
     expect(answer.status).toBe(200);
     expect(BillingRecord.strict().parse(answer.body)).toEqual(answer.body);
     expect(answer.body).toMatchObject({ id: bill.id, facilityId: facilityA, tripLegId: bill.tripLegId, status: 'pending',
-      legOutcome: 'completed', mileage: 12.5, amountCents: null, invoiceNumber: null, version: 1 });
+      legOutcome: 'completed', mileage: 12.5, amountCents: null, invoiceNumber: null, levelOfService: 'ambulatory',
+      vehicleKind: 'sedan', version: 1 });
     expect(answer.headers.etag).toBe('"1"');
     expect((await getBillingRecord(db().owner, bill.id)).status).toBe('pending');
     expect((await api.call('GET', '/v1/billing-records/00000000-0000-4000-8000-000000000000', { as: as(billing) })).status).toBe(404);
@@ -281,14 +317,8 @@ describe('CSV export', () => {
     const rider = (await createRider(owner, { facilityId: exportFacility, fullName: RIDER_NAME, phone: RIDER_PHONE, careNotes: 'Uses a cane' })).id;
     const bills: BillingRecordRow[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const trip = await createTripRequest(owner, { facilityId: exportFacility, riderId: rider, source: 'dispatcher',
-        submittedBy: dispatcher.id, status: 'scheduled' });
-      await setClinicalNotes(owner, trip, CLINICAL_NOTES);
-      const leg = await createLeg(owner, trip);
-      await completeLeg(owner, leg.id, driver.id, defaultCompletion({ odometerStart: 100, odometerEnd: 100 + i + 1.5 }));
-      const [bill] = await billingRecordsForLeg(owner, leg.id);
-      if (!bill) throw new Error('no billing record');
-      bills.push(bill);
+      bills.push(await billedLeg(exportFacility, 'completed', { riderId: rider,
+        completion: defaultCompletion({ odometerStart: 100, odometerEnd: 100 + i + 1.5 }) }));
     }
     const invoiceNumbers = ['INV-2030/001', 'INV 7', 'A.1', 'x_9', '2030-12'];
     for (const [index, bill] of bills.entries()) {
@@ -305,8 +335,8 @@ describe('CSV export', () => {
     const text = answer.text;
     expect(text.endsWith('\r\n')).toBe(true);
     const [header, ...lines] = text.split('\r\n').slice(0, -1);
-    expect(header).toBe(
-      'id,facilityId,tripRequestId,tripLegId,referenceCode,legOutcome,serviceAt,mileage,amountCents,invoiceNumber,status,createdAt,updatedAt');
+    expect(header).toBe('id,facilityId,tripRequestId,tripLegId,referenceCode,legOutcome,serviceAt,mileage,amountCents,'
+      + 'invoiceNumber,status,createdAt,updatedAt,levelOfService,vehicleKind,baseCode,mileageCode,loadedMiles');
     expect(lines).toHaveLength(5);
     const first = bills[0] as BillingRecordRow;
     const { rows } = await owner.query<{ reference_code: string }>('SELECT reference_code FROM trip_requests WHERE id = $1', [first.tripRequestId]);
@@ -314,7 +344,7 @@ describe('CSV export', () => {
       'SELECT created_at, updated_at FROM billing_records WHERE id = $1', [first.id]);
     expect(lines[0]).toBe([first.id, exportFacility, first.tripRequestId, first.tripLegId, rows[0]?.reference_code, 'completed',
       '2031-06-01T09:05:00.000Z', '1.5', '', 'INV-2030/001', 'invoiced',
-      stored.rows[0]?.created_at, stored.rows[0]?.updated_at].join(','));
+      stored.rows[0]?.created_at, stored.rows[0]?.updated_at, 'ambulatory', 'sedan', 'A0100', 'S0215', '1.5'].join(','));
     expect(lines.slice(1).map((line) => line.split(',')[9])).toEqual(['INV 7', 'A.1', 'x_9', '2030-12']);
     expect(text).not.toContain("'");
     for (const phi of [RIDER_NAME, RIDER_PHONE, CLINICAL_NOTES, 'Uses a cane', '1 Pickup Street', '2 Clinic Road']) {
@@ -327,14 +357,7 @@ describe('CSV export', () => {
     const facility = (await createFacility(owner)).id;
     const rider = (await createRider(owner, { facilityId: facility })).id;
     const ids: string[] = [];
-    for (let i = 0; i < 3; i += 1) {
-      const trip = await createTripRequest(owner, { facilityId: facility, riderId: rider, source: 'dispatcher',
-        submittedBy: dispatcher.id, status: 'scheduled' });
-      const leg = await createLeg(owner, trip);
-      await completeLeg(owner, leg.id, driver.id);
-      const [bill] = await billingRecordsForLeg(owner, leg.id);
-      ids.push((bill as BillingRecordRow).id);
-    }
+    for (let i = 0; i < 3; i += 1) ids.push((await billedLeg(facility, 'completed', { riderId: rider })).id);
     await moveBillingRecord(owner, ids[1] as string, 'ready');
     // The exact creation instant, microseconds included, as an ISO-8601 time with its offset.
     const secondCreated = (await owner.query<{ at: string }>(
@@ -389,5 +412,208 @@ describe('CSV export', () => {
     const narrowed = await api.call('GET', `/v1/billing-records/export?facilityId=${facility}&status=pending`, { as: as(billing) });
     expect(narrowed.status).toBe(200);
     expect(narrowed.text.split('\r\n')).toHaveLength(10_000 + 2);
+  });
+});
+
+describe('level of service, vehicle kind and HCPCS codes', () => {
+  /** The export's rows by record id, each as header → cell. */
+  async function exportedRows(facilityId: string): Promise<Map<string, Record<string, string>>> {
+    const answer = await api.call('GET', `/v1/billing-records/export?facilityId=${facilityId}`, { as: as(billing) });
+    expect(answer.status).toBe(200);
+    const [header, ...lines] = answer.text.split('\r\n').slice(0, -1) as [string, ...string[]];
+    const names = header.split(',');
+    return new Map(lines.map((line) => {
+      const cells = line.split(',');
+      return [cells[0] as string, Object.fromEntries(names.map((name, index) => [name, cells[index] as string]))];
+    }));
+  }
+
+  test('the export names each record\'s level of service, vehicle kind, codes and loaded miles; a no-show has no miles', async () => {
+    const owner = db().owner;
+    const facility = (await createFacility(owner)).id;
+    const rider = (await createRider(owner, { facilityId: facility })).id;
+    const wheelchair = await billedLeg(facility, 'completed', { riderId: rider, mobility: 'wheelchair', vehicleKind: 'wheelchair_van',
+      completion: defaultCompletion({ odometerStart: 2000, odometerEnd: 2008.4 }) });
+    const stretcher = await billedLeg(facility, 'completed', { riderId: rider, mobility: 'stretcher', vehicleKind: 'stretcher_van',
+      completion: defaultCompletion({ odometerStart: 51_000, odometerEnd: 51_023.7 }) });
+    // An ambulatory rider carried in a wheelchair van bills as ambulatory: the service, not the vehicle.
+    const ambulatoryInVan = await billedLeg(facility, 'completed', { riderId: rider, vehicleKind: 'wheelchair_van' });
+    const noShow = await billedLeg(facility, 'no_show', { riderId: rider, mobility: 'wheelchair', vehicleKind: 'wheelchair_van' });
+
+    const rows = await exportedRows(facility);
+    const pick = (id: string) => {
+      const row = rows.get(id) ?? {};
+      return [row.legOutcome, row.levelOfService, row.vehicleKind, row.baseCode, row.mileageCode, row.loadedMiles, row.mileage];
+    };
+    expect(pick(wheelchair.id)).toEqual(['completed', 'wheelchair', 'wheelchair_van', 'A0130', 'S0209', '8.4', '8.4']);
+    expect(pick(stretcher.id)).toEqual(['completed', 'stretcher', 'stretcher_van', 'T2005', 'T2049', '23.7', '23.7']);
+    expect(pick(ambulatoryInVan.id)).toEqual(['completed', 'ambulatory', 'wheelchair_van', 'A0100', 'S0215', '12.5', '12.5']);
+    expect(pick(noShow.id)).toEqual(['no_show', 'wheelchair', 'wheelchair_van', 'A0130', 'S0209', '', '']);
+    expect(rows.size).toBe(4);
+  });
+
+  test('a record made before levels of service were kept (schema/0023) exports with empty codes, not a guess', async () => {
+    const owner = db().owner;
+    const facility = (await createFacility(owner)).id;
+    const rider = (await createRider(owner, { facilityId: facility })).id;
+    const trip = await createTripRequest(owner, { facilityId: facility, riderId: rider, source: 'dispatcher', submittedBy: dispatcher.id,
+      status: 'scheduled' });
+    const leg = await createLeg(owner, trip);
+    await owner.query(
+      `INSERT INTO billing_records (facility_id, trip_leg_id, trip_request_id, leg_outcome) VALUES ($1, $2, $3, 'completed')`,
+      [facility, leg.id, trip.id]);
+    const rows = await exportedRows(facility);
+    expect([...rows.values()].map((row) => [row.levelOfService, row.vehicleKind, row.baseCode, row.mileageCode]))
+      .toEqual([['', '', '', '']]);
+  });
+
+  test('the record carries them from the trip and the leg\'s vehicle, and Billing can never change them (API login role)', async () => {
+    const bill = await billedLeg(facilityA, 'completed', { mobility: 'stretcher', vehicleKind: 'stretcher_van' });
+    const read = await withActor(db().as('api'), as(billing), (tx) => tx.query<{ level_of_service: string; vehicle_kind: string }>(
+      'SELECT level_of_service, vehicle_kind FROM billing_records WHERE id = $1', [bill.id]));
+    expect(read.rows).toEqual([{ level_of_service: 'stretcher', vehicle_kind: 'stretcher_van' }]);
+    const answer = await api.call('GET', `/v1/billing-records/${bill.id}`, { as: as(billing) });
+    expect(answer.body).toMatchObject({ levelOfService: 'stretcher', vehicleKind: 'stretcher_van' });
+
+    for (const change of [`level_of_service = 'ambulatory'`, 'level_of_service = NULL', `vehicle_kind = 'sedan'`, 'vehicle_kind = NULL',
+      `status = 'ready', level_of_service = 'wheelchair'`]) {
+      await expectSqlError(withActor(db().as('api'), as(billing), (tx) =>
+        tx.query(`UPDATE billing_records SET ${change} WHERE id = $1`, [bill.id])),
+      { code: '42501', message: 'a billing record\'s leg and completion figures cannot change' });
+    }
+    // Through the API there is no field for them at all.
+    const smuggled = await transition(bill.id, { to: 'ready', levelOfService: 'ambulatory', vehicleKind: 'sedan' });
+    expect(smuggled.status).toBe(422);
+    // Nor does a later change to the vehicle reach the record: it keeps what the leg was delivered with.
+    await db().owner.query(`UPDATE vehicles SET kind = 'minivan', stretcher = false
+      WHERE id = (SELECT vehicle_id FROM trip_legs WHERE id = $1)`, [bill.tripLegId]);
+    const after = await db().owner.query('SELECT level_of_service, vehicle_kind, status, version FROM billing_records WHERE id = $1',
+      [bill.id]);
+    expect(after.rows).toEqual([{ level_of_service: 'stretcher', vehicle_kind: 'stretcher_van', status: 'pending', version: 1 }]);
+  });
+});
+
+describe('billing codes', () => {
+  const SEEDED = {
+    ambulatory: ['A0100', 'S0215'],
+    stretcher: ['T2005', 'T2049'],
+    wheelchair: ['A0130', 'S0209'],
+    wheelchair_xl: ['A0130', 'S0209'],
+  };
+
+  const put = (levelOfService: string, body: unknown, options: { user?: UserRow; version?: number } = {}) =>
+    api.call('PUT', `/v1/billing-codes/${levelOfService}`, { as: as(options.user ?? billing), body,
+      headers: options.version === undefined ? {} : ifMatch(options.version) });
+
+  async function versionOf(levelOfService: string): Promise<number> {
+    const { rows } = await db().owner.query<{ version: number }>('SELECT version FROM billing_codes WHERE level_of_service = $1',
+      [levelOfService]);
+    return (rows[0] as { version: number }).version;
+  }
+
+  test('Billing and Dispatchers read the seeded mapping; Drivers and facility roles are refused (403)', async () => {
+    for (const user of [billing, dispatcher]) {
+      const answer = await api.call('GET', '/v1/billing-codes', { as: as(user) });
+      expect(answer.status).toBe(200);
+      for (const item of answer.body.items) expect(BillingCode.strict().parse(item)).toEqual(item);
+      expect(Object.fromEntries(answer.body.items.map((item: { levelOfService: string; baseCode: string; mileageCode: string }) =>
+        [item.levelOfService, [item.baseCode, item.mileageCode]]))).toEqual(SEEDED);
+    }
+    for (const user of [driver, adminA, userA]) {
+      expect((await api.call('GET', '/v1/billing-codes', { as: as(user) })).status).toBe(403);
+    }
+    // And the database shows them nothing, whatever a handler asked: the table forces row-level security.
+    const { rows: security } = await db().owner.query(
+      `SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'billing_codes'::regclass`);
+    expect(security).toEqual([{ relrowsecurity: true, relforcerowsecurity: true }]);
+    for (const user of [driver, adminA, userA]) {
+      const seen = await withActor(db().as('api'), as(user), (tx) => tx.query('SELECT level_of_service FROM billing_codes'));
+      expect({ role: user.role, rows: seen.rowCount }).toEqual({ role: user.role, rows: 0 });
+    }
+  });
+
+  test('Billing edits a mapping with If-Match, audited with the old and new codes on the provider chain; later exports use it', async () => {
+    const facility = (await createFacility(db().owner)).id;
+    const rider = (await createRider(db().owner, { facilityId: facility })).id;
+    const bill = await billedLeg(facility, 'completed', { riderId: rider, mobility: 'wheelchair_xl', vehicleKind: 'wheelchair_van' });
+    const version = await versionOf('wheelchair_xl');
+    const body = { baseCode: 'A0130', mileageCode: 'S0215', description: 'Bariatric wheelchair van (payer contract 2031)' };
+
+    expect((await put('wheelchair_xl', body)).status).toBe(428);
+    const stale = await put('wheelchair_xl', body, { version: version + 5 });
+    expect(stale.status).toBe(412);
+    const edited = await put('wheelchair_xl', body, { version });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ levelOfService: 'wheelchair_xl', ...body, version: version + 1 });
+    expect(edited.headers.etag).toBe(`"${version + 1}"`);
+    expect(BillingCode.strict().parse(edited.body)).toEqual(edited.body);
+
+    const { rows: events } = await db().owner.query(
+      `SELECT chain_key, facility_id, actor_role, actor_sub, entity_type, action, details FROM audit_events
+        WHERE action = 'billing_code.updated' ORDER BY seq`);
+    expect(events).toEqual([{ chain_key: PROVIDER_CHAIN_KEY, facility_id: null, actor_role: 'Billing', actor_sub: billing.id,
+      entity_type: 'billing_code', action: 'billing_code.updated', details: { levelOfService: 'wheelchair_xl',
+        fields: ['description', 'mileageCode'], oldBaseCode: 'A0130', newBaseCode: 'A0130', oldMileageCode: 'S0209',
+        newMileageCode: 'S0215' } }]);
+
+    // The same codes again change nothing and record nothing.
+    const again = await put('wheelchair_xl', body, { version: version + 1 });
+    expect(again.status).toBe(200);
+    expect(again.body.version).toBe(version + 1);
+    expect(await versionOf('wheelchair_xl')).toBe(version + 1);
+
+    // Codes are looked up when the export runs: the edit applies to the record made before it.
+    const answer = await api.call('GET', `/v1/billing-records/export?facilityId=${facility}`, { as: as(billing) });
+    const line = answer.text.split('\r\n')[1] as string;
+    expect(line.startsWith(bill.id)).toBe(true);
+    expect(line.split(',').slice(-5)).toEqual(['wheelchair_xl', 'wheelchair_van', 'A0130', 'S0215', '12.5']);
+  });
+
+  test.each([
+    ['lower case', { baseCode: 'a0130' }, 'baseCode'],
+    ['too long', { mileageCode: 'S02090' }, 'mileageCode'],
+    ['a formula', { baseCode: '=1+1' }, 'baseCode'],
+    ['too short', { baseCode: 'A013' }, 'baseCode'],
+    ['no description', { description: ' ' }, 'description'],
+    ['description too long', { description: 'x'.repeat(201) }, 'description'],
+  ])('%s is refused with 422 at its path, and nothing changes', async (_name, change, path) => {
+    const version = await versionOf('ambulatory');
+    const answer = await put('ambulatory', { baseCode: 'A0100', mileageCode: 'S0215', description: 'Ambulatory', ...change },
+      { version });
+    expect(answer.status).toBe(422);
+    expect(answer.body.errors).toEqual([{ path, message: expect.any(String) }]);
+    expect(await versionOf('ambulatory')).toBe(version);
+  });
+
+  test('a missing field or an unknown one is refused (422); an unknown level of service is a bad parameter (400)', async () => {
+    const version = await versionOf('ambulatory');
+    expect((await put('ambulatory', { baseCode: 'A0100', mileageCode: 'S0215' }, { version })).status).toBe(422);
+    expect((await put('ambulatory', { baseCode: 'A0100', mileageCode: 'S0215', description: 'x', levelOfService: 'stretcher' },
+      { version })).status).toBe(422);
+    expect((await put('helicopter', { baseCode: 'A0100', mileageCode: 'S0215', description: 'x' }, { version })).status).toBe(400);
+    expect(await versionOf('ambulatory')).toBe(version);
+  });
+
+  test('only Billing edits: Dispatchers, Drivers and facility roles get 403, and the database refuses them too', async () => {
+    const version = await versionOf('stretcher');
+    const body = { baseCode: 'A0999', mileageCode: 'S0999', description: 'Hijacked' };
+    for (const user of [dispatcher, driver, adminA, userA]) {
+      expect({ role: user.role, status: (await put('stretcher', body, { user, version })).status })
+        .toEqual({ role: user.role, status: 403 });
+      const changed = await withActor(db().as('api'), as(user), (tx) =>
+        tx.query(`UPDATE billing_codes SET base_code = 'A0999' WHERE level_of_service = 'stretcher'`));
+      expect({ role: user.role, rows: changed.rowCount }).toEqual({ role: user.role, rows: 0 });
+    }
+    // Billing changes codes, never the key, nor adds or removes a level of service.
+    await expectSqlError(withActor(db().as('api'), as(billing), (tx) =>
+      tx.query(`UPDATE billing_codes SET level_of_service = 'ambulatory' WHERE level_of_service = 'stretcher'`)), { code: '42501' });
+    await expectSqlError(withActor(db().as('api'), as(billing), (tx) =>
+      tx.query(`INSERT INTO billing_codes (level_of_service, base_code, mileage_code, description)
+                VALUES ('ambulatory', 'A0100', 'S0215', 'x')`)), { code: '42501' });
+    await expectSqlError(withActor(db().as('api'), as(billing), (tx) =>
+      tx.query(`UPDATE billing_codes SET base_code = 'a0130' WHERE level_of_service = 'stretcher'`)), { code: '23514' });
+    expect(await versionOf('stretcher')).toBe(version);
+    const { rows } = await db().owner.query(`SELECT base_code, mileage_code FROM billing_codes WHERE level_of_service = 'stretcher'`);
+    expect(rows).toEqual([{ base_code: 'T2005', mileage_code: 'T2049' }]);
   });
 });

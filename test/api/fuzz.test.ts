@@ -256,6 +256,12 @@ const CASES: Record<RouteId, FuzzCase> = {
     params: () => ({ billingRecordId: world.billingRecordId }),
     body: () => ({ to: 'ready', amountCents: 4500, note: 'Priced' }),
   },
+  'billingCodes.list': {},
+  'billingCodes.update': {
+    params: () => ({ levelOfService: 'stretcher' }),
+    body: () => ({ baseCode: 'T2005', mileageCode: 'T2049', description: 'Stretcher van; mileage per mile' }),
+    ifMatch: () => 1,
+  },
   'facilities.list': { query: () => ({ kind: 'facility', limit: '10' }) },
   'facilities.create': { body: () => ({ kind: 'facility', name: 'Riverside Dialysis', notifyDriverEnRoute: true }) },
   'facilities.get': { params: () => ({ facilityId: world.facilityId }) },

@@ -49,8 +49,13 @@ beforeAll(async () => {
 // ---- what "nothing is written" means ----------------------------------------------------------------
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
+<<<<<<< HEAD
   'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles', 'vehicle_odometer_corrections'] as const;
 type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders' | 'vehicles';
+=======
+  'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders';
+>>>>>>> i14-bill
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -219,6 +224,7 @@ const CASES: RouteCase[] = [
     }),
   },
   {
+<<<<<<< HEAD
     route: 'vehicles.create',
     method: 'POST',
     callers: ['Dispatcher'],
@@ -268,6 +274,25 @@ const CASES: RouteCase[] = [
     forbidden: () => ({ odometer: 5, status: 'retired', correctedBy: dispatcherSub, name: 'Renamed', ...identity }),
   },
   {
+=======
+    route: 'billingCodes.update',
+    method: 'PUT',
+    callers: ['Billing'],
+    target: async () => {
+      const { rows } = await owner().query<{ id: string; version: number }>(
+        `SELECT id, version FROM billing_codes WHERE level_of_service = 'wheelchair'`);
+      const code = rows[0];
+      if (!code) throw new Error('billing codes are not seeded');
+      return { path: '/v1/billing-codes/wheelchair', version: code.version, row: { table: 'billing_codes', id: code.id },
+        body: { baseCode: 'A0130', mileageCode: 'S0209', description: 'Wheelchair van, edited' } };
+    },
+    forbidden: () => ({
+      // The key is the path's; the mapping belongs to no tenant and prices nothing itself.
+      levelOfService: 'stretcher', facilityId: otherTenant, amountCents: 100, vehicleKind: 'sedan', ...identity,
+    }),
+  },
+  {
+>>>>>>> i14-bill
     route: 'riders.merge',
     method: 'POST',
     callers: ['Dispatcher'],
@@ -338,7 +363,12 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
+<<<<<<< HEAD
   expect(covered).toEqual(['billing.transition', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
     'riders.merge', 'tripRequests.create', 'tripRequests.update', 'vehicles.correctOdometer', 'vehicles.create',
     'vehicles.transition', 'vehicles.update']);
+=======
+  expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
+    'riders.merge', 'tripRequests.create', 'tripRequests.update']);
+>>>>>>> i14-bill
 });

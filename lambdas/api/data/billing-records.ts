@@ -1,5 +1,6 @@
 import type { Queryable } from '../../shared/db/port';
 import type { BillingStatus } from '../../shared/domain/lifecycles';
+import type { LevelOfService } from './billing-codes';
 import { type PageRequest, selectPage } from '../handlers/pagination';
 import { Where, selectOne } from '../handlers/support';
 
@@ -16,14 +17,19 @@ export interface BillingRecordRow {
   amount_cents: number | null;
   invoice_number: string | null;
   note: string | null;
+  level_of_service: LevelOfService | null;
+  vehicle_kind: VehicleKind | null;
   created_at: string;
   updated_at: string;
   version: number;
   cursor_at: string;
 }
 
+export type VehicleKind = 'sedan' | 'minivan' | 'wheelchair_van' | 'stretcher_van';
+
 export const BILLING_RECORD_COLUMNS = `id, facility_id, trip_request_id, trip_leg_id, status, held_from, leg_outcome, mileage,
-  amount_cents, invoice_number, note, created_at, updated_at, version, created_at::text AS cursor_at`;
+  amount_cents, invoice_number, note, level_of_service, vehicle_kind, created_at, updated_at, version,
+  created_at::text AS cursor_at`;
 
 export function toBillingRecord(row: BillingRecordRow) {
   return {
@@ -37,6 +43,8 @@ export function toBillingRecord(row: BillingRecordRow) {
     amountCents: row.amount_cents,
     invoiceNumber: row.invoice_number,
     note: row.note,
+    levelOfService: row.level_of_service,
+    vehicleKind: row.vehicle_kind,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
@@ -89,18 +97,30 @@ export interface BillingExportRow {
   status: BillingStatus;
   created_at: string;
   updated_at: string;
+  level_of_service: LevelOfService | null;
+  vehicle_kind: VehicleKind | null;
+  /** From billing_codes as it stands when the export runs. */
+  base_code: string | null;
+  mileage_code: string | null;
+  /** Pickup to drop-off; none for a no-show. */
+  loaded_miles: string | null;
 }
 
-/** Fetches up to `limit` rows, oldest first so an export reads like a ledger. */
+/**
+ * Fetches up to `limit` rows, oldest first so an export reads like a ledger. The codes are looked
+ * up now, by the record's level of service: an edited mapping applies to every later export.
+ */
 export async function exportBillingRecords(tx: Queryable, filters: BillingFilters, limit: number): Promise<BillingExportRow[]> {
   const where = filtered(filters, (name) => `b.${name}`);
   const { rows } = await tx.query<BillingExportRow>(
     `SELECT b.id, b.facility_id, b.trip_request_id, b.trip_leg_id, t.reference_code, b.leg_outcome,
             coalesce(l.actual_pickup_at, l.scheduled_pickup_at) AS service_at, b.mileage, b.amount_cents,
-            b.invoice_number, b.status, b.created_at, b.updated_at
+            b.invoice_number, b.status, b.created_at, b.updated_at, b.level_of_service, b.vehicle_kind, c.base_code,
+            c.mileage_code, CASE WHEN b.leg_outcome = 'completed' THEN b.mileage END AS loaded_miles
        FROM billing_records b
        JOIN trip_requests t ON t.facility_id = b.facility_id AND t.id = b.trip_request_id
        JOIN trip_legs l ON l.facility_id = b.facility_id AND l.id = b.trip_leg_id
+       LEFT JOIN billing_codes c ON c.level_of_service = b.level_of_service
      ${where.sql()}
      ORDER BY b.created_at ASC, b.id ASC LIMIT ${where.param(limit)}`,
     where.values as never,

@@ -29,6 +29,11 @@ const EXPORT_COLUMNS: readonly [header: string, value: (row: BillingExportRow) =
   ['status', (row) => row.status],
   ['createdAt', (row) => row.created_at],
   ['updatedAt', (row) => row.updated_at],
+  ['levelOfService', (row) => row.level_of_service],
+  ['vehicleKind', (row) => row.vehicle_kind],
+  ['baseCode', (row) => row.base_code],
+  ['mileageCode', (row) => row.mileage_code],
+  ['loadedMiles', (row) => row.loaded_miles],
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { HandlerTable } from '../handler-types';
 import { accountHandlers } from './account';
 import { billingHandlers } from './billing';
+import { billingCodeHandlers } from './billing-codes';
 import { cancellationHandlers } from './cancellations';
 import { contactHandlers } from './contacts';
 import { directoryHandlers } from './directory';
@@ -17,6 +18,7 @@ export const apiHandlers: HandlerTable = {
   ...cancellationHandlers,
   ...legHandlers,
   ...billingHandlers,
+  ...billingCodeHandlers,
   ...directoryHandlers,
   ...contactHandlers,
   ...riderRightsHandlers,

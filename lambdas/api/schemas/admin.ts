@@ -165,6 +165,10 @@ export const Me = z.object({
   provider: z.object({ name: z.string(), timeZone: z.string() }),
 });
 
+/** A trip's required mobility (schema/0022) as billing names it: the key of the billing codes (schema/0023). */
+const LevelOfService = z.enum(['ambulatory', 'wheelchair', 'wheelchair_xl', 'stretcher']);
+/** The kinds of vehicle (schema/0022), as a billing record names the one a leg was delivered with. */
+const VehicleKindName = z.enum(['sedan', 'minivan', 'wheelchair_van', 'stretcher_van']);
 export const BillingStatus = z.enum(['pending', 'ready', 'invoiced', 'paid', 'denied', 'on_hold', 'written_off']);
 export const BillingParams = z.strictObject({ billingRecordId: Uuid });
 export const BillingListQuery = z.strictObject({ status: BillingStatus.optional(), facilityId: Uuid.optional(), ...PageQuery });
@@ -200,10 +204,28 @@ export const BillingRecord = z.object({
   amountCents: z.number().int().nullable(),
   invoiceNumber: z.string().nullable(),
   note: z.string().nullable(),
+  /** The trip's level of service and the leg's vehicle kind when the leg ended; null on records from before they were kept. */
+  levelOfService: LevelOfService.nullable(),
+  vehicleKind: VehicleKindName.nullable(),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
   version: z.number().int(),
 });
+
+/** An HCPCS Level II code: one capital letter and four digits (A0130). The database holds the same rule (schema/0023). */
+export const HCPCS_CODE_PATTERN = /^[A-Z][0-9]{4}$/;
+const HcpcsCode = z.string().max(5, { abort: true }).regex(HCPCS_CODE_PATTERN, 'One capital letter and four digits, e.g. A0130');
+export const BillingCodeParams = z.strictObject({ levelOfService: LevelOfService });
+export const BillingCodeUpdate = z.strictObject({ baseCode: HcpcsCode, mileageCode: HcpcsCode, description: text(200) });
+export const BillingCode = z.object({
+  levelOfService: LevelOfService,
+  baseCode: z.string(),
+  mileageCode: z.string(),
+  description: z.string(),
+  updatedAt: IsoDateTime,
+  version: z.number().int(),
+});
+export const BillingCodeList = z.object({ items: z.array(BillingCode) });
 
 export const AuditVerification = z.object({
   ok: z.boolean(),
