@@ -49,13 +49,9 @@ beforeAll(async () => {
 // ---- what "nothing is written" means ----------------------------------------------------------------
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
-<<<<<<< HEAD
-  'billing_records', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles', 'vehicle_odometer_corrections'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'riders' | 'vehicles';
-=======
-  'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders';
->>>>>>> i14-bill
+  'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles',
+  'vehicle_odometer_corrections'] as const;
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders' | 'vehicles';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -224,7 +220,6 @@ const CASES: RouteCase[] = [
     }),
   },
   {
-<<<<<<< HEAD
     route: 'vehicles.create',
     method: 'POST',
     callers: ['Dispatcher'],
@@ -274,7 +269,6 @@ const CASES: RouteCase[] = [
     forbidden: () => ({ odometer: 5, status: 'retired', correctedBy: dispatcherSub, name: 'Renamed', ...identity }),
   },
   {
-=======
     route: 'billingCodes.update',
     method: 'PUT',
     callers: ['Billing'],
@@ -292,7 +286,6 @@ const CASES: RouteCase[] = [
     }),
   },
   {
->>>>>>> i14-bill
     route: 'riders.merge',
     method: 'POST',
     callers: ['Dispatcher'],
@@ -363,12 +356,7 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
-<<<<<<< HEAD
-  expect(covered).toEqual(['billing.transition', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
-    'riders.merge', 'tripRequests.create', 'tripRequests.update', 'vehicles.correctOdometer', 'vehicles.create',
+  expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus',
+    'legs.update', 'riders.merge', 'tripRequests.create', 'tripRequests.update', 'vehicles.correctOdometer', 'vehicles.create',
     'vehicles.transition', 'vehicles.update']);
-=======
-  expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus', 'legs.update',
-    'riders.merge', 'tripRequests.create', 'tripRequests.update']);
->>>>>>> i14-bill
 });
