@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
+import { VehicleKind } from './vehicles';
 import {
   Companions, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, Oxygen, PageQuery, text, Unavailable,
   UpcomingDateTime, Uuid,
@@ -165,10 +166,8 @@ export const Me = z.object({
   provider: z.object({ name: z.string(), timeZone: z.string() }),
 });
 
-/** A trip's required mobility (schema/0022) as billing names it: the key of the billing codes (schema/0023). */
-const LevelOfService = z.enum(['ambulatory', 'wheelchair', 'wheelchair_xl', 'stretcher']);
-/** The kinds of vehicle (schema/0022), as a billing record names the one a leg was delivered with. */
-const VehicleKindName = z.enum(['sedan', 'minivan', 'wheelchair_van', 'stretcher_van']);
+/** A trip's required mobility (its level of service) is the key of the billing codes (schema/0023). */
+const LevelOfService = Mobility;
 export const BillingStatus = z.enum(['pending', 'ready', 'invoiced', 'paid', 'denied', 'on_hold', 'written_off']);
 export const BillingParams = z.strictObject({ billingRecordId: Uuid });
 export const BillingListQuery = z.strictObject({ status: BillingStatus.optional(), facilityId: Uuid.optional(), ...PageQuery });
@@ -206,7 +205,7 @@ export const BillingRecord = z.object({
   note: z.string().nullable(),
   /** The trip's level of service and the leg's vehicle kind when the leg ended; null on records from before they were kept. */
   levelOfService: LevelOfService.nullable(),
-  vehicleKind: VehicleKindName.nullable(),
+  vehicleKind: VehicleKind.nullable(),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
   version: z.number().int(),
