@@ -17,6 +17,7 @@ export type Me = Schemas['Me'];
 export type User = Schemas['User'];
 export type Rider = Schemas['Rider'];
 export type CancellationRequest = Schemas['CancellationRequest'];
+export type Vehicle = Schemas['Vehicle'];
 export type AuditEvent = Schemas['TripHistory']['events'][number];
 export type Problem = Schemas['Problem'];
 

@@ -2,17 +2,18 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { memo, type RefObject, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { allPages, data, dispatcherLegs, ifMatch } from '../api/client';
-import type { DispatcherLeg, User } from '../api/contract';
+import type { DispatcherLeg, User, Vehicle } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { ActionError, EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { addDays, formatCalendarDate, formatClock, formatWindow, minutesIntoDay, zoneName } from '../lib/time';
-import { MOBILITY } from '../lib/words';
-import { keys, POLL_MS, useDrivers, useNewIds } from './queries';
+import { MOBILITY, vehicleText } from '../lib/words';
+import { keys, POLL_MS, useDrivers, useNewIds, useVehicles } from './queries';
 
 const UNASSIGNED = 'unassigned';
 const NO_DRIVERS: User[] = [];
+const NO_VEHICLES: Vehicle[] = [];
 /** Legs a dispatcher may still (re)assign or unassign; the API decides, this only hides pointless buttons. */
 const OPEN_STATUSES = new Set(['unassigned', 'assigned']);
 
@@ -31,6 +32,7 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
 }) {
   const { api, timeZone } = useConsole();
   const drivers = useDrivers();
+  const vehicles = useVehicles();
   const legs = useQuery({
     queryKey: keys.legs(date),
     refetchInterval: POLL_MS,
@@ -94,11 +96,12 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
   });
 
   const driverList = drivers.data ?? NO_DRIVERS;
+  const vehicleList = vehicles.data ?? NO_VEHICLES;
   const zone = zoneName(timeZone, `${date}T12:00:00Z`);
 
   return (
     <section className="pane legs-pane" aria-labelledby="legs-title" ref={sectionRef} data-date={date}
-      data-state={items && drivers.data && !legs.isPlaceholderData ? 'ready' : 'loading'}>
+      data-state={items && drivers.data && vehicles.data && !legs.isPlaceholderData ? 'ready' : 'loading'}>
       <div className="legs-toolbar">
         <h2 id="legs-title" tabIndex={-1}>Legs</h2>
         <div className="day-picker">
@@ -119,6 +122,8 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
         key={selected?.id ?? 'none'}
         leg={selected}
         drivers={driverList}
+        vehicles={vehicleList}
+        dayLegs={ordered}
         date={date}
         announce={announce}
         onSelect={selectAndFocus}
@@ -127,13 +132,15 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
         knownLegIds={knownLegIds}
       />
 
-      {(legs.isPending || drivers.isPending) && <LoadingState label="Loading the day's legs" />}
+      {(legs.isPending || drivers.isPending || vehicles.isPending) && <LoadingState label="Loading the day's legs" />}
       {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
       {drivers.isError && <ErrorState error={drivers.error} onRetry={() => void drivers.refetch()} />}
-      {items && drivers.data && (
+      {vehicles.isError && <ErrorState error={vehicles.error} onRetry={() => void vehicles.refetch()} />}
+      {items && drivers.data && vehicles.data && (
         <Timeline
           legs={ordered}
           drivers={driverList}
+          vehicles={vehicleList}
           selectedId={selectedId}
           fresh={fresh}
           onSelect={toggle}
@@ -223,6 +230,8 @@ interface Placed {
 interface Row {
   key: string;
   name: string;
+  /** The vehicles the driver's legs of the day are assigned with ("Van 3, Sedan 1"), or ''. */
+  vehicles: string;
   placed: Placed[];
   laneCount: number;
 }
@@ -301,9 +310,10 @@ class MinHeap<T> {
   }
 }
 
-const Timeline = memo(function Timeline({ legs, drivers, selectedId, fresh, onSelect, legButtons }: {
+const Timeline = memo(function Timeline({ legs, drivers, vehicles, selectedId, fresh, onSelect, legButtons }: {
   legs: DispatcherLeg[];
   drivers: User[];
+  vehicles: Vehicle[];
   selectedId: string | null;
   fresh: ReadonlySet<string>;
   onSelect: (legId: string) => void;
@@ -339,15 +349,17 @@ const Timeline = memo(function Timeline({ legs, drivers, selectedId, fresh, onSe
       row.push(item);
     }
     const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
+    const vehicleNames = new Map(vehicles.map((vehicle) => [vehicle.id, vehicle.name]));
     const rows: Row[] = [...byRow.entries()].map(([key, rowLegs]) => {
       const placed = place(rowLegs, first, range);
       let laneCount = 1;
       for (const p of placed) laneCount = Math.max(laneCount, p.lane + 1);
       const name = key === UNASSIGNED ? 'Unassigned' : (names.get(key) ?? 'Driver no longer listed');
-      return { key, name, placed, laneCount };
+      const used = key === UNASSIGNED ? [] : [...new Set(rowLegs.map(({ leg }) => leg.vehicleId).filter((id) => id !== null))];
+      return { key, name, vehicles: used.map((id) => vehicleNames.get(id) ?? 'a retired vehicle').join(', '), placed, laneCount };
     });
     return { first, range, hours, rows };
-  }, [legs, drivers, timeZone]);
+  }, [legs, drivers, vehicles, timeZone]);
   const { first, range, hours, rows } = layout;
 
   return (
@@ -382,13 +394,14 @@ const Lane = memo(function Lane({ row, range, selectedId, fresh, onSelect, legBu
   onSelect: (legId: string) => void;
   legButtons: Map<string, HTMLButtonElement>;
 }) {
-  const { key, name, placed, laneCount } = row;
+  const { key, name, vehicles, placed, laneCount } = row;
   const headingId = `lane-${key}`;
   return (
     <li className={`lane${key === UNASSIGNED ? ' lane-unassigned' : ''}`} aria-labelledby={headingId}
       style={{ '--lanes': laneCount } as React.CSSProperties}>
       <h3 className="lane-name" id={headingId}>
         {name} <span className="count">{placed.length}</span>
+        {vehicles && <span className="lane-vehicle">{vehicles}</span>}
       </h3>
       {placed.length === 0 ? (
         <p className="lane-empty">{key === UNASSIGNED ? 'Every leg has a driver.' : 'Free all day.'}</p>
@@ -444,9 +457,11 @@ const LegButton = memo(function LegButton({ leg, facts, selected, isNew, onSelec
   );
 });
 
-function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassignButton, knownLegIds }: {
+function LegPanel({ leg, drivers, vehicles, dayLegs, date, announce, onSelect, driverSelect, unassignButton, knownLegIds }: {
   leg: DispatcherLeg | null;
   drivers: User[];
+  vehicles: Vehicle[];
+  dayLegs: readonly DispatcherLeg[];
   date: string;
   announce: (message: string) => void;
   onSelect: (legId: string) => void;
@@ -460,7 +475,12 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
   const activeDrivers = drivers.filter((driver) => driver.active);
   // The board keys this panel by the selected leg: a new selection starts with its own driver and no old error.
   const [driverId, setDriverId] = useState(() => leg?.driverId ?? activeDrivers[0]?.id ?? '');
+  const inService = vehicles.filter((vehicle) => vehicle.status === 'in_service');
+  // Until the dispatcher picks one, the vehicle follows the driver: the one they drive that day.
+  const [chosenVehicleId, setChosenVehicleId] = useState<string | null>(() => leg?.vehicleId ?? null);
+  const vehicleId = chosenVehicleId ?? vehicleOfTheDay(dayLegs, driverId, leg?.id) ?? inService[0]?.id ?? '';
   const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
+  const vehicleLabels = new Map(vehicles.map((vehicle) => [vehicle.id, vehicleText(vehicle)]));
   const legsKey = keys.legs(date);
 
   /** Put the server's answer in place, keeping what the list had and the answer lacks (rider, reference). */
@@ -470,23 +490,23 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
   };
 
   const assign = useMutation({
-    mutationFn: ({ leg: target, driverId: chosen }: { leg: DispatcherLeg; driverId: string }) =>
+    mutationFn: ({ leg: target, driverId: chosen, vehicleId: vehicle }: { leg: DispatcherLeg; driverId: string; vehicleId: string }) =>
       data(api.PUT('/v1/legs/{legId}/assignment', {
         params: { path: { legId: target.id }, header: ifMatch(target.version) },
-        body: { driverId: chosen },
+        body: { driverId: chosen, vehicleId: vehicle },
       })),
-    onMutate: async ({ leg: target, driverId: chosen }) => {
+    onMutate: async ({ leg: target, driverId: chosen, vehicleId: vehicle }) => {
       await queryClient.cancelQueries({ queryKey: legsKey });
       const before = queryClient.getQueryData<Page>(legsKey);
-      replace({ id: target.id, driverId: chosen, status: 'assigned' });
+      replace({ id: target.id, driverId: chosen, vehicleId: vehicle, status: 'assigned' });
       return { before };
     },
     onError: (_error, _vars, context) => {
       if (context?.before) queryClient.setQueryData(legsKey, context.before);
     },
-    onSuccess: (updated, { leg: target, driverId: chosen }) => {
+    onSuccess: (updated, { leg: target, driverId: chosen, vehicleId: vehicle }) => {
       for (const fresh of dispatcherLegs([updated])) replace(fresh);
-      announce(`${target.referenceCode} assigned to ${names.get(chosen) ?? 'the driver'}.`);
+      announce(`${target.referenceCode} assigned to ${names.get(chosen) ?? 'the driver'} with ${vehicleLabels.get(vehicle) ?? 'the vehicle'}.`);
     },
   });
   const unassign = useMutation({
@@ -495,7 +515,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
     onMutate: async (target) => {
       await queryClient.cancelQueries({ queryKey: legsKey });
       const before = queryClient.getQueryData<Page>(legsKey);
-      replace({ id: target.id, driverId: null, status: 'unassigned' });
+      replace({ id: target.id, driverId: null, vehicleId: null, status: 'unassigned' });
       return { before };
     },
     onError: (_error, _target, context) => {
@@ -516,7 +536,10 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
     );
   }
   const canChange = OPEN_STATUSES.has(leg.status);
-  const clash = assign.error instanceof ApiProblem && assign.error.slug === 'driver-double-booked' ? assign.error : undefined;
+  const refusal = assign.error instanceof ApiProblem ? assign.error : undefined;
+  const clash = refusal && DOUBLE_BOOKED.has(refusal.slug) ? refusal : undefined;
+  const vehicleRefused = refusal && VEHICLE_REFUSALS.has(refusal.slug) ? refusal : undefined;
+  const booked = clash?.slug === 'vehicle-double-booked' ? (vehicleLabels.get(vehicleId) ?? 'this vehicle') : (names.get(driverId) ?? 'this driver');
   return (
     <section className="leg-panel" aria-labelledby={`${id}-title`}>
       <div className="leg-info">
@@ -529,7 +552,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
         {leg.rider?.mobility ? ` · ${MOBILITY[leg.rider.mobility]}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
       </p>
       <p className="meta">
-        Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} ·{' '}
+        Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} · Vehicle:{' '}
+        {leg.vehicleId ? (vehicleLabels.get(leg.vehicleId) ?? 'not listed') : 'none yet'} ·{' '}
         <Link to={`/trips/${leg.tripRequestId}`}>Trip details</Link>
       </p>
       </div>
@@ -537,7 +561,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       {canChange ? (
         <form className="assign-form" onSubmit={(event) => {
           event.preventDefault();
-          if (driverId) assign.mutate({ leg, driverId });
+          if (driverId && vehicleId) assign.mutate({ leg, driverId, vehicleId });
         }}>
           <label htmlFor={`${id}-driver`}>Driver</label>
           <select id={`${id}-driver`} ref={driverSelect} value={driverId} onChange={(e) => setDriverId(e.target.value)}>
@@ -546,7 +570,14 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
               <option key={driver.id} value={driver.id}>{driver.displayName}</option>
             ))}
           </select>
-          <button type="submit" className="primary" disabled={!driverId || assign.isPending}>Assign</button>
+          <label htmlFor={`${id}-vehicle`}>Vehicle</label>
+          <select id={`${id}-vehicle`} value={vehicleId} onChange={(e) => setChosenVehicleId(e.target.value)}>
+            {inService.length === 0 && <option value="">No vehicle in service</option>}
+            {inService.map((vehicle) => (
+              <option key={vehicle.id} value={vehicle.id}>{vehicleText(vehicle)}</option>
+            ))}
+          </select>
+          <button type="submit" className="primary" disabled={!driverId || !vehicleId || assign.isPending}>Assign</button>
           {leg.driverId && (
             <button type="button" ref={unassignButton} disabled={unassign.isPending} onClick={() => unassign.mutate(leg)}>
               Unassign
@@ -559,7 +590,7 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       {clash ? (
         <div className="action-error" role="alert">
           <p>
-            <strong>Not assigned: {names.get(driverId) ?? 'this driver'} is already booked.</strong>{' '}
+            <strong>Not assigned: {booked} is already booked.</strong>{' '}
             {clash.clash
               ? `It overlaps ${clash.clash.referenceCode}, ${formatWindow(clash.clash.scheduledPickupAt, clash.clash.scheduledDropoffAt, timeZone)}.`
               : clash.detail}
@@ -570,6 +601,8 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
             </button>
           )}
         </div>
+      ) : vehicleRefused ? (
+        <p className="action-error" role="alert"><strong>Not assigned:</strong> {vehicleRefused.detail}</p>
       ) : (
         <ActionError error={assign.error} />
       )}
@@ -577,4 +610,14 @@ function LegPanel({ leg, drivers, date, announce, onSelect, driverSelect, unassi
       </div>
     </section>
   );
+}
+
+/** The refusals that name the leg they clash with (`clash`): the driver's or the vehicle's. */
+const DOUBLE_BOOKED = new Set(['driver-double-booked', 'vehicle-double-booked']);
+/** The vehicle cannot take this leg at all; the API's detail says why in words. */
+const VEHICLE_REFUSALS = new Set(['vehicle-lacks-service-level', 'vehicle-out-of-service']);
+
+/** The vehicle a driver has on their other legs of the day (the one nearest in the list), if any. */
+function vehicleOfTheDay(dayLegs: readonly DispatcherLeg[], driverId: string, exceptLegId: string | undefined): string | undefined {
+  return dayLegs.find((other) => other.driverId === driverId && other.id !== exceptLegId && other.vehicleId)?.vehicleId ?? undefined;
 }

@@ -8,7 +8,7 @@ import { ActionError, EmptyState, ErrorState, FieldError, LoadingState } from '.
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { addMinutes, formatDate, formatDateTime, isoToZonedInput, zonedInputToIso, zoneName } from '../lib/time';
-import { formatPhone, MOBILITY, returnText, SOURCE } from '../lib/words';
+import { formatPhone, returnText, SOURCE, serviceText } from '../lib/words';
 import { keys, POLL_MS, useNewIds } from './queries';
 
 
@@ -76,7 +76,7 @@ function RequestItem({ trip, isNew, announce, onScheduled }: {
           </p>
           <p className="meta">
             Appointment <span className="nowrap">{formatDateTime(trip.appointmentAt, timeZone)} ·</span>{' '}
-            <span className="nowrap">{MOBILITY[trip.mobility]} ·</span> <span className="nowrap">{SOURCE[trip.source]}</span>
+            <span className="nowrap">{serviceText(trip)} ·</span> <span className="nowrap">{SOURCE[trip.source]}</span>
           </p>
         </div>
         <button type="button" aria-expanded={open} aria-controls={detailId} aria-describedby={`${detailId}-title`}
@@ -101,7 +101,7 @@ function RequestFacts({ trip }: { trip: TripRequest }) {
   return (
     <dl className="facts">
       <div><dt>Rider</dt><dd>{trip.rider?.fullName ?? '—'}{trip.rider?.phone && <>, <span className="nowrap">{formatPhone(trip.rider.phone)}</span></>}</dd></div>
-      <div><dt>Mobility</dt><dd>{MOBILITY[trip.mobility]}</dd></div>
+      <div><dt>Needs</dt><dd>{serviceText(trip)}</dd></div>
       <div><dt>Pickup</dt><dd>{trip.pickupAddress}</dd></div>
       <div><dt>Drop-off</dt><dd>{trip.dropoffAddress}</dd></div>
       <div><dt>Appointment</dt><dd>{formatDateTime(trip.appointmentAt, timeZone)}</dd></div>

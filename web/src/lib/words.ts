@@ -1,4 +1,4 @@
-import type { Rider, Role, TripRequest } from '../api/contract';
+import type { Rider, Role, TripRequest, Vehicle } from '../api/contract';
 import { formatDateTime } from './time';
 
 /**
@@ -16,8 +16,29 @@ export const ROLE_NAMES: Record<Role, string> = {
 export const MOBILITY: Record<TripRequest['mobility'], string> = {
   ambulatory: 'Walks',
   wheelchair: 'Wheelchair',
+  wheelchair_xl: 'Bariatric wheelchair',
   stretcher: 'Stretcher',
 };
+
+export const VEHICLE_KIND: Record<Vehicle['kind'], string> = {
+  sedan: 'sedan',
+  minivan: 'minivan',
+  wheelchair_van: 'wheelchair van',
+  stretcher_van: 'stretcher van',
+};
+
+/** What a trip needs, in words: "Wheelchair, oxygen, 1 companion". */
+export function serviceText(trip: Pick<TripRequest, 'mobility' | 'oxygen' | 'companions'>): string {
+  const parts = [MOBILITY[trip.mobility]];
+  if (trip.oxygen) parts.push('oxygen');
+  if (trip.companions > 0) parts.push(`${trip.companions} ${trip.companions === 1 ? 'companion' : 'companions'}`);
+  return parts.join(', ');
+}
+
+/** "Van 7 (wheelchair van)" */
+export function vehicleText(vehicle: Pick<Vehicle, 'name' | 'kind'>): string {
+  return `${vehicle.name} (${VEHICLE_KIND[vehicle.kind]})`;
+}
 
 export const SOURCE: Record<TripRequest['source'], string> = {
   intake: 'Public request',

@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
-import { formatPhone, MOBILITY, messagesText, returnText } from '../lib/words';
+import { formatPhone, MOBILITY, messagesText, returnText, serviceText } from '../lib/words';
 import { assignedDrivers, describeActor, describeEvent } from './history';
 
 /** A trip's detail: rider, legs, and its audited history (who, when, what) as a timeline. */
@@ -73,6 +73,7 @@ export default function TripDetail() {
           <h2>Request</h2>
           <dl className="facts">
             <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
+            <div><dt>Needs</dt><dd>{serviceText(t)}</dd></div>
             <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
             <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
             <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
