@@ -6,6 +6,7 @@ import type { RouteDeclaration } from './route-types';
 import { routes } from './routes';
 import * as adminSchemas from './schemas/admin';
 import * as tripSchemas from './schemas/trips';
+import * as vehicleSchemas from './schemas/vehicles';
 
 /**
  * The OpenAPI 3.1 description of the API, generated from the route table and its zod schemas
@@ -108,7 +109,7 @@ const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 /** Export names of the route-level schemas, so the document names them as the code does. */
 function exportedNames(): Map<z.ZodType, string> {
   const names = new Map<z.ZodType, string>();
-  for (const module of [tripSchemas, adminSchemas]) {
+  for (const module of [tripSchemas, adminSchemas, vehicleSchemas]) {
     for (const [name, value] of Object.entries(module)) {
       if (value instanceof z.ZodType && !names.has(value)) names.set(value, name);
     }

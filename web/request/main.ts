@@ -33,6 +33,8 @@ const FOCUS_FOR: Record<string, string> = {
   returnTrip: 'returnTrip',
   requestedReturnAt: 'returnTime',
   mobility: 'mobility',
+  oxygen: 'oxygen',
+  companions: 'companions',
   notes: 'notes',
   notifyChannel: 'notifyChannel',
   notifyConsent: 'notifyConsent',
@@ -49,6 +51,8 @@ const LABELS: Record<string, string> = {
   returnTrip: 'Ride back',
   requestedReturnAt: 'Ride back time',
   mobility: 'How they get around',
+  oxygen: 'Oxygen',
+  companions: 'People riding along',
   notes: 'Notes for the driver',
   notifyChannel: 'Messages',
   notifyConsent: 'Permission to send messages',
@@ -218,6 +222,8 @@ function readForm(): { body: Draft | null; errors: { path: string; message: stri
   const requestedReturnAt = returnTrip === 'scheduled' && returnTime ? zonedInputToIso(date, returnTime, timeZone) : null;
   if (returnTrip === 'scheduled' && !returnTime) errors.push({ path: 'requestedReturnAt', message: 'Enter the time for the ride back, or choose another option.' });
   const mobility = (checked('mobility') || 'ambulatory') as Draft['mobility'];
+  const oxygen = byId<HTMLInputElement>('oxygen').checked;
+  const companions = Number(byId<HTMLSelectElement>('companions').value) || 0;
   const notes = value('notes');
   if (notes.length > 2000) errors.push({ path: 'notes', message: 'Please keep it under 2000 characters.' });
   const consent = byId<HTMLInputElement>('notifyConsent').checked;
@@ -239,6 +245,8 @@ function readForm(): { body: Draft | null; errors: { path: string; message: stri
       returnTrip,
       ...(requestedReturnAt ? { requestedReturnAt } : {}),
       mobility,
+      oxygen,
+      companions,
       ...(notes ? { notes } : {}),
       notifyChannel,
       notifyConsent: notifyChannel !== 'none' && consent,

@@ -38,6 +38,8 @@ export interface LegRow {
   rider_data_key: Buffer | null;
   /** The trip's reference code: selected for dispatchers' reads (and every change, which only dispatchers and drivers make). */
   reference_code?: string;
+  /** The trip's level of service (fixed once it is scheduled, so every leg's): selected with the reference code. */
+  trip_service?: { mobility: Mobility; oxygen: boolean; companions: number } | null;
 }
 
 /** What a driver needs to find and carry the rider; selected only for Driver reads, sealed until opened. */
@@ -67,7 +69,9 @@ const riderKeyWhenNotes = (leg: string) => `CASE WHEN ${leg}.completion_notes_en
   WHERE rk.facility_id = ${leg}.facility_id AND rk.id = ${leg}.rider_id) END AS rider_data_key`;
 
 const referenceCodeOf = (leg: string) => `(SELECT t.reference_code FROM trip_requests t
-  WHERE t.facility_id = ${leg}.facility_id AND t.id = ${leg}.trip_request_id) AS reference_code`;
+  WHERE t.facility_id = ${leg}.facility_id AND t.id = ${leg}.trip_request_id) AS reference_code,
+  (SELECT jsonb_build_object('mobility', t.mobility, 'oxygen', t.oxygen, 'companions', t.companions) FROM trip_requests t
+  WHERE t.facility_id = ${leg}.facility_id AND t.id = ${leg}.trip_request_id) AS trip_service`;
 
 export const LEG_COLUMNS = `${LEG_FIELDS}, scheduled_pickup_at::text AS cursor_at, ${riderKeyWhenNotes('trip_legs')},
   ${referenceCodeOf('trip_legs')}`;
@@ -198,6 +202,7 @@ export function toDispatcherLeg(row: LegView) {
     facilityId: row.facility_id,
     tripRequestId: row.trip_request_id,
     referenceCode: row.reference_code ?? '',
+    service: row.trip_service ?? null,
     riderId: row.rider_id,
     kind: row.kind,
     willCall: row.will_call,

@@ -193,12 +193,15 @@ export const CompletionBody = z.strictObject({
 });
 
 /** What each audience may see of a leg: dispatchers everything, drivers the minimum to do the job, facilities the status. */
+export const ServiceLevel = z.object({ mobility: Mobility, oxygen: Oxygen, companions: Companions });
 export const LegForDispatcher = z.object({
   id: Uuid,
   facilityId: Uuid,
   tripRequestId: Uuid,
   /** The trip's reference code, as riders and facilities know it. */
   referenceCode: z.string(),
+  /** What the trip needs of the vehicle (its level of service), as the assignment checks it. */
+  service: ServiceLevel.nullable(),
   riderId: Uuid,
   kind: z.enum(['outbound', 'return']),
   willCall: z.boolean(),

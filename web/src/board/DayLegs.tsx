@@ -8,7 +8,7 @@ import { ActionError, EmptyState, ErrorState, LoadingState } from '../components
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { addDays, formatCalendarDate, formatClock, formatWindow, minutesIntoDay, zoneName } from '../lib/time';
-import { MOBILITY, vehicleText } from '../lib/words';
+import { MOBILITY, serviceText, vehicleText } from '../lib/words';
 import { keys, POLL_MS, useDrivers, useNewIds, useVehicles } from './queries';
 
 const UNASSIGNED = 'unassigned';
@@ -154,7 +154,8 @@ export function DayLegs({ sectionRef, date, onDateChange, announce }: {
 
 function legLabel(leg: DispatcherLeg, timeZone: string): string {
   const who = leg.rider?.fullName ?? 'rider';
-  const mobility = leg.rider?.mobility && leg.rider.mobility !== 'ambulatory' ? `, ${MOBILITY[leg.rider.mobility].toLowerCase()}` : '';
+  const service = needsOf(leg);
+  const mobility = service && service !== MOBILITY.ambulatory ? `, ${service.toLowerCase()}` : '';
   // The status is the button's description, not its name: names stay free of "assigned", so the
   // Assign and Unassign buttons are the only controls those words name.
   const when = windowOf(`${leg.scheduledPickupAt ?? ''}|${leg.scheduledDropoffAt ?? ''}`, timeZone);
@@ -549,7 +550,7 @@ function LegPanel({ leg, drivers, vehicles, dayLegs, date, announce, onSelect, d
       </h3>
       <p className="meta">
         {formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)} · {leg.rider?.fullName ?? 'Rider'}
-        {leg.rider?.mobility ? ` · ${MOBILITY[leg.rider.mobility]}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
+        {needsOf(leg) ? ` · ${needsOf(leg)}` : ''} · {leg.pickupAddress} → {leg.dropoffAddress}
       </p>
       <p className="meta">
         Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'not listed') : 'none yet'} · Vehicle:{' '}
@@ -620,4 +621,10 @@ const VEHICLE_REFUSALS = new Set(['vehicle-lacks-service-level', 'vehicle-out-of
 /** The vehicle a driver has on their other legs of the day (the one nearest in the list), if any. */
 function vehicleOfTheDay(dayLegs: readonly DispatcherLeg[], driverId: string, exceptLegId: string | undefined): string | undefined {
   return dayLegs.find((other) => other.driverId === driverId && other.id !== exceptLegId && other.vehicleId)?.vehicleId ?? undefined;
+}
+
+/** What the leg's trip needs of the vehicle, in words; the rider's mobility for a leg without it. */
+function needsOf(leg: DispatcherLeg): string {
+  if (leg.service) return serviceText(leg.service);
+  return leg.rider?.mobility ? MOBILITY[leg.rider.mobility] : '';
 }
