@@ -90,6 +90,16 @@ test('a public request is scheduled, assigned, refused a double booking, cancell
       headers: { 'If-Match': `"${other.version}"` },
       data: { outbound: { pickupAt: zonedInstant(day, '09:00'), dropoffAt: zonedInstant(day, '09:50') } },
     }));
+    // A third, in the afternoon, for a rider in a wheelchair: a sedan cannot take it.
+    const wheelchairTrip = await json<Trip>(await dispatcherApi.post('/v1/trip-requests', {
+      headers: { 'Idempotency-Key': randomUUID() },
+      data: { facilityId: riverside, riderId: rider.id, pickupAddress: '1 River Road', dropoffAddress: '400 Riverside Drive',
+        appointmentAt: zonedInstant(day, '14:00'), mobility: 'wheelchair' },
+    }));
+    await json(await dispatcherApi.post(`/v1/trip-requests/${wheelchairTrip.id}/schedule`, {
+      headers: { 'If-Match': `"${wheelchairTrip.version}"` },
+      data: { outbound: { pickupAt: zonedInstant(day, '13:00'), dropoffAt: zonedInstant(day, '13:50') } },
+    }));
     const drivers = await json<{ items: { id: string; displayName: string }[] }>(await dispatcherApi.get('/v1/users?role=Driver'));
     const driver = drivers.items[0];
     expect(driver).toBeDefined();
@@ -133,6 +143,25 @@ test('a public request is scheduled, assigned, refused a double booking, cancell
     await expect(otherLeg).toHaveAttribute('data-status', 'unassigned');
     await expectNoSeriousA11yViolations(page);
     await screenshot(page, 'board-clash');
+
+    // The wheelchair leg with a sedan: the database refuses the vehicle, and the board says why in words.
+    const wheelchairLeg = legs.getByRole('button', { name: new RegExp(`^${wheelchairTrip.referenceCode} outbound`) });
+    await wheelchairLeg.click();
+    await expect(page.getByText(/Wheelchair/).first()).toBeVisible();
+    await page.getByRole('combobox', { name: 'Driver' }).selectOption({ label: driverName });
+    await page.getByRole('combobox', { name: 'Vehicle' }).selectOption({ label: 'Sedan 1 (sedan)' });
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    const mismatch = page.getByRole('alert').filter({ hasText: 'Not assigned' });
+    await expect(mismatch).toContainText('Sedan 1');
+    await expect(mismatch).toContainText('wheelchair');
+    await expect(wheelchairLeg).toHaveAttribute('data-status', 'unassigned');
+    await expectNoSeriousA11yViolations(page);
+    await screenshot(page, 'board-vehicle-refused');
+    // A wheelchair van takes it; the driver's row names the vehicles of the day.
+    await page.getByRole('combobox', { name: 'Vehicle' }).selectOption({ label: 'Van 3 (wheelchair van)' });
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    await expect(wheelchairLeg).toHaveAttribute('data-status', 'assigned');
+    await expect(legs.getByRole('heading', { name: new RegExp(driverName) })).toContainText('Van 3');
 
     // The rider asks (through the office) to cancel; the dispatcher approves on the board.
     const scheduled = await json<Trip>(await dispatcherApi.get(`/v1/trip-requests/${trip.id}`));
