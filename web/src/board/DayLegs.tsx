@@ -564,20 +564,24 @@ function LegPanel({ leg, drivers, vehicles, dayLegs, date, announce, onSelect, d
           event.preventDefault();
           if (driverId && vehicleId) assign.mutate({ leg, driverId, vehicleId });
         }}>
-          <label htmlFor={`${id}-driver`}>Driver</label>
-          <select id={`${id}-driver`} ref={driverSelect} value={driverId} onChange={(e) => setDriverId(e.target.value)}>
-            {activeDrivers.length === 0 && <option value="">No drivers</option>}
-            {activeDrivers.map((driver) => (
-              <option key={driver.id} value={driver.id}>{driver.displayName}</option>
-            ))}
-          </select>
-          <label htmlFor={`${id}-vehicle`}>Vehicle</label>
-          <select id={`${id}-vehicle`} value={vehicleId} onChange={(e) => setChosenVehicleId(e.target.value)}>
-            {inService.length === 0 && <option value="">No vehicle in service</option>}
-            {inService.map((vehicle) => (
-              <option key={vehicle.id} value={vehicle.id}>{vehicleText(vehicle)}</option>
-            ))}
-          </select>
+          <span className="assign-field">
+            <label htmlFor={`${id}-driver`}>Driver</label>
+            <select id={`${id}-driver`} ref={driverSelect} value={driverId} onChange={(e) => setDriverId(e.target.value)}>
+              {activeDrivers.length === 0 && <option value="">No drivers</option>}
+              {activeDrivers.map((driver) => (
+                <option key={driver.id} value={driver.id}>{driver.displayName}</option>
+              ))}
+            </select>
+          </span>
+          <span className="assign-field">
+            <label htmlFor={`${id}-vehicle`}>Vehicle</label>
+            <select id={`${id}-vehicle`} value={vehicleId} onChange={(e) => setChosenVehicleId(e.target.value)}>
+              {inService.length === 0 && <option value="">No vehicle in service</option>}
+              {inService.map((vehicle) => (
+                <option key={vehicle.id} value={vehicle.id}>{vehicleText(vehicle)}</option>
+              ))}
+            </select>
+          </span>
           <button type="submit" className="primary" disabled={!driverId || !vehicleId || assign.isPending}>Assign</button>
           {leg.driverId && (
             <button type="button" ref={unassignButton} disabled={unassign.isPending} onClick={() => unassign.mutate(leg)}>
