@@ -62,6 +62,7 @@ interface OutboxRow {
   notify_consent: boolean | null;
   sms_opted_out: boolean | null;
   notify_driver_en_route: boolean;
+  notify_ride_reminder: boolean;
 }
 
 /** A row with the one contact its channel needs opened (the other stays sealed). */
@@ -79,12 +80,23 @@ function isEvent(value: string): value is NotificationEvent {
   return (NOTIFICATION_EVENTS as readonly string[]).includes(value);
 }
 
+function reminderWindowStart(payload: unknown): number {
+  const start = (payload as { pickupWindowStart?: unknown } | null)?.pickupWindowStart;
+  const at = typeof start === 'string' ? Date.parse(start) : Number.NaN;
+  return Number.isNaN(at) ? Number.POSITIVE_INFINITY : at;
+}
+
 /** What stops a message before any provider is called; undefined means go ahead. */
 function skipReason(row: OutboxForDelivery, event: NotificationEvent, settings: NotifierSettings): SkipReason | undefined {
   if (event === 'driver_en_route') {
     if (!row.notify_driver_en_route) return 'tenant_disabled';
     const maxAgeMs = (settings.driverEnRouteMaxAgeMinutes ?? DEFAULT_EN_ROUTE_MAX_AGE_MINUTES) * 60_000;
     if (Date.now() - Date.parse(row.created_at) > maxAgeMs) return 'stale';
+  }
+  if (event === 'ride_reminder') {
+    if (!row.notify_ride_reminder) return 'tenant_disabled';
+    // A reminder that arrives after the pickup window opened tells the rider nothing true.
+    if (Date.now() >= reminderWindowStart(row.payload)) return 'stale';
   }
   if (row.rider_id === null) return 'rider_unavailable';
   if (row.erased) return 'rider_erased';
@@ -200,7 +212,7 @@ export async function deliverOutboxRows(deps: NotifierDependencies, outboxIds: r
     const { rows: locked } = await tx.query<OutboxRow>(
       `SELECT o.id, o.facility_id, o.status, o.event_type, o.payload, o.created_at, r.id AS rider_id, r.data_key,
               r.erased_at IS NOT NULL AS erased, r.phone_enc, r.email_enc, r.notify_channel, r.notify_consent, r.sms_opted_out,
-              f.notify_driver_en_route
+              f.notify_driver_en_route, f.notify_ride_reminder
          FROM notification_outbox o
          JOIN facilities f ON f.id = o.facility_id
          LEFT JOIN riders r ON r.facility_id = o.facility_id AND r.id = o.rider_id

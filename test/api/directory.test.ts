@@ -65,7 +65,8 @@ describe('facilities', () => {
       as: actorOf(dispatcher), body: { kind: 'facility', name: 'Riverside Dialysis' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ kind: 'facility', name: 'Riverside Dialysis', notifyDriverEnRoute: false, active: true });
+    expect(created.body).toMatchObject({ kind: 'facility', name: 'Riverside Dialysis', notifyDriverEnRoute: false,
+      notifyRideReminder: false, active: true });
     expect(created.headers.etag).toBe('"1"');
     const events = await auditFor(created.body.id);
     expect(events).toEqual([expect.objectContaining({
@@ -138,6 +139,22 @@ describe('facilities', () => {
     const on = await api.call('PATCH', url, { as: actorOf(dispatcher), body: { active: true }, headers: { 'If-Match': '"2"' } });
     expect(on.status).toBe(200);
     expect((await api.call('GET', '/v1/riders', { token })).status).toBe(200);
+  });
+
+  test('ride reminders are a tenant opt-in: off unless asked for, switched on and off by a dispatcher', async () => {
+    const created = await api.call('POST', '/v1/facilities', {
+      as: actorOf(dispatcher), body: { kind: 'facility', name: 'Lakeside Therapy', notifyRideReminder: true },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ notifyRideReminder: true, notifyDriverEnRoute: false });
+    const url = `/v1/facilities/${created.body.id}`;
+    const updated = await api.call('PATCH', url, {
+      as: actorOf(dispatcher), body: { notifyRideReminder: false }, headers: { 'If-Match': '"1"' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ notifyRideReminder: false, version: 2 });
+    const { rows } = await db().owner.query('SELECT notify_ride_reminder FROM facilities WHERE id = $1', [created.body.id]);
+    expect(rows).toEqual([{ notify_ride_reminder: false }]);
   });
 
   test('update needs If-Match, audits the changed field names and refuses unknown fields', async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
   };
   const handler = createNotifyHandler(deps);
   handle = (event) => handler(event, LAMBDA_CONTEXT);
-  facilityId = (await createFacility(db().owner, { notifyDriverEnRoute: true })).id;
+  facilityId = (await createFacility(db().owner, { notifyDriverEnRoute: true, notifyRideReminder: true })).id;
   quietFacilityId = (await createFacility(db().owner, { notifyDriverEnRoute: false })).id;
 });
 
@@ -222,6 +222,19 @@ describe('preference, consent and opt-out are honoured: recorded as skipped, not
     expect(publishCalls()).toHaveLength(0);
     expect(await outboxState(db().owner, quiet)).toMatchObject({ status: 'skipped', outcome_reason: 'tenant_disabled' });
     expect(await outboxState(db().owner, stale)).toMatchObject({ status: 'skipped', outcome_reason: 'stale' });
+  });
+
+  test('ride reminder: skipped once the tenant turned reminders off, and when its pickup window has already opened', async () => {
+    const quietRider = await smsRider({ facility: quietFacilityId });
+    const quiet = await insertOutbox(db().owner, { facilityId: quietFacilityId, riderId: quietRider.id, event: 'ride_reminder' });
+    const rider = await smsRider();
+    const opened = new Date(Date.now() - 60_000);
+    const late = await insertOutbox(db().owner, { facilityId, riderId: rider.id, event: 'ride_reminder',
+      payload: { ...FULL_PAYLOAD, pickupWindowStart: opened.toISOString(), pickupWindowEnd: new Date(opened.getTime() + 1_800_000).toISOString() } });
+    expect(await handle(sqsEventFor([quiet, late]))).toEqual({ batchItemFailures: [] });
+    expect(publishCalls()).toHaveLength(0);
+    expect(await outboxState(db().owner, quiet)).toMatchObject({ status: 'skipped', outcome_reason: 'tenant_disabled' });
+    expect(await outboxState(db().owner, late)).toMatchObject({ status: 'skipped', outcome_reason: 'stale' });
   });
 });
 

@@ -11,8 +11,11 @@ const PAYLOAD = {
   appointmentAt: '2030-03-04T15:00:00Z',
   pickupWindowStart: '2030-03-04T14:00:00Z',
   pickupWindowEnd: '2030-03-04T14:30:00Z',
+  daysOfWeek: [5, 1, 3],
+  pickupTime: '07:00',
+  startDate: '2030-03-04',
 };
-const ALLOWED_KEYS = ['referenceCode', 'date', 'timeWindow', 'status', 'providerName'];
+const ALLOWED_KEYS = ['referenceCode', 'date', 'timeWindow', 'status', 'providerName', 'days', 'localTime'];
 
 /** What a careless caller might hold and pass along: everything about the trip and the rider. */
 const SECRETS = {
@@ -50,6 +53,14 @@ describe('every event has an SMS and an email template with receipt-level conten
     cancellation_denied: { sms: /^Sunrise Transport: Ride ABCDE-FGHJK on Mon, Mar 4 could not be cancelled/, subject: /still scheduled/ },
     request_rejected: { sms: /^Sunrise Transport: We cannot provide ride ABCDE-FGHJK\./, subject: /not accepted/ },
     driver_en_route: { sms: /^Sunrise Transport: Your driver is on the way for ride ABCDE-FGHJK, pickup window 9:00-9:30 AM EST\./, subject: /on the way/ },
+    series_confirmed: {
+      sms: /^Sunrise Transport: Standing ride ABCDE-FGHJK is confirmed: Mon, Wed, Fri, pickup 7:00 AM Eastern Time from Mon, Mar 4\./,
+      subject: /Standing ride ABCDE-FGHJK is confirmed/,
+    },
+    ride_reminder: {
+      sms: /^Sunrise Transport: Reminder: ride ABCDE-FGHJK is tomorrow, Mon, Mar 4\. Pickup window 9:00-9:30 AM EST\./,
+      subject: /Reminder: ride ABCDE-FGHJK is tomorrow/,
+    },
   };
 
   test.each(NOTIFICATION_EVENTS)('%s', (event) => {
@@ -121,6 +132,53 @@ describe('a pickup window names the zone its clock times are in (PROVIDER_TIME_Z
   });
 });
 
+describe('series confirmation: days and local time, the zone named, receipt-level', () => {
+  const series = { daysOfWeek: [3, 1, 5], pickupTime: '07:00', startDate: '2030-03-04' };
+
+  test('the same wall-clock time all year, so the zone is named generically, not as EST or EDT', () => {
+    const fields = templateFieldsFor('series_confirmed', series, SETTINGS);
+    expect(fields).toEqual({ referenceCode: '', days: 'Mon, Wed, Fri', localTime: '7:00 AM Eastern Time', date: 'Mon, Mar 4',
+      status: 'Confirmed', providerName: 'Sunrise Transport' });
+    expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: '13:30' }, { ...SETTINGS, timeZone: 'America/Los_Angeles' })
+      ?.localTime).toBe('1:30 PM Pacific Time');
+    expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: '00:05', daysOfWeek: [7, 6, 5, 4, 3, 2, 1] }, SETTINGS))
+      .toMatchObject({ localTime: '12:05 AM Eastern Time', days: 'every day' });
+  });
+
+  test('without a reference code the message still reads, and the email lists days and time', () => {
+    const fields = templateFieldsFor('series_confirmed', series, SETTINGS);
+    if (!fields) throw new Error('expected fields');
+    const sms = renderSms('series_confirmed', fields);
+    expect(sms).toBe('Sunrise Transport: Your standing ride is confirmed: Mon, Wed, Fri, pickup 7:00 AM Eastern Time from Mon, Mar 4. '
+      + 'Reply STOP to opt out');
+    const email = renderEmail('series_confirmed', fields);
+    expect(email.text).toContain('Days: Mon, Wed, Fri');
+    expect(email.text).toContain('Pickup time: 7:00 AM Eastern Time');
+    expect(email.text).toContain('Starting: Mon, Mar 4');
+    expect(email.text).not.toContain('Reference:');
+  });
+
+  test('days and time are required and validated; nothing else in the payload is read', () => {
+    expect(templateFieldsFor('series_confirmed', { pickupTime: '07:00' }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, daysOfWeek: [] }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, daysOfWeek: [1, 1] }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, daysOfWeek: [0, 8] }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: '24:00' }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: 'dialysis' }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_confirmed', { ...series, startDate: '2030-02-30' }, SETTINGS)).not.toHaveProperty('date');
+  });
+});
+
+describe('ride reminder: the date and pickup window of tomorrow\'s ride, in the provider zone', () => {
+  test('the window names its zone, daylight saving included', () => {
+    const summer = { referenceCode: 'ABCDE-FGHJK', pickupWindowStart: '2030-07-16T11:00:00Z', pickupWindowEnd: '2030-07-16T11:30:00Z' };
+    expect(templateFieldsFor('ride_reminder', summer, SETTINGS)).toMatchObject({ date: 'Tue, Jul 16', timeWindow: '7:00-7:30 AM EDT' });
+    const email = renderEmail('ride_reminder', fieldsFor('ride_reminder', summer));
+    expect(email.text).toContain('Pickup window: 7:00-7:30 AM EDT');
+    expect(email.text).toContain('Reference: ABCDE-FGHJK');
+  });
+});
+
 test('a payload without a usable reference code yields no template fields (the notifier records it as failed)', () => {
   expect(templateFieldsFor('request_received', { appointmentAt: PAYLOAD.appointmentAt }, SETTINGS)).toBeUndefined();
   expect(templateFieldsFor('request_received', { referenceCode: '<script>' }, SETTINGS)).toBeUndefined();
@@ -178,6 +236,8 @@ describe('hostile field values are sanitised and bounded', () => {
     timeWindow: fc.option(hostile, { nil: undefined }),
     status: fc.option(hostile, { nil: undefined }),
     providerName: hostile,
+    days: fc.option(hostile, { nil: undefined }),
+    localTime: fc.option(hostile, { nil: undefined }),
   });
 
   test('every SMS fits one GSM-7 segment, uses only GSM-7 basic characters and keeps the opt-out line', () => {
@@ -213,6 +273,8 @@ describe('hostile field values are sanitised and bounded', () => {
       timeWindow: 'W'.repeat(500),
       status: 'S'.repeat(500),
       providerName: 'P'.repeat(5_000),
+      days: 'Y'.repeat(500),
+      localTime: 'T'.repeat(500),
     };
     for (const event of NOTIFICATION_EVENTS) {
       const sms = renderSms(event, maximal);

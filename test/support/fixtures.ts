@@ -45,12 +45,13 @@ export interface FacilityRow {
 
 export async function createFacility(
   owner: Queryable,
-  input: { kind?: FacilityKind; name?: string; notifyDriverEnRoute?: boolean } = {},
+  input: { kind?: FacilityKind; name?: string; notifyDriverEnRoute?: boolean; notifyRideReminder?: boolean } = {},
 ): Promise<FacilityRow> {
   const { rows } = await owner.query<FacilityRow>(
-    `INSERT INTO facilities (kind, name, notify_driver_en_route) VALUES ($1, $2, $3)
+    `INSERT INTO facilities (kind, name, notify_driver_en_route, notify_ride_reminder) VALUES ($1, $2, $3, $4)
      RETURNING id, kind, name`,
-    [input.kind ?? 'facility', input.name ?? `Facility ${uniqueSuffix()}`, input.notifyDriverEnRoute ?? false],
+    [input.kind ?? 'facility', input.name ?? `Facility ${uniqueSuffix()}`, input.notifyDriverEnRoute ?? false,
+      input.notifyRideReminder ?? false],
   );
   return one(rows, 'facility');
 }

@@ -10,13 +10,14 @@ export interface FacilityRow {
   kind: FacilityKind;
   name: string;
   notify_driver_en_route: boolean;
+  notify_ride_reminder: boolean;
   active: boolean;
   created_at: string;
   version: number;
   cursor_at: string;
 }
 
-export const FACILITY_COLUMNS = 'id, kind, name, notify_driver_en_route, active, created_at, version, created_at::text AS cursor_at';
+export const FACILITY_COLUMNS = 'id, kind, name, notify_driver_en_route, notify_ride_reminder, active, created_at, version, created_at::text AS cursor_at';
 
 export function toFacility(row: FacilityRow) {
   return {
@@ -24,6 +25,7 @@ export function toFacility(row: FacilityRow) {
     kind: row.kind,
     name: row.name,
     notifyDriverEnRoute: row.notify_driver_en_route,
+    notifyRideReminder: row.notify_ride_reminder,
     active: row.active,
     createdAt: row.created_at,
     version: row.version,
@@ -50,16 +52,17 @@ export function listFacilities(tx: Queryable, actor: Actor, filters: { kind?: Fa
 
 export async function insertFacility(
   tx: Queryable,
-  input: { kind: FacilityKind; name: string; notifyDriverEnRoute: boolean },
+  input: { kind: FacilityKind; name: string; notifyDriverEnRoute: boolean; notifyRideReminder: boolean },
 ): Promise<FacilityRow> {
   const { rows } = await tx.query<FacilityRow>(
-    `INSERT INTO facilities (kind, name, notify_driver_en_route) VALUES ($1, $2, $3) RETURNING ${FACILITY_COLUMNS}`,
-    [input.kind, input.name, input.notifyDriverEnRoute],
+    `INSERT INTO facilities (kind, name, notify_driver_en_route, notify_ride_reminder) VALUES ($1, $2, $3, $4)
+     RETURNING ${FACILITY_COLUMNS}`,
+    [input.kind, input.name, input.notifyDriverEnRoute, input.notifyRideReminder],
   );
   return rows[0] as FacilityRow;
 }
 
-export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'notify_driver_en_route' | 'active'>>;
+export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'notify_driver_en_route' | 'notify_ride_reminder' | 'active'>>;
 
 /** A facility's own id is its tenant: the named facility changes, no other; no row (undefined) when it does not exist. */
 export async function updateFacility(

@@ -34,7 +34,8 @@ export const directoryHandlers: DirectoryHandlers = {
   },
 
   'facilities.create': async ({ body, tx, audit }) => {
-    const facility = await insertFacility(tx, { kind: body.kind, name: body.name, notifyDriverEnRoute: body.notifyDriverEnRoute });
+    const facility = await insertFacility(tx, { kind: body.kind, name: body.name, notifyDriverEnRoute: body.notifyDriverEnRoute,
+      notifyRideReminder: body.notifyRideReminder });
     // The new tenant's chain starts with its own creation.
     await audit({ facilityId: facility.id, entityType: 'facility', entityId: facility.id, action: 'facility.created',
       details: { kind: facility.kind } });
@@ -52,6 +53,7 @@ export const directoryHandlers: DirectoryHandlers = {
     const requested: FacilityChanges = {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.notifyDriverEnRoute !== undefined ? { notify_driver_en_route: body.notifyDriverEnRoute } : {}),
+      ...(body.notifyRideReminder !== undefined ? { notify_ride_reminder: body.notifyRideReminder } : {}),
       ...(body.active !== undefined ? { active: body.active } : {}),
     };
     const changes = Object.fromEntries(

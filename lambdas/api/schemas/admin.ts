@@ -11,9 +11,13 @@ export const FacilityCreate = z.strictObject({
   kind: z.enum(['facility', 'individual']),
   name: text(200),
   notifyDriverEnRoute: z.boolean().default(false),
+  notifyRideReminder: z.boolean().default(false),
 });
 export const FacilityUpdate = z
-  .strictObject({ name: text(200).optional(), notifyDriverEnRoute: z.boolean().optional(), active: z.boolean().optional() })
+  .strictObject({
+    name: text(200).optional(), notifyDriverEnRoute: z.boolean().optional(), notifyRideReminder: z.boolean().optional(),
+    active: z.boolean().optional(),
+  })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
 export const FacilityListQuery = z.strictObject({ kind: z.enum(['facility', 'individual']).optional(), ...PageQuery });
 export const Facility = z.object({
@@ -21,6 +25,7 @@ export const Facility = z.object({
   kind: z.enum(['facility', 'individual']),
   name: z.string(),
   notifyDriverEnRoute: z.boolean(),
+  notifyRideReminder: z.boolean(),
   active: z.boolean(),
   createdAt: IsoDateTime,
   version: z.number().int(),

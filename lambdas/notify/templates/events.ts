@@ -11,6 +11,8 @@ export interface SafeFields {
   readonly timeWindow: string;
   readonly status: string;
   readonly providerName: string;
+  readonly days: string;
+  readonly localTime: string;
 }
 
 export interface EventTemplate {
@@ -22,6 +24,7 @@ export interface EventTemplate {
 }
 
 const on = (date: string, word: string) => (date ? ` ${word} ${date}` : '');
+const standingRide = (f: SafeFields) => (f.referenceCode ? `Standing ride ${f.referenceCode}` : 'Your standing ride');
 
 export const EVENT_TEMPLATES: Readonly<Record<NotificationEvent, EventTemplate>> = {
   request_received: {
@@ -62,5 +65,21 @@ export const EVENT_TEMPLATES: Readonly<Record<NotificationEvent, EventTemplate>>
     sms: (f) => `Your driver is on the way for ride ${f.referenceCode}${f.timeWindow ? `, pickup window ${f.timeWindow}` : ''}.`,
     subject: (f) => `Your driver is on the way (ride ${f.referenceCode})`,
     paragraphs: (f) => [`Your driver is on the way for ride ${f.referenceCode}.`],
+  },  // Once per accepted series; the rides themselves come with their own reminders and codes.
+  series_confirmed: {
+    sms: (f) => `${standingRide(f)} is confirmed: ${f.days}, pickup ${f.localTime}${on(f.date, 'from')}.`,
+    subject: (f) => `${standingRide(f)} is confirmed`,
+    paragraphs: (f) => [
+      `${standingRide(f)} is confirmed: ${f.days}, pickup at ${f.localTime}${on(f.date, 'starting')}.`,
+      'Please call us if a day needs to change.',
+    ],
+  },
+  ride_reminder: {
+    sms: (f) => `Reminder: ride ${f.referenceCode} is tomorrow${f.date ? `, ${f.date}` : ''}.${f.timeWindow ? ` Pickup window ${f.timeWindow}.` : ''}`,
+    subject: (f) => `Reminder: ride ${f.referenceCode} is tomorrow`,
+    paragraphs: (f) => [
+      `This is a reminder that your ride ${f.referenceCode} is tomorrow${f.date ? `, ${f.date}` : ''}.`,
+      f.timeWindow ? `Please be ready during the pickup window, ${f.timeWindow}.` : 'Please be ready at your pickup time.',
+    ],
   },
 };

@@ -6,11 +6,16 @@ import type { NotificationEvent } from '../../shared/outbox/write';
  * Values are display strings, already formatted in the provider's time zone.
  */
 export interface TemplateFields {
+  /** Empty only for a series confirmation that names no code. */
   readonly referenceCode: string;
   readonly date?: string;
   readonly timeWindow?: string;
   readonly status?: string;
   readonly providerName: string;
+  /** series_confirmed: the weekdays, "Mon, Wed, Fri". */
+  readonly days?: string;
+  /** series_confirmed: the local pickup time with its zone named, "7:00 AM Eastern Time". */
+  readonly localTime?: string;
 }
 
 export interface TemplateSettings {
@@ -29,7 +34,12 @@ export const STATUS_LABELS: Readonly<Record<NotificationEvent, string>> = {
   cancellation_denied: 'Still scheduled',
   request_rejected: 'Not accepted',
   driver_en_route: 'Driver on the way',
+  series_confirmed: 'Confirmed',
+  ride_reminder: 'Scheduled',
 };
+
+/** Events about one ride at one time: the date is the pickup window's, and the window is shown. */
+export const WINDOW_EVENTS: ReadonlySet<NotificationEvent> = new Set(['trip_scheduled', 'driver_en_route', 'ride_reminder']);
 
 const REFERENCE_CODE = /^[A-Z0-9][A-Z0-9-]{0,23}$/;
 
@@ -52,10 +62,11 @@ function spaces(text: string): string {
 // Building an Intl formatter costs far more than using one; keep one per zone and style.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-const STYLES: Readonly<Record<'date' | 'time' | 'zone', Intl.DateTimeFormatOptions>> = {
+const STYLES: Readonly<Record<'date' | 'time' | 'zone' | 'zoneName', Intl.DateTimeFormatOptions>> = {
   date: { weekday: 'short', month: 'short', day: 'numeric' },
   time: { hour: 'numeric', minute: '2-digit', hour12: true },
   zone: { timeZoneName: 'short' },
+  zoneName: { timeZoneName: 'longGeneric' },
 };
 
 function formatter(timeZone: string, style: keyof typeof STYLES): Intl.DateTimeFormat {
@@ -100,13 +111,63 @@ export function formatWindow(start: Date, end: Date, timeZone: string): string {
   return `${fromPeriod === to.slice(-2) ? `${from.slice(0, -3)}-${to}` : `${from}-${to}`} ${toZone}`;
 }
 
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** "Mon, Wed, Fri" from ISO weekdays; undefined unless they are 1-7, distinct and at least one. */
+export function formatWeekdays(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 7) return undefined;
+  if (!value.every((day) => Number.isInteger(day) && day >= 1 && day <= 7) || new Set(value).size !== value.length) return undefined;
+  if (value.length === 7) return 'every day';
+  return [...(value as number[])].sort((a, b) => a - b).map((day) => WEEKDAYS[day - 1]).join(', ');
+}
+
+/**
+ * A wall-clock time that recurs, with the zone named generically ("7:00 AM Eastern Time"): it is
+ * the same local time in winter and summer, so neither EST nor EDT alone would be right.
+ */
+export function formatLocalTime(value: unknown, timeZone: string): string | undefined {
+  const match = typeof value === 'string' ? LOCAL_TIME.exec(value) : null;
+  if (!match) return undefined;
+  const hour = Number(match[1]);
+  const clock = `${hour % 12 === 0 ? 12 : hour % 12}:${match[2]} ${hour < 12 ? 'AM' : 'PM'}`;
+  const zone = formatter(timeZone, 'zoneName').formatToParts(0).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  return spaces(zone ? `${clock} ${zone}` : clock);
+}
+
+/** A calendar date as the rider reads it ("Mon, Mar 4"); it is already local, so no zone applies. */
+function formatLocalDate(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !LOCAL_DATE.test(value)) return undefined;
+  const at = new Date(`${value}T12:00:00Z`);
+  return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value ? undefined : formatDate(at, 'UTC');
+}
+
+function seriesFieldsFor(source: Record<string, unknown>, settings: TemplateSettings): TemplateFields | undefined {
+  const days = formatWeekdays(source.daysOfWeek);
+  const localTime = formatLocalTime(source.pickupTime, settings.timeZone);
+  if (!days || !localTime) return undefined;
+  const referenceCode = typeof source.referenceCode === 'string' && REFERENCE_CODE.test(source.referenceCode) ? source.referenceCode : '';
+  const date = formatLocalDate(source.startDate);
+  return {
+    referenceCode,
+    days,
+    localTime,
+    ...(date ? { date } : {}),
+    status: STATUS_LABELS.series_confirmed,
+    providerName: settings.providerName,
+  };
+}
+
 /**
  * Builds the allow-list from an outbox payload by naming each allowed key: nothing else in the
  * payload (whatever a writer put there) is read. Returns undefined when the payload has no valid
- * reference code, because a receipt without one means nothing to the rider.
+ * reference code, because a receipt without one means nothing to the rider; a series confirmation
+ * instead needs its days and time (its code, when the writer gives one, is shown too).
  */
 export function templateFieldsFor(event: NotificationEvent, payload: unknown, settings: TemplateSettings): TemplateFields | undefined {
   const source = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  if (event === 'series_confirmed') return seriesFieldsFor(source, settings);
   const referenceCode = source.referenceCode;
   if (typeof referenceCode !== 'string' || !REFERENCE_CODE.test(referenceCode)) return undefined;
   const appointmentAt = instant(source.appointmentAt);
@@ -115,7 +176,7 @@ export function templateFieldsFor(event: NotificationEvent, payload: unknown, se
   const window = windowStart && windowEnd && windowEnd.getTime() >= windowStart.getTime()
     ? { start: windowStart, end: windowEnd }
     : undefined;
-  const day = event === 'trip_scheduled' || event === 'driver_en_route' ? (window?.start ?? appointmentAt) : (appointmentAt ?? window?.start);
+  const day = WINDOW_EVENTS.has(event) ? (window?.start ?? appointmentAt) : (appointmentAt ?? window?.start);
   return {
     referenceCode,
     ...(day ? { date: formatDate(day, settings.timeZone) } : {}),

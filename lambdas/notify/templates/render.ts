@@ -1,6 +1,6 @@
 import type { NotificationEvent } from '../../shared/outbox/write';
 import { EVENT_TEMPLATES, type SafeFields } from './events';
-import type { TemplateFields } from './fields';
+import { type TemplateFields, WINDOW_EVENTS } from './fields';
 import { escapeHtml, gsm7Text, plainText, referenceCodeText } from './text';
 
 /** One GSM-7 segment. */
@@ -14,6 +14,8 @@ export const FIELD_LIMITS = {
   timeWindow: 40,
   status: 32,
   providerName: 60,
+  days: 40,
+  localTime: 48,
 } as const;
 
 export interface RenderedEmail {
@@ -36,6 +38,8 @@ function safeFields(fields: TemplateFields, sanitise: Sanitise): SafeFields {
     timeWindow: sanitise(fields.timeWindow, FIELD_LIMITS.timeWindow),
     status: sanitise(fields.status, FIELD_LIMITS.status),
     providerName: sanitise(fields.providerName, FIELD_LIMITS.providerName),
+    days: sanitise(fields.days, FIELD_LIMITS.days),
+    localTime: sanitise(fields.localTime, FIELD_LIMITS.localTime),
   };
 }
 
@@ -60,7 +64,7 @@ export function renderSms(event: NotificationEvent, fields: TemplateFields): str
     return core;
   }
   if (core.length <= SMS_MAX_CHARS) return core;
-  return `Update on ride ${safe.referenceCode}. ${SMS_OPT_OUT}`;
+  return safe.referenceCode ? `Update on ride ${safe.referenceCode}. ${SMS_OPT_OUT}` : `Update on your rides. ${SMS_OPT_OUT}`;
 }
 
 export function renderEmail(event: NotificationEvent, fields: TemplateFields): RenderedEmail {
@@ -70,8 +74,10 @@ export function renderEmail(event: NotificationEvent, fields: TemplateFields): R
   const paragraphs = chosen.paragraphs(safe);
   const details: [string, string][] = [
     ['Reference', safe.referenceCode],
-    ['Date', safe.date],
-    ['Pickup window', event === 'trip_scheduled' || event === 'driver_en_route' ? safe.timeWindow : ''],
+    [event === 'series_confirmed' ? 'Starting' : 'Date', safe.date],
+    ['Days', event === 'series_confirmed' ? safe.days : ''],
+    ['Pickup time', event === 'series_confirmed' ? safe.localTime : ''],
+    ['Pickup window', WINDOW_EVENTS.has(event) ? safe.timeWindow : ''],
     ['Status', safe.status],
   ];
   const shownDetails = details.filter(([, value]) => value !== '');

@@ -13,21 +13,33 @@ export const NOTIFICATION_EVENTS = [
   'cancellation_denied',
   'request_rejected',
   'driver_en_route',
+  /** A standing order was accepted: its days and local pickup time (PRODUCT.md §10), once per series. */
+  'series_confirmed',
+  /** The evening before a ride, for tenants that opt in (facilities.notify_ride_reminder). */
+  'ride_reminder',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface NotificationFields {
-  referenceCode: string;
+  /** Every message about a trip carries its code; a series confirmation may have none. */
+  referenceCode?: string;
   /** ISO-8601 instants; templates format them in the provider's time zone. */
   appointmentAt?: string;
   pickupWindowStart?: string;
   pickupWindowEnd?: string;
+  /** series_confirmed: ISO weekdays (1 = Monday … 7 = Sunday) the series runs on. */
+  daysOfWeek?: number[];
+  /** series_confirmed: the local pickup time, `HH:MM` in the provider's zone. */
+  pickupTime?: string;
+  /** series_confirmed: the first day of the series, `YYYY-MM-DD` (a local date). */
+  startDate?: string;
 }
 
 export interface OutboxMessage {
   facilityId: string;
   riderId: string;
-  tripRequestId: string;
+  /** Null for a message about a whole series (series_confirmed). */
+  tripRequestId: string | null;
   event: NotificationEvent;
   fields: NotificationFields;
 }
@@ -36,10 +48,13 @@ export interface OutboxMessage {
 export function outboxInsert(message: OutboxMessage, first = 1): NumberedStatement & { id: string } {
   const id = randomUUID();
   const fields: NotificationFields = {
-    referenceCode: message.fields.referenceCode,
+    ...(message.fields.referenceCode ? { referenceCode: message.fields.referenceCode } : {}),
     ...(message.fields.appointmentAt ? { appointmentAt: message.fields.appointmentAt } : {}),
     ...(message.fields.pickupWindowStart ? { pickupWindowStart: message.fields.pickupWindowStart } : {}),
     ...(message.fields.pickupWindowEnd ? { pickupWindowEnd: message.fields.pickupWindowEnd } : {}),
+    ...(message.fields.daysOfWeek ? { daysOfWeek: [...message.fields.daysOfWeek] } : {}),
+    ...(message.fields.pickupTime ? { pickupTime: message.fields.pickupTime } : {}),
+    ...(message.fields.startDate ? { startDate: message.fields.startDate } : {}),
   };
   const at = (offset: number) => `$${first + offset}`;
   return {
