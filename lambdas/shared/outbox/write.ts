@@ -44,9 +44,11 @@ export interface OutboxMessage {
   fields: NotificationFields;
 }
 
-/** The row's INSERT with placeholders from `$first` (the only copy of its column list) and the id it names. */
-export function outboxInsert(message: OutboxMessage, first = 1): NumberedStatement & { id: string } {
-  const id = randomUUID();
+/**
+ * The row's INSERT with placeholders from `$first` (the only copy of its column list) and the id it
+ * names (a new one unless the caller recorded it elsewhere first).
+ */
+export function outboxInsert(message: OutboxMessage, first = 1, id: string = randomUUID()): NumberedStatement & { id: string } {
   const fields: NotificationFields = {
     ...(message.fields.referenceCode ? { referenceCode: message.fields.referenceCode } : {}),
     ...(message.fields.appointmentAt ? { appointmentAt: message.fields.appointmentAt } : {}),
