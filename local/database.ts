@@ -6,6 +6,7 @@ export const LOGIN_USERS = {
   intake: 'nemt_intake_user',
   notifier: 'nemt_notifier_user',
   auditor: 'nemt_auditor_user',
+  materialiser: 'nemt_materialiser_user',
 } as const;
 export type LoginName = keyof typeof LOGIN_USERS;
 
