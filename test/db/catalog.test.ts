@@ -8,12 +8,14 @@ import { useTestDatabase } from '../support/database';
 const db = useTestDatabase();
 
 // nemt_key_rotator has no login: the schema owner's login assumes it for tenant-key rotation (schema/0020).
-const APPLICATION_ROLES = ['nemt_api', 'nemt_intake', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator'];
+const APPLICATION_ROLES = ['nemt_api', 'nemt_intake', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator',
+  'nemt_materialiser'];
 const LOGIN_USERS: Record<string, string> = {
   nemt_api_user: 'nemt_api',
   nemt_intake_user: 'nemt_intake',
   nemt_notifier_user: 'nemt_notifier',
   nemt_auditor_user: 'nemt_auditor',
+  nemt_materialiser_user: 'nemt_materialiser',
 };
 const ALL_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER';
 
@@ -41,6 +43,10 @@ const TENANT_LISTING_INDEXES = [
   'riders_facility_email_index',
   'riders_facility_list',
   'riders_facility_phone_index',
+  'standing_orders_facility_contact',
+  'standing_orders_facility_list',
+  'standing_orders_facility_status_list',
+  'standing_orders_facility_submitter',
   'trip_legs_facility_schedule',
   'trip_legs_facility_trip',
   'trip_requests_facility_contact',
@@ -69,7 +75,7 @@ describe('row-level security on tenant tables', () => {
   test('the catalog query finds the tenant tables it is meant to guard', async () => {
     expect(await tenantTableNames()).toEqual(expect.arrayContaining([
       'audit_events', 'billing_records', 'cancellation_requests', 'contacts', 'facilities', 'idempotency_keys',
-      'notification_outbox', 'riders', 'tenant_keys', 'trip_legs', 'trip_requests', 'users',
+      'notification_outbox', 'riders', 'standing_orders', 'tenant_keys', 'trip_legs', 'trip_requests', 'users',
     ]));
   });
 
@@ -100,7 +106,7 @@ describe('row-level security on tenant tables', () => {
     );
     expect(rows.length).toBeGreaterThan(40);
     const badRoles = rows.filter((row) => row.roles.split(',').some((role) =>
-      !['nemt_api', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator'].includes(role)));
+      !['nemt_api', 'nemt_notifier', 'nemt_auditor', 'nemt_definer', 'nemt_key_rotator', 'nemt_materialiser'].includes(role)));
     expect(badRoles).toEqual([]);
     const writeWithoutCheck = rows.filter((row) => ['a', 'w', '*'].includes(row.cmd) && !row.has_check);
     expect(writeWithoutCheck).toEqual([]);

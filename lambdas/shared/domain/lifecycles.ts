@@ -78,6 +78,21 @@ export type CancellationStatus = keyof typeof cancellationLifecycle.transitions;
 export type BillingStatus = keyof typeof billingLifecycle.transitions;
 export type VehicleStatus = keyof typeof vehicleLifecycle.transitions;
 
+/** Standing orders (schema/0024): a Dispatcher accepts or rejects; active ⇄ paused; ended is for good. */
+export const standingOrderLifecycle = lifecycle({
+  initial: 'pending',
+  final: ['rejected', 'ended'],
+  transitions: {
+    pending: ['active', 'rejected', 'ended'],
+    active: ['paused', 'ended'],
+    paused: ['active', 'ended'],
+    rejected: [],
+    ended: [],
+  },
+});
+
+export type StandingOrderStatus = keyof typeof standingOrderLifecycle.transitions;
+
 /** Names match the `entity` column of lifecycle_states / lifecycle_transitions. */
 export const LIFECYCLES = {
   trip_request: tripRequestLifecycle,
@@ -85,6 +100,7 @@ export const LIFECYCLES = {
   cancellation_request: cancellationLifecycle,
   billing_record: billingLifecycle,
   vehicle: vehicleLifecycle,
+  standing_order: standingOrderLifecycle,
 } as const;
 
 export function canMove<S extends string>(machine: Lifecycle<S>, from: S, to: S): boolean {
