@@ -1,23 +1,8 @@
 -- Ride reminders (PRODUCT.md §10, issue 15): the evening before each ride, one receipt-level
 -- reminder to the rider, for tenants that opt in. The scheduled standing-orders function sends
--- them as the materialiser's login (schema/0024 creates the role and its login; the guarded
--- creation below only makes this file independent of the order the two were written in).
-
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nemt_materialiser') THEN
-    CREATE ROLE nemt_materialiser NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nemt_materialiser_user') THEN
-    CREATE ROLE nemt_materialiser_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT;
-  END IF;
-  GRANT nemt_materialiser TO nemt_materialiser_user;
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
-    GRANT rds_iam TO nemt_materialiser_user;
-  END IF;
-END
-$$;
-GRANT USAGE ON SCHEMA public TO nemt_materialiser;
+-- them as the materialiser's login (nemt_materialiser, schema/0024), which lists the tenants that
+-- opted in and then works in one tenant's transaction at a time (app.facility_id), as it does
+-- for series.
 
 -- The tenant's opt-in, beside the driver-en-route one.
 ALTER TABLE facilities ADD COLUMN notify_ride_reminder boolean NOT NULL DEFAULT false;
@@ -41,31 +26,30 @@ CREATE INDEX ride_reminders_facility ON ride_reminders (facility_id, created_at)
 ALTER TABLE ride_reminders ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ride_reminders FORCE ROW LEVEL SECURITY;
 
--- What choosing the reminders reads, column by column: the opt-in, the trip's state and receipt
--- code, its outbound leg's time, and whether the rider may be told anything at all. Nothing
--- sealed, nothing clinical.
+-- What choosing the reminders reads, beyond what schema/0024 grants the materialiser: the opt-in,
+-- and whether the rider may be told anything at all. Nothing sealed, nothing clinical.
 GRANT SELECT (id, notify_ride_reminder, active) ON facilities TO nemt_materialiser;
-GRANT SELECT (facility_id, id, rider_id, reference_code, status) ON trip_requests TO nemt_materialiser;
-GRANT SELECT (facility_id, trip_request_id, kind, status, scheduled_pickup_at) ON trip_legs TO nemt_materialiser;
-GRANT SELECT (facility_id, id, notify_channel, notify_consent, sms_opted_out, erased_at) ON riders TO nemt_materialiser;
+GRANT SELECT (notify_channel, notify_consent, sms_opted_out) ON riders TO nemt_materialiser;
 GRANT SELECT (facility_id, trip_request_id), INSERT ON ride_reminders TO nemt_materialiser;
 GRANT INSERT ON notification_outbox TO nemt_materialiser;
 
+-- Listing the tenants that opted in needs no tenant; everything else is one tenant's.
 CREATE POLICY materialiser_reminder_read ON facilities FOR SELECT TO nemt_materialiser
   USING (CASE WHEN notify_ride_reminder AND active THEN true ELSE false END);
+-- Reminders are for every trip, not only series ones (schema/0024 reads those): the tenant's trips
+-- that are still to happen, and their outbound legs.
 CREATE POLICY materialiser_reminder_read ON trip_requests FOR SELECT TO nemt_materialiser
-  USING (CASE WHEN status IN ('scheduled', 'in_progress') THEN true ELSE false END);
+  USING (CASE WHEN facility_id = app_ctx_facility() AND status IN ('scheduled', 'in_progress') THEN true ELSE false END);
 CREATE POLICY materialiser_reminder_read ON trip_legs FOR SELECT TO nemt_materialiser
-  USING (CASE WHEN kind = 'outbound' THEN true ELSE false END);
-CREATE POLICY materialiser_reminder_read ON riders FOR SELECT TO nemt_materialiser
-  USING (CASE WHEN erased_at IS NULL THEN true ELSE false END);
-CREATE POLICY materialiser_read ON ride_reminders FOR SELECT TO nemt_materialiser USING (true);
--- A reminder only for a trip of a tenant that opted in.
+  USING (CASE WHEN facility_id = app_ctx_facility() AND kind = 'outbound' THEN true ELSE false END);
+CREATE POLICY materialiser_read ON ride_reminders FOR SELECT TO nemt_materialiser
+  USING (CASE WHEN facility_id = app_ctx_facility() THEN true ELSE false END);
+-- A reminder only for a trip of the transaction's tenant, and only if that tenant opted in.
 CREATE POLICY materialiser_insert ON ride_reminders FOR INSERT TO nemt_materialiser
-  WITH CHECK (CASE WHEN EXISTS (SELECT 1 FROM facilities f WHERE f.id = ride_reminders.facility_id AND f.notify_ride_reminder)
-    THEN true ELSE false END);
+  WITH CHECK (facility_id = app_ctx_facility() AND EXISTS (
+    SELECT 1 FROM facilities f WHERE f.id = ride_reminders.facility_id AND f.notify_ride_reminder));
 CREATE POLICY materialiser_reminder_insert ON notification_outbox FOR INSERT TO nemt_materialiser
-  WITH CHECK (CASE WHEN event_type = 'ride_reminder' AND trip_request_id IS NOT NULL THEN true ELSE false END);
+  WITH CHECK (facility_id = app_ctx_facility() AND event_type = 'ride_reminder' AND trip_request_id IS NOT NULL);
 
 -- Staff see which trips were reminded (support questions: "did the rider get told?").
 GRANT SELECT ON ride_reminders TO nemt_api;

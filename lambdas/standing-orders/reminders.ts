@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../shared/db/port';
 import { logger } from '../shared/log';
 import { outboxInsert } from '../shared/outbox/write';
+import { isUuid } from '../shared/uuid';
 
 export interface RideReminderSettings {
   /** IANA zone of the provider: "tomorrow" and the reminder hour are its local date and hour. */
@@ -55,7 +56,7 @@ const DUE_TRIPS = `
     JOIN trip_requests t ON t.facility_id = l.facility_id AND t.id = l.trip_request_id
     JOIN facilities f ON f.id = t.facility_id
     JOIN riders r ON r.facility_id = t.facility_id AND r.id = t.rider_id
-   WHERE l.kind = 'outbound'
+   WHERE l.facility_id = $4 AND l.kind = 'outbound'
      AND l.scheduled_pickup_at >= (($1::date + 1)::timestamp AT TIME ZONE $2)
      AND l.scheduled_pickup_at < (($1::date + 2)::timestamp AT TIME ZONE $2)
      AND l.status <> 'cancelled'
@@ -63,7 +64,7 @@ const DUE_TRIPS = `
      AND f.notify_ride_reminder AND f.active
      AND r.erased_at IS NULL AND r.notify_consent AND r.notify_channel <> 'none'
      AND NOT (r.notify_channel = 'sms' AND r.sms_opted_out)
-     AND NOT EXISTS (SELECT 1 FROM ride_reminders m WHERE m.facility_id = t.facility_id AND m.trip_request_id = t.id)
+     AND NOT EXISTS (SELECT 1 FROM ride_reminders m WHERE m.facility_id = $4 AND m.trip_request_id = t.id)
    ORDER BY l.scheduled_pickup_at, t.id
    LIMIT $3`;
 
@@ -87,18 +88,36 @@ export async function sendRideReminders(db: Database, settings: RideReminderSett
   const clock = rows[0] as { today: string; ride_date: string; hour: number };
   if (clock.hour < settings.localHour) return { due: false, rideDate: clock.ride_date, queued: 0, outboxIds: [] };
 
+  // Listing the tenants that opted in is the one cross-tenant read; each batch is one tenant's
+  // transaction (app.facility_id), so the policies confine it as they confine the materialiser.
+  const { rows: tenants } = await db.query<{ id: string }>(
+    'SELECT id FROM facilities WHERE notify_ride_reminder AND active ORDER BY id');
   const outboxIds: string[] = [];
-  for (let batch = 0; batch < maxBatches; batch += 1) {
-    const { selected, written } = await db.transaction((tx) => remindBatch(tx, settings, clock.today, batchSize));
-    outboxIds.push(...written);
-    if (selected < batchSize) break;
+  let batches = 0;
+  for (const { id: facilityId } of tenants) {
+    while (batches < maxBatches) {
+      batches += 1;
+      const { selected, written } = await db.transaction(
+        (tx) => remindBatch(tx, settings, { facilityId, today: clock.today, batchSize }),
+        { settings: tenantSettings(facilityId) },
+      );
+      outboxIds.push(...written);
+      if (selected < batchSize) break;
+    }
   }
   logger.info('ride reminders queued', { rideDate: clock.ride_date, queued: outboxIds.length });
   return { due: true, rideDate: clock.ride_date, queued: outboxIds.length, outboxIds };
 }
 
-async function remindBatch(tx: Queryable, settings: RideReminderSettings, today: string, batchSize: number) {
-  const { rows: due } = await tx.query<DueTrip>(DUE_TRIPS, [today, settings.timeZone, batchSize]);
+/** The tenant context of one tenant's transaction, with no user: the run itself acts (actor role System). */
+function tenantSettings(facilityId: string): Record<string, string> {
+  if (!isUuid(facilityId)) throw new Error('facility id is not a uuid');
+  return { 'app.role': '', 'app.sub': '', 'app.facility_id': facilityId, 'app.contact_id': '', 'app.request_id': '' };
+}
+
+async function remindBatch(tx: Queryable, settings: RideReminderSettings,
+  batch: { facilityId: string; today: string; batchSize: number }) {
+  const { rows: due } = await tx.query<DueTrip>(DUE_TRIPS, [batch.today, settings.timeZone, batch.batchSize, batch.facilityId]);
   if (due.length === 0) return { selected: 0, written: [] as string[] };
   const planned = due.map((trip) => ({ trip, outboxId: randomUUID() }));
   const { rows: claimed } = await tx.query<{ trip_request_id: string }>(

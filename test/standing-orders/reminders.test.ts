@@ -160,3 +160,17 @@ test('the materialiser\'s login may not remind for a tenant that has not opted i
   )).rejects.toMatchObject({ code: '42501' });
   await expect(materialiser().query('SELECT phone_enc FROM riders LIMIT 1')).rejects.toMatchObject({ code: '42501' });
 });
+
+test('in one tenant\'s transaction the login sees and reminds only that tenant\'s trips', async () => {
+  const [mine, theirs] = [await tenant(), await tenant()];
+  const own = await rideAt(mine, '2030-06-02T14:00:00Z');
+  const other = await rideAt(theirs, '2030-06-02T14:00:00Z');
+  const asTenant = { settings: { 'app.facility_id': mine } };
+  const visible = await materialiser().transaction(async (tx) =>
+    (await tx.query<{ id: string }>('SELECT id FROM trip_requests WHERE id = ANY($1::uuid[])', [[own.id, other.id]])).rows, asTenant);
+  expect(visible).toEqual([{ id: own.id }]);
+  await expect(materialiser().transaction((tx) => tx.query(
+    'INSERT INTO ride_reminders (facility_id, trip_request_id, outbox_id) VALUES ($1, $2, gen_random_uuid())', [theirs, other.id]),
+  asTenant)).rejects.toMatchObject({ code: '42501' });
+  expect(await materialiser().query('SELECT id FROM trip_requests')).toMatchObject({ rows: [] });
+});
