@@ -145,6 +145,17 @@ const TABLES: Record<string, TenantTableSpec> = {
     // Read through the API only for a rider's data export: dispatchers and facility admins.
     updateSet: null, apiReads: true, ownRead: { FacilityAdmin: true, FacilityUser: false }, ownInsert: both(true),
   },
+  standing_orders: {
+    tenantColumn: 'facility_id', idColumn: 'id', idType: 'uuid', ids: (w) => [w.standingOrder.id],
+    insert: (t, actor) => ({
+      sql: `INSERT INTO standing_orders (facility_id, rider_id, submitted_by, source, days_of_week, pickup_time, appointment_time,
+                                         pickup_address, dropoff_address, mobility, start_date)
+            VALUES ($1, $2, $3, 'facility', '{1,3,5}', '07:00', '08:00', '1 Pickup Street', '2 Clinic Road', 'ambulatory',
+                    '2030-05-01')`,
+      params: [t.facility.id, t.rider.id, actor.id],
+    }),
+    updateSet: `pickup_address = 'Taken over'`, apiReads: true, ownRead: both(true), ownInsert: both(true),
+  },
   idempotency_keys: {
     tenantColumn: 'facility_id', idColumn: 'actor_sub', idType: 'uuid', ids: (w) => w.idempotencyKeys.map((k) => k.actorSub),
     insert: (t, actor) => ({

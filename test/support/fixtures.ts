@@ -606,6 +606,8 @@ export interface TenantWorld {
   auditEventId: string;
   outboxId: string;
   idempotencyKeys: { actorSub: string; key: string }[];
+  /** A pending series the user submitted for the rider. */
+  standingOrder: StandingOrderRow;
 }
 
 export async function seedTenant(owner: Database, input: { driver: UserRow; name?: string }): Promise<TenantWorld> {
@@ -634,10 +636,73 @@ export async function seedTenant(owner: Database, input: { driver: UserRow; name
     await createIdempotencyKey(owner, { actorSub: admin.id, facilityId: facility.id }),
     await createIdempotencyKey(owner, { actorSub: user.id, facilityId: facility.id }),
   ];
+  const standingOrder = await createStandingOrder(owner, {
+    facilityId: facility.id, riderId: rider.id, submittedBy: user.id, contactId: contact.id,
+  });
   return {
     facility, contact, admin, user, rider, trip: await getTripRequest(owner, scheduled.id), outbound, returnLeg,
-    billingRecord, pendingTrip, cancellation, auditEventId: audit.id, outboxId: outbox.id, idempotencyKeys,
+    billingRecord, pendingTrip, cancellation, auditEventId: audit.id, outboxId: outbox.id, idempotencyKeys, standingOrder,
   };
+}
+
+// ---- standing orders -----------------------------------------------------------------------------
+
+export type StandingOrderStatus = 'pending' | 'active' | 'paused' | 'rejected' | 'ended';
+
+export interface StandingOrderRow {
+  id: string;
+  facilityId: string;
+  riderId: string;
+  status: StandingOrderStatus;
+  version: number;
+}
+
+export interface StandingOrderInput {
+  facilityId: string;
+  riderId: string;
+  submittedBy: string;
+  contactId?: string | null;
+  source?: 'facility' | 'dispatcher';
+  /** ISO weekdays, 1 = Monday. Every weekday unless stated. */
+  daysOfWeek?: number[];
+  pickupTime?: string;
+  appointmentTime?: string;
+  returnMode?: 'none' | 'timed' | 'will_call';
+  returnPickupTime?: string | null;
+  startDate?: string;
+  endDate?: string | null;
+  excludedDates?: string[];
+  /** Reached through the lifecycle's own transitions from pending. */
+  status?: StandingOrderStatus;
+}
+
+export async function createStandingOrder(owner: Queryable, input: StandingOrderInput): Promise<StandingOrderRow> {
+  const { rows } = await owner.query<StandingOrderRow>(
+    `INSERT INTO standing_orders (facility_id, rider_id, submitted_by, contact_id, source, days_of_week, pickup_time,
+       appointment_time, pickup_address, dropoff_address, mobility, return_mode, return_pickup_time, start_date, end_date,
+       excluded_dates)
+     VALUES ($1, $2, $3, $4, $5, $6::smallint[], $7, $8, '1 Pickup Street', '2 Dialysis Centre', 'ambulatory', $9, $10, $11, $12,
+       $13::date[])
+     RETURNING id, facility_id AS "facilityId", rider_id AS "riderId", status, version`,
+    [input.facilityId, input.riderId, input.submittedBy, input.contactId ?? null, input.source ?? 'facility',
+      `{${(input.daysOfWeek ?? [1, 2, 3, 4, 5]).join(',')}}`, input.pickupTime ?? '07:00', input.appointmentTime ?? '08:00',
+      input.returnMode ?? 'none', input.returnPickupTime ?? null, input.startDate ?? '2030-01-07', input.endDate ?? null,
+      `{${(input.excludedDates ?? []).join(',')}}`],
+  );
+  const created = one(rows, 'standing order');
+  const path: Record<StandingOrderStatus, StandingOrderStatus[]> = {
+    pending: [], active: ['active'], paused: ['active', 'paused'], rejected: ['rejected'], ended: ['ended'],
+  };
+  let current = created;
+  for (const step of path[input.status ?? 'pending']) {
+    const moved = await owner.query<StandingOrderRow>(
+      `UPDATE standing_orders SET status = $2, rejection_reason = CASE WHEN $2 = 'rejected' THEN 'Not served' END
+        WHERE id = $1 RETURNING id, facility_id AS "facilityId", rider_id AS "riderId", status, version`,
+      [created.id, step],
+    );
+    current = one(moved.rows, 'standing order');
+  }
+  return current;
 }
 
 // ---- actors ------------------------------------------------------------------------------------
