@@ -168,10 +168,12 @@ END
 $$;
 
 -- Facility roles may cancel a leg of their series' untouched occurrence and nothing more of it.
+-- (Generated columns are left out: BEFORE triggers see them not yet computed.)
 CREATE FUNCTION guard_trip_leg_facility_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF app_ctx_role() IN ('FacilityAdmin', 'FacilityUser')
-     AND (to_jsonb(NEW) - ARRAY['status', 'updated_at', 'version'] IS DISTINCT FROM to_jsonb(OLD) - ARRAY['status', 'updated_at', 'version']
+     AND (to_jsonb(NEW) - ARRAY['status', 'updated_at', 'version', 'scheduled_window', 'mileage']
+            IS DISTINCT FROM to_jsonb(OLD) - ARRAY['status', 'updated_at', 'version', 'scheduled_window', 'mileage']
           OR OLD.status <> 'unassigned' OR NEW.status <> 'cancelled') THEN
     RAISE EXCEPTION 'facility roles may only cancel an unassigned leg of their own series' USING ERRCODE = '42501';
   END IF;

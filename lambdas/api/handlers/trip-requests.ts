@@ -11,6 +11,7 @@ import type { HandlerTable } from '../handler-types';
 import { decodeOrderedCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found, tenantForCreate } from './support';
 import { cancelTrip } from './trip-cancellation';
+import { scheduleTrips } from '../../shared/trips/schedule';
 
 type TripHandlers = Pick<HandlerTable,
   'tripRequests.create' | 'tripRequests.list' | 'tripRequests.get' | 'tripRequests.update' | 'tripRequests.schedule' |
@@ -118,7 +119,7 @@ export const tripRequestHandlers: TripHandlers = {
     return { body: toTripRequest(await openTripRequest(deps.pii, tx, actor, updated), actor), version: updated.version };
   },
 
-  'tripRequests.schedule': async ({ actor, params, body, ifMatch, tx, audit, notify, deps }) => {
+  'tripRequests.schedule': async ({ actor, params, body, ifMatch, tx, notify, deps }) => {
     const trip = found(await findTripRequest(tx, actor, params.tripRequestId, { forUpdate: true }), 'trip request');
     assertVersion(ifMatch, trip.version);
     assertTransition(tripRequestLifecycle, trip.status, 'scheduled', 'trip request');
@@ -128,7 +129,8 @@ export const tripRequestHandlers: TripHandlers = {
     if (trip.return_trip !== 'none' && !body.return) {
       throw Problems.validation([{ path: 'return', message: 'Schedule the return trip: times, or { "willCall": true }' }]);
     }
-    const legs = [
+    const legs: { kind: 'outbound' | 'return'; willCall: boolean; pickupAt: string; dropoffAt: string; pickupAddress: string;
+      dropoffAddress: string }[] = [
       { kind: 'outbound', willCall: false, pickupAt: body.outbound.pickupAt, dropoffAt: body.outbound.dropoffAt,
         pickupAddress: body.outbound.pickupAddress ?? trip.pickup_address,
         dropoffAddress: body.outbound.dropoffAddress ?? trip.dropoff_address },
@@ -142,19 +144,10 @@ export const tripRequestHandlers: TripHandlers = {
       if (leg.pickupAt && Date.parse(leg.pickupAt) >= Date.parse(leg.dropoffAt)) {
         throw Problems.validation([{ path: `${index === 0 ? 'outbound' : 'return'}.dropoffAt`, message: 'Must be after pickupAt' }]);
       }
-      const { rows } = await tx.query<{ id: string }>(
-        `INSERT INTO trip_legs (facility_id, trip_request_id, rider_id, kind, will_call, pickup_address, dropoff_address,
-           scheduled_pickup_at, scheduled_dropoff_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [trip.facility_id, trip.id, trip.rider_id, leg.kind, leg.willCall, leg.pickupAddress, leg.dropoffAddress,
-          leg.pickupAt ?? null, leg.dropoffAt ?? null],
-      );
-      await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_leg', entityId: (rows[0] as { id: string }).id,
-        action: 'trip_leg.created', toState: 'unassigned', details: { kind: leg.kind, willCall: leg.willCall } });
     }
-    const updated = found(await updateTripRequest(tx, trip, { status: 'scheduled' }), 'trip request');
-    await audit({ facilityId: trip.facility_id, tripRequestId: trip.id, entityType: 'trip_request', entityId: trip.id,
-      action: 'trip_request.scheduled', fromState: trip.status, toState: 'scheduled' });
+    await scheduleTrips(tx, actor, [{ facilityId: trip.facility_id, id: trip.id, riderId: trip.rider_id, fromStatus: trip.status,
+      legs: legs.map((leg) => ({ ...leg, pickupAt: leg.pickupAt ?? null, dropoffAt: leg.dropoffAt ?? null })) }]);
+    const updated = found(await findTripRequest(tx, actor, trip.id), 'trip request');
     const windowStart = new Date(body.outbound.pickupAt);
     await notify({ facilityId: trip.facility_id, riderId: trip.rider_id, tripRequestId: trip.id, event: 'trip_scheduled',
       fields: { referenceCode: trip.reference_code, pickupWindowStart: windowStart.toISOString(),

@@ -1,3 +1,4 @@
+import { arrayLiteral } from '../db/array-literal';
 import type { Queryable, SqlParam } from '../db/port';
 import type { Role } from '../tenancy/actor';
 
@@ -7,12 +8,17 @@ import type { Role } from '../tenancy/actor';
  */
 export type AuditDetailValue = string | number | boolean | null | readonly string[];
 
+/** A user acting through withActor, or the System (a scheduled job acting for one tenant, no sub). */
+export type AuditActor = { readonly sub: string; readonly role: Role } | { readonly sub: null; readonly role: 'System' };
+
+export const SYSTEM_ACTOR: AuditActor = { sub: null, role: 'System' };
+
 export interface AuditEvent {
   /** The tenant whose chain records the event; null for provider-level events (staff users, new facilities). */
   readonly facilityId: string | null;
   readonly tripRequestId?: string;
-  /** Must be the actor the surrounding withActor transaction runs as: the insert policy checks it. */
-  readonly actor: { readonly sub: string; readonly role: Role };
+  /** Must be the actor the surrounding transaction runs as: the insert policy checks it. */
+  readonly actor: AuditActor;
   /** What was acted on, e.g. `trip_request`, `trip_leg`, `user`. */
   readonly entityType: string;
   readonly entityId: string;
@@ -71,4 +77,35 @@ export function auditEventInsert(event: AuditEvent, first = 1): NumberedStatemen
 export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promise<void> {
   const insert = auditEventInsert(event);
   await tx.query(insert.sql, insert.params);
+}
+
+/**
+ * Appends events in the order given, in one statement (a series' trips, legs and transitions): the
+ * chain trigger still fills in each event, row by row, in that order.
+ */
+export async function recordAuditEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const column = <T extends string | null>(pick: (event: AuditEvent) => T) => arrayLiteral(events.map(pick));
+  await tx.query(
+    `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
+                               action, from_state, to_state, details)
+     SELECT e.facility_id, e.trip_request_id, e.actor_sub, e.actor_role, e.entity_type, e.entity_id, e.action, e.from_state,
+            e.to_state, e.details
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::text[],
+                   $10::jsonb[]) WITH ORDINALITY
+            AS e(facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id, action, from_state, to_state, details, n)
+      ORDER BY e.n`,
+    [
+      column((event) => event.facilityId),
+      column((event) => event.tripRequestId ?? null),
+      column((event) => event.actor.sub),
+      column((event) => event.actor.role),
+      column((event) => event.entityType),
+      column((event) => event.entityId),
+      column((event) => event.action),
+      column((event) => event.fromState ?? null),
+      column((event) => event.toState ?? null),
+      column((event) => JSON.stringify(event.details ?? {})),
+    ],
+  );
 }
