@@ -106,7 +106,7 @@ export function createApp(options: CreateAppOptions): NemtApp {
   });
   const messaging = new MessagingStack(app, `${prefix}-Messaging`, {
     ...base,
-    description: 'NEMT Dispatch: notification queue, notifier, outbox relay',
+    description: 'NEMT Dispatch: notification queue, notifier, outbox relay, standing orders and ride reminders',
     ...networkRefs,
     dataKey: keys.dataKey,
     logsKey: keys.logsKey,
@@ -164,10 +164,12 @@ export function createApp(options: CreateAppOptions): NemtApp {
     notifier: messaging.notifier,
     relay: messaging.relay,
     auditAnchor: audit.anchorFunction,
+    standingOrders: messaging.standingOrders,
     queue: messaging.queue,
     deadLetterQueue: messaging.deadLetterQueue,
     relayDeadLetterQueue: deadLetterQueueOf(messaging.relay),
     auditAnchorDeadLetterQueue: deadLetterQueueOf(audit.anchorFunction),
+    standingOrdersDeadLetterQueue: deadLetterQueueOf(messaging.standingOrders),
     proxy: data.proxy,
     cluster: data.cluster,
     backupVault: data.backup.vault,

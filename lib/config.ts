@@ -10,7 +10,7 @@ export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /** The Lambda functions the app deploys; reserved concurrency is set per function. */
-export const FUNCTION_NAMES = ['api', 'users', 'intake', 'notify', 'relay', 'preToken', 'migrate', 'anchor'] as const;
+export const FUNCTION_NAMES = ['api', 'users', 'intake', 'notify', 'relay', 'preToken', 'migrate', 'anchor', 'standingOrders'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export type LogRetentionDays = 30 | 90 | 180 | 365 | 731 | 1827 | 2557 | 3653;
@@ -134,6 +134,15 @@ export interface EnvironmentConfig {
     readonly relayEveryMinutes: number;
     /** The account's SNS monthly SMS spend limit (USD); must not exceed the limit AWS granted the account. */
     readonly smsMonthlySpendLimitUsd: number;
+    /** Ride reminders (tenant opt-in) go out from this hour of the provider's local evening before (0-23). */
+    readonly rideReminderLocalHour: number;
+    /** The local hour of the night around which the nightly standing-order run is scheduled (0-5). */
+    readonly nightlyLocalHour: number;
+  };
+  /** Standing orders (PRODUCT.md §10): how far ahead an active series has its trips. */
+  readonly standingOrders: {
+    /** Days, today included (STANDING_ORDER_HORIZON_DAYS). */
+    readonly horizonDays: number;
   };
   readonly audit: {
     readonly archiveAfterDays: number;
@@ -179,9 +188,12 @@ const shared = {
   notifications: {
     smsType: 'Transactional',
     relayEveryMinutes: 1,
+    rideReminderLocalHour: 18,
+    nightlyLocalHour: 2,
   },
   intake: { smsAllowedCallingCodes: ['+1'], receiptsPerDestinationPerDay: 3 },
   edge: { wafIntakeLimitPer5Min: 100, extraCallbackUrls: [], extraLogoutUrls: [] },
+  standingOrders: { horizonDays: 14 },
 } as const;
 
 const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
@@ -208,11 +220,12 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 30,
-      reservedConcurrency: { api: 10, users: 2, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 10, users: 2, intake: 2, notify: 2, relay: 1, preToken: 5, migrate: 1, anchor: 1, standingOrders: 1 },
     },
     provider: shared.provider,
     edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 2000 },
     intake: shared.intake,
+    standingOrders: shared.standingOrders,
     notifications: { ...shared.notifications, smsMonthlySpendLimitUsd: 1, sesIdentity: 'dev.nemt.example.org', fromAddress: 'no-reply@dev.nemt.example.org' },
     audit: {
       archiveAfterDays: 30, expireAfterDays: 365, logRetentionDays: 90,
@@ -243,11 +256,12 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 90,
-      reservedConcurrency: { api: 20, users: 2, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 20, users: 2, intake: 5, notify: 2, relay: 1, preToken: 10, migrate: 1, anchor: 1, standingOrders: 1 },
     },
     provider: shared.provider,
     edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 2000 },
     intake: shared.intake,
+    standingOrders: shared.standingOrders,
     notifications: {
       ...shared.notifications, smsMonthlySpendLimitUsd: 5, sesIdentity: 'staging.nemt.example.org', fromAddress: 'no-reply@staging.nemt.example.org',
     },
@@ -281,11 +295,12 @@ const CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
     },
     functions: {
       logRetentionDays: 365,
-      reservedConcurrency: { api: 50, users: 5, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1 },
+      reservedConcurrency: { api: 50, users: 5, intake: 10, notify: 5, relay: 1, preToken: 20, migrate: 1, anchor: 1, standingOrders: 1 },
     },
     provider: shared.provider,
     edge: { ...shared.edge, priceClass: 'PriceClass_100', wafIpLimitPer5Min: 3000 },
     intake: shared.intake,
+    standingOrders: shared.standingOrders,
     notifications: { ...shared.notifications, smsMonthlySpendLimitUsd: 50, sesIdentity: 'nemt.example.org', fromAddress: 'no-reply@nemt.example.org' },
     // Six years of CloudTrail history: the retention most US healthcare documentation rules ask for.
     audit: {
@@ -355,6 +370,12 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   need(config.notifications.fromAddress.endsWith(`@${config.notifications.sesIdentity}`)
     || config.notifications.fromAddress === config.notifications.sesIdentity, 'the sender address must belong to the SES identity');
   need(config.notifications.relayEveryMinutes >= 1, 'the relay runs at most once a minute');
+  need(Number.isInteger(config.standingOrders.horizonDays) && config.standingOrders.horizonDays >= 1
+    && config.standingOrders.horizonDays <= 90, 'the standing-order horizon is 1..90 days');
+  need(Number.isInteger(config.notifications.rideReminderLocalHour) && config.notifications.rideReminderLocalHour >= 0
+    && config.notifications.rideReminderLocalHour <= 23, 'the ride reminder hour is 0..23 (local)');
+  need(Number.isInteger(config.notifications.nightlyLocalHour) && config.notifications.nightlyLocalHour >= 0
+    && config.notifications.nightlyLocalHour <= 5, 'the nightly standing-order run is at a local hour of the night, 0..5');
   need(config.audit.expireAfterDays > config.audit.archiveAfterDays, 'audit logs expire after they are archived');
   need(config.audit.anchorEveryMinutes >= 5 && config.audit.anchorEveryMinutes <= 1440, 'audit anchors: every 5..1440 minutes');
   need(config.audit.anchorLockDays >= 1, 'audit anchors stay locked at least a day');

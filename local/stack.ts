@@ -22,6 +22,7 @@ import { createPgDatabase } from '../lambdas/shared/db/pg-adapter';
 import type { Database } from '../lambdas/shared/db/port';
 import { createLocalIdentityAdmin } from '../lambdas/shared/identity/local';
 import { logger } from '../lambdas/shared/log';
+import { scheduledSettingsFromEnvironment } from '../lambdas/standing-orders/scheduled';
 import { ConsoleBuildError, ensureConsoleBuilt } from './console-build';
 import { createConsoleSite } from './console-site';
 import { databaseUrl, LOGIN_USERS, type LoginName, setLoginPasswords, withAdmin } from './database';
@@ -36,6 +37,7 @@ import { freePort, isInitialised, portIsFree, postmasterPid, processIsAlive } fr
 import { DEMO_EMAILS, isEmpty, seedDemoData } from './seed';
 import { createLocalGateway, createLocalHttpServer, JWKS_PATH } from './server';
 import { createLocalSignIn, LOGOUT_PATH, REVOKE_PATH, SIGN_IN_SCOPES } from './sign-in';
+import { startStandingOrdersTimer } from './standing-orders-timer';
 
 /**
  * The whole system on one laptop (PRODUCT.md §8): embedded PostgreSQL 16 with the real schema,
@@ -296,6 +298,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.add('outbox relay stopped', () => relay.stop());
     const anchoring = startAnchorLoop(as('auditor', 1), createFileAnchorStore(layout.anchors), print);
     closers.add('audit anchoring stopped', () => anchoring.stop());
+    // The nightly standing-order run and the hourly ride reminders, as the materialiser's login.
+    const standingOrders = startStandingOrdersTimer({
+      db: as('materialiser', 2),
+      settings: scheduledSettingsFromEnvironment({ ...process.env, PROVIDER_TIME_ZONE: timeZone,
+        PICKUP_WINDOW_MINUTES: String(SETTINGS.pickupWindowMinutes) }),
+    });
+    closers.add('standing-orders timer stopped', () => standingOrders.stop());
     printTokens(print, issuer, users.filter((user) => user.demo));
     http.ready(gateway);
     echoNotifications = true;

@@ -26,7 +26,8 @@ export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export type Invocation = 'synchronous' | 'asynchronous' | 'queue';
 
 /** Database login users of schema/0007, one per function kind. */
-export type DatabaseUser = 'nemt_api_user' | 'nemt_intake_user' | 'nemt_notifier_user' | 'nemt_auditor_user';
+export type DatabaseUser = 'nemt_api_user' | 'nemt_intake_user' | 'nemt_notifier_user' | 'nemt_auditor_user'
+  | 'nemt_materialiser_user';
 
 export interface AppFunctionProps {
   /** Path of the entry file relative to the repository root, e.g. `lambdas/api/handler.ts`. */

@@ -12,7 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { AppFunction } from '../constructs/app-function';
+import type { ScheduledTask } from '../../lambdas/standing-orders/scheduled';
+import { AppFunction, type AppFunctionProps } from '../constructs/app-function';
 import { BaseStack, type BaseStackProps } from './base-stack';
 
 export interface MessagingStackProps extends BaseStackProps {
@@ -29,6 +30,21 @@ export const NOTIFIER_TIMEOUT = Duration.seconds(30);
 /** AWS's guidance for SQS event sources: at least six times the function timeout. */
 export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 export const MAX_RECEIVE_COUNT = 5;
+/** A nightly materialisation of 10,000 series takes about a minute (docs/performance.md, P10); ample room. */
+export const STANDING_ORDERS_TIMEOUT = Duration.minutes(10);
+
+/**
+ * The UTC hour at which the provider's clock reads `localHour` in January, read from the runtime's
+ * zone data (never a hand-written offset). Daylight saving moves the local time of a fixed UTC
+ * schedule by an hour (02:00 becomes 03:00 in a northern summer): still the middle of the night.
+ */
+export function utcHourOfLocalNight(timeZone: string, localHour: number): number {
+  const clock = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', hourCycle: 'h23' });
+  for (let hour = 0; hour < 24; hour += 1) {
+    if (Number(clock.format(new Date(Date.UTC(2030, 0, 15, hour)))) === localHour) return hour;
+  }
+  throw new Error(`no UTC hour is ${localHour}:00 in ${timeZone}`);
+}
 /** The construct id aws-cdk-lib gives AwsCustomResource's singleton provider function. */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 
@@ -43,6 +59,8 @@ export class MessagingStack extends BaseStack {
   readonly deadLetterQueue: sqs.Queue;
   readonly notifier: AppFunction;
   readonly relay: AppFunction;
+  /** Materialises standing orders nightly and queues tomorrow's ride reminders hourly. */
+  readonly standingOrders: AppFunction;
   readonly emailIdentity: ses.EmailIdentity;
   readonly smsSpendLimit: cr.AwsCustomResource;
 
@@ -148,8 +166,56 @@ export class MessagingStack extends BaseStack {
       targets: [new targets.LambdaFunction(this.relay, { retryAttempts: 0, deadLetterQueue: this.relay.deadLetterQueue })],
     });
 
+    this.standingOrders = this.createStandingOrdersFunction(common, props);
     this.smsSpendLimit = this.limitSmsSpend(props.logsKey);
     this.acknowledgeEndsOfTheLine();
+  }
+
+  /**
+   * Two schedules, one function: materialisation once a night (the horizon moves a day per day, and
+   * every edit materialises itself at once, so running it more often would only re-read every
+   * series), and reminders every hour (the reminder hour is local, so it moves in UTC with daylight
+   * saving, and a trip scheduled late in the evening still gets its reminder). Both runs are
+   * idempotent; the rows they write reach riders through the outbox relay, so the function needs no
+   * queue, only its own database login (nemt_materialiser_user) through the proxy.
+   */
+  private createStandingOrdersFunction(common: Omit<AppFunctionProps, 'entry' | 'description' | 'reservedConcurrency'
+    | 'invocation'>, props: MessagingStackProps): AppFunction {
+    const { config } = this;
+    const fn = new AppFunction(this, 'StandingOrders', {
+      ...common,
+      entry: 'lambdas/standing-orders/handler.ts',
+      description: 'Materialises standing orders for the horizon (nightly) and queues ride reminders (hourly)',
+      reservedConcurrency: config.functions.reservedConcurrency.standingOrders,
+      invocation: 'asynchronous',
+      timeout: STANDING_ORDERS_TIMEOUT,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'nemt-standing-orders',
+        PROVIDER_TIME_ZONE: config.provider.timeZone,
+        PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
+        RIDE_REMINDER_LOCAL_HOUR: String(config.notifications.rideReminderLocalHour),
+        STANDING_ORDER_HORIZON_DAYS: String(config.standingOrders.horizonDays),
+      },
+    });
+    fn.connectToDatabase(props.proxy, 'nemt_materialiser_user', props.databaseName);
+    // A run EventBridge cannot hand to Lambda lands in the function's dead-letter queue (alarmed), with
+    // the runs Lambda gave up on after its own retries; both tasks are idempotent, so a retry is safe.
+    const target = (task: ScheduledTask) => new targets.LambdaFunction(fn, {
+      event: events.RuleTargetInput.fromObject({ task }),
+      retryAttempts: 2,
+      deadLetterQueue: fn.deadLetterQueue,
+    });
+    new events.Rule(this, 'StandingOrdersNightly', {
+      description: `Materialises standing orders (about ${config.notifications.nightlyLocalHour}:00 in ${config.provider.timeZone})`,
+      schedule: events.Schedule.cron({ minute: '0', hour: String(utcHourOfLocalNight(config.provider.timeZone, config.notifications.nightlyLocalHour)) }),
+      targets: [target('materialise')],
+    });
+    new events.Rule(this, 'RideRemindersHourly', {
+      description: 'Queues tomorrow\'s ride reminders once the provider\'s reminder hour has come',
+      schedule: events.Schedule.cron({ minute: '5' }),
+      targets: [target('remind')],
+    });
+    return fn;
   }
 
   /** Where a failed notification ends up is itself the end: nothing redrives a dead-letter queue. */

@@ -22,11 +22,13 @@ export interface ObservabilityStackProps extends BaseStackProps {
   readonly notifier: lambda.IFunction;
   readonly relay: lambda.IFunction;
   readonly auditAnchor: lambda.IFunction;
+  readonly standingOrders: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   /** The scheduled functions' own dead-letter queues (runs Lambda or EventBridge gave up on). */
   readonly relayDeadLetterQueue: sqs.IQueue;
   readonly auditAnchorDeadLetterQueue: sqs.IQueue;
+  readonly standingOrdersDeadLetterQueue: sqs.IQueue;
   readonly proxy: rds.IDatabaseProxy;
   readonly cluster: rds.IDatabaseCluster;
   readonly backupVault: backup.IBackupVault;
@@ -108,6 +110,12 @@ export class ObservabilityStack extends BaseStack {
         props.relayDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
       ['AuditAnchorDeadLetters', 'An audit anchor run was given up on (Lambda retries exhausted, or EventBridge could not invoke it)',
         props.auditAnchorDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
+      // A failed nightly run leaves the horizon a day short (the next night catches up); a failed
+      // reminder run, a missed evening. Either is worth a look the same day.
+      ['StandingOrdersFailures', 'The standing-orders run (nightly materialisation or hourly reminders) failed',
+        props.standingOrders.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), 1, 1],
+      ['StandingOrdersDeadLetters', 'A standing-orders run was given up on (Lambda retries exhausted, or EventBridge could not invoke it)',
+        props.standingOrdersDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 1],
       // S29: the daily AWS Backup job of the database failed or was not completed in its window.
       ['BackupJobsFailed', 'The daily AWS Backup of the database failed',
         backupJobsMetric(props.backupVault.backupVaultName, 'Failed'), 1, 1],

@@ -156,6 +156,14 @@ describe('validation refuses a configuration that would weaken a control', () =>
         customDomain: { domainName: 'app.example.org', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222' },
       },
     }))],
+    ['a ride reminder hour that is not an hour of the day', variant(dev, (c) => ({
+      ...c, notifications: { ...c.notifications, rideReminderLocalHour: 24 },
+    }))],
+    ['a nightly standing-order run in the provider\'s daytime', variant(dev, (c) => ({
+      ...c, notifications: { ...c.notifications, nightlyLocalHour: 12 },
+    }))],
+    ['a standing-order horizon of no day', variant(dev, (c) => ({ ...c, standingOrders: { horizonDays: 0 } }))],
+    ['a standing-order horizon of more than 90 days', variant(dev, (c) => ({ ...c, standingOrders: { horizonDays: 91 } }))],
     ['a plain-http console URL off localhost', variant(prod, (c) => ({
       ...c, edge: { ...c.edge, extraCallbackUrls: ['http://app.example.org/callback'] },
     }))],

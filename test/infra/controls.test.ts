@@ -3,7 +3,7 @@ import { routes } from '../../lambdas/api/routes';
 import { loadConfig } from '../../lib/config';
 import { API_SCOPE, TENANT_ATTRIBUTES } from '../../lib/stacks/auth-stack';
 import { INTERFACE_ENDPOINTS, POSTGRES_PORT } from '../../lib/stacks/network-stack';
-import { MAX_RECEIVE_COUNT, VISIBILITY_TO_TIMEOUT_RATIO } from '../../lib/stacks/messaging-stack';
+import { MAX_RECEIVE_COUNT, utcHourOfLocalNight, VISIBILITY_TO_TIMEOUT_RATIO } from '../../lib/stacks/messaging-stack';
 import { S19_ALARMS } from '../../lib/stacks/observability-stack';
 import { allResources, keyReference, logicalIdOf, resourcesOf, type SynthesisedApp, synthesise } from './synth';
 
@@ -373,7 +373,7 @@ describe('S12: network', () => {
 
   test('every application function runs in the private subnets behind the Lambda security group', () => {
     const functions = applicationFunctions();
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const [, fn] of functions) {
       const vpc = props(fn).VpcConfig as Props;
       expect(JSON.stringify(vpc.SecurityGroupIds)).toMatch(/LambdaSecurityGroup/);
@@ -578,6 +578,67 @@ describe('S13 (infrastructure part): audit chain anchors', () => {
   });
 });
 
+describe('standing orders: nightly materialisation and hourly ride reminders', () => {
+  const messaging = () => synthesised.stacks.messaging;
+  const functionId = () => logicalIdOf(messaging(), messaging().standingOrders);
+  const rules = () => Object.values(synthesised.templates.messaging.findResources('AWS::Events::Rule'))
+    .map((rule) => props(rule as { Properties: Props }))
+    .filter((rule) => JSON.stringify(rule.Targets).includes(functionId()));
+
+  test('two schedules: materialise at night in the provider zone, remind every hour; each names its task', () => {
+    const nightHour = utcHourOfLocalNight(config.provider.timeZone, config.notifications.nightlyLocalHour);
+    // America/New_York: 02:00 EST is 07:00 UTC (03:00 EDT in summer, still night).
+    expect(nightHour).toBe(7);
+    const byTask = new Map(rules().map((rule) => {
+      const [target] = rule.Targets as Props[];
+      return [JSON.parse(String(target?.Input)).task, { schedule: rule.ScheduleExpression, target }];
+    }));
+    expect([...byTask.keys()].sort()).toEqual(['materialise', 'remind']);
+    expect(byTask.get('materialise')?.schedule).toBe(`cron(0 ${nightHour} * * ? *)`);
+    expect(byTask.get('remind')?.schedule).toBe('cron(5 * * * ? *)');
+    const dlqId = logicalIdOf(messaging(), messaging().standingOrders.deadLetterQueue as never);
+    for (const { target } of byTask.values()) {
+      expect(target).toMatchObject({
+        Arn: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 2 },
+      });
+    }
+  });
+
+  test('the function: its own database login through the proxy, the provider zone and reminder hour, no notification queue, no keys', () => {
+    const fn = props(synthesised.templates.messaging.findResources('AWS::Lambda::Function')[functionId()] as { Properties: Props });
+    const variables = (fn.Environment as { Variables: Props }).Variables;
+    expect(variables).toMatchObject({
+      DB_USER: 'nemt_materialiser_user', PROVIDER_TIME_ZONE: config.provider.timeZone,
+      RIDE_REMINDER_LOCAL_HOUR: String(config.notifications.rideReminderLocalHour),
+      PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
+      STANDING_ORDER_HORIZON_DAYS: String(config.standingOrders.horizonDays),
+    });
+    expect(variables).not.toHaveProperty('OUTBOX_QUEUE_URL');
+    expect(variables).not.toHaveProperty('PII_KEY_ARN');
+    expect(fn.ReservedConcurrentExecutions).toBe(config.functions.reservedConcurrency.standingOrders);
+    expect(fn.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^StandingOrdersDeadLetters/), 'Arn'] } });
+    const roleActions = allResources(synthesised, 'AWS::IAM::ManagedPolicy')
+      .filter(([id]) => id.startsWith('StandingOrdersRole'))
+      .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement)
+      .flatMap((statement) => [statement.Action].flat());
+    expect(roleActions).toContain('rds-db:connect');
+    // Only its own dead-letter queue (Lambda's on-failure path for asynchronous runs).
+    expect(roleActions.filter((action) => /^(sqs|kms|sns|ses|s3):/.test(String(action))).sort())
+      .toEqual(['sqs:SendMessage']);
+  });
+
+  test('a failed or abandoned run alarms', () => {
+    const alarms = Object.values(synthesised.templates.observability.findResources('AWS::CloudWatch::Alarm'))
+      .map((alarm) => props(alarm as { Properties: Props }));
+    expect(alarms.find((alarm) => alarm.AlarmName === 'nemt-prod-StandingOrdersFailures'))
+      .toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
+    expect(alarms.find((alarm) => alarm.AlarmName === 'nemt-prod-StandingOrdersDeadLetters'))
+      .toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+});
+
 describe('S19: alarms to the operations topic', () => {
   test.each([...S19_ALARMS])('%s alarms and notifies the operations topic', (name) => {
     const topicId = logicalIdOf(synthesised.stacks.observability, synthesised.stacks.observability.operationsTopic);
@@ -662,7 +723,8 @@ describe('S18 and function defaults', () => {
       }
     }
     const users = new Map([['ApiFunction', 'nemt_api_user'], ['IntakeFunction', 'nemt_intake_user'],
-      ['Notifier', 'nemt_notifier_user'], ['Relay', 'nemt_notifier_user'], ['AuditAnchor', 'nemt_auditor_user']]);
+      ['Notifier', 'nemt_notifier_user'], ['Relay', 'nemt_notifier_user'], ['AuditAnchor', 'nemt_auditor_user'],
+      ['StandingOrders', 'nemt_materialiser_user']]);
     for (const [prefix, user] of users) {
       const matching = allResources(synthesised, 'AWS::Lambda::Function').filter(([id]) => id.startsWith(prefix));
       expect(matching).toHaveLength(1);
@@ -683,6 +745,9 @@ describe('S18 and function defaults', () => {
     expect(forFunction('IntakeFunctionRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_intake_user')]);
     expect(forFunction('NotifierRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_notifier_user')]);
     expect(forFunction('AuditAnchorRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_auditor_user')]);
+    expect(forFunction('StandingOrdersRole').map((entry) => entry.resource)).toEqual([expect.stringContaining('/nemt_materialiser_user')]);
+    expect(connects.filter((entry) => entry.resource.includes('nemt_materialiser_user')).map((entry) => entry.policy))
+      .toEqual([expect.stringMatching(/^StandingOrdersRole/)]);
   });
 
   test('migrations run on deploy through a trigger bound to the current function version', () => {
@@ -707,7 +772,7 @@ describe('S18 and function defaults', () => {
 describe('Serverless Lens review', () => {
   test('tracing: every application function traces actively, and so does the API stage', () => {
     const functions = applicationFunctions();
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const [id, fn] of functions) expect([id, props(fn).TracingConfig]).toEqual([id, { Mode: 'Active' }]);
     expect(props(single('AWS::ApiGateway::Stage')).TracingEnabled).toBe(true);
   });
@@ -745,7 +810,8 @@ describe('Serverless Lens review', () => {
 
   test('schedules: every EventBridge target has a dead-letter queue, the invoked function\'s own', () => {
     const rules = allResources(synthesised, 'AWS::Events::Rule');
-    expect(rules.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AuditAnchorSchedule', 'RelaySchedule']);
+    expect(rules.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AuditAnchorSchedule', 'RelaySchedule',
+      'RideRemindersHourly', 'StandingOrdersNightly']);
     const functions = new Map(allResources(synthesised, 'AWS::Lambda::Function'));
     for (const [, rule] of rules) {
       for (const target of props(rule).Targets as Props[]) {
@@ -783,7 +849,7 @@ describe('Serverless Lens review', () => {
       const target = (props(fn).DeadLetterConfig as { TargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.TargetArn;
       if (target) deadLetterQueues.add(target['Fn::GetAtt'][0]);
     }
-    expect(deadLetterQueues.size).toBe(3);
+    expect(deadLetterQueues.size).toBe(4);
     const alarmed = JSON.stringify(Object.values(synthesised.templates.observability.findResources('AWS::CloudWatch::Alarm', {
       Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' },
     })));

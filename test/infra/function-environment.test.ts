@@ -15,6 +15,7 @@ const ENTRIES = {
   'nemt-intake': 'lambdas/intake/handler.ts',
   'nemt-notify': 'lambdas/notify/handler.ts',
   'nemt-relay': 'lambdas/relay/handler.ts',
+  'nemt-standing-orders': 'lambdas/standing-orders/handler.ts',
 } as const;
 const PROVIDED_BY_LAMBDA = new Set(['AWS_REGION']);
 
@@ -62,6 +63,17 @@ test('riders hear the provider name and time zone configured for the environment
     .map(([, resource]) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
     .find((vars) => vars.POWERTOOLS_SERVICE_NAME === 'nemt-notify');
   expect(variables).toMatchObject({ PROVIDER_NAME: app.config.provider.name, PROVIDER_TIME_ZONE: app.config.provider.timeZone });
+});
+
+test('the standing-orders run reads the same provider zone and pickup window as the notifier and the API', () => {
+  const byService = (service: string) => allResources(app, 'AWS::Lambda::Function')
+    .map(([, resource]) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
+    .find((vars) => vars.POWERTOOLS_SERVICE_NAME === service);
+  expect(byService('nemt-standing-orders')).toMatchObject({
+    PROVIDER_TIME_ZONE: byService('nemt-notify')?.PROVIDER_TIME_ZONE,
+    PICKUP_WINDOW_MINUTES: byService('nemt-api')?.PICKUP_WINDOW_MINUTES,
+    RIDE_REMINDER_LOCAL_HOUR: String(app.config.notifications.rideReminderLocalHour),
+  });
 });
 
 test('the API gets the odometer typo limit configured for the environment', () => {

@@ -167,7 +167,7 @@ test('in one tenant\'s transaction the login sees and reminds only that tenant\'
   const other = await rideAt(theirs, '2030-06-02T14:00:00Z');
   const asTenant = { settings: { 'app.facility_id': mine } };
   const visible = await materialiser().transaction(async (tx) =>
-    (await tx.query<{ id: string }>('SELECT id FROM trip_requests WHERE id = ANY($1::uuid[])', [[own.id, other.id]])).rows, asTenant);
+    (await tx.query<{ id: string }>('SELECT id FROM trip_requests WHERE id IN ($1, $2)', [own.id, other.id])).rows, asTenant);
   expect(visible).toEqual([{ id: own.id }]);
   await expect(materialiser().transaction((tx) => tx.query(
     'INSERT INTO ride_reminders (facility_id, trip_request_id, outbox_id) VALUES ($1, $2, gen_random_uuid())', [theirs, other.id]),
