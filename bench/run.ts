@@ -15,6 +15,7 @@ import { runP6 } from './p6-local-server';
 import { runP7 } from './p7-notifications';
 import { runP8 } from './p8-audit-verify';
 import { runP9a, runP9b } from './p9-console';
+import { runP10 } from './p10-standing-orders';
 import { runIntakeTiming } from './s28-intake-timing';
 import { type BenchSettings, type DatabaseContext, settingsFor } from './support/context';
 import { checkDatasetIntegrity, generateDataset } from './support/dataset';
@@ -24,7 +25,7 @@ import { type BenchmarkOutcome, type BenchmarkResult, renderTable } from './supp
 import { round } from './support/stats';
 
 /**
- * `npm run bench [-- --quick] [-- --only P2,P3]`: runs P1–P9 of PERFORMANCE.md (and S28, the intake's timing for a
+ * `npm run bench [-- --quick] [-- --only P2,P3]`: runs P1–P10 of PERFORMANCE.md (and S28, the intake's timing for a
  * known vs an unknown phone, reported without a target), prints a table
  * and writes bench/results/latest.json. Exits 0 when every benchmark ran, whether or not it met
  * its target (the JSON and the table say which did not); non-zero only when one crashed.
@@ -48,6 +49,7 @@ const NAMES: Record<string, string> = {
   P8: 'audit chain verification',
   P9a: 'console: first-screen JS + CSS (gzip)',
   P9b: 'console: board of 600 legs vs 60 (Chromium)',
+  P10: 'standing orders: nightly materialisation vs direct inserts',
   S28: 'intake latency, known vs unknown phone',
 };
 
@@ -62,6 +64,7 @@ const TARGETS: Record<string, string> = {
   P8: '≥ 200,000 events/s, memory flat',
   P9a: '≤ 150 KB per entry page; public request page ≤ 60 KB',
   P9b: 'ratio ≤ 2.0; an assign click shows its result within one round trip (one PUT, no reload)',
+  P10: 'ratio ≤ 2.0; the same run again writes nothing in ≤ 10% of the time',
   S28: 'reported only: p50/p99 of each and their ratio',
 };
 
@@ -159,11 +162,19 @@ async function main(): Promise<number> {
     });
   }
   try {
-    if (databaseBenchmarks.length > 0) {
+    // P10 seeds databases of its own: it needs the server, not the shared data set.
+    if (databaseBenchmarks.length > 0 || wanted('P10')) {
       try {
         status('starting PostgreSQL');
         server = await startBenchServer();
         say(`• PostgreSQL ${server.version} (${server.embedded ? 'embedded, throwaway' : 'BENCH_DATABASE_URL'})`);
+      } catch (error) {
+        say(`✖ PostgreSQL did not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (databaseBenchmarks.length > 0) {
+      try {
+        if (!server) throw new Error('PostgreSQL did not start');
         const database = await server.createDatabase('nemt_bench');
         const generationStarted = performance.now();
         const dataset = await generateDataset(database.owner, pii, { trips: settings.trips }, (step) => status(`data set: ${step}`));
@@ -201,6 +212,10 @@ async function main(): Promise<number> {
         const rounds = { iterations: Math.min(settings.iterations, 500), warmup: Math.min(settings.warmup, 50) };
         results.push(await runOne('S28', () => runIntakeTiming(rounds, db.database.pool('intake', 4), pii)));
       }
+    }
+    const p10Server = server;
+    if (wanted('P10')) {
+      results.push(await runOne('P10', () => (p10Server ? runP10(settings, p10Server) : Promise.reject(new Error('PostgreSQL did not start')))));
     }
     // After the database benchmarks: the browser and its local stack would compete with them.
     if (wanted('P9a')) results.push(await runOne('P9a', () => runP9a(settings)));

@@ -21,6 +21,8 @@ export interface BenchSettings {
   readonly auditEvents: number;
   /** Board openings per day size, of which P9b takes the median. */
   readonly boardRuns: number;
+  /** Active standing orders materialised for 14 days (P10). */
+  readonly standingOrderSeries: number;
 }
 
 export interface DatabaseContext {
@@ -48,6 +50,7 @@ export function settingsFor(quick: boolean): BenchSettings {
       // costs (a plan per statement, the last ranges finishing alone) weighed on the figure.
       auditEvents: 200_000,
       boardRuns: 3,
+      standingOrderSeries: 1_000,
     }
     : {
       quick,
@@ -60,5 +63,6 @@ export function settingsFor(quick: boolean): BenchSettings {
       outboxRows: 10_000,
       auditEvents: 1_000_000,
       boardRuns: 5,
+      standingOrderSeries: 10_000,
     };
 }
