@@ -126,7 +126,7 @@ describe('a standing order from request to trips', () => {
     const series = await accepted();
     const [first] = await tripsOf(series.id);
     const { rows } = await db().owner.query<{ id: string }>(`SELECT id FROM trip_legs WHERE trip_request_id = $1 AND kind = 'outbound'`,
-      [first?.id]);
+      [first?.id as string]);
     await assignLeg(db().owner, rows[0]?.id as string, driver.id);
     const noIfMatch = await api.call('PATCH', `/v1/standing-orders/${series.id}`, { as: actorOf(user), body: { pickupTime: '06:30' } });
     expect(noIfMatch.status).toBe(428);
