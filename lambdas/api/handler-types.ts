@@ -21,6 +21,8 @@ export interface ApiSettings {
    * leg is longer than this, is refused as a likely typo (MAX_ODOMETER_JUMP_MILES, default 300).
    */
   maxOdometerJumpMiles: number;
+  /** Days of trips a standing order's series has ahead of today (STANDING_ORDER_HORIZON_DAYS, default 14). */
+  standingOrderHorizonDays?: number;
 }
 
 /** Everything a handler may reach, chosen once at the edge (Lambda entry or local stack). */

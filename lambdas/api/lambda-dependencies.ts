@@ -2,6 +2,7 @@ import { assertTimeZone, DEFAULT_TIME_ZONE } from '../notify/templates/fields';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
+import { horizonDaysFrom } from '../shared/standing-orders/materialise';
 import type { ApiDependencies } from './handler-types';
 
 /**
@@ -28,6 +29,7 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
       providerName: env.PROVIDER_NAME ?? 'NEMT Dispatch',
       timeZone,
       maxOdometerJumpMiles: maxOdometerJumpMilesFrom(env),
+      standingOrderHorizonDays: horizonDaysFrom(env),
     },
   };
 }

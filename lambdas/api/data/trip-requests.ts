@@ -31,6 +31,9 @@ export interface TripRequestRow {
   /** The rider's wrapped data key, selected only when there are notes to open. */
   rider_data_key: Buffer | null;
   rejection_reason: string | null;
+  /** The series and day this trip is an occurrence of (schema/0024), or null. */
+  standing_order_id: string | null;
+  occurrence_date: string | null;
   created_at: string;
   updated_at: string;
   version: number;
@@ -43,7 +46,8 @@ export const TRIP_REQUEST_COLUMNS = `id, facility_id, reference_code, rider_id, 
   pickup_address, dropoff_address, appointment_at, requested_pickup_at, return_trip, requested_return_at, mobility,
   oxygen, companions, clinical_notes_enc, CASE WHEN clinical_notes_enc IS NOT NULL THEN (SELECT r.data_key FROM riders r
     WHERE r.facility_id = trip_requests.facility_id AND r.id = trip_requests.rider_id) END AS rider_data_key,
-  rejection_reason, created_at, updated_at, version, created_at::text AS cursor_at`;
+  rejection_reason, standing_order_id, occurrence_date::text AS occurrence_date, created_at, updated_at, version,
+  created_at::text AS cursor_at`;
 
 /** The rider's sealed name and phone, selected only for `include=rider`. */
 export interface RiderSummaryColumns {
@@ -206,6 +210,8 @@ export interface TripRequestBody {
   /** Only with `include=rider`, never for Billing. */
   rider?: RiderSummary;
   rejectionReason: string | null;
+  standingOrderId: string | null;
+  occurrenceDate: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -242,6 +248,8 @@ export function toTripRequest(row: TripRequestView, actor: Actor): TripRequestBo
     if (row.rider !== undefined) body.rider = row.rider;
   }
   body.rejectionReason = row.rejection_reason;
+  body.standingOrderId = row.standing_order_id;
+  body.occurrenceDate = row.occurrence_date;
   body.createdAt = row.created_at;
   body.updatedAt = row.updated_at;
   body.version = row.version;
@@ -295,7 +303,8 @@ export function listTripRequests(
 export async function updateTripRequest(
   tx: Queryable,
   trip: Pick<TripRequestRow, 'id' | 'facility_id'>,
-  changes: Partial<Omit<TripRequestRow, 'id' | 'facility_id' | 'created_at' | 'updated_at' | 'version' | 'cursor_at' | 'rider_data_key'>>,
+  changes: Partial<Omit<TripRequestRow, 'id' | 'facility_id' | 'created_at' | 'updated_at' | 'version' | 'cursor_at' | 'rider_data_key'
+    | 'standing_order_id' | 'occurrence_date'>>,
 ): Promise<TripRequestRow | undefined> {
   const where = new Where();
   const assignments = Object.entries(changes).map(([column, value]) => `${column} = ${where.param(value)}`);

@@ -8,6 +8,7 @@ import { directoryHandlers } from './directory';
 import { legHandlers } from './legs';
 import { riderMergeHandlers } from './rider-merge';
 import { riderRightsHandlers } from './rider-rights';
+import { standingOrderHandlers } from './standing-orders';
 import { tripRequestHandlers } from './trip-requests';
 import { vehicleHandlers } from './vehicles';
 
@@ -24,4 +25,5 @@ export const apiHandlers: HandlerTable = {
   ...riderRightsHandlers,
   ...riderMergeHandlers,
   ...vehicleHandlers,
+  ...standingOrderHandlers,
 };

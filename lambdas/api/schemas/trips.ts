@@ -93,6 +93,8 @@ export const TripRequest = z.object({
   /** Only with `include=rider`. */
   rider: RiderSummary.optional(),
   rejectionReason: z.string().nullable(),
+  standingOrderId: Uuid.nullable().describe('The standing order this trip is an occurrence of, or null'),
+  occurrenceDate: IsoDate.nullable().describe("The series' day this trip is for, or null"),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
   version: z.number().int(),
