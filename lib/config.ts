@@ -371,7 +371,7 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     || config.notifications.fromAddress === config.notifications.sesIdentity, 'the sender address must belong to the SES identity');
   need(config.notifications.relayEveryMinutes >= 1, 'the relay runs at most once a minute');
   need(Number.isInteger(config.standingOrders.horizonDays) && config.standingOrders.horizonDays >= 1
-    && config.standingOrders.horizonDays <= 90, 'the standing-order horizon is 1..90 days');
+    && config.standingOrders.horizonDays <= 120, 'the standing-order horizon is 1..120 days (as the functions read it)');
   need(Number.isInteger(config.notifications.rideReminderLocalHour) && config.notifications.rideReminderLocalHour >= 0
     && config.notifications.rideReminderLocalHour <= 23, 'the ride reminder hour is 0..23 (local)');
   need(Number.isInteger(config.notifications.nightlyLocalHour) && config.notifications.nightlyLocalHour >= 0

@@ -3,7 +3,7 @@ import type { Database } from '../shared/db/port';
 import { required } from '../shared/db/rds-proxy';
 import { logger } from '../shared/log';
 import {
-  DEFAULT_HORIZON_DAYS, horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
+  horizonDaysFrom, horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
 } from '../shared/standing-orders/materialise';
 import { DEFAULT_RIDE_REMINDER_LOCAL_HOUR, type RideReminderReport, type RideReminderSettings, sendRideReminders } from './reminders';
 
@@ -23,8 +23,6 @@ export interface ScheduledSettings extends RideReminderSettings {
   /** Days ahead an active series has its trips (STANDING_ORDER_HORIZON_DAYS). */
   readonly horizonDays: number;
 }
-
-export const MAX_HORIZON_DAYS = 90;
 
 export interface ScheduledDependencies {
   /** As the materialiser's login (nemt_materialiser_user). */
@@ -79,7 +77,8 @@ export function scheduledSettingsFromEnvironment(env: NodeJS.ProcessEnv): Schedu
     timeZone,
     localHour: integerSetting(env, 'RIDE_REMINDER_LOCAL_HOUR', DEFAULT_RIDE_REMINDER_LOCAL_HOUR, 0, 23),
     pickupWindowMinutes: integerSetting(env, 'PICKUP_WINDOW_MINUTES', 30, 1, 240),
-    horizonDays: integerSetting(env, 'STANDING_ORDER_HORIZON_DAYS', DEFAULT_HORIZON_DAYS, 1, MAX_HORIZON_DAYS),
+    // The same reading as the API's accept and edit paths, so both make trips as far ahead.
+    horizonDays: horizonDaysFrom(env),
   };
 }
 

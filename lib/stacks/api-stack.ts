@@ -107,6 +107,7 @@ export class ApiStack extends BaseStack {
         PROVIDER_TIME_ZONE: config.provider.timeZone,
         PICKUP_WINDOW_MINUTES: String(config.provider.pickupWindowMinutes),
         MAX_ODOMETER_JUMP_MILES: String(config.provider.maxOdometerJumpMiles),
+        STANDING_ORDER_HORIZON_DAYS: String(config.standingOrders.horizonDays),
       },
     });
     this.apiFunction

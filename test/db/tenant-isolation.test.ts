@@ -156,6 +156,16 @@ const TABLES: Record<string, TenantTableSpec> = {
     }),
     updateSet: `pickup_address = 'Taken over'`, apiReads: true, ownRead: both(true), ownInsert: both(true),
   },
+  ride_reminders: {
+    tenantColumn: 'facility_id', idColumn: 'trip_request_id', idType: 'uuid', ids: (w) => [w.trip.id],
+    insert: (t) => ({
+      sql: 'INSERT INTO ride_reminders (facility_id, trip_request_id, outbox_id) VALUES ($1, $2, gen_random_uuid())',
+      params: [t.facility.id, t.trip.id],
+    }),
+    // Written only by the scheduled run's own login; dispatchers and facility admins may see which trips were reminded.
+    updateSet: null, apiReads: true, ownRead: { FacilityAdmin: true, FacilityUser: false }, ownInsert: both(false),
+    insertRefusedByPrivilege: true,
+  },
   idempotency_keys: {
     tenantColumn: 'facility_id', idColumn: 'actor_sub', idType: 'uuid', ids: (w) => w.idempotencyKeys.map((k) => k.actorSub),
     insert: (t, actor) => ({
@@ -199,6 +209,11 @@ beforeAll(async () => {
   const driver = await createStaffUser(owner, 'Driver');
   a = await seedTenant(owner, { driver, name: 'Tenant A' });
   b = await seedTenant(owner, { driver, name: 'Tenant B' });
+  // Each tenant's trip was reminded (the scheduled run writes these; seeded here as the owner).
+  for (const world of [a, b]) {
+    await owner.query('INSERT INTO ride_reminders (facility_id, trip_request_id, outbox_id) VALUES ($1, $2, gen_random_uuid())',
+      [world.facility.id, world.trip.id]);
+  }
   for (const table of TABLE_NAMES) bBefore.set(table, await snapshot(owner, table, b));
 });
 

@@ -163,7 +163,7 @@ describe('validation refuses a configuration that would weaken a control', () =>
       ...c, notifications: { ...c.notifications, nightlyLocalHour: 12 },
     }))],
     ['a standing-order horizon of no day', variant(dev, (c) => ({ ...c, standingOrders: { horizonDays: 0 } }))],
-    ['a standing-order horizon of more than 90 days', variant(dev, (c) => ({ ...c, standingOrders: { horizonDays: 91 } }))],
+    ['a standing-order horizon of more than 120 days', variant(dev, (c) => ({ ...c, standingOrders: { horizonDays: 121 } }))],
     ['a plain-http console URL off localhost', variant(prod, (c) => ({
       ...c, edge: { ...c.edge, extraCallbackUrls: ['http://app.example.org/callback'] },
     }))],

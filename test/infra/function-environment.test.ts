@@ -73,7 +73,10 @@ test('the standing-orders run reads the same provider zone and pickup window as 
     PROVIDER_TIME_ZONE: byService('nemt-notify')?.PROVIDER_TIME_ZONE,
     PICKUP_WINDOW_MINUTES: byService('nemt-api')?.PICKUP_WINDOW_MINUTES,
     RIDE_REMINDER_LOCAL_HOUR: String(app.config.notifications.rideReminderLocalHour),
+    // Accepting or editing a series (the API) and the nightly run make trips as far ahead.
+    STANDING_ORDER_HORIZON_DAYS: byService('nemt-api')?.STANDING_ORDER_HORIZON_DAYS,
   });
+  expect(byService('nemt-api')?.STANDING_ORDER_HORIZON_DAYS).toBe(String(app.config.standingOrders.horizonDays));
 });
 
 test('the API gets the odometer typo limit configured for the environment', () => {

@@ -152,8 +152,11 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     await transition(context, series, 'active', adjusted, { adjusted: Object.keys(body).length });
     const { deps, horizon } = materialising(context);
     await materialiseSeries(tx, deps, series.id, horizon, series.facility_id);
-    // The rider's one confirmation for the series (`series_confirmed`) is written here by the notifications work.
-    return respond(found(await findStandingOrder(tx, context.actor, series.id), 'standing order'));
+    const fresh = found(await findStandingOrder(tx, context.actor, series.id), 'standing order');
+    // The rider's one confirmation for the whole series (receipt-level: days, local time, first day); none per trip.
+    await context.notify({ facilityId: fresh.facility_id, riderId: fresh.rider_id, tripRequestId: null, event: 'series_confirmed',
+      fields: { daysOfWeek: fresh.days_of_week, pickupTime: fresh.pickup_time, startDate: fresh.start_date } });
+    return respond(fresh);
   },
 
   'standingOrders.reject': async (context) => {
