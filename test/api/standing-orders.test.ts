@@ -118,6 +118,8 @@ describe('a standing order from request to trips', () => {
     expect(trips.every((trip) => trip.status === 'scheduled' && localTime(trip.requested_pickup_at) === '06:45')).toBe(true);
     const trip = await api.call('GET', `/v1/trip-requests/${trips[0]?.id}`, { as: actorOf(user) });
     expect(trip.body).toMatchObject({ standingOrderId: series.id, occurrenceDate: trips[0]?.occurrence_date, status: 'scheduled' });
+    const ofSeries = await api.call('GET', `/v1/trip-requests?standingOrderId=${series.id}&limit=100`, { as: actorOf(user) });
+    expect(ofSeries.body.items.map((item: { id: string }) => item.id).sort()).toEqual(trips.map((one) => one.id).sort());
     const list = await api.call('GET', `/v1/standing-orders?status=active&riderId=${riderId}`, { as: actorOf(dispatcher) });
     expect(list.body.items.map((item: { id: string }) => item.id)).toContain(series.id);
   });
