@@ -1,0 +1,217 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useLocation, useParams } from 'react-router';
+import { data, ifMatch } from '../api/client';
+import type { StandingOrder } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { useAnnouncer } from '../components/Announcer';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { Status } from '../components/Status';
+import { useConsole } from '../context';
+import { formatCalendarDate, formatTime, formatWallClock, genericZoneName } from '../lib/time';
+import { daysText, SOURCE, seriesDatesText, seriesReturnText, seriesTimesText, serviceText } from '../lib/words';
+import {
+  AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
+} from './actions';
+import { PREVIEW_COUNT, riderName, seriesKeys, useFacilities, useRider } from './queries';
+import { changesOf, draftOf, SeriesForm } from './SeriesForm';
+
+/** Series that still make rides (or will, once accepted): their next occurrences are worth showing. */
+const LIVE = new Set<StandingOrder['status']>(['pending', 'active', 'paused']);
+
+/**
+ * A standing order: its facts in words, its next rides (computed by the API's preview, nothing
+ * written), and what a Dispatcher may do with it now. After a change the page says, in
+ * sentences, what it did and which rides it left as they were.
+ */
+export default function SeriesDetail() {
+  const { standingOrderId = '' } = useParams();
+  const { api, timeZone } = useConsole();
+  const location = useLocation();
+  const justCreated = (location.state as { created?: boolean } | null)?.created === true;
+  const { announce, region } = useAnnouncer();
+  const [outcome, setOutcome] = useState<ChangeOutcome | null>(null);
+  const [editing, setEditing] = useState(false);
+  const series = useQuery({
+    queryKey: seriesKeys.one(standingOrderId),
+    refetchInterval: 30_000,
+    queryFn: () => data(api.GET('/v1/standing-orders/{standingOrderId}', { params: { path: { standingOrderId } } })),
+  });
+  const rider = useRider(series.data?.riderId);
+  const facilities = useFacilities();
+  const preview = useQuery({
+    queryKey: seriesKeys.preview(standingOrderId),
+    enabled: series.data !== undefined && LIVE.has(series.data.status),
+    queryFn: () =>
+      data(api.GET('/v1/standing-orders/{standingOrderId}/preview', {
+        params: { path: { standingOrderId }, query: { count: PREVIEW_COUNT } },
+      })),
+  });
+
+  if (series.isPending) return <div className="page"><LoadingState label="Loading the standing order" /></div>;
+  if (series.isError) {
+    return (
+      <section className="page narrow" aria-labelledby="series-title">
+        <h1 id="series-title">Standing order</h1>
+        <ErrorState error={series.error} onRetry={() => void series.refetch()} />
+        <p><Link to="/board">Back to the board</Link></p>
+      </section>
+    );
+  }
+  const s = series.data;
+  const name = rider.data ? riderName(rider.data) : 'the rider';
+  const facility = facilities.data?.find((candidate) => candidate.id === s.facilityId);
+  const occurrences = preview.data?.occurrences ?? [];
+  const props = { series: s, riderName: name, announce };
+  const report = (next: ChangeOutcome) => {
+    setOutcome(next);
+    setEditing(false);
+  };
+
+  return (
+    <div className="page series">
+      {region}
+      <p><Link to="/board">← Back to the board</Link></p>
+      <h1>
+        Standing order for {rider.data ? name : '…'} <Status status={s.status} />
+      </h1>
+      <p className="series-summary">{seriesTimesText(s, timeZone)}</p>
+      {justCreated && s.status === 'pending' && (
+        <p className="notice" role="status">Created. It waits for a Dispatcher to accept it: accept it here or on the board.</p>
+      )}
+      <ChangeReport outcome={outcome} />
+
+      <div className="series-grid">
+        <section className="pane" aria-labelledby="series-facts">
+          <h2 id="series-facts">The series</h2>
+          {rider.isError && <ErrorState error={rider.error} onRetry={() => void rider.refetch()} />}
+          <dl className="facts">
+            <div><dt>Rider</dt><dd>{rider.data ? name : '…'}</dd></div>
+            <div><dt>Facility</dt><dd>{facility?.name ?? '…'}</dd></div>
+            <div><dt>Days</dt><dd>{daysText(s.daysOfWeek)}</dd></div>
+            <div><dt>Pickup</dt><dd>{formatWallClock(s.pickupTime)} {genericZoneName(timeZone)}</dd></div>
+            <div><dt>Appointment</dt><dd>{formatWallClock(s.appointmentTime)} {genericZoneName(timeZone)}</dd></div>
+            <div><dt>Return</dt><dd>{seriesReturnText(s, timeZone)}</dd></div>
+            <div><dt>From</dt><dd>{s.pickupAddress}</dd></div>
+            <div><dt>To</dt><dd>{s.dropoffAddress}</dd></div>
+            <div><dt>Needs</dt><dd>{serviceText(s)}</dd></div>
+            <div><dt>Dates</dt><dd>{seriesDatesText(s)}</dd></div>
+            <div>
+              <dt>Skipped</dt>
+              <dd>{s.excludedDates.length === 0 ? 'No dates skipped' : [...s.excludedDates].sort().map(formatCalendarDate).join('; ')}</dd>
+            </div>
+            <div><dt>Asked by</dt><dd>{SOURCE[s.source]}</dd></div>
+            {s.rejectionReason && <div><dt>Rejected because</dt><dd>{s.rejectionReason}</dd></div>}
+          </dl>
+        </section>
+
+        <section className="pane" aria-labelledby="series-next">
+          <h2 id="series-next">Next rides</h2>
+          {!LIVE.has(s.status) && <EmptyState>This series is {s.status}; it makes no more rides.</EmptyState>}
+          {LIVE.has(s.status) && (
+            <>
+              <p className="hint">
+                {s.status === 'pending' && 'What accepting it would make. '}
+                {s.status === 'paused' && 'While it is paused none of these is made. '}
+                Times in the zone of each day; a date opens that day on the board.
+              </p>
+              {preview.isPending && <LoadingState label="Working out the next rides" />}
+              {preview.isError && <ErrorState error={preview.error} onRetry={() => void preview.refetch()} />}
+              {preview.data && occurrences.length === 0 && <EmptyState>No rides ahead: the series ends before its next day.</EmptyState>}
+              {occurrences.length > 0 && (
+                <ol className="occurrences">
+                  {occurrences.map((occurrence) => (
+                    <li key={occurrence.date}>
+                      <Link to={`/board?date=${occurrence.date}`} className="occurrence-date">{formatCalendarDate(occurrence.date)}</Link>
+                      <span>pickup {formatTime(occurrence.pickupAt, timeZone)}</span>
+                      <span>appointment {formatTime(occurrence.appointmentAt, timeZone)}</span>
+                      {occurrence.returnPickupAt && <span>return {formatTime(occurrence.returnPickupAt, timeZone)}</span>}
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </>
+          )}
+        </section>
+
+        <section className="pane" aria-labelledby="series-actions">
+          <h2 id="series-actions">What to do</h2>
+          {s.status === 'pending' && (
+            <>
+              <AcceptForm key={s.version} {...props} />
+              <RejectSeriesForm {...props} />
+            </>
+          )}
+          {(s.status === 'active' || s.status === 'paused') && (
+            <>
+              <PauseResume series={s} riderName={name} onOutcome={report} />
+              <SkipForm key={s.version} series={s} riderName={name} occurrences={occurrences} onOutcome={report} />
+              <div className="series-action">
+                <button type="button" aria-expanded={editing} aria-controls="series-change" onClick={() => setEditing((open) => !open)}>
+                  {editing ? 'Close the change' : 'Change days, times or addresses'}
+                </button>
+              </div>
+              <EndSeries series={s} riderName={name} onOutcome={report} />
+            </>
+          )}
+          {!LIVE.has(s.status) && <p className="hint">Nothing more can be done with a series that is {s.status}.</p>}
+        </section>
+      </div>
+
+      {editing && LIVE.has(s.status) && (
+        <section className="pane series-change" id="series-change" aria-labelledby="series-change-title">
+          <h2 id="series-change-title">Change the series</h2>
+          <p className="hint">Rides nobody has touched yet change with it; rides already assigned, started or cancelled stay as they are.</p>
+          <ChangeForm series={s} riderName={name} announce={announce} onOutcome={report} onCancel={() => setEditing(false)} />
+        </section>
+      )}
+    </div>
+  );
+}
+
+function ChangeForm({ series, riderName: name, announce, onOutcome, onCancel }: {
+  series: StandingOrder;
+  riderName: string;
+  announce: (message: string) => void;
+  onOutcome: (outcome: ChangeOutcome) => void;
+  onCancel: () => void;
+}) {
+  const { api, timeZone } = useConsole();
+  const queryClient = useQueryClient();
+  const update = useMutation({
+    mutationFn: (changes: ReturnType<typeof changesOf>) =>
+      data(api.PATCH('/v1/standing-orders/{standingOrderId}', {
+        params: { path: { standingOrderId: series.id }, header: ifMatch(series.version) },
+        body: changes,
+      })),
+    onSuccess: (answer) => {
+      const done = `Changed the standing order for ${name}.`;
+      announce(done);
+      onOutcome({ done, leftAlone: leftAloneOf(answer) });
+      void queryClient.invalidateQueries({ queryKey: seriesKeys.all });
+      void queryClient.invalidateQueries({ queryKey: ['legs'] });
+    },
+    onError: (error) => {
+      if (error instanceof ApiProblem && error.status === 412) void queryClient.invalidateQueries({ queryKey: seriesKeys.all });
+    },
+  });
+  return (
+    <SeriesForm
+      initial={draftOf(series, timeZone)}
+      creating={false}
+      title={`Change the standing order for ${name}`}
+      submitLabel="Save the change"
+      pending={update.isPending}
+      error={update.error}
+      onSubmit={(draft) => {
+        const changes = changesOf(draft, series);
+        if (Object.keys(changes).length === 0) {
+          onOutcome({ done: 'Nothing was changed.', leftAlone: [] });
+          return;
+        }
+        update.mutate(changes);
+      }}
+      extraActions={<button type="button" onClick={onCancel}>Cancel</button>}
+    />
+  );
+}
