@@ -7,7 +7,8 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
-import { SOURCE, seriesDatesText, seriesReturnText, seriesTimesText, serviceText } from '../lib/words';
+import { SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
+import { SeriesTimes } from '../standing-orders/SeriesTimes';
 import { AcceptForm, RejectSeriesForm } from '../standing-orders/actions';
 import { riderName, seriesKeys, useFacilities, useRider } from '../standing-orders/queries';
 import { POLL_MS, useNewIds } from './queries';
@@ -102,7 +103,7 @@ function PendingSeries({ series, isNew, announce }: { series: StandingOrder; isN
             {name}{facility && <span className="meta"> · {facility}</span>}
             {isNew && <span className="new-tag">new</span>}
           </p>
-          <p className="meta">{seriesTimesText(series, timeZone)}</p>
+          <p className="meta"><SeriesTimes series={series} /></p>
           <p className="meta">
             <span className="nowrap">{seriesDatesText(series)} ·</span> <span className="nowrap">{serviceText(series)} ·</span>{' '}
             <span className="nowrap">{SOURCE[series.source]}</span>
@@ -134,7 +135,6 @@ function PendingSeries({ series, isNew, announce }: { series: StandingOrder; isN
 }
 
 function RunningSeries({ series }: { series: StandingOrder }) {
-  const { timeZone } = useConsole();
   const rider = useRider(series.riderId);
   const name = rider.data ? riderName(rider.data) : 'Rider';
   return (
@@ -142,7 +142,7 @@ function RunningSeries({ series }: { series: StandingOrder }) {
       <p className="series-row-title">
         <Link to={`/standing-orders/${series.id}`}>{name}</Link> <Status status={series.status} />
       </p>
-      <p className="meta">{seriesTimesText(series, timeZone)}</p>
+      <p className="meta"><SeriesTimes series={series} /></p>
     </li>
   );
 }

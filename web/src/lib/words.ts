@@ -95,10 +95,29 @@ export function daysText(days: readonly number[]): string {
 /**
  * "Mon, Wed, Fri · pickup 6:30 AM ET · appointment 7:00 AM": a series' times are wall-clock
  * times that hold all year (EST in winter, EDT in summer), so the zone is named generically.
+ * As parts, so that a screen can keep each on one line.
  */
-export function seriesTimesText(series: Pick<StandingOrder, 'daysOfWeek' | 'pickupTime' | 'appointmentTime'>, timeZone: string): string {
-  return `${daysText(series.daysOfWeek)} · pickup ${formatWallClock(series.pickupTime)} ${genericZoneName(timeZone)} · ` +
-    `appointment ${formatWallClock(series.appointmentTime)}`;
+export function seriesTimesParts(series: Pick<StandingOrder, 'daysOfWeek' | 'pickupTime' | 'appointmentTime'>, timeZone: string): string[] {
+  return [
+    daysText(series.daysOfWeek),
+    `pickup ${formatWallClock(series.pickupTime)} ${genericZoneName(timeZone)}`,
+    `appointment ${formatWallClock(series.appointmentTime)}`,
+  ];
+}
+
+/** The words for a series' fields where the API's messages name them by key ("Must be before appointmentTime"). */
+const SERIES_FIELD_WORDS: Record<string, string> = {
+  appointmentTime: 'the appointment time',
+  pickupTime: 'the pickup time',
+  returnPickupTime: 'the return pickup time',
+  startDate: 'the first day',
+  endDate: 'the last day',
+  daysOfWeek: 'the days',
+};
+
+export function seriesFieldMessage(message: string): string {
+  return message.replace(/\b(appointmentTime|pickupTime|returnPickupTime|startDate|endDate|daysOfWeek)\b/g,
+    (key) => SERIES_FIELD_WORDS[key] ?? key);
 }
 
 export const RETURN_MODE: Record<StandingOrder['returnMode'], string> = {

@@ -9,12 +9,13 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatTime, formatWallClock, genericZoneName } from '../lib/time';
-import { daysText, SOURCE, seriesDatesText, seriesReturnText, seriesTimesText, serviceText } from '../lib/words';
+import { daysText, SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
 import {
   AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
 } from './actions';
 import { PREVIEW_COUNT, riderName, seriesKeys, useFacilities, useRider } from './queries';
 import { changesOf, draftOf, SeriesForm } from './SeriesForm';
+import { SeriesTimes } from './SeriesTimes';
 
 /** Series that still make rides (or will, once accepted): their next occurrences are worth showing. */
 const LIVE = new Set<StandingOrder['status']>(['pending', 'active', 'paused']);
@@ -75,7 +76,7 @@ export default function SeriesDetail() {
       <h1>
         Standing order for {rider.data ? name : '…'} <Status status={s.status} />
       </h1>
-      <p className="series-summary">{seriesTimesText(s, timeZone)}</p>
+      <p className="series-summary"><SeriesTimes series={s} /></p>
       {justCreated && s.status === 'pending' && (
         <p className="notice" role="status">Created. It waits for a Dispatcher to accept it: accept it here or on the board.</p>
       )}
@@ -119,16 +120,30 @@ export default function SeriesDetail() {
               {preview.isError && <ErrorState error={preview.error} onRetry={() => void preview.refetch()} />}
               {preview.data && occurrences.length === 0 && <EmptyState>No rides ahead: the series ends before its next day.</EmptyState>}
               {occurrences.length > 0 && (
-                <ol className="occurrences">
-                  {occurrences.map((occurrence) => (
-                    <li key={occurrence.date}>
-                      <Link to={`/board?date=${occurrence.date}`} className="occurrence-date">{formatCalendarDate(occurrence.date)}</Link>
-                      <span>pickup {formatTime(occurrence.pickupAt, timeZone)}</span>
-                      <span>appointment {formatTime(occurrence.appointmentAt, timeZone)}</span>
-                      {occurrence.returnPickupAt && <span>return {formatTime(occurrence.returnPickupAt, timeZone)}</span>}
-                    </li>
-                  ))}
-                </ol>
+                <table className="occurrences">
+                  <thead>
+                    <tr>
+                      <th scope="col">Day</th>
+                      <th scope="col">Pickup</th>
+                      <th scope="col">Appointment</th>
+                      {s.returnMode === 'timed' && <th scope="col">Return</th>}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {occurrences.map((occurrence) => (
+                      <tr key={occurrence.date}>
+                        <th scope="row">
+                          <Link to={`/board?date=${occurrence.date}`}>{formatCalendarDate(occurrence.date)}</Link>
+                        </th>
+                        <td>{formatTime(occurrence.pickupAt, timeZone)}</td>
+                        <td>{formatTime(occurrence.appointmentAt, timeZone)}</td>
+                        {s.returnMode === 'timed' && (
+                          <td>{occurrence.returnPickupAt ? formatTime(occurrence.returnPickupAt, timeZone) : '—'}</td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
               )}
             </>
           )}

@@ -4,7 +4,7 @@ import { ApiProblem } from '../api/problem';
 import { ActionError, EmptyState, ErrorState, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, genericZoneName, todayInZone } from '../lib/time';
-import { MOBILITY, RETURN_MODE, WEEKDAYS } from '../lib/words';
+import { MOBILITY, RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
 import { riderName, useFacilities, useRiders } from './queries';
 
 /**
@@ -101,8 +101,8 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
     if (errors[path]) return errors[path];
     if (!problem) return undefined;
     const exact = problem.field(path);
-    if (exact) return exact;
-    for (const [where, message] of problem.fieldErrors) if (where.startsWith(`${path}.`)) return message;
+    if (exact) return seriesFieldMessage(exact);
+    for (const [where, message] of problem.fieldErrors) if (where.startsWith(`${path}.`)) return seriesFieldMessage(message);
     return undefined;
   };
   const described = (path: string, hint?: boolean) => {

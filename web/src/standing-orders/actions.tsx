@@ -7,7 +7,7 @@ import { ApiProblem } from '../api/problem';
 import { ActionError, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatWallClock, genericZoneName } from '../lib/time';
-import { leftAloneText } from '../lib/words';
+import { leftAloneText, seriesFieldMessage } from '../lib/words';
 import { seriesKeys } from './queries';
 
 /**
@@ -66,7 +66,8 @@ export function AcceptForm({ series, riderName, announce }: SeriesActionProps) {
   const problem = accept.error instanceof ApiProblem ? accept.error : undefined;
   const timeField = (path: string, label: string, value: string, set: (v: string) => void) => {
     const fieldId = `${id}-${path}`;
-    const error = problem?.field(path);
+    const message = problem?.field(path);
+    const error = message && seriesFieldMessage(message);
     return (
       <div className="field">
         <label htmlFor={fieldId}>{label} ({zone})</label>
@@ -83,9 +84,9 @@ export function AcceptForm({ series, riderName, announce }: SeriesActionProps) {
         <legend>Accept</legend>
         <p className="hint">The times are the ones asked for; change one only if the ride cannot be made at it.</p>
         <div className="field-row">
-          {timeField('pickupTime', 'Pickup time', pickupTime, setPickupTime)}
-          {timeField('appointmentTime', 'Appointment time', appointmentTime, setAppointmentTime)}
-          {series.returnMode === 'timed' && timeField('returnPickupTime', 'Return pickup time', returnPickupTime, setReturnPickupTime)}
+          {timeField('pickupTime', 'Pickup', pickupTime, setPickupTime)}
+          {timeField('appointmentTime', 'Appointment', appointmentTime, setAppointmentTime)}
+          {series.returnMode === 'timed' && timeField('returnPickupTime', 'Return pickup', returnPickupTime, setReturnPickupTime)}
         </div>
         <div className="actions">
           <button type="submit" className="primary" disabled={accept.isPending}>{accept.isPending ? 'Accepting…' : 'Accept'}</button>
@@ -304,7 +305,12 @@ export function EndSeries({ series, riderName, onOutcome }: ReportingProps) {
   );
 }
 
-/** The occurrences an answer reports as left alone (pause, end and a change report them; the others touch none). */
+/**
+ * The occurrences an answer reports as left alone (pause, end and a change report them; the others
+ * touch none). A skipped day's trip was cancelled by the series itself: not news, so not repeated.
+ */
 export function leftAloneOf(answer: StandingOrder | (StandingOrder & { leftAlone: LeftAlone[] })): LeftAlone[] {
-  return 'leftAlone' in answer ? answer.leftAlone : [];
+  if (!('leftAlone' in answer)) return [];
+  const skipped = new Set(answer.excludedDates);
+  return answer.leftAlone.filter((item) => !(item.reason === 'cancelled' && skipped.has(item.occurrenceDate)));
 }
