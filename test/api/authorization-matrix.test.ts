@@ -5,7 +5,7 @@ import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createAuditEvent, createCancellationRequest, createContact, createFacility,
-  createFacilityUser, createLeg, createRider, createStaffUser, createTripRequest, createVehicle, driveLeg, type FacilityRow,
+  createFacilityUser, createLeg, createRider, createStaffUser, createStandingOrder, createTripRequest, createVehicle, driveLeg, type FacilityRow,
   type LegRow, phoneNumber, type RiderRow, type TripRequestRow, type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
@@ -131,6 +131,12 @@ function tripOf(target: Tenant, status: 'requested' | 'scheduled' = 'requested')
 
 async function legOf(target: Tenant): Promise<LegRow> {
   return createLeg(owner(), await tripOf(target, 'scheduled'));
+}
+
+/** A series of the target tenant, submitted by its facility user, starting in 2031 (no trips within any horizon yet). */
+function seriesOf(target: Tenant, status: 'pending' | 'active' | 'paused') {
+  return createStandingOrder(owner(), { facilityId: target.facility.id, riderId: target.rider.id, submittedBy: target.user.id,
+    status, startDate: '2031-03-03' });
 }
 
 /** The driver whose leg a cell acts on: the caller for a Driver's own, another driver otherwise. */
@@ -321,6 +327,42 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
   'riders.merge': async () => {
     const [original, duplicate] = (await intakeDuplicates(intake, owner(), phoneNumber())) as [IntakeRider, IntakeRider];
     return { params: { riderId: duplicate.id }, body: { intoRiderId: original.id }, version: duplicate.version };
+  },
+  'standingOrders.create': async (cell) => ({ body: { ...(isFacilityPrincipal(cell.row.principal) ? {} : { facilityId: cell.target.facility.id }),
+    riderId: cell.target.rider.id, daysOfWeek: [1, 3, 5], pickupTime: '07:00', appointmentTime: '08:00', pickupAddress: '1 Main St',
+    dropoffAddress: '2 Dialysis Centre', startDate: '2031-03-03' } }),
+  'standingOrders.list': LIST,
+  'standingOrders.get': async (cell) => ({ params: { standingOrderId: (await seriesOf(cell.target, 'active')).id } }),
+  'standingOrders.preview': async (cell) => ({ params: { standingOrderId: (await seriesOf(cell.target, 'active')).id },
+    query: { count: '5' } }),
+  'standingOrders.update': async (cell) => {
+    const series = await seriesOf(cell.target, 'active');
+    return { params: { standingOrderId: series.id }, body: { pickupTime: '06:30' }, version: series.version };
+  },
+  'standingOrders.accept': async (cell) => {
+    const series = await seriesOf(cell.target, 'pending');
+    return { params: { standingOrderId: series.id }, body: {}, version: series.version };
+  },
+  'standingOrders.reject': async (cell) => {
+    const series = await seriesOf(cell.target, 'pending');
+    return { params: { standingOrderId: series.id }, body: { reason: 'Outside the service area' }, version: series.version };
+  },
+  'standingOrders.pause': async (cell) => {
+    const series = await seriesOf(cell.target, 'active');
+    return { params: { standingOrderId: series.id }, body: {}, version: series.version };
+  },
+  'standingOrders.resume': async (cell) => {
+    const series = await seriesOf(cell.target, 'paused');
+    return { params: { standingOrderId: series.id }, body: {}, version: series.version };
+  },
+  // 2031-03-04 is a Tuesday, one of the series' days.
+  'standingOrders.skip': async (cell) => {
+    const series = await seriesOf(cell.target, 'active');
+    return { params: { standingOrderId: series.id }, body: { date: '2031-03-04' }, version: series.version };
+  },
+  'standingOrders.end': async (cell) => {
+    const series = await seriesOf(cell.target, 'active');
+    return { params: { standingOrderId: series.id }, body: {}, version: series.version };
   },
   'audit.verify': NO_TARGET,
   'intake.challenge': NO_TARGET,

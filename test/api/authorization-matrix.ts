@@ -602,8 +602,48 @@ export const AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   { route: 'audit.verify', principal: 'FacilityAdmin', tenant: 'none', expect: 403 },
   { route: 'audit.verify', principal: 'FacilityUser', tenant: 'none', expect: 403 },
   { route: 'audit.verify', principal: 'anonymous', tenant: 'none', expect: 401 },
+  ...standingOrderRows(),
   // intake.challenge: public; a token is neither needed nor looked at
   { route: 'intake.challenge', principal: 'anonymous', tenant: 'none', expect: 200 },
   // intake.submit: public and write-only; a token is neither needed nor looked at
   { route: 'intake.submit', principal: 'anonymous', tenant: 'none', expect: 202 },
 ];
+
+/**
+ * Standing orders (issue 15), as trip requests: facility roles act on their own facility's series
+ * (a FacilityUser on the ones it submitted), Billing reads, Drivers see none, only Dispatchers accept
+ * or reject. Written as the cells each route's kind of access gives, so the rows stay a table.
+ */
+function standingOrderRows(): MatrixRow[] {
+  type Cells = Record<Exclude<Principal, 'anonymous'>, readonly [ExpectedStatus, ExpectedStatus]>;
+  const READ: Cells = { Dispatcher: [200, 200], Driver: [403, 403], Billing: [200, 200], FacilityAdmin: [200, 404], FacilityUser: [200, 404] };
+  const WRITE: Cells = { Dispatcher: [200, 200], Driver: [403, 403], Billing: [403, 403], FacilityAdmin: [200, 404], FacilityUser: [200, 404] };
+  const DISPATCH: Cells = { Dispatcher: [200, 200], Driver: [403, 403], Billing: [403, 403], FacilityAdmin: [403, 403], FacilityUser: [403, 403] };
+  const CREATE: Cells = { Dispatcher: [201, 201], Driver: [403, 403], Billing: [403, 403], FacilityAdmin: [201, 404], FacilityUser: [201, 404] };
+  const resource = (route: RouteId, cells: Cells): MatrixRow[] => [
+    ...Object.entries(cells).flatMap(([principal, [own, other]]) => [
+      { route, principal: principal as Principal, tenant: 'own' as const, expect: own },
+      { route, principal: principal as Principal, tenant: 'other' as const, expect: other },
+    ]),
+    { route, principal: 'anonymous', tenant: 'own', expect: 401 },
+    { route, principal: 'anonymous', tenant: 'other', expect: 401 },
+  ];
+  return [
+    ...resource('standingOrders.create', CREATE),
+    { route: 'standingOrders.list', principal: 'Dispatcher', tenant: 'none', expect: 200 },
+    { route: 'standingOrders.list', principal: 'Driver', tenant: 'none', expect: 403 },
+    { route: 'standingOrders.list', principal: 'Billing', tenant: 'none', expect: 200 },
+    { route: 'standingOrders.list', principal: 'FacilityAdmin', tenant: 'none', expect: 200 },
+    { route: 'standingOrders.list', principal: 'FacilityUser', tenant: 'none', expect: 200 },
+    { route: 'standingOrders.list', principal: 'anonymous', tenant: 'none', expect: 401 },
+    ...resource('standingOrders.get', READ),
+    ...resource('standingOrders.preview', READ),
+    ...resource('standingOrders.update', WRITE),
+    ...resource('standingOrders.pause', WRITE),
+    ...resource('standingOrders.resume', WRITE),
+    ...resource('standingOrders.skip', WRITE),
+    ...resource('standingOrders.end', WRITE),
+    ...resource('standingOrders.accept', DISPATCH),
+    ...resource('standingOrders.reject', DISPATCH),
+  ];
+}

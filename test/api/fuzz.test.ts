@@ -9,7 +9,8 @@ import { type ApiAnswer, createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, completeLeg, createCancellationRequest, createContact, createFacility, createFacilityUser, createLeg,
-  createRider, createStaffUser, createTripRequest, createVehicle, driveLeg, phoneNumber, type UserRow, vehiclePlate,
+  createRider, createStaffUser, createStandingOrder, createTripRequest, createVehicle, driveLeg, phoneNumber, type StandingOrderRow,
+  type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeBody, intakeDuplicates, type IntakeRider, type TestIntake } from '../support/intake';
 
@@ -79,6 +80,8 @@ interface World {
   /** Two private-pay riders from the intake with one phone: a duplicate and the rider it repeats. */
   duplicate: IntakeRider;
   original: IntakeRider;
+  /** Standing orders the FacilityUser submitted: one of each state a route acts on. */
+  series: { pending: StandingOrderRow; active: StandingOrderRow; paused: StandingOrderRow };
 }
 
 let world: World;
@@ -121,7 +124,11 @@ async function buildWorld(): Promise<World> {
   const committedIntake = createTestIntake(db().as('intake'));
   const [original, duplicate] = (await intakeDuplicates(committedIntake, owner, phoneNumber())) as [IntakeRider, IntakeRider];
   const altcha = await committedIntake.solvedChallenge();
+  const seriesIn = (status: 'pending' | 'active' | 'paused') => createStandingOrder(owner, { facilityId: facility.id,
+    riderId: rider.id, submittedBy: users.FacilityUser.id, contactId: contact.id, status, startDate: '2031-05-05' });
+  const series = { pending: await seriesIn('pending'), active: await seriesIn('active'), paused: await seriesIn('paused') };
   return {
+    series,
     altcha, original, duplicate,
     facilityId: facility.id, contactId: contact.id, users, colleague, spareDriver, riderId: rider.id, erasableRiderId: erasable.id,
     riderVersion: versions[0]?.rider ?? 1, erasable: { id: erasable.id, version: versions[0]?.erasable ?? 1 }, facilityVersion: versions[0]?.facility ?? 1,
@@ -302,6 +309,36 @@ const CASES: Record<RouteId, FuzzCase> = {
     params: () => ({ riderId: world.duplicate.id }), body: () => ({ intoRiderId: world.original.id }),
     ifMatch: () => world.duplicate.version,
   },
+  'standingOrders.create': {
+    body: (role) => ({ ...staffNames(role, world.facilityId), riderId: world.riderId, contactId: world.contactId, daysOfWeek: [1, 3, 5],
+      pickupTime: '07:00', appointmentTime: '08:00', pickupAddress: '1 Main St', dropoffAddress: '2 Dialysis Centre',
+      mobility: 'wheelchair', oxygen: true, companions: 1, returnMode: 'timed', returnPickupTime: '12:30', startDate: '2031-05-05',
+      endDate: '2031-12-31', excludedDates: ['2031-05-07'] }),
+  },
+  'standingOrders.list': { query: () => ({ status: 'active', riderId: world.riderId, limit: '10' }) },
+  'standingOrders.get': { params: () => ({ standingOrderId: world.series.active.id }) },
+  'standingOrders.update': {
+    params: () => ({ standingOrderId: world.series.pending.id }),
+    body: () => ({ pickupTime: '06:30', daysOfWeek: [2, 4], endDate: null, excludedDates: ['2031-05-06'], returnMode: 'will_call' }),
+    ifMatch: () => world.series.pending.version,
+  },
+  'standingOrders.accept': {
+    params: () => ({ standingOrderId: world.series.pending.id }), body: () => ({ pickupTime: '06:45' }),
+    ifMatch: () => world.series.pending.version,
+  },
+  'standingOrders.reject': {
+    params: () => ({ standingOrderId: world.series.pending.id }), body: () => ({ reason: 'Outside the service area' }),
+    ifMatch: () => world.series.pending.version,
+  },
+  'standingOrders.pause': { params: () => ({ standingOrderId: world.series.active.id }), body: () => ({}),
+    ifMatch: () => world.series.active.version },
+  'standingOrders.resume': { params: () => ({ standingOrderId: world.series.paused.id }), body: () => ({}),
+    ifMatch: () => world.series.paused.version },
+  'standingOrders.skip': { params: () => ({ standingOrderId: world.series.active.id }), body: () => ({ date: '2031-05-06' }),
+    ifMatch: () => world.series.active.version },
+  'standingOrders.end': { params: () => ({ standingOrderId: world.series.active.id }), body: () => ({}),
+    ifMatch: () => world.series.active.version },
+  'standingOrders.preview': { params: () => ({ standingOrderId: world.series.active.id }), query: () => ({ count: '20' }) },
   'intake.challenge': {},
   'intake.submit': {
     body: () => intakeBody({ notes: 'Walker', returnTrip: 'will_call', dateOfBirth: '1944-04-04', altcha: world.altcha }),

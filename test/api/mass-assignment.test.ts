@@ -3,7 +3,7 @@ import type { RouteId } from '../../lambdas/api/routes';
 import { createTestApi, type TestApi } from '../support/api';
 import { useTestDatabase } from '../support/database';
 import {
-  actorOf, assignLeg, completeLeg, createContact, createFacility, createFacilityUser, createLeg, createRider, createStaffUser,
+  actorOf, assignLeg, completeLeg, createContact, createFacility, createFacilityUser, createLeg, createRider, createStaffUser, createStandingOrder,
   createTripRequest, createVehicle, driveLeg, phoneNumber, type UserRow, vehiclePlate,
 } from '../support/fixtures';
 import { createTestIntake, intakeDuplicates, type IntakeRider } from '../support/intake';
@@ -50,8 +50,8 @@ beforeAll(async () => {
 
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
   'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles',
-  'vehicle_odometer_corrections'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders' | 'vehicles';
+  'vehicle_odometer_corrections', 'standing_orders'] as const;
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders' | 'vehicles' | 'standing_orders';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -106,7 +106,36 @@ const scheduledTrip = () => createTripRequest(owner(), {
 });
 const freshLeg = async () => createLeg(owner(), await scheduledTrip());
 
+/** Fields of a standing order no client sets, beside those every resource carries. */
+const seriesOwnership = { submittedBy: dispatcherSub, status: 'active', source: 'dispatcher', rejectionReason: 'none',
+  materialisedThrough: '2031-12-31', ...identity };
+
 const CASES: RouteCase[] = [
+  {
+    route: 'standingOrders.create',
+    method: 'POST',
+    callers: ['FacilityAdmin', 'FacilityUser', 'Dispatcher'],
+    target: async (caller) => ({
+      path: '/v1/standing-orders',
+      body: { ...(caller === 'Dispatcher' ? { facilityId } : {}), riderId, daysOfWeek: [1, 3, 5], pickupTime: '07:00',
+        appointmentTime: '08:00', pickupAddress: '1 Main St', dropoffAddress: '2 Dialysis Centre', startDate: '2031-03-03' },
+    }),
+    forbidden: (caller) => ({
+      ...(caller === 'Dispatcher' ? {} : { facilityId: ownTenant, 'facilityId (another tenant)': otherTenant }),
+      ...seriesOwnership,
+    }),
+  },
+  {
+    route: 'standingOrders.update',
+    method: 'PATCH',
+    callers: ['FacilityAdmin', 'FacilityUser', 'Dispatcher'],
+    target: async () => {
+      const series = await createStandingOrder(owner(), { facilityId, riderId, submittedBy: users.FacilityUser.id, startDate: '2031-03-03' });
+      return { path: `/v1/standing-orders/${series.id}`, body: { pickupAddress: '3 Changed St' }, version: series.version,
+        row: { table: 'standing_orders', id: series.id } };
+    },
+    forbidden: () => ({ facilityId: otherTenant, riderId: SOME_ID, ...seriesOwnership }),
+  },
   {
     route: 'tripRequests.create',
     method: 'POST',
@@ -357,6 +386,6 @@ describe.each(CASES.map((routeCase) => [routeCase.route, routeCase] as const))('
 test('every route of this file is a create or update route of the table', () => {
   const covered = CASES.map((routeCase) => routeCase.route).sort();
   expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus',
-    'legs.update', 'riders.merge', 'tripRequests.create', 'tripRequests.update', 'vehicles.correctOdometer', 'vehicles.create',
-    'vehicles.transition', 'vehicles.update']);
+    'legs.update', 'riders.merge', 'standingOrders.create', 'standingOrders.update', 'tripRequests.create', 'tripRequests.update',
+    'vehicles.correctOdometer', 'vehicles.create', 'vehicles.transition', 'vehicles.update']);
 });

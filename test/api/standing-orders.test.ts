@@ -118,6 +118,8 @@ describe('a standing order from request to trips', () => {
     expect(trips.every((trip) => trip.status === 'scheduled' && localTime(trip.requested_pickup_at) === '06:45')).toBe(true);
     const trip = await api.call('GET', `/v1/trip-requests/${trips[0]?.id}`, { as: actorOf(user) });
     expect(trip.body).toMatchObject({ standingOrderId: series.id, occurrenceDate: trips[0]?.occurrence_date, status: 'scheduled' });
+    const ofSeries = await api.call('GET', `/v1/trip-requests?standingOrderId=${series.id}&limit=100`, { as: actorOf(user) });
+    expect(ofSeries.body.items.map((item: { id: string }) => item.id).sort()).toEqual(trips.map((one) => one.id).sort());
     const list = await api.call('GET', `/v1/standing-orders?status=active&riderId=${riderId}`, { as: actorOf(dispatcher) });
     expect(list.body.items.map((item: { id: string }) => item.id)).toContain(series.id);
   });
@@ -126,7 +128,7 @@ describe('a standing order from request to trips', () => {
     const series = await accepted();
     const [first] = await tripsOf(series.id);
     const { rows } = await db().owner.query<{ id: string }>(`SELECT id FROM trip_legs WHERE trip_request_id = $1 AND kind = 'outbound'`,
-      [first?.id]);
+      [first?.id as string]);
     await assignLeg(db().owner, rows[0]?.id as string, driver.id);
     const noIfMatch = await api.call('PATCH', `/v1/standing-orders/${series.id}`, { as: actorOf(user), body: { pickupTime: '06:30' } });
     expect(noIfMatch.status).toBe(428);

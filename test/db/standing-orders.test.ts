@@ -207,6 +207,23 @@ describe('changing a series', () => {
   });
 });
 
+describe('local times against the database\'s own zone rules', () => {
+  test('every local time of a year agrees with Postgres AT TIME ZONE, except the fall-back hour, where ours is the earlier', async () => {
+    const { rows } = await db().owner.query<{ day: string; at: string }>(
+      `SELECT d::date::text AS day, ((d::date + time '01:30') AT TIME ZONE $1)::text AS at
+         FROM generate_series(date '2030-01-01', date '2030-12-31', interval '1 day') AS d`, [ZONE]);
+    const differing = rows.filter((row) => new Date(row.at.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).getTime()
+      !== localInstant(row.day, '01:30', ZONE).getTime());
+    // 3 November 2030: 01:30 happens twice; Postgres takes the later (EST), the series the earlier (EDT).
+    expect(differing.map((row) => row.day)).toEqual(['2030-11-03']);
+    expect(localInstant('2030-11-03', '01:30', ZONE).toISOString()).toBe('2030-11-03T05:30:00.000Z');
+    const gap = await db().owner.query<{ same: boolean }>(
+      `SELECT (date '2030-03-10' + time '02:30') AT TIME ZONE $1 = $2::timestamptz AS same`,
+      [ZONE, localInstant('2030-03-10', '02:30', ZONE).toISOString()]);
+    expect(gap.rows).toEqual([{ same: true }]);
+  });
+});
+
 describe('the series table and the materialiser at the SQL level', () => {
   test('Drivers see no series and Billing only reads; a FacilityUser sees their own and their contact\'s only', async () => {
     const { id } = await series({ status: 'pending' });

@@ -11,14 +11,27 @@ import { type LocalStackProcess, startLocalStackProcess } from '../support/local
  */
 const ROOT = resolve(__dirname, '..', '..');
 
-function walkthroughScript(): string {
+/** The bash blocks of the README from one heading up to the next given one. */
+function bashBlocks(from: string, to: string): string[] {
   const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('### Walk a trip through its life');
-  const end = readme.indexOf('## Commands', start);
-  if (start < 0 || end < 0) throw new Error('the README has no walkthrough section');
-  const blocks = [...readme.slice(start, end).matchAll(/```bash\n([\s\S]*?)```/g)].map((match) => match[1]);
+  const start = readme.indexOf(from);
+  const end = readme.indexOf(to, start);
+  if (start < 0 || end < 0) throw new Error(`the README has no section ${from}`);
+  return [...readme.slice(start, end).matchAll(/```bash\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+}
+
+function walkthroughScript(): string {
+  const blocks = bashBlocks('### Walk a trip through its life', '### A standing order');
   if (blocks.length < 6) throw new Error(`the walkthrough has only ${blocks.length} bash blocks`);
   return blocks.join('\n');
+}
+
+/** "A standing order", after the trip walkthrough's first block (the variables and helpers it uses). */
+function standingOrderScript(): string {
+  const [setup] = bashBlocks('### Walk a trip through its life', '### A standing order');
+  const blocks = bashBlocks('### A standing order', '## Commands');
+  if (blocks.length < 3) throw new Error(`the standing-order walkthrough has only ${blocks.length} bash blocks`);
+  return [setup, ...blocks].join('\n');
 }
 
 let stack: LocalStackProcess;
@@ -31,8 +44,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function runWalkthrough(): { status: number | null; lines: string[]; stderr: string } {
-  const run = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', walkthroughScript()], {
+function runWalkthrough(script = walkthroughScript()): { status: number | null; lines: string[]; stderr: string } {
+  const run = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
     cwd: ROOT,
     env: { ...process.env, BASE: stack.url, NEMT_LOCAL_DIR: stack.dataDir },
     encoding: 'utf8',
@@ -67,3 +80,13 @@ test('the README walkthrough passes twice in a row against one stack', () => {
   // The second run walked its own trip, not the first one's again.
   expect(second.lines.slice(14)).not.toEqual(first.lines.slice(14));
 }, 320_000);
+
+test('the README standing order walkthrough passes twice in a row: accepted, its trips listed, a day skipped, ended', () => {
+  for (let round = 0; round < 2; round += 1) {
+    const run = runWalkthrough(standingOrderScript());
+    if (run.status !== 0) throw new Error(`the standing-order walkthrough stopped (exit ${run.status}):\n${run.stderr.slice(-3_000)}`);
+    expect(run.stderr).not.toContain('✖');
+    // After `GET /v1/me`: accepted, between 5 and 7 trips in 14 days of Mondays, Wednesdays and Fridays, the skipped day, ended.
+    expect(run.lines.slice(1)).toEqual(['active', expect.stringMatching(/^[5-7]$/), expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), 'ended']);
+  }
+}, 200_000);

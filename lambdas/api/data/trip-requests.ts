@@ -279,6 +279,7 @@ export async function findTripRequest(
 export interface TripRequestFilters {
   facilityId?: string;
   status?: TripRequestStatus;
+  standingOrderId?: string;
   /** Each request's rider (sealed): `include=rider`, never for Billing. */
   includeRider?: boolean;
 }
@@ -293,6 +294,7 @@ export function listTripRequests(
   const where = tripScope(actor);
   if (filters.facilityId) where.add('facility_id = ?', filters.facilityId);
   if (filters.status) where.add('status = ?', filters.status);
+  if (filters.standingOrderId) where.add('standing_order_id = ?', filters.standingOrderId);
   const joined = filters.includeRider
     ? { columns: RIDER_SUMMARY_COLUMNS, join: 'LEFT JOIN riders r ON r.facility_id = page.facility_id AND r.id = page.rider_id' }
     : undefined;

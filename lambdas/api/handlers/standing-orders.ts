@@ -229,7 +229,7 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     const series = found(await findStandingOrder(tx, actor, params.standingOrderId), 'standing order');
     if (series.status === 'ended' || series.status === 'rejected') return { body: { occurrences: [] } };
     const { today } = materialising(context);
-    const from = series.start_date > today ? series.start_date : today;
+    const from = [series.start_date, today].sort()[1] as string;
     const occurrences = nextOccurrences(seriesPattern(series), from, query.count, context.deps.settings.timeZone)
       .map(({ date, pickupAt, appointmentAt, returnPickupAt }) => ({ date, pickupAt, appointmentAt, returnPickupAt }));
     return { body: { occurrences } };

@@ -8,7 +8,7 @@ export const ReturnMode = z.enum(['none', 'timed', 'will_call'])
 export const StandingOrderParams = z.strictObject({ standingOrderId: Uuid });
 
 /** A local wall-clock time in the provider's zone (GET /v1/me: provider.timeZone). */
-export const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A local time HH:MM (24-hour), e.g. 07:30')
+export const LocalTime = z.string().max(5).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A local time HH:MM (24-hour), e.g. 07:30')
   .describe("A local time HH:MM in the provider's time zone; stays the same wall-clock time across daylight saving");
 const DaysOfWeek = z.array(z.number().int().min(1).max(7)).min(1).max(7)
   .refine((days) => new Set(days).size === days.length, 'Each day at most once')

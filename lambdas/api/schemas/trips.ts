@@ -53,6 +53,7 @@ export const Include = z.enum(['rider']).describe('rider: add the rider\'s name,
 export const TripRequestListQuery = z.strictObject({
   status: TripRequestStatus.optional(),
   facilityId: Uuid.optional(),
+  standingOrderId: Uuid.optional().describe("Only the trips made for this standing order's days"),
   order: z.enum(['newest', 'oldest']).default('newest')
     .describe('newest (default) or oldest first, by creation; a cursor continues only the order it came from (else 400)'),
   include: Include.optional()
