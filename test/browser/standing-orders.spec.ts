@@ -182,6 +182,9 @@ test('a Dispatcher books a series, previews and accepts it, finds its rides on t
     await expect(report).toContainText(`${shownDate(second)} skipped`);
     await expect(page.getByRole('region', { name: 'The series' })).toContainText(shownDate(second));
     await expect(next.getByRole('row').filter({ hasText: shownDate(second) })).toHaveCount(0);
+    const made = page.getByRole('region', { name: 'Rides made' });
+    await expect(made.getByRole('listitem').filter({ hasText: shownDate(second) })).toContainText('cancelled');
+    await expect(made.getByRole('listitem').filter({ hasText: shownDate(first) })).toContainText('scheduled');
     await expectNoSeriousA11yViolations(page);
 
     const secondDay = await boardDay(page, second);

@@ -8,7 +8,7 @@ import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
-import { formatCalendarDate, formatTime, formatWallClock, genericZoneName } from '../lib/time';
+import { formatCalendarDate, formatTime, formatWallClock, genericZoneName, todayInZone } from '../lib/time';
 import { daysText, SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
 import {
   AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
@@ -83,6 +83,7 @@ export default function SeriesDetail() {
       <ChangeReport outcome={outcome} />
 
       <div className="series-grid">
+        <div className="series-column">
         <section className="pane" aria-labelledby="series-facts">
           <h2 id="series-facts">The series</h2>
           {rider.isError && <ErrorState error={rider.error} onRetry={() => void rider.refetch()} />}
@@ -105,6 +106,8 @@ export default function SeriesDetail() {
             {s.rejectionReason && <div><dt>Rejected because</dt><dd>{s.rejectionReason}</dd></div>}
           </dl>
         </section>
+        {s.status !== 'pending' && s.status !== 'rejected' && <RidesMade series={s} />}
+        </div>
 
         <section className="pane" aria-labelledby="series-next">
           <h2 id="series-next">Next rides</h2>
@@ -181,6 +184,40 @@ export default function SeriesDetail() {
         </section>
       )}
     </div>
+  );
+}
+
+/** The series' trips from today on, as the board has them: who touched which, which are cancelled. */
+function RidesMade({ series }: { series: StandingOrder }) {
+  const { api, timeZone } = useConsole();
+  const trips = useQuery({
+    queryKey: [...seriesKeys.one(series.id), 'trips', series.version],
+    queryFn: () =>
+      data(api.GET('/v1/trip-requests', { params: { query: { standingOrderId: series.id, limit: 100 } } })),
+  });
+  const today = todayInZone(timeZone);
+  const upcoming = (trips.data?.items ?? [])
+    .filter((trip) => trip.occurrenceDate !== null && trip.occurrenceDate >= today)
+    // By day; on a day made again (after a pause or a change), the live trip before the withdrawn one.
+    .sort((a, b) => (a.occurrenceDate ?? '').localeCompare(b.occurrenceDate ?? '')
+      || Number(a.status === 'cancelled') - Number(b.status === 'cancelled'));
+  return (
+    <section className="pane" aria-labelledby="series-trips">
+      <h2 id="series-trips">Rides made</h2>
+      {trips.isPending && <LoadingState label="Loading the series' rides" />}
+      {trips.isError && <ErrorState error={trips.error} onRetry={() => void trips.refetch()} />}
+      {trips.data && upcoming.length === 0 && <EmptyState>No rides from today on. Accepted series make them for the coming days.</EmptyState>}
+      {upcoming.length > 0 && (
+        <ul className="series-trips">
+          {upcoming.map((trip) => (
+            <li key={trip.id}>
+              <span className="occurrence-date">{formatCalendarDate(trip.occurrenceDate ?? today)}</span>{' '}
+              <Link to={`/trips/${trip.id}`} className="ref">{trip.referenceCode}</Link> <Status status={trip.status} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 
