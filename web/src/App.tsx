@@ -11,6 +11,8 @@ import { ROLE_NAMES } from './lib/words';
 
 const Board = lazy(() => import('./board/Board'));
 const TripDetail = lazy(() => import('./trip/TripDetail'));
+const NewSeries = lazy(() => import('./standing-orders/NewSeries'));
+const SeriesDetail = lazy(() => import('./standing-orders/SeriesDetail'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -87,6 +89,8 @@ function SignedIn({ auth }: { auth: Auth }) {
             <Route path="/callback" element={<Navigate to="/" replace />} />
             <Route path="/board" element={<DispatcherOnly role={me.data.role}><Board /></DispatcherOnly>} />
             <Route path="/trips/:tripRequestId" element={<DispatcherOnly role={me.data.role}><TripDetail /></DispatcherOnly>} />
+            <Route path="/standing-orders/new" element={<DispatcherOnly role={me.data.role}><NewSeries /></DispatcherOnly>} />
+            <Route path="/standing-orders/:standingOrderId" element={<DispatcherOnly role={me.data.role}><SeriesDetail /></DispatcherOnly>} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>

@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useAnnouncer } from '../components/Announcer';
 import { useSearchParams } from 'react-router';
 import { addDays, todayInZone } from '../lib/time';
 import { useConsole } from '../context';
 import { Cancellations } from './Cancellations';
 import { DayLegs } from './DayLegs';
 import { NewRequests } from './NewRequests';
+import { StandingOrders } from './StandingOrders';
 
 /**
  * The Dispatcher's board: new requests and cancellation requests beside a day's legs by driver.
@@ -25,22 +27,12 @@ export default function Board() {
       return { date: value };
     }, { replace: true });
   }, [setParams, timeZone]);
-  const [announcement, setAnnouncement] = useState('');
+  const { announce, region } = useAnnouncer();
   const [showShortcuts, setShowShortcuts] = useState(false);
   const requestsRef = useRef<HTMLElement>(null);
   const legsRef = useRef<HTMLElement>(null);
   const cancellationsRef = useRef<HTMLElement>(null);
-
-  const lastAnnounced = useRef({ at: 0, text: '' });
-  const announce = useCallback((message: string) => {
-    // Sentences within a second of each other are read together (an action's result and the refresh
-    // it causes); clear first so the same sentence twice is read twice.
-    const now = Date.now();
-    const text = now - lastAnnounced.current.at < 1000 ? `${lastAnnounced.current.text} ${message}` : message;
-    lastAnnounced.current = { at: now, text };
-    setAnnouncement('');
-    window.setTimeout(() => setAnnouncement(text), 50);
-  }, []);
+  const standingOrdersRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -58,6 +50,9 @@ export default function Board() {
           break;
         case 'c':
           focusHeading(cancellationsRef.current);
+          break;
+        case 's':
+          focusHeading(standingOrdersRef.current);
           break;
         case '[':
           setDate((current) => addDays(current, -1));
@@ -87,11 +82,12 @@ export default function Board() {
         </button>
       </div>
       {showShortcuts && <Shortcuts onClose={() => setShowShortcuts(false)} />}
-      <p className="visually-hidden" aria-live="polite" aria-atomic="true">{announcement}</p>
+      {region}
       <div className="board-grid">
         <div className="board-side">
           <NewRequests sectionRef={requestsRef} announce={announce} onScheduled={setDate} />
           <Cancellations sectionRef={cancellationsRef} announce={announce} />
+          <StandingOrders sectionRef={standingOrdersRef} announce={announce} />
         </div>
         <DayLegs sectionRef={legsRef} date={date} onDateChange={setDate} announce={announce} />
       </div>
@@ -108,6 +104,7 @@ export const SHORTCUTS: [string, string][] = [
   ['?', 'Show or hide this list'],
   ['n', 'Go to New requests'],
   ['c', 'Go to Cancellation requests'],
+  ['s', 'Go to Standing orders'],
   ['l', 'Go to Legs'],
   ['[ / ]', 'Previous / next day'],
   ['t', 'Today'],

@@ -1,7 +1,7 @@
-import type { LegStatus, TripStatus } from '../api/contract';
+import type { LegStatus, StandingOrderStatus, TripStatus } from '../api/contract';
 
 /** One word and one colour per status, everywhere (CONSOLE.md): never colour alone. */
-type AnyStatus = LegStatus | TripStatus | 'pending' | 'approved' | 'denied';
+type AnyStatus = LegStatus | TripStatus | StandingOrderStatus | 'pending' | 'approved' | 'denied';
 
 const WORDS: Record<AnyStatus, string> = {
   requested: 'requested',
@@ -19,6 +19,9 @@ const WORDS: Record<AnyStatus, string> = {
   pending: 'pending',
   approved: 'approved',
   denied: 'denied',
+  active: 'active',
+  paused: 'paused',
+  ended: 'ended',
 };
 
 export function statusWord(status: AnyStatus): string {

@@ -103,3 +103,23 @@ export function minutesIntoDay(iso: string, timeZone: string): number {
 export function addMinutes(iso: string, minutes: number): string {
   return new Date(new Date(iso).getTime() + minutes * 60_000).toISOString();
 }
+
+/**
+ * The zone's generic short name ("ET"): for wall-clock times that hold all year, like a standing
+ * order's 7:00 AM, which is EST in winter and EDT in summer.
+ */
+export function genericZoneName(timeZone: string): string {
+  const part = formatter(timeZone, { timeZoneName: 'shortGeneric' })
+    .formatToParts(new Date())
+    .find((p) => p.type === 'timeZoneName');
+  return part?.value ?? timeZone;
+}
+
+/** A local wall-clock time ("06:30", "18:05:00") as "6:30 AM"; no zone arithmetic, it is the time as written. */
+export function formatWallClock(time: string): string {
+  const match = /^(\d{1,2}):(\d{2})/.exec(time);
+  if (!match) return time;
+  const hours = Number(match[1]);
+  const meridiem = hours < 12 ? 'AM' : 'PM';
+  return `${hours % 12 === 0 ? 12 : hours % 12}:${match[2]} ${meridiem}`;
+}

@@ -1,5 +1,5 @@
-import type { Rider, Role, TripRequest, Vehicle } from '../api/contract';
-import { formatDateTime } from './time';
+import type { LeftAlone, Rider, Role, StandingOrder, TripRequest, Vehicle } from '../api/contract';
+import { formatCalendarDate, formatDateTime, formatWallClock, genericZoneName } from './time';
 
 /**
  * The words the console uses for the API's enums, in one place: the board and the trip detail
@@ -71,4 +71,83 @@ export function returnText(trip: Pick<TripRequest, 'returnTrip' | 'requestedRetu
 export function formatPhone(e164: string): string {
   const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
   return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : e164;
+}
+
+/** ISO weekdays, 1 = Monday … 7 = Sunday, as the API numbers a standing order's days. */
+export const WEEKDAYS: readonly { iso: number; short: string; long: string }[] = [
+  { iso: 1, short: 'Mon', long: 'Monday' },
+  { iso: 2, short: 'Tue', long: 'Tuesday' },
+  { iso: 3, short: 'Wed', long: 'Wednesday' },
+  { iso: 4, short: 'Thu', long: 'Thursday' },
+  { iso: 5, short: 'Fri', long: 'Friday' },
+  { iso: 6, short: 'Sat', long: 'Saturday' },
+  { iso: 7, short: 'Sun', long: 'Sunday' },
+];
+
+/** "Mon, Wed, Fri"; "Mon–Fri" for the working week; "Every day" for all seven. */
+export function daysText(days: readonly number[]): string {
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  if (sorted.length === 7) return 'Every day';
+  if (sorted.join() === '1,2,3,4,5') return 'Mon–Fri';
+  return sorted.map((iso) => WEEKDAYS.find((day) => day.iso === iso)?.short ?? String(iso)).join(', ');
+}
+
+/**
+ * "Mon, Wed, Fri · pickup 6:30 AM ET · appointment 7:00 AM": a series' times are wall-clock
+ * times that hold all year (EST in winter, EDT in summer), so the zone is named generically.
+ * As parts, so that a screen can keep each on one line.
+ */
+export function seriesTimesParts(series: Pick<StandingOrder, 'daysOfWeek' | 'pickupTime' | 'appointmentTime'>, timeZone: string): string[] {
+  return [
+    daysText(series.daysOfWeek),
+    `pickup ${formatWallClock(series.pickupTime)} ${genericZoneName(timeZone)}`,
+    `appointment ${formatWallClock(series.appointmentTime)}`,
+  ];
+}
+
+/** The words for a series' fields where the API's messages name them by key ("Must be before appointmentTime"). */
+const SERIES_FIELD_WORDS: Record<string, string> = {
+  appointmentTime: 'the appointment time',
+  pickupTime: 'the pickup time',
+  returnPickupTime: 'the return pickup time',
+  startDate: 'the first day',
+  endDate: 'the last day',
+  daysOfWeek: 'the days',
+};
+
+export function seriesFieldMessage(message: string): string {
+  return message.replace(/\b(appointmentTime|pickupTime|returnPickupTime|startDate|endDate|daysOfWeek)\b/g,
+    (key) => SERIES_FIELD_WORDS[key] ?? key);
+}
+
+export const RETURN_MODE: Record<StandingOrder['returnMode'], string> = {
+  timed: 'At a set time',
+  will_call: 'Will-call (they phone when ready)',
+  none: 'No return',
+};
+
+/** The return ride of a series, as a sentence part. */
+export function seriesReturnText(series: Pick<StandingOrder, 'returnMode' | 'returnPickupTime'>, timeZone: string): string {
+  if (series.returnMode === 'none') return 'No return';
+  if (series.returnMode === 'will_call') return 'Will-call return (they will phone)';
+  return series.returnPickupTime
+    ? `Return pickup at ${formatWallClock(series.returnPickupTime)} ${genericZoneName(timeZone)}`
+    : 'Return at a time to agree';
+}
+
+/** "From Tue, Jun 23, no end date" / "From Tue, Jun 23 to Fri, Jul 31". */
+export function seriesDatesText(series: Pick<StandingOrder, 'startDate' | 'endDate'>): string {
+  const from = `From ${formatCalendarDate(series.startDate)}`;
+  return series.endDate ? `${from} to ${formatCalendarDate(series.endDate)}` : `${from}, no end date`;
+}
+
+const LEFT_ALONE_REASON: Record<LeftAlone['reason'], string> = {
+  assigned: 'a driver is already assigned',
+  started: 'the ride has started',
+  cancelled: 'its trip was cancelled',
+};
+
+/** "Wed, Jun 24 kept as it was: a driver is already assigned." */
+export function leftAloneText(item: LeftAlone): string {
+  return `${formatCalendarDate(item.occurrenceDate)} kept as it was: ${LEFT_ALONE_REASON[item.reason] ?? item.reason}.`;
 }

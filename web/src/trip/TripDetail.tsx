@@ -5,7 +5,7 @@ import type { User } from '../api/contract';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
-import { formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
+import { formatCalendarDate, formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
 import { formatPhone, MOBILITY, messagesText, returnText, serviceText } from '../lib/words';
 import { assignedDrivers, describeActor, describeEvent } from './history';
 
@@ -78,6 +78,15 @@ export default function TripDetail() {
             <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
             <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
             {t.rejectionReason && <div><dt>Rejected because</dt><dd>{t.rejectionReason}</dd></div>}
+            {t.standingOrderId && (
+              <div>
+                <dt>Standing order</dt>
+                <dd>
+                  {t.occurrenceDate && `Its ride of ${formatCalendarDate(t.occurrenceDate)} · `}
+                  <Link to={`/standing-orders/${t.standingOrderId}`}>Open the series</Link>
+                </dd>
+              </div>
+            )}
           </dl>
         </section>
         <section aria-labelledby="trip-legs" className="pane">

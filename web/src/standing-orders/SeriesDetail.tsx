@@ -1,0 +1,269 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useLocation, useParams } from 'react-router';
+import { data, ifMatch } from '../api/client';
+import type { StandingOrder } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { useAnnouncer } from '../components/Announcer';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { Status } from '../components/Status';
+import { useConsole } from '../context';
+import { formatCalendarDate, formatTime, formatWallClock, genericZoneName, todayInZone } from '../lib/time';
+import { daysText, SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
+import {
+  AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
+} from './actions';
+import { PREVIEW_COUNT, riderName, seriesKeys, useFacilities, useRider } from './queries';
+import { changesOf, draftOf, SeriesForm } from './SeriesForm';
+import { SeriesTimes } from './SeriesTimes';
+
+/** Series that still make rides (or will, once accepted): their next occurrences are worth showing. */
+const LIVE = new Set<StandingOrder['status']>(['pending', 'active', 'paused']);
+
+/**
+ * A standing order: its facts in words, its next rides (computed by the API's preview, nothing
+ * written), and what a Dispatcher may do with it now. After a change the page says, in
+ * sentences, what it did and which rides it left as they were.
+ */
+export default function SeriesDetail() {
+  const { standingOrderId = '' } = useParams();
+  const { api, timeZone } = useConsole();
+  const location = useLocation();
+  const justCreated = (location.state as { created?: boolean } | null)?.created === true;
+  const { announce, region } = useAnnouncer();
+  const [outcome, setOutcome] = useState<ChangeOutcome | null>(null);
+  const [editing, setEditing] = useState(false);
+  const series = useQuery({
+    queryKey: seriesKeys.one(standingOrderId),
+    refetchInterval: 30_000,
+    queryFn: () => data(api.GET('/v1/standing-orders/{standingOrderId}', { params: { path: { standingOrderId } } })),
+  });
+  const rider = useRider(series.data?.riderId);
+  const facilities = useFacilities();
+  const preview = useQuery({
+    queryKey: seriesKeys.preview(standingOrderId),
+    enabled: series.data !== undefined && LIVE.has(series.data.status),
+    queryFn: () =>
+      data(api.GET('/v1/standing-orders/{standingOrderId}/preview', {
+        params: { path: { standingOrderId }, query: { count: PREVIEW_COUNT } },
+      })),
+  });
+
+  if (series.isPending) return <div className="page"><LoadingState label="Loading the standing order" /></div>;
+  if (series.isError) {
+    return (
+      <section className="page narrow" aria-labelledby="series-title">
+        <h1 id="series-title">Standing order</h1>
+        <ErrorState error={series.error} onRetry={() => void series.refetch()} />
+        <p><Link to="/board">Back to the board</Link></p>
+      </section>
+    );
+  }
+  const s = series.data;
+  const name = rider.data ? riderName(rider.data) : 'the rider';
+  const facility = facilities.data?.find((candidate) => candidate.id === s.facilityId);
+  const occurrences = preview.data?.occurrences ?? [];
+  const props = { series: s, riderName: name, announce };
+  const report = (next: ChangeOutcome) => {
+    setOutcome(next);
+    setEditing(false);
+  };
+
+  return (
+    <div className="page series">
+      {region}
+      <p><Link to="/board">← Back to the board</Link></p>
+      <h1>
+        Standing order for {rider.data ? name : '…'} <Status status={s.status} />
+      </h1>
+      <p className="series-summary"><SeriesTimes series={s} /></p>
+      {justCreated && s.status === 'pending' && (
+        <p className="notice" role="status">Created. It waits for a Dispatcher to accept it: accept it here or on the board.</p>
+      )}
+      <ChangeReport outcome={outcome} />
+
+      <div className="series-grid">
+        <div className="series-column">
+        <section className="pane" aria-labelledby="series-facts">
+          <h2 id="series-facts">The series</h2>
+          {rider.isError && <ErrorState error={rider.error} onRetry={() => void rider.refetch()} />}
+          <dl className="facts">
+            <div><dt>Rider</dt><dd>{rider.data ? name : '…'}</dd></div>
+            <div><dt>Facility</dt><dd>{facility?.name ?? '…'}</dd></div>
+            <div><dt>Days</dt><dd>{daysText(s.daysOfWeek)}</dd></div>
+            <div><dt>Pickup</dt><dd>{formatWallClock(s.pickupTime)} {genericZoneName(timeZone)}</dd></div>
+            <div><dt>Appointment</dt><dd>{formatWallClock(s.appointmentTime)} {genericZoneName(timeZone)}</dd></div>
+            <div><dt>Return</dt><dd>{seriesReturnText(s, timeZone)}</dd></div>
+            <div><dt>From</dt><dd>{s.pickupAddress}</dd></div>
+            <div><dt>To</dt><dd>{s.dropoffAddress}</dd></div>
+            <div><dt>Needs</dt><dd>{serviceText(s)}</dd></div>
+            <div><dt>Dates</dt><dd>{seriesDatesText(s)}</dd></div>
+            <div>
+              <dt>Skipped</dt>
+              <dd>{s.excludedDates.length === 0 ? 'No dates skipped' : [...s.excludedDates].sort().map(formatCalendarDate).join('; ')}</dd>
+            </div>
+            <div><dt>Asked by</dt><dd>{SOURCE[s.source]}</dd></div>
+            {s.rejectionReason && <div><dt>Rejected because</dt><dd>{s.rejectionReason}</dd></div>}
+          </dl>
+        </section>
+        {s.status !== 'pending' && s.status !== 'rejected' && <RidesMade series={s} />}
+        </div>
+
+        <section className="pane" aria-labelledby="series-next">
+          <h2 id="series-next">Next rides</h2>
+          {!LIVE.has(s.status) && <EmptyState>This series is {s.status}; it makes no more rides.</EmptyState>}
+          {LIVE.has(s.status) && (
+            <>
+              <p className="hint">
+                {s.status === 'pending' && 'What accepting it would make. '}
+                {s.status === 'paused' && 'While it is paused none of these is made. '}
+                Times in the zone of each day; a date opens that day on the board.
+              </p>
+              {preview.isPending && <LoadingState label="Working out the next rides" />}
+              {preview.isError && <ErrorState error={preview.error} onRetry={() => void preview.refetch()} />}
+              {preview.data && occurrences.length === 0 && <EmptyState>No rides ahead: the series ends before its next day.</EmptyState>}
+              {occurrences.length > 0 && (
+                <table className="occurrences">
+                  <thead>
+                    <tr>
+                      <th scope="col">Day</th>
+                      <th scope="col">Pickup</th>
+                      <th scope="col">Appointment</th>
+                      {s.returnMode === 'timed' && <th scope="col">Return</th>}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {occurrences.map((occurrence) => (
+                      <tr key={occurrence.date}>
+                        <th scope="row">
+                          <Link to={`/board?date=${occurrence.date}`}>{formatCalendarDate(occurrence.date)}</Link>
+                        </th>
+                        <td>{formatTime(occurrence.pickupAt, timeZone)}</td>
+                        <td>{formatTime(occurrence.appointmentAt, timeZone)}</td>
+                        {s.returnMode === 'timed' && (
+                          <td>{occurrence.returnPickupAt ? formatTime(occurrence.returnPickupAt, timeZone) : '—'}</td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </>
+          )}
+        </section>
+
+        <section className="pane" aria-labelledby="series-actions">
+          <h2 id="series-actions">What to do</h2>
+          {s.status === 'pending' && (
+            <>
+              <AcceptForm key={s.version} {...props} />
+              <RejectSeriesForm {...props} />
+            </>
+          )}
+          {(s.status === 'active' || s.status === 'paused') && (
+            <>
+              <PauseResume series={s} riderName={name} onOutcome={report} />
+              <SkipForm key={s.version} series={s} riderName={name} occurrences={occurrences} onOutcome={report} />
+              <div className="series-action">
+                <button type="button" aria-expanded={editing} aria-controls="series-change" onClick={() => setEditing((open) => !open)}>
+                  {editing ? 'Close the change' : 'Change days, times or addresses'}
+                </button>
+              </div>
+              <EndSeries series={s} riderName={name} onOutcome={report} />
+            </>
+          )}
+          {!LIVE.has(s.status) && <p className="hint">Nothing more can be done with a series that is {s.status}.</p>}
+        </section>
+      </div>
+
+      {editing && LIVE.has(s.status) && (
+        <section className="pane series-change" id="series-change" aria-labelledby="series-change-title">
+          <h2 id="series-change-title">Change the series</h2>
+          <p className="hint">Rides nobody has touched yet change with it; rides already assigned, started or cancelled stay as they are.</p>
+          <ChangeForm series={s} riderName={name} announce={announce} onOutcome={report} onCancel={() => setEditing(false)} />
+        </section>
+      )}
+    </div>
+  );
+}
+
+/** The series' trips from today on, as the board has them: who touched which, which are cancelled. */
+function RidesMade({ series }: { series: StandingOrder }) {
+  const { api, timeZone } = useConsole();
+  const trips = useQuery({
+    queryKey: [...seriesKeys.one(series.id), 'trips', series.version],
+    queryFn: () =>
+      data(api.GET('/v1/trip-requests', { params: { query: { standingOrderId: series.id, limit: 100 } } })),
+  });
+  const today = todayInZone(timeZone);
+  const upcoming = (trips.data?.items ?? [])
+    .filter((trip) => trip.occurrenceDate !== null && trip.occurrenceDate >= today)
+    // By day; on a day made again (after a pause or a change), the live trip before the withdrawn one.
+    .sort((a, b) => (a.occurrenceDate ?? '').localeCompare(b.occurrenceDate ?? '')
+      || Number(a.status === 'cancelled') - Number(b.status === 'cancelled'));
+  return (
+    <section className="pane" aria-labelledby="series-trips">
+      <h2 id="series-trips">Rides made</h2>
+      {trips.isPending && <LoadingState label="Loading the series' rides" />}
+      {trips.isError && <ErrorState error={trips.error} onRetry={() => void trips.refetch()} />}
+      {trips.data && upcoming.length === 0 && <EmptyState>No rides from today on. Accepted series make them for the coming days.</EmptyState>}
+      {upcoming.length > 0 && (
+        <ul className="series-trips">
+          {upcoming.map((trip) => (
+            <li key={trip.id}>
+              <span className="occurrence-date">{formatCalendarDate(trip.occurrenceDate ?? today)}</span>{' '}
+              <Link to={`/trips/${trip.id}`} className="ref">{trip.referenceCode}</Link> <Status status={trip.status} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function ChangeForm({ series, riderName: name, announce, onOutcome, onCancel }: {
+  series: StandingOrder;
+  riderName: string;
+  announce: (message: string) => void;
+  onOutcome: (outcome: ChangeOutcome) => void;
+  onCancel: () => void;
+}) {
+  const { api, timeZone } = useConsole();
+  const queryClient = useQueryClient();
+  const update = useMutation({
+    mutationFn: (changes: ReturnType<typeof changesOf>) =>
+      data(api.PATCH('/v1/standing-orders/{standingOrderId}', {
+        params: { path: { standingOrderId: series.id }, header: ifMatch(series.version) },
+        body: changes,
+      })),
+    onSuccess: (answer) => {
+      const done = `Changed the standing order for ${name}.`;
+      announce(done);
+      onOutcome({ done, leftAlone: leftAloneOf(answer) });
+      void queryClient.invalidateQueries({ queryKey: seriesKeys.all });
+      void queryClient.invalidateQueries({ queryKey: ['legs'] });
+    },
+    onError: (error) => {
+      if (error instanceof ApiProblem && error.status === 412) void queryClient.invalidateQueries({ queryKey: seriesKeys.all });
+    },
+  });
+  return (
+    <SeriesForm
+      initial={draftOf(series, timeZone)}
+      creating={false}
+      title={`Change the standing order for ${name}`}
+      submitLabel="Save the change"
+      pending={update.isPending}
+      error={update.error}
+      onSubmit={(draft) => {
+        const changes = changesOf(draft, series);
+        if (Object.keys(changes).length === 0) {
+          onOutcome({ done: 'Nothing was changed.', leftAlone: [] });
+          return;
+        }
+        update.mutate(changes);
+      }}
+      extraActions={<button type="button" onClick={onCancel}>Cancel</button>}
+    />
+  );
+}

@@ -1,0 +1,350 @@
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import type { Mobility, StandingOrder } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { ActionError, EmptyState, ErrorState, FieldError } from '../components/States';
+import { useConsole } from '../context';
+import { addDays, genericZoneName, todayInZone } from '../lib/time';
+import { MOBILITY, RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
+import { riderName, useFacilities, useRiders } from './queries';
+
+/**
+ * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
+ * (facility and rider chosen here) and for changing a series (facility and rider fixed).
+ */
+export interface SeriesDraft {
+  facilityId: string;
+  riderId: string;
+  daysOfWeek: number[];
+  appointmentTime: string;
+  pickupTime: string;
+  pickupAddress: string;
+  dropoffAddress: string;
+  mobility: Mobility;
+  oxygen: boolean;
+  companions: number;
+  returnMode: StandingOrder['returnMode'];
+  returnPickupTime: string;
+  startDate: string;
+  endDate: string;
+}
+
+/** Pickup prefilled from the appointment until the user sets it: 45 minutes before, as for single trips. */
+const PICKUP_BEFORE_MIN = 45;
+const RETURN_AFTER_MIN = 180;
+
+export function draftOf(series: StandingOrder | undefined, timeZone: string): SeriesDraft {
+  if (!series) {
+    return {
+      facilityId: '', riderId: '', daysOfWeek: [], appointmentTime: '', pickupTime: '', pickupAddress: '', dropoffAddress: '',
+      mobility: 'ambulatory', oxygen: false, companions: 0, returnMode: 'timed', returnPickupTime: '',
+      startDate: addDays(todayInZone(timeZone), 1), endDate: '',
+    };
+  }
+  return {
+    facilityId: series.facilityId, riderId: series.riderId, daysOfWeek: [...series.daysOfWeek],
+    appointmentTime: series.appointmentTime.slice(0, 5), pickupTime: series.pickupTime.slice(0, 5),
+    pickupAddress: series.pickupAddress, dropoffAddress: series.dropoffAddress, mobility: series.mobility,
+    oxygen: series.oxygen, companions: series.companions, returnMode: series.returnMode,
+    returnPickupTime: (series.returnPickupTime ?? '').slice(0, 5), startDate: series.startDate, endDate: series.endDate ?? '',
+  };
+}
+
+/** "HH:MM" plus minutes, within the day (a wall-clock time, no zone involved). */
+function shiftTime(time: string, minutes: number): string {
+  const match = /^(\d{2}):(\d{2})$/.exec(time);
+  if (!match) return '';
+  const total = Math.min(23 * 60 + 59, Math.max(0, Number(match[1]) * 60 + Number(match[2]) + minutes));
+  return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
+}
+
+/** What the form checks before sending (the API checks everything again and answers per field). */
+function localErrors(draft: SeriesDraft, creating: boolean): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (creating && !draft.facilityId) errors.facilityId = 'Choose the facility.';
+  if (creating && !draft.riderId) errors.riderId = 'Choose the rider.';
+  if (draft.daysOfWeek.length === 0) errors.daysOfWeek = 'Tick at least one day.';
+  if (!draft.appointmentTime) errors.appointmentTime = 'Enter the appointment time.';
+  if (!draft.pickupTime) errors.pickupTime = 'Enter the pickup time.';
+  if (!draft.pickupAddress.trim()) errors.pickupAddress = 'Enter where to pick them up.';
+  if (!draft.dropoffAddress.trim()) errors.dropoffAddress = 'Enter where they are going.';
+  if (draft.returnMode === 'timed' && !draft.returnPickupTime) errors.returnPickupTime = 'Enter the return pickup time.';
+  if (!draft.startDate) errors.startDate = 'Enter the first day.';
+  if (draft.endDate && draft.startDate && draft.endDate < draft.startDate) errors.endDate = 'The last day is before the first.';
+  return errors;
+}
+
+export function SeriesForm({ initial, creating, title, submitLabel, pending, error, onSubmit, extraActions }: {
+  initial: SeriesDraft;
+  creating: boolean;
+  /** The form's accessible name. */
+  title: string;
+  submitLabel: string;
+  pending: boolean;
+  error: unknown;
+  onSubmit: (draft: SeriesDraft) => void;
+  extraActions?: ReactNode;
+}) {
+  const { timeZone } = useConsole();
+  const id = useId();
+  const zone = genericZoneName(timeZone);
+  const [draft, setDraft] = useState(initial);
+  const [pickupSet, setPickupSet] = useState(!creating);
+  const [returnSet, setReturnSet] = useState(!creating);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const facilities = useFacilities();
+  const riders = useRiders(creating ? draft.facilityId : '');
+  const problem = error instanceof ApiProblem ? error : undefined;
+  const set = <K extends keyof SeriesDraft>(key: K, value: SeriesDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+
+  /** The message for a field: the form's own first, then the API's for that path or one inside it (daysOfWeek.2). */
+  const messageFor = (path: string): string | undefined => {
+    if (errors[path]) return errors[path];
+    if (!problem) return undefined;
+    const exact = problem.field(path);
+    if (exact) return seriesFieldMessage(exact);
+    for (const [where, message] of problem.fieldErrors) if (where.startsWith(`${path}.`)) return seriesFieldMessage(message);
+    return undefined;
+  };
+  const described = (path: string, hint?: boolean) => {
+    const message = messageFor(path);
+    const ids = [hint ? `${id}-${path}-hint` : '', message ? `${id}-${path}-error` : ''].filter(Boolean).join(' ');
+    return { 'aria-invalid': message ? true : undefined, 'aria-describedby': ids || undefined } as const;
+  };
+
+  const chooseRider = (riderId: string) => {
+    const rider = riders.data?.find((candidate) => candidate.id === riderId);
+    setDraft((current) => ({
+      ...current,
+      riderId,
+      // Sensible defaults from the rider's record; anything typed already stays.
+      pickupAddress: current.pickupAddress || rider?.homeAddress || '',
+      mobility: rider ? rider.mobility : current.mobility,
+    }));
+  };
+  const chooseAppointment = (time: string) => {
+    setDraft((current) => ({
+      ...current,
+      appointmentTime: time,
+      pickupTime: pickupSet ? current.pickupTime : shiftTime(time, -PICKUP_BEFORE_MIN),
+      returnPickupTime: returnSet ? current.returnPickupTime : shiftTime(time, RETURN_AFTER_MIN),
+    }));
+  };
+  const toggleDay = (iso: number, on: boolean) =>
+    set('daysOfWeek', on ? [...draft.daysOfWeek, iso].sort((a, b) => a - b) : draft.daysOfWeek.filter((day) => day !== iso));
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const found = localErrors(draft, creating);
+    setErrors(found);
+    if (Object.keys(found).length > 0) {
+      // Take the keyboard to the first answer that needs fixing.
+      const first = Object.keys(found)[0];
+      document.getElementById(`${id}-${first}`)?.focus();
+      return;
+    }
+    onSubmit(draft);
+  };
+
+  const textField = (path: 'pickupAddress' | 'dropoffAddress', label: string) => (
+    <div className="field grow">
+      <label htmlFor={`${id}-${path}`}>{label}</label>
+      <input id={`${id}-${path}`} type="text" maxLength={500} autoComplete="off" value={draft[path]}
+        onChange={(e) => set(path, e.target.value)} {...described(path)} />
+      <FieldError id={`${id}-${path}-error`} message={messageFor(path)} />
+    </div>
+  );
+  const timeField = (path: 'appointmentTime' | 'pickupTime' | 'returnPickupTime', label: string, onChange: (value: string) => void) => (
+    <div className="field">
+      <label htmlFor={`${id}-${path}`}>{label} ({zone})</label>
+      <input id={`${id}-${path}`} type="time" value={draft[path]} onChange={(e) => onChange(e.target.value)} {...described(path)} />
+      <FieldError id={`${id}-${path}-error`} message={messageFor(path)} />
+    </div>
+  );
+
+  const activeFacilities = (facilities.data ?? []).filter((facility) => facility.active || facility.id === draft.facilityId);
+  const riderOptions = (riders.data ?? []).filter((rider) => !rider.erased && !rider.mergedIntoRiderId)
+    .sort((a, b) => riderName(a).localeCompare(riderName(b)));
+
+  return (
+    <form className="series-form" aria-label={title} noValidate onSubmit={submit}>
+      {creating && (
+        <fieldset>
+          <legend>Who</legend>
+          <div className="field-row">
+            <div className="field grow">
+              <label htmlFor={`${id}-facilityId`}>Facility</label>
+              {facilities.isError ? <ErrorState error={facilities.error} onRetry={() => void facilities.refetch()} /> : (
+                <select id={`${id}-facilityId`} value={draft.facilityId} disabled={facilities.isPending}
+                  onChange={(e) => setDraft((current) => ({ ...current, facilityId: e.target.value, riderId: '' }))} {...described('facilityId')}>
+                  <option value="">{facilities.isPending ? 'Loading facilities…' : 'Choose a facility'}</option>
+                  {activeFacilities.map((facility) => <option key={facility.id} value={facility.id}>{facility.name}</option>)}
+                </select>
+              )}
+              <FieldError id={`${id}-facilityId-error`} message={messageFor('facilityId')} />
+            </div>
+            <div className="field grow">
+              <label htmlFor={`${id}-riderId`}>Rider</label>
+              <select id={`${id}-riderId`} value={draft.riderId} disabled={!draft.facilityId || riders.isPending}
+                onChange={(e) => chooseRider(e.target.value)} {...described('riderId', true)}>
+                <option value="">{!draft.facilityId ? 'Choose the facility first' : riders.isPending ? 'Loading riders…' : 'Choose a rider'}</option>
+                {riderOptions.map((rider) => <option key={rider.id} value={rider.id}>{riderName(rider)}</option>)}
+              </select>
+              <p className="hint" id={`${id}-riderId-hint`}>Their home address and how they get around are filled in from their record.</p>
+              {riders.isError && <ErrorState error={riders.error} onRetry={() => void riders.refetch()} />}
+              {draft.facilityId && riders.data && riderOptions.length === 0 && (
+                <EmptyState>This facility has no riders yet; register the rider first.</EmptyState>
+              )}
+              <FieldError id={`${id}-riderId-error`} message={messageFor('riderId')} />
+            </div>
+          </div>
+        </fieldset>
+      )}
+
+      <fieldset aria-describedby={messageFor('daysOfWeek') ? `${id}-daysOfWeek-error` : undefined}>
+        <legend>Days of the week</legend>
+        <div className="choices weekdays">
+          {WEEKDAYS.map((day, index) => (
+            <label key={day.iso} className="choice">
+              <input type="checkbox" id={index === 0 ? `${id}-daysOfWeek` : undefined} checked={draft.daysOfWeek.includes(day.iso)}
+                onChange={(e) => toggleDay(day.iso, e.target.checked)} />
+              {day.long}
+            </label>
+          ))}
+        </div>
+        <FieldError id={`${id}-daysOfWeek-error`} message={messageFor('daysOfWeek')} />
+      </fieldset>
+
+      <fieldset>
+        <legend>Times</legend>
+        <p className="hint">The same clock time every week, winter and summer ({zone}).</p>
+        <div className="field-row">
+          {timeField('appointmentTime', 'Appointment time', chooseAppointment)}
+          {timeField('pickupTime', 'Pickup time', (value) => { setPickupSet(true); set('pickupTime', value); })}
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Where</legend>
+        <div className="field-row">
+          {textField('pickupAddress', 'Pick up from')}
+          {textField('dropoffAddress', 'Going to')}
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Needs</legend>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor={`${id}-mobility`}>How they get around</label>
+            <select id={`${id}-mobility`} value={draft.mobility} onChange={(e) => set('mobility', e.target.value as Mobility)} {...described('mobility')}>
+              {(Object.keys(MOBILITY) as Mobility[]).map((mobility) => <option key={mobility} value={mobility}>{MOBILITY[mobility]}</option>)}
+            </select>
+            <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-companions`}>Companions riding along</label>
+            <input id={`${id}-companions`} type="number" min={0} max={3} step={1} inputMode="numeric" value={draft.companions}
+              onChange={(e) => set('companions', Math.max(0, Math.min(3, Number(e.target.value) || 0)))} {...described('companions')} />
+            <FieldError id={`${id}-companions-error`} message={messageFor('companions')} />
+          </div>
+          <div className="field align-end">
+            <label className="choice">
+              <input id={`${id}-oxygen`} type="checkbox" checked={draft.oxygen} onChange={(e) => set('oxygen', e.target.checked)} />
+              Travels with oxygen
+            </label>
+            <FieldError id={`${id}-oxygen-error`} message={messageFor('oxygen')} />
+          </div>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Return ride</legend>
+        <div className="choices">
+          {(['timed', 'will_call', 'none'] as const).map((mode) => (
+            <label key={mode} className="choice">
+              <input type="radio" name={`${id}-returnMode`} value={mode} checked={draft.returnMode === mode}
+                onChange={() => set('returnMode', mode)} />
+              {RETURN_MODE[mode]}
+            </label>
+          ))}
+        </div>
+        {draft.returnMode === 'timed' &&
+          timeField('returnPickupTime', 'Return pickup time', (value) => { setReturnSet(true); set('returnPickupTime', value); })}
+        <FieldError id={`${id}-returnMode-error`} message={messageFor('returnMode')} />
+      </fieldset>
+
+      <fieldset>
+        <legend>Dates</legend>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor={`${id}-startDate`}>First day</label>
+            <input id={`${id}-startDate`} type="date" value={draft.startDate} onChange={(e) => set('startDate', e.target.value)}
+              {...described('startDate')} />
+            <FieldError id={`${id}-startDate-error`} message={messageFor('startDate')} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-endDate`}>Last day (optional)</label>
+            <input id={`${id}-endDate`} type="date" value={draft.endDate} min={draft.startDate || undefined}
+              onChange={(e) => set('endDate', e.target.value)} {...described('endDate', true)} />
+            <p className="hint" id={`${id}-endDate-hint`}>Leave it empty while the treatment goes on.</p>
+            <FieldError id={`${id}-endDate-error`} message={messageFor('endDate')} />
+          </div>
+        </div>
+      </fieldset>
+
+      <div className="actions">
+        <button type="submit" className="primary" disabled={pending}>{pending ? 'Saving…' : submitLabel}</button>
+        {extraActions}
+      </div>
+      {Object.keys(errors).length > 0 ? (
+        <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>
+      ) : (
+        <ActionError error={error} />
+      )}
+    </form>
+  );
+}
+
+/** The API's body for a new series, from the form. */
+export function createBodyOf(draft: SeriesDraft) {
+  return {
+    facilityId: draft.facilityId,
+    riderId: draft.riderId,
+    daysOfWeek: draft.daysOfWeek,
+    appointmentTime: draft.appointmentTime,
+    pickupTime: draft.pickupTime,
+    pickupAddress: draft.pickupAddress.trim(),
+    dropoffAddress: draft.dropoffAddress.trim(),
+    mobility: draft.mobility,
+    oxygen: draft.oxygen,
+    companions: draft.companions,
+    returnMode: draft.returnMode,
+    ...(draft.returnMode === 'timed' ? { returnPickupTime: draft.returnPickupTime } : {}),
+    startDate: draft.startDate,
+    ...(draft.endDate ? { endDate: draft.endDate } : {}),
+  };
+}
+
+/** The fields of a change (PATCH): only what differs from the series as read. */
+export function changesOf(draft: SeriesDraft, series: StandingOrder) {
+  const before = draftOf(series, '');
+  const changes: Partial<{
+    daysOfWeek: number[]; appointmentTime: string; pickupTime: string; pickupAddress: string; dropoffAddress: string;
+    mobility: Mobility; oxygen: boolean; companions: number; returnMode: StandingOrder['returnMode'];
+    returnPickupTime: string | null; startDate: string; endDate: string | null;
+  }> = {};
+  if (draft.daysOfWeek.join() !== before.daysOfWeek.join()) changes.daysOfWeek = draft.daysOfWeek;
+  if (draft.appointmentTime !== before.appointmentTime) changes.appointmentTime = draft.appointmentTime;
+  if (draft.pickupTime !== before.pickupTime) changes.pickupTime = draft.pickupTime;
+  if (draft.pickupAddress.trim() !== before.pickupAddress) changes.pickupAddress = draft.pickupAddress.trim();
+  if (draft.dropoffAddress.trim() !== before.dropoffAddress) changes.dropoffAddress = draft.dropoffAddress.trim();
+  if (draft.mobility !== before.mobility) changes.mobility = draft.mobility;
+  if (draft.oxygen !== before.oxygen) changes.oxygen = draft.oxygen;
+  if (draft.companions !== before.companions) changes.companions = draft.companions;
+  if (draft.returnMode !== before.returnMode) changes.returnMode = draft.returnMode;
+  const returnPickup = draft.returnMode === 'timed' ? draft.returnPickupTime : '';
+  if (returnPickup !== (before.returnMode === 'timed' ? before.returnPickupTime : '')) changes.returnPickupTime = returnPickup || null;
+  if (draft.startDate !== before.startDate) changes.startDate = draft.startDate;
+  if (draft.endDate !== before.endDate) changes.endDate = draft.endDate || null;
+  return changes;
+}
