@@ -1,4 +1,4 @@
-import type { components, operations, paths } from './schema';
+import type { components, paths } from './schema';
 
 /**
  * The API the console and the request page call: names for the generated OpenAPI types
@@ -30,20 +30,13 @@ export type RiderDuplicate = Schemas['RiderDuplicates']['items'][number];
 /** The driver's leg a refused double booking overlaps (409 driver-double-booked, Dispatchers). */
 export type LegClash = NonNullable<Problem['clash']>;
 
-/**
- * Standing orders: the route table's standing-order schemas are not named components in the
- * OpenAPI document, so these name them through their operations (still generated, never hand-written).
- */
-type Answer<Id extends keyof operations> = operations[Id]['responses'] extends { 200: { content: { 'application/json': infer Body } } }
-  ? Body : never;
-
 /** A standing order (a recurring series for one rider); its times are wall-clock times in the provider's zone. */
-export type StandingOrder = Answer<'standingOrders.get'>;
+export type StandingOrder = Schemas['StandingOrder'];
 export type StandingOrderStatus = StandingOrder['status'];
 /** The next occurrences of a series, computed (GET /v1/standing-orders/{standingOrderId}/preview). */
-export type Occurrence = Answer<'standingOrders.preview'>['occurrences'][number];
+export type Occurrence = Schemas['StandingOrderPreview']['occurrences'][number];
 /** An occurrence a change left as it was, and why (someone had touched its trip). */
-export type LeftAlone = Answer<'standingOrders.update'>['leftAlone'][number];
+export type LeftAlone = Schemas['StandingOrderChanged']['leftAlone'][number];
 export type Facility = Schemas['Facility'];
 
 export type IntakeChallenge = Schemas['IntakeChallenge'];

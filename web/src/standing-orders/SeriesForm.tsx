@@ -322,6 +322,7 @@ export function createBodyOf(draft: SeriesDraft) {
     ...(draft.returnMode === 'timed' ? { returnPickupTime: draft.returnPickupTime } : {}),
     startDate: draft.startDate,
     ...(draft.endDate ? { endDate: draft.endDate } : {}),
+    excludedDates: [],
   };
 }
 
