@@ -87,23 +87,23 @@ describe('materialising a series', () => {
     ]);
   });
 
-  test('the chain records each trip created, then each leg created, then each trip scheduled, then the series', async () => {
-    const { id } = await series({ returnMode: 'none', returnPickupTime: null });
+  test('the chain records each trip created, then each leg created (trip by trip, outbound first), then each trip scheduled, then the series', async () => {
+    const { id } = await series();
     const actor = actorOf(dispatcher);
     await materialiseAs(actor, (tx) => materialiseSeries(tx, asActor(actor), id, HORIZON));
     const trips = await liveTrips(id);
-    const { rows: legs } = await db().owner.query<{ id: string; trip_request_id: string }>(
-      'SELECT l.id, l.trip_request_id FROM trip_legs l JOIN trip_requests t ON t.id = l.trip_request_id WHERE t.standing_order_id = $1',
-      [id]);
-    const legOf = new Map(legs.map((leg) => [leg.trip_request_id, leg.id]));
+    const { rows: legs } = await db().owner.query<{ id: string; trip_request_id: string; kind: string }>(
+      `SELECT l.id, l.trip_request_id, l.kind FROM trip_legs l JOIN trip_requests t ON t.id = l.trip_request_id
+        WHERE t.standing_order_id = $1`, [id]);
+    const legOf = new Map(legs.map((leg) => [`${leg.trip_request_id} ${leg.kind}`, leg.id]));
     const { rows: events } = await db().owner.query<{ action: string; entity_id: string; details: Record<string, unknown> }>(
       `SELECT action, entity_id, details FROM audit_events WHERE facility_id = $1 AND (entity_id = $2 OR trip_request_id = ANY($3::uuid[]))
         ORDER BY seq`, [facilityId, id, `{${trips.map((trip) => trip.id).join(',')}}`]);
     expect(events).toEqual([
       ...trips.map((trip) => ({ action: 'trip_request.created', entity_id: trip.id,
         details: { riderId, standingOrderId: id, occurrenceDate: trip.occurrence_date } })),
-      ...trips.map((trip) => ({ action: 'trip_leg.created', entity_id: legOf.get(trip.id),
-        details: { kind: 'outbound', willCall: false } })),
+      ...trips.flatMap((trip) => ['outbound', 'return'].map((kind) => ({ action: 'trip_leg.created',
+        entity_id: legOf.get(`${trip.id} ${kind}`), details: { kind, willCall: false } }))),
       ...trips.map((trip) => ({ action: 'trip_request.scheduled', entity_id: trip.id, details: {} })),
       { action: 'standing_order.materialised', entity_id: id,
         details: { tripsCreated: 6, from: HORIZON.from, through: HORIZON.through } },
