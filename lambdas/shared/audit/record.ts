@@ -79,22 +79,24 @@ export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promis
   await tx.query(insert.sql, insert.params);
 }
 
-/** audit_events' columns that a caller writes (the chain trigger fills in the rest). */
-export const AUDIT_EVENT_COLUMNS = `facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id, action, from_state,
-  to_state, details`;
-
 /**
- * The events as rows (AUDIT_EVENT_COLUMNS, then n, their position from 1), from ten array
- * parameters from `$first` whatever their number: a SELECT to insert from, alone or beside rows the
- * same statement makes.
+ * The events' INSERT, in the order given, as one statement with placeholders from `$first` (ten
+ * array parameters whatever the number of events): the chain trigger still fills in each event, row
+ * by row, in that order. Composable, like auditEventInsert, into a statement that also makes the
+ * change the events record.
  */
-export function auditEventRows(events: readonly AuditEvent[], first = 1): NumberedStatement {
+export function auditEventsInsert(events: readonly AuditEvent[], first = 1): NumberedStatement {
   const at = (offset: number) => `$${first + offset}`;
   const column = <T extends string | null>(pick: (event: AuditEvent) => T) => arrayLiteral(events.map(pick));
   return {
-    sql: `SELECT * FROM unnest(${at(0)}::uuid[], ${at(1)}::uuid[], ${at(2)}::uuid[], ${at(3)}::text[], ${at(4)}::text[],
-                   ${at(5)}::uuid[], ${at(6)}::text[], ${at(7)}::text[], ${at(8)}::text[], ${at(9)}::jsonb[]) WITH ORDINALITY
-            AS e(${AUDIT_EVENT_COLUMNS}, n)`,
+    sql: `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
+                               action, from_state, to_state, details)
+     SELECT e.facility_id, e.trip_request_id, e.actor_sub, e.actor_role, e.entity_type, e.entity_id, e.action, e.from_state,
+            e.to_state, e.details
+       FROM unnest(${at(0)}::uuid[], ${at(1)}::uuid[], ${at(2)}::uuid[], ${at(3)}::text[], ${at(4)}::text[], ${at(5)}::uuid[],
+                   ${at(6)}::text[], ${at(7)}::text[], ${at(8)}::text[], ${at(9)}::jsonb[]) WITH ORDINALITY
+            AS e(facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id, action, from_state, to_state, details, n)
+      ORDER BY e.n`,
     params: [
       column((event) => event.facilityId),
       column((event) => event.tripRequestId ?? null),
@@ -116,7 +118,6 @@ export function auditEventRows(events: readonly AuditEvent[], first = 1): Number
  */
 export async function recordAuditEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = auditEventRows(events);
-  await tx.query(`INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS}) SELECT ${AUDIT_EVENT_COLUMNS} FROM (${rows.sql}) AS e ORDER BY e.n`,
-    rows.params);
+  const insert = auditEventsInsert(events);
+  await tx.query(insert.sql, insert.params);
 }
