@@ -87,6 +87,46 @@ describe('materialising a series', () => {
     ]);
   });
 
+  test('the chain records each trip created, then each leg created (trip by trip, outbound first), then each trip scheduled, then the series', async () => {
+    const { id } = await series();
+    const actor = actorOf(dispatcher);
+    await materialiseAs(actor, (tx) => materialiseSeries(tx, asActor(actor), id, HORIZON));
+    const trips = await liveTrips(id);
+    const { rows: legs } = await db().owner.query<{ id: string; trip_request_id: string; kind: string }>(
+      `SELECT l.id, l.trip_request_id, l.kind FROM trip_legs l JOIN trip_requests t ON t.id = l.trip_request_id
+        WHERE t.standing_order_id = $1`, [id]);
+    const legOf = new Map(legs.map((leg) => [`${leg.trip_request_id} ${leg.kind}`, leg.id]));
+    const { rows: events } = await db().owner.query<{ action: string; entity_id: string; details: Record<string, unknown> }>(
+      `SELECT action, entity_id, details FROM audit_events WHERE facility_id = $1 AND (entity_id = $2 OR trip_request_id = ANY($3::uuid[]))
+        ORDER BY seq`, [facilityId, id, `{${trips.map((trip) => trip.id).join(',')}}`]);
+    expect(events).toEqual([
+      ...trips.map((trip) => ({ action: 'trip_request.created', entity_id: trip.id,
+        details: { riderId, standingOrderId: id, occurrenceDate: trip.occurrence_date } })),
+      ...trips.flatMap((trip) => ['outbound', 'return'].map((kind) => ({ action: 'trip_leg.created',
+        entity_id: legOf.get(`${trip.id} ${kind}`), details: { kind, willCall: false } }))),
+      ...trips.map((trip) => ({ action: 'trip_request.scheduled', entity_id: trip.id, details: {} })),
+      { action: 'standing_order.materialised', entity_id: id,
+        details: { tripsCreated: 6, from: HORIZON.from, through: HORIZON.through } },
+    ]);
+    expect((await db().owner.query('SELECT materialised_through::text AS through FROM standing_orders WHERE id = $1', [id])).rows)
+      .toEqual([{ through: HORIZON.through }]);
+  });
+
+  test('a series whose rider is erased makes nothing', async () => {
+    const erased = (await createRider(db().owner, { facilityId })).id;
+    await db().owner.query(
+      `UPDATE riders SET erased_at = now(), data_key = NULL, full_name_enc = NULL, phone_enc = NULL, email_enc = NULL,
+         date_of_birth_enc = NULL, home_address_enc = NULL, care_notes_enc = NULL, phone_index = NULL, email_index = NULL,
+         intake_phone_index = NULL WHERE id = $1`, [erased]);
+    const { id } = await series({ riderId: erased });
+    const actor = actorOf(dispatcher);
+    const run = await materialiseAs(actor, (tx) => materialiseSeries(tx, asActor(actor), id, HORIZON));
+    expect(run.tripsCreated).toBe(0);
+    expect(await liveTrips(id)).toEqual([]);
+    // Ended, so the nightly run below does not count it as due.
+    await db().owner.query(`UPDATE standing_orders SET status = 'ended' WHERE id = $1`, [id]);
+  });
+
   test('the same horizon twice: the second run makes nothing and writes nothing', async () => {
     const { id } = await series();
     const actor = actorOf(dispatcher);

@@ -80,22 +80,24 @@ export async function recordAuditEvent(tx: Queryable, event: AuditEvent): Promis
 }
 
 /**
- * Appends events in the order given, in one statement (a series' trips, legs and transitions): the
- * chain trigger still fills in each event, row by row, in that order.
+ * The events' INSERT, in the order given, as one statement with placeholders from `$first` (ten
+ * array parameters whatever the number of events): the chain trigger still fills in each event, row
+ * by row, in that order. Composable, like auditEventInsert, into a statement that also makes the
+ * change the events record.
  */
-export async function recordAuditEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export function auditEventsInsert(events: readonly AuditEvent[], first = 1): NumberedStatement {
+  const at = (offset: number) => `$${first + offset}`;
   const column = <T extends string | null>(pick: (event: AuditEvent) => T) => arrayLiteral(events.map(pick));
-  await tx.query(
-    `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
+  return {
+    sql: `INSERT INTO audit_events (facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id,
                                action, from_state, to_state, details)
      SELECT e.facility_id, e.trip_request_id, e.actor_sub, e.actor_role, e.entity_type, e.entity_id, e.action, e.from_state,
             e.to_state, e.details
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::text[],
-                   $10::jsonb[]) WITH ORDINALITY
+       FROM unnest(${at(0)}::uuid[], ${at(1)}::uuid[], ${at(2)}::uuid[], ${at(3)}::text[], ${at(4)}::text[], ${at(5)}::uuid[],
+                   ${at(6)}::text[], ${at(7)}::text[], ${at(8)}::text[], ${at(9)}::jsonb[]) WITH ORDINALITY
             AS e(facility_id, trip_request_id, actor_sub, actor_role, entity_type, entity_id, action, from_state, to_state, details, n)
       ORDER BY e.n`,
-    [
+    params: [
       column((event) => event.facilityId),
       column((event) => event.tripRequestId ?? null),
       column((event) => event.actor.sub),
@@ -107,5 +109,15 @@ export async function recordAuditEvents(tx: Queryable, events: readonly AuditEve
       column((event) => event.toState ?? null),
       column((event) => JSON.stringify(event.details ?? {})),
     ],
-  );
+  };
+}
+
+/**
+ * Appends events in the order given, in one statement (a series' trips, legs and transitions): the
+ * chain trigger still fills in each event, row by row, in that order.
+ */
+export async function recordAuditEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const insert = auditEventsInsert(events);
+  await tx.query(insert.sql, insert.params);
 }

@@ -1,4 +1,4 @@
-import { type AuditActor, type AuditEvent, recordAuditEvents, SYSTEM_ACTOR } from '../audit/record';
+import { type AuditActor, type AuditEvent, type NumberedStatement, recordAuditEvents, SYSTEM_ACTOR } from '../audit/record';
 import { arrayLiteral } from '../db/array-literal';
 import { logger } from '../log';
 import type { Database, Queryable } from '../db/port';
@@ -100,6 +100,26 @@ export async function lockSeries(tx: Queryable, facilityId: string | undefined, 
   return rows[0];
 }
 
+/** lockSeries, and whether its rider is erased (null when the rider is not there), in the same round trip. */
+async function lockSeriesWithRider(tx: Queryable, facilityId: string | undefined, seriesId: string)
+  : Promise<(SeriesRow & { rider_erased: boolean | null }) | undefined> {
+  const { rows } = await tx.query<SeriesRow & { rider_erased: boolean | null }>(
+    `SELECT ${SERIES_COLUMNS},
+            (SELECT r.erased_at IS NOT NULL FROM riders r WHERE r.facility_id = s.facility_id AND r.id = s.rider_id) AS rider_erased
+       FROM standing_orders s WHERE ${facilityId ? 's.facility_id = $2 AND ' : ''}s.id = $1 FOR UPDATE OF s`,
+    facilityId ? [seriesId, facilityId] : [seriesId],
+  );
+  return rows[0];
+}
+
+/** Records how far the series is materialised (the caller checked it was behind). */
+function progressUpdate(series: SeriesRow, horizon: Horizon, first = 1): NumberedStatement {
+  return {
+    sql: `UPDATE standing_orders SET materialised_through = $${first + 2}::date WHERE facility_id = $${first} AND id = $${first + 1}`,
+    params: [series.facility_id, series.id, horizon.through],
+  };
+}
+
 export interface SeriesRun {
   readonly seriesId: string;
   readonly facilityId: string;
@@ -131,12 +151,11 @@ function legsOf(series: SeriesRow, occurrence: Occurrence): PlannedLeg[] {
  */
 export async function materialiseSeries(tx: Queryable, deps: MaterialiseDeps, seriesId: string, horizon: Horizon,
   facilityId?: string): Promise<SeriesRun> {
-  const series = await lockSeries(tx, facilityId, seriesId);
+  const series = await lockSeriesWithRider(tx, facilityId, seriesId);
   const none = { seriesId, facilityId: series?.facility_id ?? facilityId ?? '', tripsCreated: 0, dates: [] };
   if (series?.status !== 'active') return none;
-  const { rows: riders } = await tx.query<{ erased: boolean }>(
-    'SELECT erased_at IS NOT NULL AS erased FROM riders WHERE facility_id = $1 AND id = $2', [series.facility_id, series.rider_id]);
-  if (riders[0]?.erased !== false) return none;
+  // Null: the rider is not there (or not visible); either way nothing is made for them.
+  if (series.rider_erased !== false) return none;
 
   const now = (deps.now ?? new Date()).getTime();
   const due = occurrences(seriesPattern(series), horizon.from, horizon.through, deps.timeZone)
@@ -157,26 +176,30 @@ export async function materialiseSeries(tx: Queryable, deps: MaterialiseDeps, se
       arrayLiteral(due.map((o) => o.pickupAt)), arrayLiteral(due.map((o) => o.returnPickupAt))],
   )).rows;
 
+  const behind = series.materialised_through === null || series.materialised_through < horizon.through;
   if (created.length > 0) {
     const byDate = new Map(due.map((occurrence) => [occurrence.date, occurrence]));
-    await recordAuditEvents(tx, created.map((trip): AuditEvent => ({
-      facilityId: series.facility_id, tripRequestId: trip.id, actor: deps.actor, entityType: 'trip_request', entityId: trip.id,
-      action: 'trip_request.created', toState: 'requested',
-      details: { riderId: series.rider_id, standingOrderId: series.id, occurrenceDate: trip.occurrence_date },
-    })));
+    // The trips' creation, their scheduling, the series' event and its progress: every event in one
+    // statement, in the order they always had, with the move to `scheduled` and the progress.
     await scheduleTrips(tx, deps.actor, created.map((trip) => ({
       facilityId: series.facility_id, id: trip.id, riderId: series.rider_id, fromStatus: 'requested',
       legs: legsOf(series, byDate.get(trip.occurrence_date) as Occurrence),
-    })));
-    await recordAuditEvents(tx, [{
-      facilityId: series.facility_id, actor: deps.actor, entityType: 'standing_order', entityId: series.id,
-      action: 'standing_order.materialised',
-      details: { tripsCreated: created.length, from: horizon.from, through: horizon.through },
-    }]);
-  }
-  if (series.materialised_through === null || series.materialised_through < horizon.through) {
-    await tx.query('UPDATE standing_orders SET materialised_through = $3 WHERE facility_id = $1 AND id = $2',
-      [series.facility_id, series.id, horizon.through]);
+    })), {
+      eventsBefore: created.map((trip): AuditEvent => ({
+        facilityId: series.facility_id, tripRequestId: trip.id, actor: deps.actor, entityType: 'trip_request', entityId: trip.id,
+        action: 'trip_request.created', toState: 'requested',
+        details: { riderId: series.rider_id, standingOrderId: series.id, occurrenceDate: trip.occurrence_date },
+      })),
+      eventsAfter: [{
+        facilityId: series.facility_id, actor: deps.actor, entityType: 'standing_order', entityId: series.id,
+        action: 'standing_order.materialised',
+        details: { tripsCreated: created.length, from: horizon.from, through: horizon.through },
+      }],
+      statement: behind ? (first) => progressUpdate(series, horizon, first) : undefined,
+    });
+  } else if (behind) {
+    const progress = progressUpdate(series, horizon);
+    await tx.query(progress.sql, progress.params);
   }
   return { seriesId: series.id, facilityId: series.facility_id, tripsCreated: created.length,
     dates: created.map((trip) => trip.occurrence_date).sort() };

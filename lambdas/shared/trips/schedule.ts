@@ -1,4 +1,4 @@
-import { type AuditActor, type AuditEvent, recordAuditEvents } from '../audit/record';
+import { type AuditActor, type AuditEvent, auditEventsInsert, type NumberedStatement } from '../audit/record';
 import { arrayLiteral } from '../db/array-literal';
 import type { Queryable } from '../db/port';
 
@@ -22,12 +22,25 @@ export interface TripToSchedule {
 }
 
 /**
- * Schedules trips: creates their legs (unassigned), moves each trip to `scheduled` and audits every
- * leg and every trip, in the caller's transaction and in three statements whatever the number of
- * trips. The dispatcher's schedule route and the standing-order materialiser both schedule this way.
- * Times are checked by the caller (and by the database's own constraints).
+ * What a caller adds to the scheduling's last statement, so that it costs no round trip of its own:
+ * audit events of its own before and after the scheduling's (the chain records them in that order),
+ * and one data-modifying statement (no RETURNING is read) with its placeholders from `$first`.
  */
-export async function scheduleTrips(tx: Queryable, actor: AuditActor, trips: readonly TripToSchedule[]): Promise<void> {
+export interface ScheduleAlongside {
+  readonly eventsBefore?: readonly AuditEvent[];
+  readonly eventsAfter?: readonly AuditEvent[];
+  readonly statement?: (first: number) => NumberedStatement;
+}
+
+/**
+ * Schedules trips: creates their legs (unassigned), moves each trip to `scheduled` and audits every
+ * leg and every trip, in the caller's transaction and in two statements whatever the number of
+ * trips (the legs first: a facility's insert policy wants their trip still `requested`; then the move
+ * and the audit events together). The dispatcher's schedule route and the standing-order materialiser
+ * both schedule this way. Times are checked by the caller (and by the database's own constraints).
+ */
+export async function scheduleTrips(tx: Queryable, actor: AuditActor, trips: readonly TripToSchedule[],
+  alongside: ScheduleAlongside = {}): Promise<void> {
   if (trips.length === 0) return;
   const legs = trips.flatMap((trip) => trip.legs.map((leg) => ({ trip, leg })));
   const { rows } = await tx.query<{ id: string; trip_request_id: string; kind: string; will_call: boolean }>(
@@ -58,17 +71,25 @@ export async function scheduleTrips(tx: Queryable, actor: AuditActor, trips: rea
     entityType: 'trip_leg', entityId: leg.id, action: 'trip_leg.created', toState: 'unassigned',
     details: { kind: leg.kind, willCall: leg.will_call },
   }));
-  await tx.query(
-    `UPDATE trip_requests t SET status = 'scheduled'
-       FROM unnest($1::uuid[], $2::uuid[]) AS s(facility_id, id)
-      WHERE t.facility_id = s.facility_id AND t.id = s.id`,
-    [arrayLiteral(trips.map((trip) => trip.facilityId)), arrayLiteral(trips.map((trip) => trip.id))],
-  );
-  await recordAuditEvents(tx, [
+  const audit = auditEventsInsert([
+    ...(alongside.eventsBefore ?? []),
     ...legEvents,
     ...trips.map((trip): AuditEvent => ({
       facilityId: trip.facilityId, tripRequestId: trip.id, actor, entityType: 'trip_request', entityId: trip.id,
       action: 'trip_request.scheduled', fromState: trip.fromStatus, toState: 'scheduled',
     })),
-  ]);
+    ...(alongside.eventsAfter ?? []),
+  ], 3);
+  const own = alongside.statement?.(3 + audit.params.length);
+  // Data-modifying CTEs run whether or not the main statement reads them; none reads another's rows.
+  await tx.query(
+    `WITH scheduled AS (
+       UPDATE trip_requests t SET status = 'scheduled'
+         FROM unnest($1::uuid[], $2::uuid[]) AS s(facility_id, id)
+        WHERE t.facility_id = s.facility_id AND t.id = s.id)${own ? `,
+     alongside AS (${own.sql})` : ''}
+     ${audit.sql}`,
+    [arrayLiteral(trips.map((trip) => trip.facilityId)), arrayLiteral(trips.map((trip) => trip.id)), ...audit.params,
+      ...(own?.params ?? [])],
+  );
 }
