@@ -354,9 +354,12 @@ describe('transient failures are retried by the queue', () => {
 describe('a database failure during delivery hands every record of the batch back to the queue', () => {
   /** Ends the notifier's delivery transaction from outside, as a failover would: its rows stay locked until then. */
   async function terminateDeliveryTransaction(): Promise<number> {
+    // Any backend of the notifier's login inside a transaction: its `state` may still read `active`
+    // for a moment after the client got its answer (the server reports idleness just after), but
+    // `xact_start` is set from BEGIN on.
     const { rows } = await db().owner.query<{ ended: boolean }>(
       `SELECT pg_terminate_backend(pid, 5000) AS ended FROM pg_stat_activity
-        WHERE datname = current_database() AND usename = 'nemt_notifier_user' AND state = 'idle in transaction'`,
+        WHERE datname = current_database() AND usename = 'nemt_notifier_user' AND xact_start IS NOT NULL`,
     );
     return rows.length;
   }

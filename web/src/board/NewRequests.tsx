@@ -5,6 +5,7 @@ import { data, ifMatch } from '../api/client';
 import type { RiderDuplicate, TripRequest } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { ActionError, EmptyState, ErrorState, FieldError, LoadingState } from '../components/States';
+import { RejectWithReason } from '../components/RejectWithReason';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { addMinutes, formatDate, formatDateTime, isoToZonedInput, zonedInputToIso, zoneName } from '../lib/time';
@@ -244,47 +245,19 @@ function ScheduleForm({ trip, announce, onScheduled }: {
 function RejectForm({ trip, announce }: { trip: TripRequest; announce: (message: string) => void }) {
   const { api } = useConsole();
   const queryClient = useQueryClient();
-  const id = useId();
-  const [reason, setReason] = useState('');
-  const [confirming, setConfirming] = useState(false);
-  const [missing, setMissing] = useState(false);
   const reject = useMutation({
-    mutationFn: () =>
+    mutationFn: (reason: string) =>
       data(api.POST('/v1/trip-requests/{tripRequestId}/reject', {
         params: { path: { tripRequestId: trip.id }, header: ifMatch(trip.version) },
-        body: { reason: reason.trim() },
+        body: { reason },
       })),
     onSuccess: (updated) => {
       announce(`Rejected ${updated.referenceCode}.`);
       void queryClient.invalidateQueries({ queryKey: keys.requests });
     },
   });
-  const problem = reject.error instanceof ApiProblem ? reject.error : undefined;
-  const error = missing ? 'Give the reason; the requester is told it.' : problem?.field('reason');
-  return (
-    <form className="reject-form" noValidate onSubmit={(event) => {
-      event.preventDefault();
-      if (!reason.trim()) { setMissing(true); return; }
-      setMissing(false);
-      setConfirming(true);
-    }}>
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>Reason for rejecting</label>
-        <textarea id={`${id}-reason`} value={reason} maxLength={500} rows={2} onChange={(e) => setReason(e.target.value)}
-          aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-reason-error` : undefined} />
-        <FieldError id={`${id}-reason-error`} message={error} />
-      </div>
-      {!confirming && <div className="actions"><button type="submit" className="danger">Reject</button></div>}
-      {confirming && (
-        <div className="confirm">
-          <p id={`${id}-confirm`}>Reject {trip.referenceCode}? This cannot be undone.</p>
-          <button type="button" className="danger" disabled={reject.isPending} onClick={() => reject.mutate()}>Yes, reject</button>
-          <button type="button" onClick={() => setConfirming(false)}>Keep the request</button>
-        </div>
-      )}
-      <ActionError error={reject.error} />
-    </form>
-  );
+  return <RejectWithReason what={trip.referenceCode} toldWho="the requester" pending={reject.isPending} error={reject.error}
+    send={(reason) => reject.mutate(reason)} />;
 }
 
 /** GET /v1/riders/{riderId}/duplicates: other riders with the same phone, to merge this intake's rider into. */

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { LeftAlone, Occurrence, StandingOrder } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { RejectWithReason } from '../components/RejectWithReason';
 import { ActionError, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatWallClock, genericZoneName } from '../lib/time';
@@ -100,47 +101,19 @@ export function AcceptForm({ series, riderName, announce }: SeriesActionProps) {
 export function RejectSeriesForm({ series, riderName, announce }: SeriesActionProps) {
   const { api } = useConsole();
   const refresh = useRefreshAfterChange();
-  const id = useId();
-  const [reason, setReason] = useState('');
-  const [confirming, setConfirming] = useState(false);
-  const [missing, setMissing] = useState(false);
   const reject = useMutation({
-    mutationFn: () =>
+    mutationFn: (reason: string) =>
       data(api.POST('/v1/standing-orders/{standingOrderId}/reject', {
         params: { path: { standingOrderId: series.id }, header: ifMatch(series.version) },
-        body: { reason: reason.trim() },
+        body: { reason },
       })),
     onSuccess: () => {
       announce(`Rejected the standing order for ${riderName}.`);
       refresh();
     },
   });
-  const problem = reject.error instanceof ApiProblem ? reject.error : undefined;
-  const error = missing ? 'Give the reason; the facility is told it.' : problem?.field('reason');
-  return (
-    <form className="reject-form" noValidate onSubmit={(event) => {
-      event.preventDefault();
-      if (!reason.trim()) { setMissing(true); return; }
-      setMissing(false);
-      setConfirming(true);
-    }}>
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>Reason for rejecting</label>
-        <textarea id={`${id}-reason`} value={reason} maxLength={500} rows={2} onChange={(e) => setReason(e.target.value)}
-          aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-reason-error` : undefined} />
-        <FieldError id={`${id}-reason-error`} message={error} />
-      </div>
-      {!confirming && <div className="actions"><button type="submit" className="danger">Reject</button></div>}
-      {confirming && (
-        <div className="confirm">
-          <p>Reject the standing order for {riderName}? This cannot be undone.</p>
-          <button type="button" className="danger" disabled={reject.isPending} onClick={() => reject.mutate()}>Yes, reject</button>
-          <button type="button" onClick={() => setConfirming(false)}>Keep the request</button>
-        </div>
-      )}
-      <ActionError error={reject.error} />
-    </form>
-  );
+  return <RejectWithReason what={`the standing order for ${riderName}`} toldWho="the facility" pending={reject.isPending}
+    error={reject.error} send={(reason) => reject.mutate(reason)} />;
 }
 
 /**
