@@ -39,6 +39,17 @@ const READY = /✔ Ready: (http:\/\/\S+)/;
 const STOP_TIMEOUT_MS = 45_000;
 
 export async function startLocalStackProcess(options: LocalStackProcessOptions = {}): Promise<LocalStackProcess> {
+  try {
+    return await startOnce(options);
+  } catch (error) {
+    // The ports are picked free before PostgreSQL binds its own: on a busy machine another process
+    // can take it first. A second try gets new ports; a real start-up fault fails it the same way.
+    if (!(error instanceof Error) || !error.message.includes('PostgreSQL did not start')) throw error;
+    return startOnce(options);
+  }
+}
+
+async function startOnce(options: LocalStackProcessOptions): Promise<LocalStackProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nemt-browser-stack-'));
   // As root the cluster runs as the `postgres` user, which must be able to enter the folder.
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
