@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { BillingRecord, BillingStatus, BillingTransition } from '../api/contract';
 import { ApiProblem } from '../api/problem';
@@ -209,6 +209,7 @@ function MoreActions(props: RecordActionProps & { targets: readonly BillingStatu
   const { record, targets } = props;
   const move = useMove(props);
   const [confirming, setConfirming] = useState(false);
+  const writeOff = useRef<HTMLButtonElement>(null);
   return (
     <div className="billing-buttons">
       <div className="actions">
@@ -218,9 +219,8 @@ function MoreActions(props: RecordActionProps & { targets: readonly BillingStatu
             {BUTTON[to] ?? `Release to ${statusWord(to)}`}
           </button>
         ))}
-        {!confirming && (
-          <button type="button" disabled={move.isPending} onClick={() => setConfirming(true)}>Write off</button>
-        )}
+        <button ref={writeOff} type="button" aria-expanded={confirming} disabled={move.isPending}
+          onClick={() => setConfirming(true)}>Write off</button>
       </div>
       {confirming && (
         <div className="confirm">
@@ -228,7 +228,7 @@ function MoreActions(props: RecordActionProps & { targets: readonly BillingStatu
           <button type="button" className="danger" disabled={move.isPending} onClick={() => move.mutate({ to: 'written_off' })}>
             Yes, write it off
           </button>
-          <button type="button" onClick={() => setConfirming(false)}>Keep it</button>
+          <button type="button" onClick={() => { setConfirming(false); writeOff.current?.focus(); }}>Keep it</button>
         </div>
       )}
       <ActionError error={move.error} />
