@@ -104,7 +104,13 @@ describe('reading billing records', () => {
     expect(BillingRecord.strict().parse(answer.body)).toEqual(answer.body);
     expect(answer.body).toMatchObject({ id: bill.id, facilityId: facilityA, tripLegId: bill.tripLegId, status: 'pending',
       legOutcome: 'completed', mileage: 12.5, amountCents: null, invoiceNumber: null, levelOfService: 'ambulatory',
-      vehicleKind: 'sedan', version: 1 });
+      vehicleKind: 'sedan', version: 1, heldFrom: null });
+    const { rows: [leg] } = await db().owner.query<{ reference_code: string; pickup: string }>(
+      `SELECT t.reference_code, coalesce(l.actual_pickup_at, l.scheduled_pickup_at) AS pickup
+         FROM trip_legs l JOIN trip_requests t ON t.id = l.trip_request_id WHERE l.id = $1`, [bill.tripLegId]);
+    expect(answer.body.referenceCode).toMatch(/\S/);
+    expect(answer.body.referenceCode).toBe(leg?.reference_code);
+    expect(Date.parse(answer.body.serviceAt)).toBe(Date.parse(leg?.pickup ?? ''));
     expect(answer.headers.etag).toBe('"1"');
     expect((await getBillingRecord(db().owner, bill.id)).status).toBe('pending');
     expect((await api.call('GET', '/v1/billing-records/00000000-0000-4000-8000-000000000000', { as: as(billing) })).status).toBe(404);
@@ -191,7 +197,7 @@ describe('billing transitions', () => {
     await moveBillingRecord(db().owner, bill.id, 'ready');
     const held = await transition(bill.id, { to: 'on_hold', note: 'Awaiting signature' });
     expect(held.status).toBe(200);
-    expect(held.body.status).toBe('on_hold');
+    expect(held.body).toMatchObject({ status: 'on_hold', heldFrom: 'ready' });
     expect((await getBillingRecord(db().owner, bill.id)).heldFrom).toBe('ready');
     for (const to of ['pending', 'invoiced', 'denied']) {
       const wrong = await transition(bill.id, { to });

@@ -6,7 +6,7 @@ import { expectNoTokenInStorage } from './support/storage';
 
 /**
  * The sign-in pages a person sees on the way in and out: the local issuer's authorize page (the
- * stand-in for Cognito's managed login), a role whose screens come in a later release, the
+ * stand-in for Cognito's managed login), Billing's start page (the billing desk), the
  * signed-out page, and a reload (tokens live in memory, so a reload signs in again).
  */
 test('the sign-in page lists the demo users and passes axe; a reload signs in again; sign-out leaves nothing', async ({ page }) => {
@@ -17,7 +17,7 @@ test('the sign-in page lists the demo users and passes axe; a reload signs in ag
   await expectNoTokenInStorage(page);
 
   await signIn(page, { role: 'Billing' });
-  await expect(page.getByRole('heading', { name: 'Your screens are coming' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Billing desk', level: 1 })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
   await expectNoTokenInStorage(page);
   await screenshot(page, 'home-billing');

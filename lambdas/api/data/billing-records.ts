@@ -23,13 +23,24 @@ export interface BillingRecordRow {
   updated_at: string;
   version: number;
   cursor_at: string;
+  /** The trip's code and the leg's pickup (actual, else scheduled): what a clerk matches a claim by. */
+  reference_code: string;
+  service_at: string | null;
 }
 
 export type VehicleKind = 'sedan' | 'minivan' | 'wheelchair_van' | 'stretcher_van';
 
+/**
+ * Subqueries rather than a join so the same list serves SELECT, the page and UPDATE … RETURNING;
+ * each names the record's facility, as every tenant-scoped read does.
+ */
 export const BILLING_RECORD_COLUMNS = `id, facility_id, trip_request_id, trip_leg_id, status, held_from, leg_outcome, mileage,
   amount_cents, invoice_number, note, level_of_service, vehicle_kind, created_at, updated_at, version,
-  created_at::text AS cursor_at`;
+  created_at::text AS cursor_at,
+  (SELECT t.reference_code FROM trip_requests t
+    WHERE t.facility_id = billing_records.facility_id AND t.id = billing_records.trip_request_id) AS reference_code,
+  (SELECT coalesce(l.actual_pickup_at, l.scheduled_pickup_at) FROM trip_legs l
+    WHERE l.facility_id = billing_records.facility_id AND l.id = billing_records.trip_leg_id) AS service_at`;
 
 export function toBillingRecord(row: BillingRecordRow) {
   return {
@@ -38,6 +49,9 @@ export function toBillingRecord(row: BillingRecordRow) {
     tripRequestId: row.trip_request_id,
     tripLegId: row.trip_leg_id,
     status: row.status,
+    heldFrom: row.held_from,
+    referenceCode: row.reference_code,
+    serviceAt: row.service_at,
     legOutcome: row.leg_outcome,
     mileage: row.mileage === null ? null : Number(row.mileage),
     amountCents: row.amount_cents,

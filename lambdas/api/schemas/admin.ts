@@ -203,6 +203,11 @@ export const BillingRecord = z.object({
   tripRequestId: Uuid,
   tripLegId: Uuid,
   status: BillingStatus,
+  /** Where an on_hold record came from: the only state it returns to (besides written_off). */
+  heldFrom: BillingStatus.nullable(),
+  referenceCode: z.string(),
+  /** The leg's pickup, actual when recorded, else scheduled. */
+  serviceAt: IsoDateTime.nullable(),
   legOutcome: z.enum(['completed', 'no_show']),
   mileage: z.number().nullable(),
   amountCents: z.number().int().nullable(),

@@ -42,3 +42,10 @@ export type Facility = Schemas['Facility'];
 export type IntakeChallenge = Schemas['IntakeChallenge'];
 export type IntakeBody = Schemas['IntakeBody'];
 export type IntakeReceipt = Schemas['IntakeReceipt'];
+
+/** A billing record (one per completed or no-show leg) and the lifecycle states the desk lists. */
+export type BillingRecord = Schemas['BillingRecord'];
+export type BillingStatus = BillingRecord['status'];
+export type LevelOfService = NonNullable<BillingRecord['levelOfService']>;
+/** The body of POST /v1/billing-records/{billingRecordId}/transitions. */
+export type BillingTransition = Schemas['BillingTransitionBody'];

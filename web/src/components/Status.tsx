@@ -1,7 +1,7 @@
-import type { LegStatus, StandingOrderStatus, TripStatus } from '../api/contract';
+import type { BillingStatus, LegStatus, StandingOrderStatus, TripStatus } from '../api/contract';
 
 /** One word and one colour per status, everywhere (CONSOLE.md): never colour alone. */
-type AnyStatus = LegStatus | TripStatus | StandingOrderStatus | 'pending' | 'approved' | 'denied';
+type AnyStatus = LegStatus | TripStatus | StandingOrderStatus | BillingStatus | 'pending' | 'approved' | 'denied';
 
 const WORDS: Record<AnyStatus, string> = {
   requested: 'requested',
@@ -22,6 +22,11 @@ const WORDS: Record<AnyStatus, string> = {
   active: 'active',
   paused: 'paused',
   ended: 'ended',
+  ready: 'ready',
+  invoiced: 'invoiced',
+  on_hold: 'on hold',
+  paid: 'paid',
+  written_off: 'written off',
 };
 
 export function statusWord(status: AnyStatus): string {

@@ -1,4 +1,4 @@
-import type { LeftAlone, Rider, Role, StandingOrder, TripRequest, Vehicle } from '../api/contract';
+import type { LeftAlone, LevelOfService, Rider, Role, StandingOrder, TripRequest, Vehicle } from '../api/contract';
 import { formatCalendarDate, formatDateTime, formatWallClock, genericZoneName } from './time';
 
 /**
@@ -25,6 +25,14 @@ export const VEHICLE_KIND: Record<Vehicle['kind'], string> = {
   minivan: 'minivan',
   wheelchair_van: 'wheelchair van',
   stretcher_van: 'stretcher van',
+};
+
+/** A billing record's level of service (the trip's mobility when the leg ended), as a claim names it. */
+export const LEVEL_OF_SERVICE: Record<LevelOfService, string> = {
+  ambulatory: 'Ambulatory',
+  wheelchair: 'Wheelchair',
+  wheelchair_xl: 'Bariatric wheelchair',
+  stretcher: 'Stretcher',
 };
 
 /** What a trip needs, in words: "Wheelchair, oxygen, 1 companion". */
