@@ -13,6 +13,7 @@ const Board = lazy(() => import('./board/Board'));
 const TripDetail = lazy(() => import('./trip/TripDetail'));
 const NewSeries = lazy(() => import('./standing-orders/NewSeries'));
 const SeriesDetail = lazy(() => import('./standing-orders/SeriesDetail'));
+const MyDay = lazy(() => import('./driver/MyDay'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -91,6 +92,7 @@ function SignedIn({ auth }: { auth: Auth }) {
             <Route path="/trips/:tripRequestId" element={<DispatcherOnly role={me.data.role}><TripDetail /></DispatcherOnly>} />
             <Route path="/standing-orders/new" element={<DispatcherOnly role={me.data.role}><NewSeries /></DispatcherOnly>} />
             <Route path="/standing-orders/:standingOrderId" element={<DispatcherOnly role={me.data.role}><SeriesDetail /></DispatcherOnly>} />
+            <Route path="/day" element={<MyDay />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -144,6 +146,7 @@ function Header() {
 
 function Home({ role }: { role: Role }) {
   if (role === 'Dispatcher') return <Navigate to="/board" replace />;
+  if (role === 'Driver') return <Navigate to="/day" replace />;
   return <ComingSoon role={role} />;
 }
 
