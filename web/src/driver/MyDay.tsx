@@ -41,7 +41,7 @@ export default function MyDay() {
 }
 
 function DriverDay() {
-  const { api, timeZone } = useConsole();
+  const { api, me, timeZone } = useConsole();
   const queryClient = useQueryClient();
   const day = todayInZone(timeZone);
   const legsKey = ['driver-legs', day];
@@ -58,7 +58,7 @@ function DriverDay() {
   }, [queryClient, day]);
   // A refusal usually means the leg changed under the driver (reassigned, cancelled): show it as it is now.
   const reread = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['driver-legs'] }), [queryClient]);
-  const { taps, sending, storageProblem, tap, dismiss } = useTaps(api, recorded, reread);
+  const { taps, sending, storageProblem, tap, dismiss } = useTaps(api, me.sub, recorded, reread);
   const online = useOnline();
 
   const vehicleIds = [...new Set((legs.data ?? []).map((leg) => leg.vehicleId).filter((id): id is string => id !== null))];

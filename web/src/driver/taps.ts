@@ -12,6 +12,8 @@ export type TapState = 'pending' | 'sent' | 'refused';
 export interface Tap {
   /** The Idempotency-Key, made when the driver tapped: a resend replays, never records twice. */
   key: string;
+  /** Whose tap (the user's id, not a credential): a phone shared by two drivers sends each only their own. */
+  driver: string;
   /** The order taps were made in; they are sent in this order. */
   seq: number;
   legId: string;
@@ -51,14 +53,14 @@ async function withStore<T>(mode: IDBTransactionMode, work: (store: IDBObjectSto
   });
 }
 
-/** Every tap still worth keeping, oldest first; sent taps older than two days are forgotten. */
-export async function readTaps(): Promise<Tap[]> {
+/** This driver's taps still worth keeping, oldest first; sent taps older than two days are forgotten. */
+export async function readTaps(driver: string): Promise<Tap[]> {
   const all = (await withStore<Tap[]>('readonly', (store) => store.getAll() as IDBRequest<Tap[]>))
     .sort((a, b) => a.seq - b.seq);
   const cutoff = Date.now() - KEEP_MS;
   const stale = all.filter((tap) => tap.state === 'sent' && Date.parse(tap.tappedAt) < cutoff);
   for (const tap of stale) await forgetTap(tap.key);
-  return all.filter((tap) => !stale.includes(tap));
+  return all.filter((tap) => tap.driver === driver && !stale.includes(tap));
 }
 
 export async function saveTap(tap: Tap): Promise<void> {
@@ -69,7 +71,7 @@ export async function forgetTap(key: string): Promise<void> {
   await withStore('readwrite', (store) => store.delete(key));
 }
 
-export function newTap(legId: string, event: LegStatusEventBody, previous: readonly Tap[]): Tap {
+export function newTap(driver: string, legId: string, event: LegStatusEventBody, previous: readonly Tap[]): Tap {
   const seq = Math.max(Date.now(), ...previous.map((tap) => tap.seq + 1));
-  return { key: `tap-${crypto.randomUUID()}`, seq, legId, event, tappedAt: new Date().toISOString(), state: 'pending' };
+  return { key: `tap-${crypto.randomUUID()}`, driver, seq, legId, event, tappedAt: new Date().toISOString(), state: 'pending' };
 }

@@ -36,7 +36,7 @@ export function useOnline(): boolean {
  * when the browser says it is online again (and every 15 s while any wait). A tap the server
  * refuses stays on screen, with the server's reason, until the driver dismisses it.
  */
-export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onRefused: () => void) {
+export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg']) => void, onRefused: () => void) {
   const [taps, setTaps] = useState<Tap[]>([]);
   const [sending, setSending] = useState(false);
   const [storageProblem, setStorageProblem] = useState<string | null>(null);
@@ -49,11 +49,11 @@ export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onR
 
   const reload = useCallback(async () => {
     try {
-      setTaps(await readTaps());
+      setTaps(await readTaps(driver));
     } catch {
       setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
     }
-  }, []);
+  }, [driver]);
 
   const flush = useCallback(async () => {
     if (flushing.current) {
@@ -66,7 +66,7 @@ export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onR
     try {
       do {
         again.current = false;
-        for (const tap of (await readTaps()).filter((candidate) => candidate.state === 'pending')) {
+        for (const tap of (await readTaps(driver)).filter((candidate) => candidate.state === 'pending')) {
           try {
             const leg = await data(api.POST('/v1/legs/{legId}/status-events', {
               params: { path: { legId: tap.legId }, header: { 'Idempotency-Key': tap.key } },
@@ -89,7 +89,7 @@ export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onR
       setSending(false);
       await reload();
     }
-  }, [api, reload]);
+  }, [api, driver, reload]);
 
   useEffect(() => {
     void reload().then(flush);
@@ -106,7 +106,7 @@ export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onR
   }, [waiting, flush]);
 
   const tap = useCallback(async (legId: string, event: LegStatusEventBody) => {
-    const made = newTap(legId, event, taps);
+    const made = newTap(driver, legId, event, taps);
     setTaps((current) => [...current, made]);
     try {
       await saveTap(made);
@@ -114,7 +114,7 @@ export function useTaps(api: Api, onRecorded: (leg: Schemas['Leg']) => void, onR
       setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
     }
     await flush();
-  }, [taps, flush]);
+  }, [driver, taps, flush]);
 
   const dismiss = useCallback(async (key: string) => {
     await forgetTap(key);
