@@ -143,10 +143,10 @@ export const routes = [
     roles: ['Dispatcher'], params: LegParams, response: Leg, successStatus: 200, conditional: true }),
   route({ ...api, id: 'legs.recordStatus', method: 'POST', path: '/v1/legs/{legId}/status-events',
     summary: 'Record en route, arrived, picked up or no-show', roles: ['Dispatcher', 'Driver'], params: LegParams,
-    body: LegStatusEventBody, response: Leg, successStatus: 200, conditional: true }),
+    body: LegStatusEventBody, response: Leg, successStatus: 200, conditional: true, idempotent: true }),
   route({ ...api, id: 'legs.complete', method: 'POST', path: '/v1/legs/{legId}/completion',
     summary: 'Submit completion: actual times, odometer, notes', roles: ['Driver'], params: LegParams,
-    body: CompletionBody, response: Leg, successStatus: 200, conditional: true }),
+    body: CompletionBody, response: Leg, successStatus: 200, conditional: true, idempotent: true }),
 
   // Vehicles
   route({ ...api, id: 'vehicles.list', method: 'GET', path: '/v1/vehicles', summary: 'List vehicles by name',

@@ -248,6 +248,22 @@ describe('status events', () => {
     expect(fresh.body).toMatchObject({ status: 'en_route', driverId: driver.id });
   });
 
+  test('a tap retried with its Idempotency-Key (the driver\'s phone resending after lost signal) is recorded once', async () => {
+    const { trip, outbound } = await scheduledTrip();
+    await assignLeg(db().owner, outbound, driver.id);
+    const tap = (key: string) => api.call('POST', `/v1/legs/${outbound}/status-events`, {
+      as: as(driver), headers: { 'Idempotency-Key': key }, body: { status: 'en_route' },
+    });
+    const first = await tap(`tap-${outbound}-1`);
+    const retried = await tap(`tap-${outbound}-1`);
+    expect(first.status).toBe(200);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual(first.body);
+    // A new tap (its own key) asking for the same move again is a real second attempt: refused.
+    expect((await tap(`tap-${outbound}-2`)).status).toBe(409);
+    expect((await auditActions(trip.id)).filter((action) => action === 'trip_leg.en_route')).toHaveLength(1);
+  });
+
   test('en route notifies the rider only where the tenant asked for it', async () => {
     const { trip, outbound } = await scheduledTrip(quietFacility, quietRider);
     await assignLeg(db().owner, outbound, driver.id);

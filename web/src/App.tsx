@@ -14,6 +14,7 @@ const TripDetail = lazy(() => import('./trip/TripDetail'));
 const NewSeries = lazy(() => import('./standing-orders/NewSeries'));
 const SeriesDetail = lazy(() => import('./standing-orders/SeriesDetail'));
 const BillingDesk = lazy(() => import('./billing/BillingDesk'));
+const MyDay = lazy(() => import('./driver/MyDay'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -93,6 +94,7 @@ function SignedIn({ auth }: { auth: Auth }) {
             <Route path="/standing-orders/new" element={<DispatcherOnly role={me.data.role}><NewSeries /></DispatcherOnly>} />
             <Route path="/standing-orders/:standingOrderId" element={<DispatcherOnly role={me.data.role}><SeriesDetail /></DispatcherOnly>} />
             <Route path="/billing" element={<BillingDesk />} />
+            <Route path="/day" element={<MyDay />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -147,6 +149,7 @@ function Header() {
 function Home({ role }: { role: Role }) {
   if (role === 'Dispatcher') return <Navigate to="/board" replace />;
   if (role === 'Billing') return <Navigate to="/billing" replace />;
+  if (role === 'Driver') return <Navigate to="/day" replace />;
   return <ComingSoon role={role} />;
 }
 

@@ -25,6 +25,11 @@ export type Problem = Schemas['Problem'];
 export type TripRequest = Schemas['TripRequest'];
 /** A leg as a Dispatcher reads it (the variant with `riderId`); `rider` with `include=rider`. */
 export type DispatcherLeg = Extract<Schemas['Leg'], { riderId: string }>;
+/** A leg as a Driver reads it: the minimum to do the job (the variant with `riderName`). */
+export type DriverLeg = Extract<Schemas['Leg'], { riderName: string | null }>;
+/** One tap on the driver's phone: en route, arrived, picked up, or no-show with a reason. */
+export type LegStatusEventBody = Schemas['LegStatusEventBody'];
+export type CompletionBody = Schemas['CompletionBody'];
 /** Another rider with the same phone (GET /v1/riders/{riderId}/duplicates). */
 export type RiderDuplicate = Schemas['RiderDuplicates']['items'][number];
 /** The driver's leg a refused double booking overlaps (409 driver-double-booked, Dispatchers). */

@@ -1,0 +1,214 @@
+import type { APIRequestContext, Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { expectNoSeriousA11yViolations } from './support/accessibility';
+import { expect, test } from './support/fixtures';
+import { screenshot } from './support/screenshots';
+import { signIn } from './support/sign-in';
+import { expectNoTokenInStorage } from './support/storage';
+
+/**
+ * The driver's day on a 375-pixel phone, against the real local stack: a leg the dispatcher
+ * assigned today is worked from en route to completion; taps made without signal are kept on the
+ * phone, shown as waiting, and sent in order once the signal returns, each recorded exactly once
+ * (checked through the API and the trip's history); a tap the server refuses (the leg was taken
+ * away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
+ */
+test.describe.configure({ mode: 'serial' });
+
+const TIME_ZONE = 'America/New_York';
+const PHONE = { width: 375, height: 812 };
+const MINUTE = 60_000;
+
+function dayOf(instant: number): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date(instant));
+}
+
+async function json<T>(answer: Awaited<ReturnType<APIRequestContext['get']>>): Promise<T> {
+  expect(answer.ok(), `${answer.url()} answered ${answer.status()}: ${await answer.text()}`).toBe(true);
+  return (await answer.json()) as T;
+}
+
+interface Versioned { id: string; version: number }
+interface ArrangedLeg { legId: string; tripId: string; rider: string; version: number }
+
+/**
+ * A ride today for a new rider of Riverside's, `hoursFromNow` ahead (on the quarter hour), its
+ * outbound leg assigned to the demo driver, Devon Driver, with Sedan 2. Skips the test when that
+ * time is no longer today in the provider's zone: the driver's day is today's legs.
+ */
+async function arrangeLegToday(api: APIRequestContext, facilityId: string, hoursFromNow: number, rider: string): Promise<ArrangedLeg> {
+  const pickup = Math.ceil((Date.now() + hoursFromNow * 60 * MINUTE) / (15 * MINUTE)) * 15 * MINUTE;
+  test.skip(dayOf(pickup + 45 * MINUTE) !== dayOf(Date.now()), 'too late in the day for a leg later today');
+  const iso = (instant: number) => new Date(instant).toISOString();
+  const created = await json<Versioned>(await api.post('/v1/riders', {
+    headers: { 'Idempotency-Key': randomUUID() },
+    data: { facilityId, fullName: rider, phone: '+15550100777', notifyChannel: 'none' },
+  }));
+  const trip = await json<Versioned>(await api.post('/v1/trip-requests', {
+    headers: { 'Idempotency-Key': randomUUID() },
+    data: { facilityId, riderId: created.id, pickupAddress: '12 Elm Street', dropoffAddress: '400 Riverside Drive',
+      appointmentAt: iso(pickup + 45 * MINUTE) },
+  }));
+  await json(await api.post(`/v1/trip-requests/${trip.id}/schedule`, {
+    headers: { 'If-Match': `"${trip.version}"` },
+    data: { outbound: { pickupAt: iso(pickup), dropoffAt: iso(pickup + 30 * MINUTE) } },
+  }));
+  const [leg] = (await json<{ items: Versioned[] }>(await api.get(`/v1/legs?tripRequestId=${trip.id}`))).items;
+  expect(leg).toBeDefined();
+  const drivers = await json<{ items: { id: string; displayName: string }[] }>(await api.get('/v1/users?role=Driver'));
+  const devon = drivers.items.find((driver) => driver.displayName === 'Devon Driver');
+  expect(devon, 'the seed has Devon Driver').toBeDefined();
+  const vehicles = await json<{ items: { id: string; name: string }[] }>(await api.get('/v1/vehicles?limit=100'));
+  const sedan = vehicles.items.find((vehicle) => vehicle.name === 'Sedan 2');
+  expect(sedan, 'the seed has Sedan 2').toBeDefined();
+  const assigned = await json<Versioned>(await api.put(`/v1/legs/${(leg as Versioned).id}/assignment`, {
+    headers: { 'If-Match': `"${(leg as Versioned).version}"` },
+    data: { driverId: devon?.id, vehicleId: sedan?.id },
+  }));
+  return { legId: assigned.id, tripId: trip.id, rider, version: assigned.version };
+}
+
+function legCard(page: Page, rider: string) {
+  return page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: new RegExp(rider) }) });
+}
+
+async function openMyDay(page: Page): Promise<void> {
+  await page.setViewportSize(PHONE);
+  await signIn(page, { role: 'Driver' });
+  await expect(page).toHaveURL(/\/day$/);
+  await expect(page.getByRole('heading', { name: 'My day', level: 1 })).toBeVisible();
+}
+
+/** "13:05:09" plus some minutes, as a time input's value. */
+function later(time: string, minutes: number): string {
+  const [h, m, s] = time.split(':').map(Number);
+  const total = ((h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0) + minutes * 60) % 86_400;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}`;
+}
+
+test('a driver on a phone works a leg from en route to completion', async ({ page, apiAs, stack }) => {
+  const dispatcher = await apiAs('Dispatcher');
+  const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 1, 'Jordan Phone');
+
+  await openMyDay(page);
+  const card = legCard(page, leg.rider);
+  await expect(card).toContainText('Sedan 2');
+  await expect(card).toContainText('12 Elm Street');
+  await expect(card.getByRole('link', { name: /Call \(555\) 010-0777/ })).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'nothing scrolls sideways at 375 px').toBeLessThanOrEqual(0);
+  const enRoute = card.getByRole('button', { name: 'En route' });
+  const box = await enRoute.boundingBox();
+  expect(box?.height ?? 0, 'a tap target at least 48 px tall').toBeGreaterThanOrEqual(48);
+  await expectNoSeriousA11yViolations(page);
+  await screenshot(page, 'driver-day');
+
+  for (const [button, status] of [['En route', 'en_route'], ['Arrived', 'arrived'], ['Picked up', 'picked_up']] as const) {
+    await card.getByRole('button', { name: button, exact: true }).click();
+    await expect(card).toHaveAttribute('data-status', status);
+    await expect(card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem').last()).toHaveAttribute('data-state', 'sent');
+  }
+
+  // The completion form: times prefilled from the taps, the odometer from Sedan 2's last reading.
+  const form = page.getByRole('form', { name: `Complete the ride for ${leg.rider}` });
+  const pickedUp = await form.getByLabel(/^Picked up at/).inputValue();
+  expect(pickedUp).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+  await expect(form.getByLabel(/^Dropped off at/)).not.toHaveValue('');
+  await expect(form.getByLabel('Odometer at start')).toHaveValue('48210.3');
+  await form.getByLabel(/^Dropped off at/).fill(later(pickedUp, 25));
+
+  // An end reading below the start is caught on the phone, before anything is sent.
+  const completions: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/completion')) completions.push(request.url());
+  });
+  await form.getByLabel('Odometer at end').fill('48200');
+  await form.getByRole('button', { name: 'Complete the ride' }).click();
+  await expect(form.getByText('The end reading must be more than the start reading.')).toBeVisible();
+  expect(completions).toEqual([]);
+  await form.getByLabel('Odometer at end').fill('48222.5');
+  await form.getByLabel('Notes (optional)').fill('Walker stowed in the trunk.');
+  await expectNoSeriousA11yViolations(page);
+  await screenshot(page, 'driver-day-complete');
+  await form.getByRole('button', { name: 'Complete the ride' }).click();
+  await expect(card).toHaveAttribute('data-status', 'completed');
+  await expect(form).toHaveCount(0);
+  expect(completions).toHaveLength(1);
+
+  const done = await json<{ status: string; odometerStart: number; odometerEnd: number }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
+  expect(done).toMatchObject({ status: 'completed', odometerStart: 48210.3, odometerEnd: 48222.5 });
+  await expectNoTokenInStorage(page);
+});
+
+test('taps made without signal wait on the phone and are recorded once each, in order, when it returns',
+  async ({ page, context, apiAs, stack, browserProblems }) => {
+    // The browser's own lines for requests it could not make while offline, if any slip through.
+    browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 2, 'Quinn Tunnel');
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    const taps = card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem');
+    const connection = page.locator('.connection');
+    await card.getByRole('button', { name: 'En route', exact: true }).click();
+    await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+
+    await context.setOffline(true);
+    await expect(connection).toContainText('No signal');
+    await card.getByRole('button', { name: 'Arrived', exact: true }).click();
+    await card.getByRole('button', { name: 'Picked up', exact: true }).click();
+    await expect(card).toHaveAttribute('data-status', 'picked_up');
+    await expect(card).toContainText('waiting to send');
+    await expect(taps.filter({ hasText: 'waiting to send' })).toHaveCount(2);
+    await expect(connection).toHaveAttribute('data-pending', '2');
+    await expect(connection).toContainText('2 taps saved on this phone');
+    await expectNoTokenInStorage(page);
+    await expectNoSeriousA11yViolations(page);
+    await screenshot(page, 'driver-day-offline');
+
+    await context.setOffline(false);
+    await expect(connection).toHaveAttribute('data-pending', '0', { timeout: 30_000 });
+    await expect(taps.filter({ hasText: 'waiting to send' })).toHaveCount(0);
+    await expect(taps).toHaveCount(3);
+    for (const index of [0, 1, 2]) await expect(taps.nth(index)).toHaveAttribute('data-state', 'sent');
+
+    const recorded = await json<{ status: string }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
+    expect(recorded.status).toBe('picked_up');
+    const history = await json<{ events: { entityId: string; action: string }[] }>(
+      await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
+    const legEvents = history.events.filter((event) => event.entityId === leg.legId).map((event) => event.action);
+    expect(legEvents).toEqual(['trip_leg.created', 'trip_leg.assigned', 'trip_leg.en_route', 'trip_leg.arrived', 'trip_leg.picked_up']);
+  });
+
+test('a tap the server refuses (the leg was taken away meanwhile) stays on screen until dismissed',
+  async ({ page, context, apiAs, stack, browserProblems }) => {
+    browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
+    browserProblems.allow(/status of 404/);
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 3, 'Riley Reassigned');
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    await expect(card).toBeVisible();
+    await context.setOffline(true);
+    await card.getByRole('button', { name: 'En route', exact: true }).click();
+    await expect(card).toContainText('waiting to send');
+
+    // Meanwhile the dispatcher takes the leg away: the driver no longer has it.
+    await json(await dispatcher.delete(`/v1/legs/${leg.legId}/assignment`, { headers: { 'If-Match': `"${leg.version}"` } }));
+    await context.setOffline(false);
+    const refusal = page.getByRole('list', { name: 'Taps not recorded' }).getByRole('listitem');
+    await expect(refusal.getByRole('alert')).toContainText(`Not recorded: en route for ${leg.rider}`, { timeout: 30_000 });
+    // The day is read again: the leg is no longer the driver's, and the refusal still names its rider.
+    await expect(card).toHaveCount(0);
+    await expectNoSeriousA11yViolations(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'driver-day-refused');
+    await refusal.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(refusal).toHaveCount(0);
+    const unassigned = await json<{ status: string }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
+    expect(unassigned.status).toBe('unassigned');
+  });

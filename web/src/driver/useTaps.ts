@@ -1,0 +1,125 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Api } from '../api/client';
+import { data } from '../api/client';
+import type { LegStatusEventBody, Schemas } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { describeError } from '../components/States';
+import { forgetTap, newTap, readTaps, saveTap, type Tap } from './taps';
+
+const RETRY_MS = 15_000;
+
+/** Answers worth another try later: no signal, the server or the session briefly unavailable. */
+function worthRetrying(error: unknown): boolean {
+  if (!(error instanceof ApiProblem)) return true;
+  return error.status === 0 || error.status === 401 || error.status === 408 || error.status === 429 || error.status >= 500;
+}
+
+export function useOnline(): boolean {
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const up = () => setOnline(true);
+    const down = () => setOnline(false);
+    window.addEventListener('online', up);
+    window.addEventListener('offline', down);
+    return () => {
+      window.removeEventListener('online', up);
+      window.removeEventListener('offline', down);
+    };
+  }, []);
+  return online;
+}
+
+/**
+ * The driver's taps as a queue on the phone: a tap is saved first, then sent; taps go out one at
+ * a time in the order they were made, each with the Idempotency-Key it got when it was made, so a
+ * resend after lost signal replays instead of recording twice. Without signal they wait and go
+ * when the browser says it is online again (and every 15 s while any wait). A tap the server
+ * refuses stays on screen, with the server's reason, until the driver dismisses it.
+ */
+export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg']) => void, onRefused: () => void) {
+  const [taps, setTaps] = useState<Tap[]>([]);
+  const [sending, setSending] = useState(false);
+  const [storageProblem, setStorageProblem] = useState<string | null>(null);
+  const flushing = useRef(false);
+  const again = useRef(false);
+  const recorded = useRef(onRecorded);
+  recorded.current = onRecorded;
+  const refused = useRef(onRefused);
+  refused.current = onRefused;
+
+  const reload = useCallback(async () => {
+    try {
+      setTaps(await readTaps(driver));
+    } catch {
+      setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
+    }
+  }, [driver]);
+
+  const flush = useCallback(async () => {
+    if (flushing.current) {
+      again.current = true;
+      return;
+    }
+    if (!navigator.onLine) return;
+    flushing.current = true;
+    setSending(true);
+    try {
+      do {
+        again.current = false;
+        for (const tap of (await readTaps(driver)).filter((candidate) => candidate.state === 'pending')) {
+          try {
+            const leg = await data(api.POST('/v1/legs/{legId}/status-events', {
+              params: { path: { legId: tap.legId }, header: { 'Idempotency-Key': tap.key } },
+              body: tap.event,
+            }));
+            await saveTap({ ...tap, state: 'sent' });
+            recorded.current(leg);
+          } catch (error) {
+            if (worthRetrying(error)) return;
+            await saveTap({ ...tap, state: 'refused', refusal: describeError(error) });
+            refused.current();
+          }
+          await reload();
+        }
+      } while (again.current);
+    } catch {
+      // Storage failed mid-way: what was saved is still there; the next flush resumes from it.
+    } finally {
+      flushing.current = false;
+      setSending(false);
+      await reload();
+    }
+  }, [api, driver, reload]);
+
+  useEffect(() => {
+    void reload().then(flush);
+    const online = () => void flush();
+    window.addEventListener('online', online);
+    return () => window.removeEventListener('online', online);
+  }, [reload, flush]);
+
+  const waiting = taps.some((tap) => tap.state === 'pending');
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = window.setInterval(() => void flush(), RETRY_MS);
+    return () => window.clearInterval(timer);
+  }, [waiting, flush]);
+
+  const tap = useCallback(async (legId: string, event: LegStatusEventBody) => {
+    const made = newTap(driver, legId, event, taps);
+    setTaps((current) => [...current, made]);
+    try {
+      await saveTap(made);
+    } catch {
+      setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
+    }
+    await flush();
+  }, [driver, taps, flush]);
+
+  const dismiss = useCallback(async (key: string) => {
+    await forgetTap(key);
+    await reload();
+  }, [reload]);
+
+  return { taps, sending, storageProblem, tap, dismiss, retry: flush };
+}
