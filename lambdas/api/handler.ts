@@ -30,6 +30,7 @@ const identity: IdentityAdmin = {
   createUser: async () => notHere('user administration'),
   disableUser: async () => notHere('user administration'),
   enableUser: async () => notHere('user administration'),
+  changeAssignment: async () => notHere('user administration'),
   deleteUser: async () => notHere('user administration'),
 };
 

@@ -4,7 +4,7 @@ import {
   AuditVerification, BillingCode, BillingCodeList, BillingCodeParams, BillingCodeUpdate, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
   ContactCreate, ContactListQuery, ContactParams, ContactUpdate, Facility,
   FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeChallenge, IntakeReceipt, Me, Rider, RiderCreate,
-  RiderDuplicates, RiderExport, RiderListQuery, RiderMergeBody, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams,
+  RiderDuplicates, RiderExport, RiderListQuery, RiderMergeBody, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams, UserRoleChange,
 } from './schemas/admin';
 import { NoBody, page } from './schemas/common';
 import {
@@ -234,6 +234,10 @@ export const routes = [
   route({ ...users, id: 'users.enable', method: 'POST', path: '/v1/users/{userId}/enable',
     summary: 'Let a disabled user sign in again (once every token from before the disable has expired)',
     roles: ['Dispatcher', 'FacilityAdmin'], params: UserParams, body: NoBody, response: User, successStatus: 200 }),
+  route({ ...users, id: 'users.changeRole', method: 'POST', path: '/v1/users/{userId}/role',
+    summary: "Change a user's role, facility or contact (audited; the user's older tokens are refused from the next request)",
+    roles: ['Dispatcher'], params: UserParams, body: UserRoleChange, response: User, successStatus: 200, conditional: true,
+    ifMatchRequired: true }),
 
   // Audit
   route({ ...api, id: 'audit.verify', method: 'GET', path: '/v1/audit/verification',

@@ -9,7 +9,7 @@ import type { OutboxPublisher } from '../shared/outbox/publisher';
 
 /**
  * The user-management Lambda entry: the routes the table assigns to `users` (invite, disable,
- * enable), through the same road as every API route, with the one right the API function lacks:
+ * enable, change role), through the same road as every API route, with the one right the API function lacks:
  * administering the Cognito user pool. Its routes touch no rider data and send no notification,
  * so it has no key-service or queue client, and its role no such permission.
  */
@@ -27,6 +27,7 @@ const identity: IdentityAdmin = {
   createUser: async (newIdentity) => (await cognito()).createUser(newIdentity),
   disableUser: async (sub) => (await cognito()).disableUser(sub),
   enableUser: async (sub) => (await cognito()).enableUser(sub),
+  changeAssignment: async (sub, change) => (await cognito()).changeAssignment(sub, change),
   deleteUser: async (sub) => (await cognito()).deleteUser(sub),
 };
 

@@ -229,7 +229,7 @@ export class AppFunction extends NodejsFunction {
     return this;
   }
 
-  /** Lets the user-management routes create, group, disable and sign out users. */
+  /** Lets the user-management routes create, group, move, disable and sign out users. */
   administerUsers(userPool: cognito.IUserPool): this {
     this.addEnvironment('USER_POOL_ID', userPool.userPoolId);
     // Exactly the calls of lambdas/shared/identity/cognito.ts.
@@ -237,6 +237,9 @@ export class AppFunction extends NodejsFunction {
       'cognito-idp:AdminCreateUser',
       'cognito-idp:AdminGetUser',
       'cognito-idp:AdminAddUserToGroup',
+      'cognito-idp:AdminRemoveUserFromGroup',
+      'cognito-idp:AdminUpdateUserAttributes',
+      'cognito-idp:AdminDeleteUserAttributes',
       'cognito-idp:AdminDeleteUser',
       'cognito-idp:AdminDisableUser',
       'cognito-idp:AdminEnableUser',

@@ -320,6 +320,11 @@ const PREPARE: Record<RouteId, (cell: Cell) => Promise<Prepared>> = {
     },
     body: {},
   }),
+  'users.changeRole': async (cell) => ({
+    params: { userId: (await createFacilityUser(owner(), 'FacilityUser', cell.target.facility.id)).id },
+    body: { role: 'FacilityAdmin', facilityId: cell.target.facility.id },
+    version: 1,
+  }),
   'riders.duplicates': async () => {
     const [, duplicate] = await intakeDuplicates(intake, owner(), phoneNumber());
     return { params: { riderId: (duplicate as IntakeRider).id } };

@@ -261,7 +261,8 @@ describe('invoice numbers keep to characters no spreadsheet can run', () => {
     expect(rows).toEqual([{ status: 'ready', invoice_number: null }]);
   });
 
-  test.each(['INV-2030/001', 'A1', 'INV 2030.001_b', '7', `I${'N'.repeat(63)}`])('%j is taken', async (invoiceNumber) => {
+  // Not the CSV export's numbers below: invoice numbers are unique (schema/0026).
+  test.each(['INV-2029/001', 'A1', 'INV 2030.001_b', '7', `I${'N'.repeat(63)}`])('%j is taken', async (invoiceNumber) => {
     const bill = await billedLeg();
     await moveBillingRecord(db().owner, bill.id, 'ready');
     const answer = await transition(bill.id, { to: 'invoiced', invoiceNumber });
@@ -278,6 +279,45 @@ describe('invoice numbers keep to characters no spreadsheet can run', () => {
     const { rows } = await db().owner.query<{ validated: boolean }>(
       `SELECT convalidated AS validated FROM pg_constraint WHERE conname = 'billing_invoice_number_safe'`);
     expect(rows).toEqual([{ validated: true }]);
+  });
+});
+
+describe('invoice numbers are unique (schema/0026)', () => {
+  test('a number another record already has is 409 invoice-number-taken, and the record is unchanged', async () => {
+    const invoiceNumber = `INV-DUP-${randomUUID().slice(0, 8)}`;
+    const first = await billedLeg();
+    const second = await billedLeg(facilityB);
+    await moveBillingRecord(db().owner, first.id, 'ready');
+    await moveBillingRecord(db().owner, second.id, 'ready');
+    expect((await transition(first.id, { to: 'invoiced', invoiceNumber })).status).toBe(200);
+
+    // Whichever tenant the other record belongs to: a payer matches remittances by the number alone.
+    const taken = await transition(second.id, { to: 'invoiced', invoiceNumber });
+    expect(taken.status).toBe(409);
+    expect(taken.headers['content-type']).toBe('application/problem+json');
+    expect(taken.body).toMatchObject({ type: 'urn:nemt:problem:invoice-number-taken', status: 409,
+      detail: 'Another billing record already has this invoice number; give this record its own.' });
+    expect(JSON.stringify(taken.body)).not.toContain(first.id);
+    const { rows } = await db().owner.query('SELECT status, invoice_number, version FROM billing_records WHERE id = $1', [second.id]);
+    expect(rows).toEqual([{ status: 'ready', invoice_number: null, version: 2 }]);
+
+    const own = await transition(second.id, { to: 'invoiced', invoiceNumber: `${invoiceNumber}-B` });
+    expect(own.status).toBe(200);
+    // A resubmission keeps its own number: repeating one's own number is not a duplicate.
+    expect((await transition(first.id, { to: 'denied' })).status).toBe(200);
+    expect((await transition(first.id, { to: 'ready' })).status).toBe(200);
+    expect((await transition(first.id, { to: 'invoiced', invoiceNumber })).status).toBe(200);
+  });
+
+  test('the database refuses a duplicate whatever a handler sends', async () => {
+    const invoiceNumber = `INV-DB-${randomUUID().slice(0, 8)}`;
+    const [first, second] = [await billedLeg(), await billedLeg()] as [BillingRecordRow, BillingRecordRow];
+    await moveBillingRecord(db().owner, first.id, 'ready');
+    await moveBillingRecord(db().owner, second.id, 'ready');
+    const invoice = (id: string) => withActor(db().as('api'), as(billing), (tx) =>
+      tx.query(`UPDATE billing_records SET status = 'invoiced', invoice_number = $2 WHERE id = $1`, [id, invoiceNumber]));
+    await invoice(first.id);
+    await expectSqlError(invoice(second.id), { code: '23505', constraint: 'billing_records_invoice_number_unique' });
   });
 });
 

@@ -38,7 +38,7 @@ async function callAs(serves: AuthenticatedFunction[], method: string, url: stri
 
 test('the route table gives user management, and only it, to the users function', () => {
   expect(routes.filter((route) => route.function === 'users').map((route) => route.id).sort())
-    .toEqual(['users.create', 'users.disable', 'users.enable']);
+    .toEqual(['users.changeRole', 'users.create', 'users.disable', 'users.enable']);
 });
 
 test('the API function answers a user-management route 404 and changes nothing; the users function serves it', async () => {

@@ -303,6 +303,9 @@ const CASES: Record<RouteId, FuzzCase> = {
   },
   'users.disable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
   'users.enable': { params: () => ({ userId: world.colleague.id }), body: () => ({}) },
+  'users.changeRole': {
+    params: () => ({ userId: world.colleague.id }), body: () => ({ role: 'FacilityAdmin', facilityId: world.facilityId }), ifMatch: () => 1,
+  },
   'audit.verify': {},
   'riders.duplicates': { params: () => ({ riderId: world.duplicate.id }) },
   'riders.merge': {

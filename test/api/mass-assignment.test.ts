@@ -51,7 +51,8 @@ beforeAll(async () => {
 const TABLES = ['facilities', 'users', 'riders', 'contacts', 'trip_requests', 'trip_legs', 'cancellation_requests',
   'billing_records', 'billing_codes', 'audit_events', 'notification_outbox', 'idempotency_keys', 'vehicles',
   'vehicle_odometer_corrections', 'standing_orders'] as const;
-type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders' | 'vehicles' | 'standing_orders';
+type TargetTable = 'trip_requests' | 'trip_legs' | 'billing_records' | 'billing_codes' | 'riders' | 'vehicles' | 'standing_orders'
+  | 'users';
 
 async function snapshot(target?: { table: TargetTable; id: string }) {
   const { rows } = await owner().query<Record<string, number>>(
@@ -330,6 +331,20 @@ const CASES: RouteCase[] = [
       phone: '+15550109999', email: 'someone@example.test', erased: true, smsOptedOut: true, ...identity,
     }),
   },
+  {
+    route: 'users.changeRole',
+    method: 'POST',
+    callers: ['Dispatcher'],
+    target: async () => {
+      const user = await createFacilityUser(owner(), 'FacilityUser', facilityId);
+      return { path: `/v1/users/${user.id}/role`, body: { role: 'FacilityAdmin', facilityId }, version: 1, row: { table: 'users', id: user.id } };
+    },
+    forbidden: () => ({
+      // The assignment only: never the address the user signs in with, their name, or whether they may sign in.
+      email: 'someone@example.test', displayName: 'Renamed', active: false, disabledAt: LATER, sub: SOME_ID, groups: ['Dispatcher'],
+      ...identity,
+    }),
+  },
 ];
 
 function send(routeCase: RouteCase, caller: Caller, target: Target, body: Record<string, unknown>) {
@@ -387,5 +402,5 @@ test('every route of this file is a create or update route of the table', () => 
   const covered = CASES.map((routeCase) => routeCase.route).sort();
   expect(covered).toEqual(['billing.transition', 'billingCodes.update', 'legs.assign', 'legs.complete', 'legs.recordStatus',
     'legs.update', 'riders.merge', 'standingOrders.create', 'standingOrders.update', 'tripRequests.create', 'tripRequests.update',
-    'vehicles.correctOdometer', 'vehicles.create', 'vehicles.transition', 'vehicles.update']);
+    'users.changeRole', 'vehicles.correctOdometer', 'vehicles.create', 'vehicles.transition', 'vehicles.update']);
 });

@@ -47,7 +47,7 @@ const runners: [string, () => Run][] = [
   ['the owner', () => (sql, params) => db().owner.query(sql, params)],
 ];
 
-describe.each(runners)('as %s', (_who, runner) => {
+describe.each(runners)('as %s', (who, runner) => {
   let completedLeg: LegRow;
   let noShowLeg: LegRow;
   let cancelledLeg: LegRow;
@@ -143,12 +143,26 @@ describe.each(runners)('as %s', (_who, runner) => {
       ['trip_requests', requestedTrip.id],
       ['trip_legs', unassignedLeg.id],
       ['riders', rider.id],
-      ['users', dispatcher.id],
     ];
     for (const [table, id] of targets) {
       await expectSqlError(runner()(`UPDATE ${table} SET ${set()} WHERE id = $1`, [id]),
         { code: '42501', message: `id, facility_id and created_at of ${table} cannot change` });
     }
+  });
+
+  // A user's facility changes with its role, by a Dispatcher's audited action (schema/0026, S30):
+  // for anyone else it is as fixed as any row's; for a Dispatcher the role's tenant rule still holds.
+  test.each([
+    ['id', () => 'id = gen_random_uuid()', 'id and created_at of a user cannot change'],
+    ['created_at', () => `created_at = created_at - interval '1 day'`, 'id and created_at of a user cannot change'],
+  ])("a user's %s never changes (42501)", async (_column, set, message) => {
+    await expectSqlError(runner()(`UPDATE users SET ${set()} WHERE id = $1`, [dispatcher.id]), { code: '42501', message });
+  });
+
+  test("a user's facility changes only with a role that has one, and only while a Dispatcher acts", async () => {
+    const refusal = await expectSqlError(runner()(`UPDATE users SET facility_id = $2 WHERE id = $1`, [dispatcher.id, otherFacility.id]),
+      { code: who === 'the owner' ? '42501' : '23514' });
+    if (who !== 'the owner') expect(refusal.constraint).toBe('users_tenant_matches_role');
   });
 });
 

@@ -274,8 +274,9 @@ describe('least privilege for user administration', () => {
     }
     expect([...cognitoActions.keys()]).toEqual(['UsersFunction']);
     expect(cognitoActions.get('UsersFunction')).toEqual([
-      'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminCreateUser', 'cognito-idp:AdminDeleteUser', 'cognito-idp:AdminDisableUser',
-      'cognito-idp:AdminEnableUser', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminUserGlobalSignOut',
+      'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminCreateUser', 'cognito-idp:AdminDeleteUser',
+      'cognito-idp:AdminDeleteUserAttributes', 'cognito-idp:AdminDisableUser', 'cognito-idp:AdminEnableUser', 'cognito-idp:AdminGetUser',
+      'cognito-idp:AdminRemoveUserFromGroup', 'cognito-idp:AdminUpdateUserAttributes', 'cognito-idp:AdminUserGlobalSignOut',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand,
-  AdminGetUserCommand,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserAttributesCommand, AdminDeleteUserCommand, AdminDisableUserCommand,
+  AdminEnableUserCommand, AdminGetUserCommand, AdminRemoveUserFromGroupCommand, AdminUpdateUserAttributesCommand,
   AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -101,4 +101,50 @@ test('enableUser enables the user by sub (its sessions stay revoked: a new sign-
 test('deleteUser removes the user by sub', async () => {
   await admin().deleteUser(SUB);
   expect(cognito.commandCalls(AdminDeleteUserCommand).map((call) => call.args[0].input)).toEqual([{ UserPoolId: POOL, Username: SUB }]);
+});
+
+describe('changeAssignment (SECURITY S30)', () => {
+  const OTHER_FACILITY = '2d3e4f5a-6b7c-4d8e-9fa0-1b2c3d4e5f6a';
+  const commandOrder = () => cognito.calls().map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name);
+
+  test('a facility user promoted to staff leaves its group for the new one, and loses both tenant attributes', async () => {
+    await admin().changeAssignment(SUB, {
+      from: { role: 'FacilityUser', facilityId: FACILITY, contactId: CONTACT }, to: { role: 'Billing' },
+    });
+    // Out of the old group first: a failure part-way leaves the user in no group, never in two.
+    expect(commandOrder()).toEqual(['AdminRemoveUserFromGroupCommand', 'AdminAddUserToGroupCommand', 'AdminDeleteUserAttributesCommand']);
+    expect(cognito.commandCalls(AdminRemoveUserFromGroupCommand)[0]?.args[0].input)
+      .toEqual({ UserPoolId: POOL, Username: SUB, GroupName: 'FacilityUser' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0]?.args[0].input).toEqual({ UserPoolId: POOL, Username: SUB, GroupName: 'Billing' });
+    expect(cognito.commandCalls(AdminDeleteUserAttributesCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: POOL, Username: SUB, UserAttributeNames: ['custom:facility_id', 'custom:contact_id'],
+    });
+    expect(cognito.commandCalls(AdminUpdateUserAttributesCommand)).toHaveLength(0);
+  });
+
+  test('a move to another facility in the same role rewrites the facility, drops the old contact, and keeps the group', async () => {
+    await admin().changeAssignment(SUB, {
+      from: { role: 'FacilityUser', facilityId: FACILITY, contactId: CONTACT }, to: { role: 'FacilityUser', facilityId: OTHER_FACILITY },
+    });
+    expect(commandOrder()).toEqual(['AdminUpdateUserAttributesCommand', 'AdminDeleteUserAttributesCommand']);
+    expect(cognito.commandCalls(AdminUpdateUserAttributesCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: POOL, Username: SUB, UserAttributes: [{ Name: 'custom:facility_id', Value: OTHER_FACILITY }],
+    });
+    expect(cognito.commandCalls(AdminDeleteUserAttributesCommand)[0]?.args[0].input?.UserAttributeNames).toEqual(['custom:contact_id']);
+  });
+
+  test('a staff user given a facility role gets its group and both attributes, and deletes nothing', async () => {
+    await admin().changeAssignment(SUB, { from: { role: 'Driver' }, to: { role: 'FacilityUser', facilityId: FACILITY, contactId: CONTACT } });
+    expect(commandOrder()).toEqual(['AdminRemoveUserFromGroupCommand', 'AdminAddUserToGroupCommand', 'AdminUpdateUserAttributesCommand']);
+    expect(cognito.commandCalls(AdminUpdateUserAttributesCommand)[0]?.args[0].input?.UserAttributes).toEqual([
+      { Name: 'custom:facility_id', Value: FACILITY }, { Name: 'custom:contact_id', Value: CONTACT },
+    ]);
+  });
+
+  test('a refusal from Cognito reaches the caller (which rolls the database change back) and stops the move there', async () => {
+    cognito.on(AdminRemoveUserFromGroupCommand).rejects(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' }));
+    await expect(admin().changeAssignment(SUB, { from: { role: 'Driver' }, to: { role: 'Dispatcher' } }))
+      .rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)).toHaveLength(0);
+  });
 });

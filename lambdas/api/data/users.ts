@@ -119,3 +119,30 @@ export async function disabledWithinTokenLifetime(tx: Queryable, user: UserOfTen
   );
   return rows[0]?.recent ?? true;
 }
+
+/** A user's role and tenant as the database holds them: staff have neither facility nor contact. */
+export interface UserAssignment {
+  role: Role;
+  facilityId: string | null;
+  contactId: string | null;
+}
+
+/**
+ * Moves the user to a new role and tenant (schema/0026 lets only a Dispatcher do it). No row
+ * (undefined) when the user is no longer of the tenant it was read in.
+ */
+export async function reassignUser(tx: Queryable, user: UserOfTenant, to: UserAssignment): Promise<UserRow | undefined> {
+  const { rows } = await tx.query<UserRow>(
+    `UPDATE users SET role = $3, facility_id = $4::uuid, contact_id = $5::uuid
+      WHERE facility_id IS NOT DISTINCT FROM $1::uuid AND id = $2 RETURNING ${USER_COLUMNS}`,
+    [user.facility_id, user.id, to.role, to.facilityId, to.contactId],
+  );
+  return rows[0];
+}
+
+/** Whether a driver still has legs to drive: they must be handed to another driver before the role changes. */
+export async function driverHasOpenLegs(tx: Queryable, driverId: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    `SELECT 1 FROM trip_legs WHERE driver_id = $1 AND status NOT IN ('completed', 'no_show', 'cancelled') LIMIT 1`, [driverId]);
+  return rows.length > 0;
+}

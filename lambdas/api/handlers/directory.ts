@@ -218,7 +218,7 @@ export const directoryHandlers: DirectoryHandlers = {
  * refuses, the database change rolls back with it (503, the client may retry), so the two never
  * disagree about whether a user may sign in.
  */
-async function atIdentityProvider(what: 'disable' | 'enable', sub: string, call: () => Promise<void>): Promise<void> {
+export async function atIdentityProvider(what: 'disable' | 'enable' | 'change assignment', sub: string, call: () => Promise<void>): Promise<void> {
   try {
     await call();
   } catch (error) {

@@ -10,6 +10,7 @@ import { riderMergeHandlers } from './rider-merge';
 import { riderRightsHandlers } from './rider-rights';
 import { standingOrderHandlers } from './standing-orders';
 import { tripRequestHandlers } from './trip-requests';
+import { userRoleHandlers } from './user-role';
 import { vehicleHandlers } from './vehicles';
 
 /** Binds every API route id to its handler; the HandlerTable type rejects a missing or extra one. */
@@ -21,6 +22,7 @@ export const apiHandlers: HandlerTable = {
   ...billingHandlers,
   ...billingCodeHandlers,
   ...directoryHandlers,
+  ...userRoleHandlers,
   ...contactHandlers,
   ...riderRightsHandlers,
   ...riderMergeHandlers,

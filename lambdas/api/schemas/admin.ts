@@ -150,6 +150,12 @@ export const UserCreate = z.strictObject({
   facilityId: Uuid.optional(),
   contactId: Uuid.optional(),
 });
+/** The user's new assignment, as a whole: staff roles name no facility, facility roles one (S30). */
+export const UserRoleChange = z.strictObject({
+  role: RoleName,
+  facilityId: Uuid.optional(),
+  contactId: Uuid.optional(),
+});
 export const UserListQuery = z.strictObject({ facilityId: Uuid.optional(), role: RoleName.optional(), ...PageQuery });
 export const User = z.object({
   id: Uuid,

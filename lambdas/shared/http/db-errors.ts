@@ -19,6 +19,8 @@ export function problemFromDatabaseError(error: DatabaseError): HttpProblem {
     case SqlState.exclusionViolation:
       return error.constraint === 'trip_legs_vehicle_no_overlap' ? Problems.vehicleDoubleBooked() : Problems.driverDoubleBooked();
     case SqlState.uniqueViolation:
+      // schema/0026: a payer matches a remittance to its claim by the invoice number.
+      if (error.constraint === 'billing_records_invoice_number_unique') return Problems.invoiceNumberTaken();
       return Problems.conflict('duplicate', 'That already exists.');
     case SqlState.invalidState:
       return Problems.conflict('invalid-state', 'That change is not allowed in the current state.');

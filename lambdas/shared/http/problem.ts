@@ -103,6 +103,8 @@ export const Problems = {
     'The request could not be verified. Reload the page and send it again.',
     [{ path: 'altcha', message: 'The verification is missing, wrong, expired or already used.' }], undefined, logReason, undefined,
     'Request not verified'),
+  invoiceNumberTaken: () => new HttpProblem(409, 'invoice-number-taken',
+    'Another billing record already has this invoice number; give this record its own.'),
   stale: () => new HttpProblem(412, 'stale-version', 'The resource changed since you read it; read it again.'),
   preconditionRequired: () =>
     new HttpProblem(428, 'if-match-required', 'Send If-Match with the ETag you read, to avoid lost updates.'),

@@ -1,8 +1,12 @@
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand,
-  AdminGetUserCommand, AdminUserGlobalSignOutCommand, type CognitoIdentityProviderClient,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserAttributesCommand, AdminDeleteUserCommand,
+  AdminDisableUserCommand, AdminEnableUserCommand, AdminGetUserCommand, AdminRemoveUserFromGroupCommand,
+  AdminUpdateUserAttributesCommand, AdminUserGlobalSignOutCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { IdentityAdmin } from './port';
+
+/** The tenant attributes the pre-token trigger copies into access tokens (lambdas/pre-token). */
+const TENANT_ATTRIBUTES = { facilityId: 'custom:facility_id', contactId: 'custom:contact_id' } as const;
 
 /**
  * Cognito admin APIs. Cognito usernames are the `sub` here (the pool signs in by email alias),
@@ -44,6 +48,26 @@ export function createCognitoIdentityAdmin(client: CognitoIdentityProviderClient
     },
     async enableUser(sub) {
       await client.send(new AdminEnableUserCommand({ UserPoolId: userPoolId, Username: sub }));
+    },
+    // Out of the old group before into the new one: a failure in between leaves the user in no
+    // group (no token works; the database change rolls back and the Dispatcher retries), never in
+    // two. Attributes follow; ones the new assignment lacks are deleted, or the pre-token trigger
+    // would keep copying a stale contact or facility into the user's tokens.
+    async changeAssignment(sub, { from, to }) {
+      if (from.role !== to.role) {
+        await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: sub, GroupName: from.role }));
+        await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: sub, GroupName: to.role }));
+      }
+      const keys = Object.keys(TENANT_ATTRIBUTES) as (keyof typeof TENANT_ATTRIBUTES)[];
+      const updated = keys.filter((key) => to[key] !== undefined && to[key] !== from[key])
+        .map((key) => ({ Name: TENANT_ATTRIBUTES[key], Value: to[key] as string }));
+      const removed = keys.filter((key) => to[key] === undefined && from[key] !== undefined).map((key) => TENANT_ATTRIBUTES[key]);
+      if (updated.length > 0) {
+        await client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: userPoolId, Username: sub, UserAttributes: updated }));
+      }
+      if (removed.length > 0) {
+        await client.send(new AdminDeleteUserAttributesCommand({ UserPoolId: userPoolId, Username: sub, UserAttributeNames: removed }));
+      }
     },
     async deleteUser(sub) {
       await client.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: sub }));

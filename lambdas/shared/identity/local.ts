@@ -32,6 +32,12 @@ export function createLocalIdentityAdmin(directory = new Map<string, LocalIdenti
       const user = directory.get(sub);
       if (user) user.enabled = true;
     },
+    async changeAssignment(sub, { to }) {
+      const user = directory.get(sub);
+      if (!user) return;
+      const { facilityId: _facility, contactId: _contact, ...rest } = user;
+      directory.set(sub, { ...rest, ...to });
+    },
     async deleteUser(sub) {
       directory.delete(sub);
     },
