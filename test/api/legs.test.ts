@@ -433,9 +433,24 @@ describe('editing a leg', () => {
 });
 
 describe('who sees which legs, and what of them', () => {
-  const DRIVER_FIELDS = ['dropoffAddress', 'id', 'kind', 'mobility', 'pickupAddress', 'riderName', 'riderPhone',
-    'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'vehicleId', 'version', 'willCall'];
+  const DRIVER_FIELDS = ['companions', 'dropoffAddress', 'id', 'kind', 'mobility', 'oxygen', 'pickupAddress', 'riderName',
+    'riderPhone', 'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'vehicleId', 'version', 'willCall'];
   const FACILITY_FIELDS = ['id', 'kind', 'scheduledDropoffAt', 'scheduledPickupAt', 'status', 'tripRequestId', 'version', 'willCall'];
+
+  test('a driver reads what the trip needs of the vehicle (mobility, oxygen, companions), also in the answer to a tap', async () => {
+    const owner = db().owner;
+    const trip = await createTripRequest(owner, { facilityId: facilityA, riderId: riderA, source: 'facility', submittedBy: userA.id,
+      status: 'scheduled', mobility: 'stretcher', oxygen: true, companions: 1 });
+    const leg = await createLeg(owner, trip, { kind: 'outbound' });
+    await assignLeg(owner, leg.id, driver.id);
+    const mine = await api.call('GET', `/v1/legs/${leg.id}`, { as: as(driver) });
+    expect(mine.body).toMatchObject({ mobility: 'stretcher', oxygen: true, companions: 1 });
+    const tapped = await record(leg.id, 'en_route');
+    expect(tapped.status).toBe(200);
+    expect(tapped.body).toMatchObject({ status: 'en_route', mobility: 'stretcher', oxygen: true, companions: 1 });
+    // Another driver is not told (the leg is not theirs: 404 as before).
+    expect((await api.call('GET', `/v1/legs/${leg.id}`, { as: as(otherDriver) })).status).toBe(404);
+  });
 
   test("a driver sees only their own legs, minimum necessary, and cannot see or act on another driver's leg", async () => {
     const { outbound, back } = await scheduledTrip();

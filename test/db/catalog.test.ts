@@ -299,7 +299,7 @@ describe('functions that run with other rights', () => {
     );
     expect(rows.map((row) => row.proname)).toEqual(
       ['audit_chain_append', 'create_billing_record', 'expire_records', 'intake_index_key', 'intake_spend_challenge',
-        'intake_submit_trip_request', 'leg_en_route_notice', 'record_vehicle_odometer', 'sync_trip_status',
+        'intake_submit_trip_request', 'leg_en_route_notice', 'leg_service_level', 'record_vehicle_odometer', 'sync_trip_status',
         'user_email_registered'],
     );
     for (const row of rows) {

@@ -81,7 +81,7 @@ const QUALIFIED_LEG_COLUMNS = `${LEG_FIELDS.split(',').map((column) => `l.${colu
 
 // Only the rider's name, phone and mobility: never care notes, date of birth or home address.
 const DRIVER_RIDER_COLUMNS = `r.data_key AS rider_data_key, r.full_name_enc AS rider_name_enc, r.phone_enc AS rider_phone_enc,
-  r.mobility AS rider_mobility`;
+  r.mobility AS rider_mobility, leg_service_level(l.id) AS trip_service`;
 
 const asNumber = (value: string | null) => (value === null ? null : Number(value));
 
@@ -174,7 +174,9 @@ export function toLeg(row: LegView, actor: Actor) {
       scheduledDropoffAt: row.scheduled_dropoff_at,
       riderName: row.rider_name,
       riderPhone: row.rider_phone,
-      mobility: row.rider_mobility ?? 'ambulatory',
+      mobility: row.trip_service?.mobility ?? row.rider_mobility ?? 'ambulatory',
+      oxygen: row.trip_service?.oxygen ?? false,
+      companions: row.trip_service?.companions ?? 0,
       vehicleId: row.vehicle_id,
       ...unavailableOf(row, ['riderName', 'riderPhone']),
       version: row.version,

@@ -14,9 +14,17 @@ import { assertOdometerPlausible, vehicleFor } from './vehicle-fit';
 type LegHandlers = Pick<HandlerTable,
   'legs.list' | 'legs.get' | 'legs.update' | 'legs.assign' | 'legs.unassign' | 'legs.recordStatus' | 'legs.complete'>;
 
-/** The leg after a change, still carrying the rider fields (and key) a driver's view was loaded with. */
-const merged = (before: LegRead, after: LegRow): LegRead =>
-  ({ ...before, ...after, rider_data_key: after.rider_data_key ?? before.rider_data_key });
+/**
+ * The leg after a change, still carrying the rider fields (and key) a driver's view was loaded with,
+ * and the trip's facts (reference code, service level) that RETURNING cannot read for a driver.
+ */
+const merged = (before: LegRead, after: LegRow): LegRead => ({
+  ...before,
+  ...after,
+  rider_data_key: after.rider_data_key ?? before.rider_data_key,
+  reference_code: after.reference_code ?? before.reference_code,
+  trip_service: after.trip_service ?? before.trip_service,
+});
 
 /** The window riders are told about, starting at the scheduled pickup time. */
 function pickupWindow(leg: LegRow, minutes: number): { pickupWindowStart?: string; pickupWindowEnd?: string } {

@@ -239,7 +239,10 @@ export const LegForDriver = z.object({
   /** null with `unavailable.riderName` when the rider was erased. */
   riderName: z.string().nullable(),
   riderPhone: z.string().nullable(),
+  /** What the trip needs of the vehicle (its level of service): the mobility, oxygen and companions. */
   mobility: Mobility,
+  oxygen: Oxygen,
+  companions: Companions,
   /** The vehicle the leg is driven with (null for a leg assigned before vehicles were recorded). */
   vehicleId: Uuid.nullable(),
   unavailable: Unavailable.optional(),

@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatClock, formatTime, todayInZone, zoneName } from '../lib/time';
-import { formatPhone, MOBILITY, vehicleText } from '../lib/words';
+import { formatPhone, serviceText, vehicleText } from '../lib/words';
 import { CompletionForm } from './CompletionForm';
 import type { Tap } from './taps';
 import { useOnline, useTaps } from './useTaps';
@@ -188,8 +188,8 @@ function LegCard({ leg, vehicle, taps, onTap }: {
         <dd>{leg.pickupAddress}</dd>
         <dt>Drop off</dt>
         <dd>{leg.dropoffAddress}{leg.scheduledDropoffAt && <> by {formatTime(leg.scheduledDropoffAt, timeZone)}</>}</dd>
-        <dt>Rider</dt>
-        <dd>{MOBILITY[leg.mobility]}</dd>
+        <dt>Needs</dt>
+        <dd>{serviceText(leg)}</dd>
         {leg.riderPhone && (
           <>
             <dt>Phone</dt>
