@@ -1,10 +1,11 @@
-import type { APIRequestContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { expectNoSeriousA11yViolations } from './support/accessibility';
 import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn, signOutControl } from './support/sign-in';
 import { expectNoTokenInStorage } from './support/storage';
+import { dayInZone, json, zonedInstant } from './support/provider-time';
 
 /**
  * The dispatcher's day, as a person clicks it, in Chromium against the real local stack: a ride
@@ -18,29 +19,6 @@ import { expectNoTokenInStorage } from './support/storage';
 test.describe.configure({ mode: 'serial' });
 test.use({ allowedConsoleErrors: [/status of 409/] });
 
-const TIME_ZONE = 'America/New_York';
-
-/** YYYY-MM-DD of the day `days` after today in the provider's zone. */
-function dayInZone(days: number): string {
-  const instant = new Date(Date.now() + days * 86_400_000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
-}
-
-/** The instant of a wall-clock time on a day in the provider's zone, as ISO 8601 UTC. */
-function zonedInstant(day: string, time: string): string {
-  const guess = new Date(`${day}T${time}:00Z`);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(guess).map((part) => [part.type, part.value]),
-  );
-  const shown = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
-  return new Date(guess.getTime() - (shown - guess.getTime())).toISOString();
-}
-
-async function json<T>(answer: Awaited<ReturnType<APIRequestContext['get']>>): Promise<T> {
-  expect(answer.ok(), `${answer.url()} answered ${answer.status()}: ${await answer.text()}`).toBe(true);
-  return (await answer.json()) as T;
-}
 
 interface Trip { id: string; referenceCode: string; version: number }
 

@@ -5,6 +5,7 @@ import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn } from './support/sign-in';
 import { expectNoTokenInStorage } from './support/storage';
+import { dayOf, json } from './support/provider-time';
 
 /**
  * The driver's day on a 375-pixel phone, against the real local stack: a leg the dispatcher
@@ -15,19 +16,8 @@ import { expectNoTokenInStorage } from './support/storage';
  */
 test.describe.configure({ mode: 'serial' });
 
-const TIME_ZONE = 'America/New_York';
 const PHONE = { width: 375, height: 812 };
 const MINUTE = 60_000;
-
-function dayOf(instant: number): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date(instant));
-}
-
-async function json<T>(answer: Awaited<ReturnType<APIRequestContext['get']>>): Promise<T> {
-  expect(answer.ok(), `${answer.url()} answered ${answer.status()}: ${await answer.text()}`).toBe(true);
-  return (await answer.json()) as T;
-}
 
 interface Versioned { id: string; version: number }
 interface ArrangedLeg { legId: string; tripId: string; rider: string; version: number }

@@ -4,6 +4,7 @@ import { expectNoSeriousA11yViolations } from './support/accessibility';
 import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn } from './support/sign-in';
+import { dayInZone, json } from './support/provider-time';
 
 /**
  * Standing orders on the Dispatcher's board, as a person clicks them in Chromium against the
@@ -18,15 +19,8 @@ test.describe.configure({ mode: 'serial' });
 // The only refusal the flow provokes on purpose: a pickup after the appointment (422).
 test.use({ allowedConsoleErrors: [/status of 422/] });
 
-const TIME_ZONE = 'America/New_York';
 const RIVERSIDE = 'Riverside Dialysis Center';
 const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-/** YYYY-MM-DD of the day `days` after today in the provider's zone. */
-function dayInZone(days: number): string {
-  const instant = new Date(Date.now() + days * 86_400_000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
-}
 
 /** "Monday" for a calendar date. */
 function weekdayOf(date: string): string {
@@ -43,11 +37,6 @@ function isoWeekdayOf(date: string): number {
 function shownDate(date: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' })
     .format(new Date(`${date}T12:00:00Z`));
-}
-
-async function json<T>(answer: Awaited<ReturnType<APIRequestContext['get']>>): Promise<T> {
-  expect(answer.ok(), `${answer.url()} answered ${answer.status()}: ${await answer.text()}`).toBe(true);
-  return (await answer.json()) as T;
 }
 
 /** A rider of a facility: a Dispatcher names the facility, a facility user's comes from their account (null). */
