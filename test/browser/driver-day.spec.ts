@@ -5,11 +5,11 @@ import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn } from './support/sign-in';
 import { expectNoTokenInStorage } from './support/storage';
-import { dayOf, json } from './support/provider-time';
+import { dayInZone, json, zonedInstant } from './support/provider-time';
 
 /**
  * The driver's day on a 375-pixel phone, against the real local stack: a leg the dispatcher
- * assigned today is worked from en route to completion; taps made without signal are kept on the
+ * assigned for the driver's day is worked from en route to completion; taps made without signal are kept on the
  * phone, shown as waiting, and sent in order once the signal returns, each recorded exactly once
  * (checked through the API and the trip's history); a tap the server refuses (the leg was taken
  * away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
@@ -18,18 +18,22 @@ test.describe.configure({ mode: 'serial' });
 
 const PHONE = { width: 375, height: 812 };
 const MINUTE = 60_000;
+/**
+ * The day the driver works in these tests, far enough ahead that no other spec books the demo
+ * driver or Sedan 2 on it. The page's clock is set to that morning (it shows today's legs), while
+ * the server keeps real time, so the legs are always still to come whatever hour the tests run.
+ */
+const DRIVING_DAY = dayInZone(20);
 
 interface Versioned { id: string; version: number }
 interface ArrangedLeg { legId: string; tripId: string; rider: string; version: number }
 
 /**
- * A ride today for a new rider of Riverside's, `hoursFromNow` ahead (on the quarter hour), its
- * outbound leg assigned to the demo driver, Devon Driver, with Sedan 2. Skips the test when that
- * time is no longer today in the provider's zone: the driver's day is today's legs.
+ * A ride on the driving day for a new rider of Riverside's, at `hour`:00 in the provider's zone, its
+ * outbound leg assigned to the demo driver, Devon Driver, with Sedan 2.
  */
-async function arrangeLegToday(api: APIRequestContext, facilityId: string, hoursFromNow: number, rider: string): Promise<ArrangedLeg> {
-  const pickup = Math.ceil((Date.now() + hoursFromNow * 60 * MINUTE) / (15 * MINUTE)) * 15 * MINUTE;
-  test.skip(dayOf(pickup + 45 * MINUTE) !== dayOf(Date.now()), 'too late in the day for a leg later today');
+async function arrangeLeg(api: APIRequestContext, facilityId: string, hour: number, rider: string): Promise<ArrangedLeg> {
+  const pickup = Date.parse(zonedInstant(DRIVING_DAY, `${String(hour).padStart(2, '0')}:00`));
   const iso = (instant: number) => new Date(instant).toISOString();
   const created = await json<Versioned>(await api.post('/v1/riders', {
     headers: { 'Idempotency-Key': randomUUID() },
@@ -64,6 +68,8 @@ function legCard(page: Page, rider: string) {
 }
 
 async function openMyDay(page: Page): Promise<void> {
+  // The phone's clock reads 8:00 AM on the driving day and runs on from there.
+  await page.clock.install({ time: new Date(zonedInstant(DRIVING_DAY, '08:00')) });
   await page.setViewportSize(PHONE);
   await signIn(page, { role: 'Driver' });
   await expect(page).toHaveURL(/\/day$/);
@@ -80,7 +86,7 @@ function later(time: string, minutes: number): string {
 
 test('a driver on a phone works a leg from en route to completion', async ({ page, apiAs, stack }) => {
   const dispatcher = await apiAs('Dispatcher');
-  const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 1, 'Jordan Phone');
+  const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 9, 'Jordan Phone');
 
   await openMyDay(page);
   const card = legCard(page, leg.rider);
@@ -137,7 +143,7 @@ test('taps made without signal wait on the phone and are recorded once each, in 
     // The browser's own lines for requests it could not make while offline, if any slip through.
     browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
     const dispatcher = await apiAs('Dispatcher');
-    const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 2, 'Quinn Tunnel');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 10, 'Quinn Tunnel');
 
     await openMyDay(page);
     const card = legCard(page, leg.rider);
@@ -178,7 +184,7 @@ test('a tap the server refuses (the leg was taken away meanwhile) stays on scree
     browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
     browserProblems.allow(/status of 404/);
     const dispatcher = await apiAs('Dispatcher');
-    const leg = await arrangeLegToday(dispatcher, stack.user('FacilityAdmin').facilityId as string, 3, 'Riley Reassigned');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 11, 'Riley Reassigned');
 
     await openMyDay(page);
     const card = legCard(page, leg.rider);
