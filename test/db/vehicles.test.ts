@@ -319,3 +319,22 @@ describe('row-level security and guards on vehicles', () => {
     expect((await createVehicle(db().owner, { plate })).plate).toBe(plate);
   });
 });
+
+describe('leg_service_level (schema/0027): what a leg needs, told only to who may act on the leg', () => {
+  test('a Dispatcher and the assigned Driver read it; another driver, Billing and the facility get nothing', async () => {
+    const leg = await timedLeg(`${day()}T14:00:00Z`, 40, { mobility: 'stretcher', oxygen: true, companions: 2 });
+    const van = await createVehicle(db().owner, { name: 'Stretcher 9', plate: vehiclePlate(), kind: 'stretcher_van',
+      ambulatorySeats: 2, wheelchairPositions: 0, bariatric: false, stretcher: true, oxygen: true });
+    await assigned(leg, driver.id, van.id);
+    const admin = await createFacilityUser(db().owner, 'FacilityAdmin', facility.id);
+    const serviceFor = async (actor: Parameters<typeof withActor>[1]) =>
+      (await withActor(db().as('api'), actor, (tx) =>
+        tx.query<{ service: unknown }>('SELECT leg_service_level($1) AS service', [leg.id]))).rows[0]?.service;
+    const expected = { mobility: 'stretcher', oxygen: true, companions: 2 };
+    expect(await serviceFor(staff('Dispatcher', dispatcher.id))).toEqual(expected);
+    expect(await serviceFor(staff('Driver', driver.id))).toEqual(expected);
+    expect(await serviceFor(staff('Driver', otherDriver.id))).toBeNull();
+    expect(await serviceFor(staff('Billing', billing.id))).toBeNull();
+    expect(await serviceFor(facilityActor('FacilityAdmin', facility.id, admin.id))).toBeNull();
+  });
+});
