@@ -369,16 +369,18 @@ describe('a database failure during delivery hands every record of the batch bac
     const emailed = await emailRider();
     const ids = [...riders.map((rider) => rider.id), emailed.id];
     const outboxIds = await Promise.all(ids.map((riderId) => insertOutbox(db().owner, { facilityId, riderId })));
-    let terminated = 0;
+    // The sends run concurrently: the first one in ends the transaction, the others wait for that.
+    let termination: Promise<number> | undefined;
     sns.on(PublishCommand).callsFake(async () => {
       // The first SMS has left when the database goes: the batch's outcomes can no longer be recorded.
-      if (terminated === 0) terminated = await terminateDeliveryTransaction();
+      termination ??= terminateDeliveryTransaction();
+      await termination;
       return { MessageId: `sns-${randomUUID()}` };
     });
     const event = sqsEventFor(outboxIds);
 
     const failed = await handle(event);
-    expect(terminated).toBe(1);
+    expect(await termination).toBe(1);
     expect(failed.batchItemFailures).toEqual(event.Records.map((record) => ({ itemIdentifier: record.messageId })));
     for (const id of outboxIds) {
       expect(await outboxState(db().owner, id)).toMatchObject({ status: 'pending', sent_at: null, provider_message_id: null });
