@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from 'react';
-import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
+import { BrowserRouter, Link, Navigate, NavLink, Route, Routes } from 'react-router';
 import { createApi, data } from './api/client';
 import type { Role } from './api/contract';
 import { ApiProblem } from './api/problem';
@@ -15,6 +15,21 @@ const NewSeries = lazy(() => import('./standing-orders/NewSeries'));
 const SeriesDetail = lazy(() => import('./standing-orders/SeriesDetail'));
 const BillingDesk = lazy(() => import('./billing/BillingDesk'));
 const MyDay = lazy(() => import('./driver/MyDay'));
+const OurTrips = lazy(() => import('./facility/OurTrips'));
+const RequestTrip = lazy(() => import('./facility/RequestTrip'));
+const FacilityTrip = lazy(() => import('./facility/FacilityTrip'));
+const Riders = lazy(() => import('./facility/Riders'));
+const RiderPage = lazy(() => import('./facility/RiderPage'));
+const SeriesList = lazy(() => import('./standing-orders/SeriesList'));
+const Facilities = lazy(() => import('./admin/Facilities'));
+const FacilityPage = lazy(() => import('./admin/FacilityPage'));
+const Vehicles = lazy(() => import('./admin/Vehicles'));
+const Users = lazy(() => import('./admin/Users'));
+const Contacts = lazy(() => import('./admin/Contacts'));
+const AuditVerification = lazy(() => import('./admin/AuditVerification'));
+
+const FACILITY: readonly Role[] = ['FacilityAdmin', 'FacilityUser'];
+const TRIP_WRITERS: readonly Role[] = ['Dispatcher', ...FACILITY];
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -67,6 +82,7 @@ function SignedIn({ auth }: { auth: Auth }) {
       </Centered>
     );
   }
+  const role = me.data.role;
   const context: ConsoleContext = {
     api,
     auth,
@@ -78,6 +94,7 @@ function SignedIn({ auth }: { auth: Auth }) {
     <Console.Provider value={context}>
       <a className="skip-link" href="#main">Skip to content</a>
       <Header />
+      <Navigation role={role} />
       {sessionEnded && (
         <div className="banner" role="alert">
           Your session has ended.{' '}
@@ -87,14 +104,27 @@ function SignedIn({ auth }: { auth: Auth }) {
       <main id="main" tabIndex={-1}>
         <Suspense fallback={<LoadingState label="Loading the screen" />}>
           <Routes>
-            <Route path="/" element={<Home role={me.data.role} />} />
+            <Route path="/" element={<Home role={role} />} />
             <Route path="/callback" element={<Navigate to="/" replace />} />
-            <Route path="/board" element={<DispatcherOnly role={me.data.role}><Board /></DispatcherOnly>} />
-            <Route path="/trips/:tripRequestId" element={<DispatcherOnly role={me.data.role}><TripDetail /></DispatcherOnly>} />
-            <Route path="/standing-orders/new" element={<DispatcherOnly role={me.data.role}><NewSeries /></DispatcherOnly>} />
-            <Route path="/standing-orders/:standingOrderId" element={<DispatcherOnly role={me.data.role}><SeriesDetail /></DispatcherOnly>} />
-            <Route path="/billing" element={<BillingDesk />} />
-            <Route path="/day" element={<MyDay />} />
+            <Route path="/board" element={<Only roles={['Dispatcher']}><Board /></Only>} />
+            <Route path="/trips" element={<Only roles={FACILITY}><OurTrips /></Only>} />
+            <Route path="/trips/new" element={<Only roles={FACILITY}><RequestTrip /></Only>} />
+            <Route path="/trips/:tripRequestId" element={role === 'Dispatcher' ? <TripDetail /> : <Only roles={FACILITY}><FacilityTrip /></Only>} />
+            <Route path="/riders" element={<Only roles={TRIP_WRITERS}><Riders /></Only>} />
+            <Route path="/riders/new" element={<Only roles={TRIP_WRITERS}><RiderPage /></Only>} />
+            <Route path="/riders/:riderId" element={<Only roles={TRIP_WRITERS}><RiderPage /></Only>} />
+            <Route path="/standing-orders" element={<Only roles={FACILITY}><SeriesList /></Only>} />
+            <Route path="/standing-orders/new" element={<Only roles={TRIP_WRITERS}><NewSeries /></Only>} />
+            <Route path="/standing-orders/:standingOrderId" element={<Only roles={TRIP_WRITERS}><SeriesDetail /></Only>} />
+            <Route path="/billing" element={<Only roles={['Billing']}><BillingDesk /></Only>} />
+            <Route path="/day" element={<Only roles={['Driver']}><MyDay /></Only>} />
+            <Route path="/admin" element={<Navigate to={role === 'Dispatcher' ? '/admin/facilities' : '/admin/users'} replace />} />
+            <Route path="/admin/facilities" element={<Only roles={['Dispatcher']}><Facilities /></Only>} />
+            <Route path="/admin/facilities/:facilityId" element={<Only roles={['Dispatcher']}><FacilityPage /></Only>} />
+            <Route path="/admin/vehicles" element={<Only roles={['Dispatcher']}><Vehicles /></Only>} />
+            <Route path="/admin/users" element={<Only roles={['Dispatcher', 'FacilityAdmin']}><Users /></Only>} />
+            <Route path="/admin/contacts" element={<Only roles={['FacilityAdmin']}><Contacts /></Only>} />
+            <Route path="/admin/audit" element={<Only roles={['Dispatcher']}><AuditVerification /></Only>} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -147,40 +177,76 @@ function Header() {
 }
 
 function Home({ role }: { role: Role }) {
-  if (role === 'Dispatcher') return <Navigate to="/board" replace />;
-  if (role === 'Billing') return <Navigate to="/billing" replace />;
-  if (role === 'Driver') return <Navigate to="/day" replace />;
-  return <ComingSoon role={role} />;
+  return <Navigate to={HOME[role]} replace />;
 }
 
-function DispatcherOnly({ role, children }: { role: Role; children: ReactNode }) {
-  if (role !== 'Dispatcher') return <ComingSoon role={role} />;
-  return <>{children}</>;
-}
-
-const MEANWHILE: Record<Exclude<Role, 'Dispatcher'>, string> = {
-  Driver: "Your dispatcher can read you today's legs and record their status for you by phone.",
-  Billing: 'The billing records and the CSV export stay available through the API (GET /v1/billing-records).',
-  FacilityAdmin: 'Call the dispatch office to book, change or cancel rides; your riders and users stay as they are.',
-  FacilityUser: 'Call the dispatch office to book, change or cancel a ride; anyone can also use the public request page.',
+const HOME: Record<Role, string> = {
+  Dispatcher: '/board',
+  Driver: '/day',
+  Billing: '/billing',
+  FacilityAdmin: '/trips',
+  FacilityUser: '/trips',
 };
 
-function ComingSoon({ role }: { role: Exclude<Role, 'Dispatcher'> | Role }) {
-  const meanwhile = role === 'Dispatcher' ? '' : MEANWHILE[role];
+/** Each role's screens, in the order of its day. */
+const NAVIGATION: Record<Role, readonly { to: string; label: string }[]> = {
+  Dispatcher: [
+    { to: '/board', label: 'Board' },
+    { to: '/riders', label: 'Riders' },
+    { to: '/admin/facilities', label: 'Facilities' },
+    { to: '/admin/vehicles', label: 'Vehicles' },
+    { to: '/admin/users', label: 'Users' },
+    { to: '/admin/audit', label: 'Audit' },
+  ],
+  Driver: [{ to: '/day', label: 'My day' }],
+  Billing: [{ to: '/billing', label: 'Billing desk' }],
+  FacilityAdmin: [
+    { to: '/trips', label: 'Our trips' },
+    { to: '/trips/new', label: 'Request a trip' },
+    { to: '/riders', label: 'Riders' },
+    { to: '/standing-orders', label: 'Standing orders' },
+    { to: '/admin/users', label: 'Users' },
+    { to: '/admin/contacts', label: 'Contacts' },
+  ],
+  FacilityUser: [
+    { to: '/trips', label: 'Our trips' },
+    { to: '/trips/new', label: 'Request a trip' },
+    { to: '/riders', label: 'Riders' },
+    { to: '/standing-orders', label: 'Standing orders' },
+  ],
+};
+
+function Navigation({ role }: { role: Role }) {
+  const items = NAVIGATION[role];
+  if (items.length < 2) return null;
   return (
-    <section className="page narrow" aria-labelledby="coming-soon">
-      <h1 id="coming-soon">Your screens are coming</h1>
-      <p>
-        You are signed in as <strong>{ROLE_NAMES[role]}</strong>. The screens for your role are being built
-        and will appear here; nothing is wrong with your account.
-      </p>
-      <h2>Meanwhile</h2>
-      <p>{meanwhile}</p>
-      <p>
-        <a href="/request">Request a ride on the public page</a>
-      </p>
-    </section>
+    <nav className="app-nav" aria-label="Screens">
+      <ul>
+        {items.map((item) => (
+          <li key={item.to}>
+            <NavLink to={item.to} end>{item.label}</NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
+}
+
+/** The API refuses other roles anyway; this says so in words instead of showing a page of refusals. */
+function Only({ roles, children }: { roles: readonly Role[]; children: ReactNode }) {
+  const { me } = useConsole();
+  if (!roles.includes(me.role)) {
+    return (
+      <section className="page narrow" aria-labelledby="not-yours">
+        <h1 id="not-yours">This page is not part of your work</h1>
+        <p>
+          You are signed in as <strong>{ROLE_NAMES[me.role]}</strong>, and this screen belongs to another role.{' '}
+          <Link to="/">Go to your start page</Link>.
+        </p>
+      </section>
+    );
+  }
+  return <>{children}</>;
 }
 
 function NotFound() {

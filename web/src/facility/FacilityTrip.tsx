@@ -1,0 +1,8 @@
+/** Placeholder while issue 16's screen is built; replaced by the real page. */
+export default function FacilityTrip() {
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <h1 id="page-title">Trip</h1>
+    </section>
+  );
+}
