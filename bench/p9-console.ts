@@ -34,7 +34,10 @@ import { median, ratio, round } from './support/stats';
  * P9a: for each entry page in web/dist (the console's index.html, the public request/index.html),
  * the gzip size of the JavaScript and CSS the browser fetches before the first screen: module
  * scripts, modulepreload and stylesheet links of the HTML, and the static imports of those
- * chunks, followed recursively (dynamic imports are loaded later, so they do not count).
+ * chunks, followed recursively (dynamic imports are loaded later, so they do not count). And for
+ * every screen the console loads on demand (each role's start page, each page a link or bookmark
+ * opens directly), the same entry download plus that screen's chunk and what Vite preloads with
+ * it: each must stay within the console's limit too.
  *
  * P9b: the dispatch board for a day with 600 legs and 40 drivers, from navigation to
  * interactive (data-state="ready", then the next frame), in Chromium against the local stack,
@@ -92,28 +95,39 @@ export function staticImports(code: string): string[] {
   return specifiers;
 }
 
-export function entryDownload(dist: string, htmlPath: string): EntryDownload {
-  const html = readFileSync(join(dist, htmlPath), 'utf8');
-  const pageUrl = new URL(`/${htmlPath}`, 'http://console.local');
-  const queue: { url: URL; kind: 'js' | 'css' }[] = [];
+type Fetch = { url: URL; kind: 'js' | 'css' };
+
+function kindOf(path: string): 'js' | 'css' {
+  return path.endsWith('.css') ? 'css' : 'js';
+}
+
+/** The HTML's module scripts, modulepreload and stylesheet links. */
+function htmlFetches(html: string, pageUrl: URL): Fetch[] {
+  const fetches: Fetch[] = [];
   for (const tag of html.match(/<(?:script|link)\b[^>]*>/gi) ?? []) {
     const attrs = attributes(tag);
     if (/^<script/i.test(tag)) {
       const src = attrs.get('src');
-      if (src && !attrs.has('nomodule')) queue.push({ url: new URL(src, pageUrl), kind: 'js' });
+      if (src && !attrs.has('nomodule')) fetches.push({ url: new URL(src, pageUrl), kind: 'js' });
     } else {
       const rel = (attrs.get('rel') ?? '').toLowerCase().split(/\s+/);
       const href = attrs.get('href');
       if (!href) continue;
-      if (rel.includes('modulepreload')) queue.push({ url: new URL(href, pageUrl), kind: 'js' });
-      else if (rel.includes('stylesheet')) queue.push({ url: new URL(href, pageUrl), kind: 'css' });
+      if (rel.includes('modulepreload')) fetches.push({ url: new URL(href, pageUrl), kind: 'js' });
+      else if (rel.includes('stylesheet')) fetches.push({ url: new URL(href, pageUrl), kind: 'css' });
     }
   }
+  return fetches;
+}
+
+/** What the browser downloads for `seeds`: each file once, JavaScript followed through its static imports. */
+function downloadClosure(dist: string, pageUrl: URL, seeds: readonly Fetch[]): EntryDownload {
+  const queue = [...seeds];
   const seen = new Set<string>();
   const files: DownloadedFile[] = [];
   const unresolved: string[] = [];
   while (queue.length > 0) {
-    const { url, kind } = queue.shift() as { url: URL; kind: 'js' | 'css' };
+    const { url, kind } = queue.shift() as Fetch;
     if (url.origin !== pageUrl.origin) {
       unresolved.push(url.href);
       continue;
@@ -140,6 +154,63 @@ export function entryDownload(dist: string, htmlPath: string): EntryDownload {
     gzipBytes: files.reduce((sum, file) => sum + file.gzipBytes, 0),
     unresolved,
   };
+}
+
+export function entryDownload(dist: string, htmlPath: string): EntryDownload {
+  const pageUrl = new URL(`/${htmlPath}`, 'http://console.local');
+  return downloadClosure(dist, pageUrl, htmlFetches(readFileSync(join(dist, htmlPath), 'utf8'), pageUrl));
+}
+
+export interface LazyPage {
+  /** The chunk's module name, e.g. `Board` for assets/Board-8b9NtomX.js. */
+  readonly name: string;
+  readonly chunk: string;
+  /** What Vite fetches with it before running it (`__vite__mapDeps`): its imports and its CSS. */
+  readonly preloads: string[];
+}
+
+/**
+ * The dynamic imports of built modules, with the files Vite preloads for each. Vite writes one
+ * table, `__vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["assets/…", …])))`, and each
+ * `import("./X.js")` is followed by `__vite__mapDeps([indices])` (or `[]` when it needs nothing).
+ */
+export function lazyImports(code: string, moduleUrl: URL): LazyPage[] {
+  const table = /__vite__mapDeps=\([^)]*?\.f=\[([^\]]*)\]/.exec(code);
+  const deps = table ? [...(table[1] as string).matchAll(/["'`]([^"'`]+)["'`]/g)].map((match) => match[1] as string) : [];
+  const pages: LazyPage[] = [];
+  const pattern = /\bimport\(\s*["'`]([^"'`]+)["'`]\s*\)(?:\s*,\s*__vite__mapDeps\(\[([\d,\s]*)\]\))?/g;
+  for (const match of code.matchAll(pattern)) {
+    const specifier = match[1] as string;
+    if (!/^(?:\.{1,2}\/|\/)/.test(specifier)) continue;
+    const chunk = decodeURIComponent(new URL(specifier, moduleUrl).pathname).replace(/^\/+/, '');
+    const indices = (match[2] ?? '').split(',').map((index) => index.trim()).filter(Boolean).map(Number);
+    const name = (chunk.split('/').pop() ?? chunk).replace(/-[\w-]{6,}\.js$/, '').replace(/\.js$/, '');
+    pages.push({ name, chunk, preloads: indices.map((index) => deps[index]).filter((dep): dep is string => Boolean(dep)) });
+  }
+  return pages;
+}
+
+/**
+ * Each screen the console loads on demand, opened directly (a bookmark, a reload, a role's start
+ * page): the entry page's download plus the screen's chunk, its preloads and their static imports.
+ */
+export function screenDownloads(dist: string, htmlPath: string): { name: string; download: EntryDownload }[] {
+  const pageUrl = new URL(`/${htmlPath}`, 'http://console.local');
+  const seeds = htmlFetches(readFileSync(join(dist, htmlPath), 'utf8'), pageUrl);
+  const entry = downloadClosure(dist, pageUrl, seeds);
+  const screens = new Map<string, LazyPage>();
+  for (const file of entry.files.filter((candidate) => candidate.kind === 'js')) {
+    const code = readFileSync(join(dist, file.path), 'utf8');
+    for (const page of lazyImports(code, new URL(`/${file.path}`, pageUrl))) screens.set(page.chunk, page);
+  }
+  return [...screens.values()].map((screen) => ({
+    name: screen.name,
+    download: downloadClosure(dist, pageUrl, [
+      ...seeds,
+      { url: new URL(`/${screen.chunk}`, pageUrl), kind: 'js' },
+      ...screen.preloads.map((path) => ({ url: new URL(`/${path}`, pageUrl), kind: kindOf(path) })),
+    ]),
+  }));
 }
 
 async function buildConsole(): Promise<string | undefined> {
@@ -176,6 +247,18 @@ export async function runP9a(_settings: BenchSettings): Promise<BenchmarkOutcome
         unresolved: download.unresolved,
       }
       : 'missing';
+  }
+  const consoleEntry = P9_ENTRIES[0];
+  if (existsSync(join(DIST, consoleEntry.html))) {
+    const screens = screenDownloads(DIST, consoleEntry.html);
+    checks.push(check('console screens found', screens.length, 'min', 1));
+    const sizes: Record<string, number> = {};
+    for (const screen of screens) {
+      const kb = round(screen.download.gzipBytes / KB, 1);
+      sizes[screen.name] = kb;
+      checks.push(check(`console opened at ${screen.name} KB gzip`, screen.download.unresolved.length > 0 ? null : kb, 'max', consoleEntry.limitKb));
+    }
+    absolute.screens = sizes;
   }
   return { value: consoleKb, floor: null, ratio: null, unit: 'KB gzip', checks, absolute };
 }
