@@ -39,6 +39,8 @@ export default function SeriesDetail() {
   const series = useQuery({
     queryKey: seriesKeys.one(standingOrderId),
     refetchInterval: 30_000,
+    // Read afresh whenever the page opens: someone else (the Dispatcher, the facility) may have just changed it.
+    refetchOnMount: 'always',
     queryFn: () => data(api.GET('/v1/standing-orders/{standingOrderId}', { params: { path: { standingOrderId } } })),
   });
   const rider = useRider(series.data?.riderId);
