@@ -243,8 +243,12 @@ test('a completion made without signal waits on the phone and is recorded once, 
     await expect.poll(() => keys.length).toBe(1);
     await expect(connection).toHaveAttribute('data-pending', '1');
     await expect(taps.last()).toContainText('waiting to send');
-    await page.clock.fastForward(16_000);
-    await expect(connection).toHaveAttribute('data-pending', '0', { timeout: 30_000 });
+    // The phone tries again every 15 s while something waits: move its clock on until it has.
+    await expect.poll(async () => {
+      await page.clock.fastForward(16_000);
+      return keys.length;
+    }).toBe(2);
+    await expect(connection).toHaveAttribute('data-pending', '0');
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     await expect(taps).toHaveCount(4);
@@ -258,6 +262,64 @@ test('a completion made without signal waits on the phone and is recorded once, 
     const legEvents = history.events.filter((event) => event.entityId === leg.legId).map((event) => event.action);
     expect(legEvents).toEqual(['trip_leg.created', 'trip_leg.assigned', 'trip_leg.en_route', 'trip_leg.arrived', 'trip_leg.picked_up',
       'trip_leg.completed']);
+  });
+
+test('a completion the server refuses stays on screen with its answers, and once corrected is recorded once',
+  async ({ page, context, apiAs, stack, browserProblems }) => {
+    browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
+    // The refusal the test provokes: an end reading with a digit too many.
+    browserProblems.allow(/status of 422/);
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 13, 'Alex Digit');
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    const taps = card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem');
+    const connection = page.locator('.connection');
+    for (const button of ['En route', 'Arrived', 'Picked up']) {
+      await card.getByRole('button', { name: button, exact: true }).click();
+      await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+    }
+    const form = page.getByRole('form', { name: `Complete the ride for ${leg.rider}` });
+    const pickedUp = await form.getByLabel(/^Picked up at/).inputValue();
+    await form.getByLabel(/^Dropped off at/).fill(later(pickedUp, 15));
+    const start = Number(await form.getByLabel('Odometer at start').inputValue());
+    const typo = Math.round((start + 3000) * 10) / 10;
+
+    // Completed without signal, with a digit too many: the phone cannot know; the server refuses it.
+    await context.setOffline(true);
+    await form.getByLabel('Odometer at end').fill(String(typo));
+    await form.getByLabel('Notes (optional)').fill('Rider asked for the side door.');
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(card).toHaveAttribute('data-status', 'completed');
+    await expect(connection).toContainText('1 completion saved on this phone');
+    await context.setOffline(false);
+    const refusal = page.getByRole('list', { name: 'Taps not recorded' }).getByRole('listitem');
+    await expect(refusal.getByRole('alert')).toContainText(`Not recorded: the completion for ${leg.rider}`, { timeout: 30_000 });
+    await expect(refusal).toContainText('a digit too many');
+
+    // The leg is still picked up: the form is back with the driver's answers and the server's message at its field.
+    await expect(card).toHaveAttribute('data-status', 'picked_up');
+    await expect(form.getByLabel('Odometer at end')).toHaveValue(String(typo));
+    await expect(form.getByLabel('Notes (optional)')).toHaveValue('Rider asked for the side door.');
+    await expect(form.getByLabel('Odometer at end')).toHaveAccessibleDescription(/likely a typo/);
+    await expectNoSeriousA11yViolations(page);
+
+    const end = Math.round((start + 12.3) * 10) / 10;
+    await form.getByLabel('Odometer at end').fill(String(end));
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(card).toHaveAttribute('data-status', 'completed');
+    await expect(connection).toHaveAttribute('data-pending', '0');
+    await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+    // The corrected completion replaced the refused one: nothing left to dismiss.
+    await expect(refusal).toHaveCount(0);
+
+    const recorded = await json<{ status: string; odometerEnd: number }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
+    expect(recorded).toMatchObject({ status: 'completed', odometerEnd: end });
+    const history = await json<{ events: { entityId: string; action: string }[] }>(
+      await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
+    const completions = history.events.filter((event) => event.entityId === leg.legId && event.action === 'trip_leg.completed');
+    expect(completions).toHaveLength(1);
   });
 
 test('a tap the server refuses (the leg was taken away meanwhile) stays on screen until dismissed',
