@@ -11,8 +11,9 @@ import { dayInZone, json, zonedInstant } from './support/provider-time';
  * The driver's day on a 375-pixel phone, against the real local stack: a leg the dispatcher
  * assigned for the driver's day is worked from en route to completion; taps made without signal are kept on the
  * phone, shown as waiting, and sent in order once the signal returns, each recorded exactly once
- * (checked through the API and the trip's history); a tap the server refuses (the leg was taken
- * away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
+ * (checked through the API and the trip's history); so is a completion made without signal, even
+ * when the server's first answer to it is lost on the way back; a tap the server refuses (the leg
+ * was taken away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
  */
 test.describe.configure({ mode: 'serial' });
 
@@ -131,6 +132,8 @@ test('a driver on a phone works a leg from en route to completion', async ({ pag
   await form.getByRole('button', { name: 'Complete the ride' }).click();
   await expect(card).toHaveAttribute('data-status', 'completed');
   await expect(form).toHaveCount(0);
+  // The completion goes through the phone's queue, like the taps: sent once, then marked so.
+  await expect(card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem').last()).toHaveAttribute('data-state', 'sent');
   expect(completions).toHaveLength(1);
 
   const done = await json<{ status: string; odometerStart: number; odometerEnd: number }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
@@ -177,6 +180,146 @@ test('taps made without signal wait on the phone and are recorded once each, in 
       await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
     const legEvents = history.events.filter((event) => event.entityId === leg.legId).map((event) => event.action);
     expect(legEvents).toEqual(['trip_leg.created', 'trip_leg.assigned', 'trip_leg.en_route', 'trip_leg.arrived', 'trip_leg.picked_up']);
+  });
+
+test('a completion made without signal waits on the phone and is recorded once, after the taps before it, when the signal returns',
+  async ({ page, context, apiAs, stack, browserProblems }) => {
+    browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
+    // The answer the test drops on its way back to the phone (below).
+    browserProblems.allow(/ERR_FAILED/);
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 12, 'Sam Underpass');
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    const taps = card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem');
+    const connection = page.locator('.connection');
+    for (const button of ['En route', 'Arrived']) {
+      await card.getByRole('button', { name: button, exact: true }).click();
+      await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+    }
+
+    // No signal from the pick-up on: the form opens at once, without waiting for the pick-up to be sent.
+    await context.setOffline(true);
+    await expect(connection).toContainText('No signal');
+    await card.getByRole('button', { name: 'Picked up', exact: true }).click();
+    const form = page.getByRole('form', { name: `Complete the ride for ${leg.rider}` });
+    const pickedUp = await form.getByLabel(/^Picked up at/).inputValue();
+    expect(pickedUp).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    await form.getByLabel(/^Dropped off at/).fill(later(pickedUp, 20));
+    const start = Number(await form.getByLabel('Odometer at start').inputValue());
+    expect(start, "Sedan 2's last reading").toBeGreaterThan(0);
+    const end = Math.round((start + 9.4) * 10) / 10;
+    // Still checked on the phone before it is queued: an end reading below the start is refused there.
+    await form.getByLabel('Odometer at end').fill(String(start - 1));
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(form.getByText('The end reading must be more than the start reading.')).toBeVisible();
+    await expect(connection).toHaveAttribute('data-pending', '1');
+    await form.getByLabel('Odometer at end').fill(String(end));
+    await form.getByLabel('Notes (optional)').fill('Left at the front desk.');
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(card).toHaveAttribute('data-status', 'completed');
+    await expect(form).toHaveCount(0);
+    await expect(taps.filter({ hasText: 'waiting to send' })).toHaveCount(2);
+    await expect(taps.last()).toContainText('Completed at');
+    await expect(connection).toHaveAttribute('data-pending', '2');
+    await expect(connection).toContainText('1 tap and 1 completion saved on this phone');
+    await expectNoTokenInStorage(page);
+    await expectNoSeriousA11yViolations(page);
+
+    // The server records the completion, but its answer is lost on the way back: the phone keeps it
+    // waiting and sends it again, with the same Idempotency-Key, and the server replays its answer.
+    const keys: string[] = [];
+    await page.route('**/v1/legs/*/completion', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length === 1) {
+        await route.fetch();
+        await route.abort('failed');
+        return;
+      }
+      await route.continue();
+    });
+    await context.setOffline(false);
+    await expect.poll(() => keys.length).toBe(1);
+    await expect(connection).toHaveAttribute('data-pending', '1');
+    await expect(taps.last()).toContainText('waiting to send');
+    // The phone tries again every 15 s while something waits: move its clock on until it has.
+    await expect.poll(async () => {
+      await page.clock.fastForward(16_000);
+      return keys.length;
+    }).toBe(2);
+    await expect(connection).toHaveAttribute('data-pending', '0');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    await expect(taps).toHaveCount(4);
+    for (const index of [0, 1, 2, 3]) await expect(taps.nth(index)).toHaveAttribute('data-state', 'sent');
+
+    const recorded = await json<{ status: string; odometerStart: number; odometerEnd: number }>(
+      await dispatcher.get(`/v1/legs/${leg.legId}`));
+    expect(recorded).toMatchObject({ status: 'completed', odometerStart: start, odometerEnd: end });
+    const history = await json<{ events: { entityId: string; action: string }[] }>(
+      await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
+    const legEvents = history.events.filter((event) => event.entityId === leg.legId).map((event) => event.action);
+    expect(legEvents).toEqual(['trip_leg.created', 'trip_leg.assigned', 'trip_leg.en_route', 'trip_leg.arrived', 'trip_leg.picked_up',
+      'trip_leg.completed']);
+  });
+
+test('a completion the server refuses stays on screen with its answers, and once corrected is recorded once',
+  async ({ page, context, apiAs, stack, browserProblems }) => {
+    browserProblems.allow(/ERR_INTERNET_DISCONNECTED/);
+    // The refusal the test provokes: an end reading with a digit too many.
+    browserProblems.allow(/status of 422/);
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 13, 'Alex Digit');
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    const taps = card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem');
+    const connection = page.locator('.connection');
+    for (const button of ['En route', 'Arrived', 'Picked up']) {
+      await card.getByRole('button', { name: button, exact: true }).click();
+      await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+    }
+    const form = page.getByRole('form', { name: `Complete the ride for ${leg.rider}` });
+    const pickedUp = await form.getByLabel(/^Picked up at/).inputValue();
+    await form.getByLabel(/^Dropped off at/).fill(later(pickedUp, 15));
+    const start = Number(await form.getByLabel('Odometer at start').inputValue());
+    const typo = Math.round((start + 3000) * 10) / 10;
+
+    // Completed without signal, with a digit too many: the phone cannot know; the server refuses it.
+    await context.setOffline(true);
+    await form.getByLabel('Odometer at end').fill(String(typo));
+    await form.getByLabel('Notes (optional)').fill('Rider asked for the side door.');
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(card).toHaveAttribute('data-status', 'completed');
+    await expect(connection).toContainText('1 completion saved on this phone');
+    await context.setOffline(false);
+    const refusal = page.getByRole('list', { name: 'Taps not recorded' }).getByRole('listitem');
+    await expect(refusal.getByRole('alert')).toContainText(`Not recorded: the completion for ${leg.rider}`, { timeout: 30_000 });
+    await expect(refusal).toContainText('a digit too many');
+
+    // The leg is still picked up: the form is back with the driver's answers and the server's message at its field.
+    await expect(card).toHaveAttribute('data-status', 'picked_up');
+    await expect(form.getByLabel('Odometer at end')).toHaveValue(String(typo));
+    await expect(form.getByLabel('Notes (optional)')).toHaveValue('Rider asked for the side door.');
+    await expect(form.getByLabel('Odometer at end')).toHaveAccessibleDescription(/likely a typo/);
+    await expectNoSeriousA11yViolations(page);
+
+    const end = Math.round((start + 12.3) * 10) / 10;
+    await form.getByLabel('Odometer at end').fill(String(end));
+    await form.getByRole('button', { name: 'Complete the ride' }).click();
+    await expect(card).toHaveAttribute('data-status', 'completed');
+    await expect(connection).toHaveAttribute('data-pending', '0');
+    await expect(taps.last()).toHaveAttribute('data-state', 'sent');
+    // The corrected completion replaced the refused one: nothing left to dismiss.
+    await expect(refusal).toHaveCount(0);
+
+    const recorded = await json<{ status: string; odometerEnd: number }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
+    expect(recorded).toMatchObject({ status: 'completed', odometerEnd: end });
+    const history = await json<{ events: { entityId: string; action: string }[] }>(
+      await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
+    const completions = history.events.filter((event) => event.entityId === leg.legId && event.action === 'trip_leg.completed');
+    expect(completions).toHaveLength(1);
   });
 
 test('a tap the server refuses (the leg was taken away meanwhile) stays on screen until dismissed',

@@ -1,11 +1,9 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { data } from '../api/client';
-import type { CompletionBody, DriverLeg, Schemas, Vehicle } from '../api/contract';
-import { ApiProblem } from '../api/problem';
-import { ActionError, FieldError } from '../components/States';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import type { CompletionBody, DriverLeg, Vehicle } from '../api/contract';
+import { FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { isoToZonedInput, todayInZone, zonedInputToIso, zoneName } from '../lib/time';
+import type { Tap } from './taps';
 
 /** "13:05:09" on a day in the provider's zone → ISO (the seconds kept: taps are seconds apart). */
 function timeToIso(day: string, time: string, timeZone: string): string | null {
@@ -22,58 +20,67 @@ function isoToTime(iso: string, timeZone: string): string {
 }
 
 type Field = 'actualPickupAt' | 'actualDropoffAt' | 'odometerStart' | 'odometerEnd';
+const FIELDS: readonly Field[] = ['actualPickupAt', 'actualDropoffAt', 'odometerStart', 'odometerEnd'];
+
+/** The server's words for the form's fields ("Must be greater than odometerStart" → "… the start reading"). */
+const FIELD_WORDS: Record<Field, string> = {
+  actualPickupAt: 'the pick-up time',
+  actualDropoffAt: 'the drop-off time',
+  odometerStart: 'the start reading',
+  odometerEnd: 'the end reading',
+};
+
+function serverMessages(fieldErrors: Record<string, string> | undefined): Partial<Record<Field, string>> {
+  const messages: Partial<Record<Field, string>> = {};
+  for (const field of FIELDS) {
+    const message = fieldErrors?.[field];
+    if (message) messages[field] = message.replace(/\b(actualPickupAt|actualDropoffAt|odometerStart|odometerEnd)\b/g, (key) => FIELD_WORDS[key as Field]);
+  }
+  return messages;
+}
 
 /**
  * The ride's paperwork: the actual times, prefilled from the taps (picked up) and the moment the
  * form opened (dropped off), the odometer, prefilled with the vehicle's last reading, and notes.
- * The order of times and of readings is checked here, before anything is sent.
+ * The order of times and of readings is checked here, before anything is sent. Sending goes
+ * through the phone's queue of taps (useTaps): kept on the phone, sent after the taps before it,
+ * once. A completion the server refused opens the form again with its answers and the server's
+ * messages at their fields.
  */
-export function CompletionForm({ leg, rider, vehicle, pickedUpAt }: {
+export function CompletionForm({ leg, rider, vehicle, pickedUpAt, refused, onComplete }: {
   leg: DriverLeg;
   rider: string;
   vehicle: Vehicle | undefined;
   pickedUpAt: string | undefined;
+  /** The last completion of this leg the server refused, if the driver has not dismissed it. */
+  refused: Tap | undefined;
+  onComplete: (body: CompletionBody) => void;
 }) {
-  const { api, timeZone } = useConsole();
-  const queryClient = useQueryClient();
+  const { timeZone } = useConsole();
   const id = useId();
   const zone = zoneName(timeZone);
   const day = leg.scheduledPickupAt ? isoToZonedInput(leg.scheduledPickupAt, timeZone).date : todayInZone(timeZone);
-  const [pickup, setPickup] = useState(() => isoToTime(pickedUpAt ?? leg.scheduledPickupAt ?? new Date().toISOString(), timeZone));
-  const [dropoff, setDropoff] = useState(() => isoToTime(new Date().toISOString(), timeZone));
-  const [odometerStart, setOdometerStart] = useState('');
-  const [odometerEnd, setOdometerEnd] = useState('');
-  const [notes, setNotes] = useState('');
+  const before = refused?.completion;
+  const [pickup, setPickup] = useState(() =>
+    isoToTime(before?.actualPickupAt ?? pickedUpAt ?? leg.scheduledPickupAt ?? new Date().toISOString(), timeZone));
+  const [dropoff, setDropoff] = useState(() => isoToTime(before?.actualDropoffAt ?? new Date().toISOString(), timeZone));
+  const [odometerStart, setOdometerStart] = useState(before ? String(before.odometerStart) : '');
+  const [odometerEnd, setOdometerEnd] = useState(before ? String(before.odometerEnd) : '');
+  const [notes, setNotes] = useState(before?.notes ?? '');
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  // The server's messages for the refused answers, until the field is changed.
+  const [serverErrors, setServerErrors] = useState<Partial<Record<Field, string>>>(() => serverMessages(refused?.fieldErrors));
   // The vehicle may arrive after the form opened: its last reading fills a start still left empty.
   const lastReading = vehicle?.odometer;
   useEffect(() => {
     if (lastReading != null) setOdometerStart((typed) => (typed === '' ? String(lastReading) : typed));
   }, [lastReading]);
 
-  const complete = useMutation({
-    mutationFn: (body: CompletionBody) => {
-      // One Idempotency-Key per body: resending the same answers replays; a corrected one is new.
-      const text = JSON.stringify(body);
-      if (attempt.current?.body !== text) attempt.current = { body: text, key: `completion-${crypto.randomUUID()}` };
-      return data(api.POST('/v1/legs/{legId}/completion', {
-        params: { path: { legId: leg.id }, header: { 'Idempotency-Key': attempt.current.key } },
-        body,
-      }));
-    },
-    onSuccess: (updated: Schemas['Leg']) => {
-      queryClient.setQueryData<DriverLeg[]>(['driver-legs', todayInZone(timeZone)],
-        (current) => current?.map((old) => (old.id === updated.id && 'riderName' in updated ? updated : old)));
-      if (leg.vehicleId) void queryClient.invalidateQueries({ queryKey: ['vehicle', leg.vehicleId] });
-    },
-  });
-
   // A message stays until its field is changed: the driver sees what they are fixing, not an old verdict.
   const edit = (field: Field, set: (value: string) => void, value: string) => {
     set(value);
     setErrors(({ [field]: _fixed, ...rest }) => rest);
-    if (complete.error) complete.reset();
+    setServerErrors(({ [field]: _fixed, ...rest }) => rest);
   };
 
   const submit = (event: FormEvent) => {
@@ -93,11 +100,10 @@ export function CompletionForm({ leg, rider, vehicle, pickedUpAt }: {
     else if (!found.odometerStart && end <= start) found.odometerEnd = 'The end reading must be more than the start reading.';
     setErrors(found);
     if (Object.keys(found).length > 0 || !actualPickupAt || !actualDropoffAt) return;
-    complete.mutate({ actualPickupAt, actualDropoffAt, odometerStart: start, odometerEnd: end, ...(notes.trim() ? { notes: notes.trim() } : {}) });
+    onComplete({ actualPickupAt, actualDropoffAt, odometerStart: start, odometerEnd: end, ...(notes.trim() ? { notes: notes.trim() } : {}) });
   };
 
-  const problem = complete.error instanceof ApiProblem ? complete.error : undefined;
-  const message = (field: Field) => errors[field] ?? problem?.field(field);
+  const message = (field: Field) => errors[field] ?? serverErrors[field];
   const fieldProps = (field: Field) => {
     const text = message(field);
     return { 'aria-invalid': text ? true : undefined, 'aria-describedby': text ? `${id}-${field}-error` : undefined } as const;
@@ -138,10 +144,8 @@ export function CompletionForm({ leg, rider, vehicle, pickedUpAt }: {
         <label htmlFor={`${id}-notes`}>Notes (optional)</label>
         <textarea id={`${id}-notes`} rows={2} maxLength={2000} value={notes} onChange={(event) => setNotes(event.target.value)} />
       </div>
-      <ActionError error={complete.error} />
-      <button type="submit" className="primary big" disabled={complete.isPending}>
-        {complete.isPending ? 'Sending…' : 'Complete the ride'}
-      </button>
+      {refused && <p className="action-error">Not recorded: {refused.refusal} Correct it and complete the ride again.</p>}
+      <button type="submit" className="primary big">Complete the ride</button>
     </form>
   );
 }

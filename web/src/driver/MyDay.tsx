@@ -8,7 +8,7 @@ import { useConsole } from '../context';
 import { formatCalendarDate, formatClock, formatTime, todayInZone, zoneName } from '../lib/time';
 import { formatPhone, serviceText, vehicleText } from '../lib/words';
 import { CompletionForm } from './CompletionForm';
-import type { Tap } from './taps';
+import { type Tap, tapStatus } from './taps';
 import { useOnline, useTaps } from './useTaps';
 import './driver.css';
 
@@ -55,10 +55,12 @@ function DriverDay() {
     const [fresh] = driverLegs([leg]);
     if (!fresh) return;
     queryClient.setQueryData<DriverLeg[]>(['driver-legs', day], (current) => current?.map((old) => (old.id === fresh.id ? fresh : old)));
+    // A completion moves the vehicle's odometer: the next form starts from the new reading.
+    if (fresh.status === 'completed' && fresh.vehicleId) void queryClient.invalidateQueries({ queryKey: ['vehicle', fresh.vehicleId] });
   }, [queryClient, day]);
   // A refusal usually means the leg changed under the driver (reassigned, cancelled): show it as it is now.
   const reread = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['driver-legs'] }), [queryClient]);
-  const { taps, sending, storageProblem, tap, dismiss } = useTaps(api, me.sub, recorded, reread);
+  const { taps, sending, storageProblem, tap, complete, dismiss } = useTaps(api, me.sub, recorded, reread);
   const online = useOnline();
 
   const vehicleIds = [...new Set((legs.data ?? []).map((leg) => leg.vehicleId).filter((id): id is string => id !== null))];
@@ -85,7 +87,7 @@ function DriverDay() {
         {onlyVehicle && <> · <span>Your vehicle: <strong>{vehicleText(onlyVehicle)}</strong>, plate {onlyVehicle.plate}</span></>}
       </p>
       <p className={`connection ${online ? 'online' : 'offline'}`} role="status" data-pending={pending.length}>
-        {connectionText(online, sending, pending.length)}
+        {connectionText(online, sending, pending)}
       </p>
       {storageProblem && <p className="action-error" role="alert">{storageProblem}</p>}
       {refused.length > 0 && (
@@ -93,7 +95,7 @@ function DriverDay() {
           {refused.map((item) => (
             <li key={item.key} className="refusal">
               <p role="alert">
-                <strong>Not recorded: {statusWord(item.event.status)} for {riderOf(item.legId)}</strong>, tapped at{' '}
+                <strong>Not recorded: {tapWhat(item)} for {riderOf(item.legId)}</strong>, {item.completion ? 'sent' : 'tapped'} at{' '}
                 {formatTime(item.tappedAt, timeZone)}. {item.refusal} Call dispatch if this is not what you expect.
               </p>
               <button type="button" onClick={() => void dismiss(item.key)}>Dismiss</button>
@@ -108,7 +110,7 @@ function DriverDay() {
         <ol className="driver-legs">
           {nextFirst(legs.data, taps).map((leg) => (
             <LegCard key={leg.id} leg={leg} vehicle={leg.vehicleId ? vehicleById.get(leg.vehicleId) : undefined}
-              taps={taps.filter((item) => item.legId === leg.id)} onTap={tap} />
+              taps={taps.filter((item) => item.legId === leg.id)} onTap={tap} onComplete={complete} />
           ))}
         </ol>
       )}
@@ -123,19 +125,35 @@ function nextFirst(legs: readonly DriverLeg[], taps: readonly Tap[]): DriverLeg[
   return [...sorted.filter((leg) => !finished(leg)), ...sorted.filter(finished)];
 }
 
-function connectionText(online: boolean, sending: boolean, waiting: number): string {
-  const taps = `${waiting} ${waiting === 1 ? 'tap' : 'taps'}`;
+/** "2 taps", "1 completion", "1 tap and 1 completion". */
+function waitingText(waiting: readonly Tap[]): string {
+  const completions = waiting.filter((item) => item.completion).length;
+  const statuses = waiting.length - completions;
+  const parts = [
+    statuses > 0 || completions === 0 ? `${statuses} ${statuses === 1 ? 'tap' : 'taps'}` : '',
+    completions > 0 ? `${completions} ${completions === 1 ? 'completion' : 'completions'}` : '',
+  ].filter(Boolean);
+  return parts.join(' and ');
+}
+
+function connectionText(online: boolean, sending: boolean, waiting: readonly Tap[]): string {
+  const what = waitingText(waiting);
   if (!online) {
-    return waiting > 0 ? `No signal: ${taps} saved on this phone, sent when the signal returns.` : 'No signal: taps are saved on this phone and sent later.';
+    return waiting.length > 0 ? `No signal: ${what} saved on this phone, sent when the signal returns.` : 'No signal: taps are saved on this phone and sent later.';
   }
-  if (waiting > 0) return sending ? `Sending ${taps}…` : `${taps} waiting to send; trying again shortly.`;
+  if (waiting.length > 0) return sending ? `Sending ${what}…` : `${what} waiting to send; trying again shortly.`;
   return 'Online: every tap is sent.';
+}
+
+/** "en route", or "the completion": what a refused tap was. */
+function tapWhat(tap: Tap): string {
+  return tap.completion ? 'the completion' : statusWord(tap.event.status);
 }
 
 /** The status the driver has moved the leg to: the server's, or the last tap still on its way. */
 function effectiveStatus(leg: DriverLeg, taps: readonly Tap[]): LegStatus {
   const last = taps.filter((item) => item.state === 'pending').at(-1);
-  return last ? last.event.status : leg.status;
+  return last ? tapStatus(last) : leg.status;
 }
 
 const NEXT: Partial<Record<LegStatus, { status: 'en_route' | 'arrived' | 'picked_up'; label: string }>> = {
@@ -144,11 +162,12 @@ const NEXT: Partial<Record<LegStatus, { status: 'en_route' | 'arrived' | 'picked
   arrived: { status: 'picked_up', label: 'Picked up' },
 };
 
-function LegCard({ leg, vehicle, taps, onTap }: {
+function LegCard({ leg, vehicle, taps, onTap, onComplete }: {
   leg: DriverLeg;
   vehicle: Vehicle | undefined;
   taps: readonly Tap[];
   onTap: (legId: string, event: Schemas['LegStatusEventBody']) => Promise<void>;
+  onComplete: (legId: string, completion: Schemas['CompletionBody']) => Promise<void>;
 }) {
   const { timeZone } = useConsole();
   const headingId = useId();
@@ -160,7 +179,9 @@ function LegCard({ leg, vehicle, taps, onTap }: {
   const next = NEXT[status];
   const waiting = taps.some((item) => item.state === 'pending');
   const rider = leg.riderName ?? 'Rider (name unavailable)';
-  const pickupTap = taps.filter((item) => item.event.status === 'picked_up' && item.state === 'sent').at(-1);
+  // The pick-up the driver tapped, sent or still on its way: the completion goes after it.
+  const pickupTap = taps.filter((item) => item.event?.status === 'picked_up' && item.state !== 'refused').at(-1);
+  const refusedCompletion = taps.filter((item) => item.completion && item.state === 'refused').at(-1);
 
   const recordNoShow = () => {
     if (reason.trim() === '') {
@@ -207,7 +228,7 @@ function LegCard({ leg, vehicle, taps, onTap }: {
         <ol className="tap-log" aria-label={`Taps for ${rider}`}>
           {taps.map((item) => (
             <li key={item.key} data-state={item.state}>
-              {capitalise(statusWord(item.event.status))} at {formatClock(item.tappedAt, timeZone)}:{' '}
+              {capitalise(statusWord(tapStatus(item)))} at {formatClock(item.tappedAt, timeZone)}:{' '}
               <strong>{item.state === 'sent' ? 'sent' : item.state === 'pending' ? 'waiting to send' : 'not recorded'}</strong>
             </li>
           ))}
@@ -237,9 +258,10 @@ function LegCard({ leg, vehicle, taps, onTap }: {
           </div>
         </div>
       )}
-      {status === 'picked_up' && (waiting
-        ? <p className="hint">The completion form opens once the pick-up is sent.</p>
-        : <CompletionForm leg={leg} rider={rider} vehicle={vehicle} pickedUpAt={pickupTap?.tappedAt} />)}
+      {status === 'picked_up' && (
+        <CompletionForm key={refusedCompletion?.key ?? 'new'} leg={leg} rider={rider} vehicle={vehicle} pickedUpAt={pickupTap?.tappedAt}
+          refused={refusedCompletion} onComplete={(body) => void onComplete(leg.id, body)} />
+      )}
     </li>
   );
 }

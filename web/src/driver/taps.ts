@@ -1,15 +1,24 @@
-import type { LegStatusEventBody } from '../api/contract';
+import type { CompletionBody, LegStatus, LegStatusEventBody } from '../api/contract';
 
 /**
  * The driver's taps, kept on the phone in IndexedDB so that a tap made without signal survives
- * until it is sent (and a reload, or the browser closing). A tap holds the leg's id, the status,
- * the no-show reason, when it was tapped and its own Idempotency-Key: never a token, never the
- * rider's name or phone (those stay in memory with the legs). Sent taps are kept for the day
- * only so the completion form can prefill the actual times from them.
+ * until it is sent (and a reload, or the browser closing). A tap is a status (en route … no-show)
+ * or a leg's completion (times, odometer, notes); it holds the leg's id, when it was made and its
+ * own Idempotency-Key: never a token, never the rider's name or phone (those stay in memory with
+ * the legs). A completion's notes stay on the phone only until the server has them (or the driver
+ * dismisses its refusal). Sent taps are kept for the day only so the completion form can prefill
+ * the actual times from them.
  */
 export type TapState = 'pending' | 'sent' | 'refused';
 
-export interface Tap {
+/** What a tap records: a status event, or the completion form's answers. */
+export type TapAction =
+  | { event: LegStatusEventBody; completion?: undefined }
+  | { completion: CompletionBody; event?: undefined };
+
+export type Tap = TapRecord & TapAction;
+
+interface TapRecord {
   /** The Idempotency-Key, made when the driver tapped: a resend replays, never records twice. */
   key: string;
   /** Whose tap (the user's id, not a credential): a phone shared by two drivers sends each only their own. */
@@ -17,11 +26,24 @@ export interface Tap {
   /** The order taps were made in; they are sent in this order. */
   seq: number;
   legId: string;
-  event: LegStatusEventBody;
   tappedAt: string;
   state: TapState;
   /** Why the server refused it, in its own words (state `refused`). */
   refusal?: string;
+  /** A refused completion's messages by field (odometerEnd …), shown at the fields when the form opens again. */
+  fieldErrors?: Record<string, string>;
+}
+
+/** The status a tap moves its leg to. */
+export function tapStatus(tap: Tap): LegStatus {
+  return tap.completion ? 'completed' : tap.event.status;
+}
+
+/** A tap once the server has it: a completion's notes are the rider's business, no longer needed on the phone. */
+export function sentTap(tap: Tap): Tap {
+  if (!tap.completion) return { ...tap, state: 'sent' };
+  const { notes: _notes, ...kept } = tap.completion;
+  return { ...tap, completion: kept, state: 'sent' };
 }
 
 const DATABASE = 'nemt-driver';
@@ -71,7 +93,8 @@ export async function forgetTap(key: string): Promise<void> {
   await withStore('readwrite', (store) => store.delete(key));
 }
 
-export function newTap(driver: string, legId: string, event: LegStatusEventBody, previous: readonly Tap[]): Tap {
+export function newTap(driver: string, legId: string, action: TapAction, previous: readonly Tap[]): Tap {
   const seq = Math.max(Date.now(), ...previous.map((tap) => tap.seq + 1));
-  return { key: `tap-${crypto.randomUUID()}`, driver, seq, legId, event, tappedAt: new Date().toISOString(), state: 'pending' };
+  const key = `${action.completion ? 'completion' : 'tap'}-${crypto.randomUUID()}`;
+  return { key, driver, seq, legId, ...action, tappedAt: new Date().toISOString(), state: 'pending' };
 }

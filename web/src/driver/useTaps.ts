@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from '../api/client';
 import { data } from '../api/client';
-import type { LegStatusEventBody, Schemas } from '../api/contract';
+import type { CompletionBody, LegStatusEventBody, Schemas } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { describeError } from '../components/States';
-import { forgetTap, newTap, readTaps, saveTap, type Tap } from './taps';
+import { forgetTap, newTap, readTaps, saveTap, sentTap, type Tap, type TapAction } from './taps';
 
 const RETRY_MS = 15_000;
 
@@ -29,12 +29,27 @@ export function useOnline(): boolean {
   return online;
 }
 
+/** Sends one tap with the Idempotency-Key it was made with: a status event, or a completion. */
+function send(api: Api, tap: Tap): Promise<Schemas['Leg']> {
+  const params = { path: { legId: tap.legId }, header: { 'Idempotency-Key': tap.key } };
+  return tap.completion
+    ? data(api.POST('/v1/legs/{legId}/completion', { params, body: tap.completion }))
+    : data(api.POST('/v1/legs/{legId}/status-events', { params, body: tap.event }));
+}
+
+/** A refusal's field messages, kept with a completion so the form can show them at its fields. */
+function fieldErrorsOf(error: unknown): Record<string, string> | undefined {
+  if (!(error instanceof ApiProblem) || error.fieldErrors.size === 0) return undefined;
+  return Object.fromEntries(error.fieldErrors);
+}
+
 /**
- * The driver's taps as a queue on the phone: a tap is saved first, then sent; taps go out one at
- * a time in the order they were made, each with the Idempotency-Key it got when it was made, so a
- * resend after lost signal replays instead of recording twice. Without signal they wait and go
- * when the browser says it is online again (and every 15 s while any wait). A tap the server
- * refuses stays on screen, with the server's reason, until the driver dismisses it.
+ * The driver's taps as a queue on the phone: a tap (a status, or a leg's completion) is saved
+ * first, then sent; taps go out one at a time in the order they were made, each with the
+ * Idempotency-Key it got when it was made, so a resend after lost signal replays instead of
+ * recording twice. Without signal they wait and go when the browser says it is online again (and
+ * every 15 s while any wait). A tap the server refuses stays on screen, with the server's reason,
+ * until the driver dismisses it (or, for a completion, sends a corrected one).
  */
 export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg']) => void, onRefused: () => void) {
   const [taps, setTaps] = useState<Tap[]>([]);
@@ -68,15 +83,13 @@ export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg
         again.current = false;
         for (const tap of (await readTaps(driver)).filter((candidate) => candidate.state === 'pending')) {
           try {
-            const leg = await data(api.POST('/v1/legs/{legId}/status-events', {
-              params: { path: { legId: tap.legId }, header: { 'Idempotency-Key': tap.key } },
-              body: tap.event,
-            }));
-            await saveTap({ ...tap, state: 'sent' });
+            const leg = await send(api, tap);
+            await saveTap(sentTap(tap));
             recorded.current(leg);
           } catch (error) {
             if (worthRetrying(error)) return;
-            await saveTap({ ...tap, state: 'refused', refusal: describeError(error) });
+            const fieldErrors = fieldErrorsOf(error);
+            await saveTap({ ...tap, state: 'refused', refusal: describeError(error), ...(fieldErrors ? { fieldErrors } : {}) });
             refused.current();
           }
           await reload();
@@ -105,21 +118,29 @@ export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg
     return () => window.clearInterval(timer);
   }, [waiting, flush]);
 
-  const tap = useCallback(async (legId: string, event: LegStatusEventBody) => {
-    const made = newTap(driver, legId, event, taps);
-    setTaps((current) => [...current, made]);
+  const enqueue = useCallback(async (legId: string, action: TapAction) => {
+    const made = newTap(driver, legId, action, taps);
+    // A corrected completion replaces the refused one it corrects: the driver has seen that refusal.
+    const corrected = action.completion
+      ? taps.filter((old) => old.legId === legId && old.completion && old.state === 'refused').map((old) => old.key)
+      : [];
+    setTaps((current) => [...current.filter((old) => !corrected.includes(old.key)), made]);
     try {
       await saveTap(made);
+      for (const key of corrected) await forgetTap(key);
     } catch {
       setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
     }
     await flush();
   }, [driver, taps, flush]);
 
+  const tap = useCallback((legId: string, event: LegStatusEventBody) => enqueue(legId, { event }), [enqueue]);
+  const complete = useCallback((legId: string, completion: CompletionBody) => enqueue(legId, { completion }), [enqueue]);
+
   const dismiss = useCallback(async (key: string) => {
     await forgetTap(key);
     await reload();
   }, [reload]);
 
-  return { taps, sending, storageProblem, tap, dismiss, retry: flush };
+  return { taps, sending, storageProblem, tap, complete, dismiss, retry: flush };
 }

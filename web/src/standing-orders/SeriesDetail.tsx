@@ -13,7 +13,8 @@ import { daysText, SOURCE, seriesDatesText, seriesReturnText, serviceText } from
 import {
   AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
 } from './actions';
-import { PREVIEW_COUNT, riderName, seriesKeys, useFacilities, useRider } from './queries';
+import { useSeriesAudience } from './audience';
+import { PREVIEW_COUNT, riderName, seriesKeys, useFacilityName, useRider, useSeriesTrips } from './queries';
 import { changesOf, draftOf, SeriesForm } from './SeriesForm';
 import { SeriesTimes } from './SeriesTimes';
 
@@ -22,12 +23,14 @@ const LIVE = new Set<StandingOrder['status']>(['pending', 'active', 'paused']);
 
 /**
  * A standing order: its facts in words, its next rides (computed by the API's preview, nothing
- * written), and what a Dispatcher may do with it now. After a change the page says, in
- * sentences, what it did and which rides it left as they were.
+ * written), and what the reader may do with it now: a Dispatcher accepts or rejects a pending one;
+ * the Dispatcher and the facility's own people change, pause, resume, skip a date or end it. After
+ * a change the page says, in sentences, what it did and which rides it left as they were.
  */
 export default function SeriesDetail() {
   const { standingOrderId = '' } = useParams();
   const { api, timeZone } = useConsole();
+  const audience = useSeriesAudience();
   const location = useLocation();
   const justCreated = (location.state as { created?: boolean } | null)?.created === true;
   const { announce, region } = useAnnouncer();
@@ -36,10 +39,13 @@ export default function SeriesDetail() {
   const series = useQuery({
     queryKey: seriesKeys.one(standingOrderId),
     refetchInterval: 30_000,
+    // Read afresh whenever the page opens: someone else (the Dispatcher, the facility) may have just changed it.
+    refetchOnMount: 'always',
     queryFn: () => data(api.GET('/v1/standing-orders/{standingOrderId}', { params: { path: { standingOrderId } } })),
   });
   const rider = useRider(series.data?.riderId);
-  const facilities = useFacilities();
+  const facilityName = useFacilityName(series.data?.facilityId);
+  const trips = useSeriesTrips(series.data);
   const preview = useQuery({
     queryKey: seriesKeys.preview(standingOrderId),
     enabled: series.data !== undefined && LIVE.has(series.data.status),
@@ -55,13 +61,14 @@ export default function SeriesDetail() {
       <section className="page narrow" aria-labelledby="series-title">
         <h1 id="series-title">Standing order</h1>
         <ErrorState error={series.error} onRetry={() => void series.refetch()} />
-        <p><Link to="/board">Back to the board</Link></p>
+        <p><Link to={audience.back.to}>{audience.back.label}</Link></p>
       </section>
     );
   }
   const s = series.data;
   const name = rider.data ? riderName(rider.data) : 'the rider';
-  const facility = facilities.data?.find((candidate) => candidate.id === s.facilityId);
+  // A facility reads a day's ride on its trip page (the board is the Dispatcher's).
+  const tripOn = (date: string) => trips.data?.items.find((trip) => trip.occurrenceDate === date && trip.status !== 'cancelled');
   const occurrences = preview.data?.occurrences ?? [];
   const props = { series: s, riderName: name, announce };
   const report = (next: ChangeOutcome) => {
@@ -72,13 +79,17 @@ export default function SeriesDetail() {
   return (
     <div className="page series">
       {region}
-      <p><Link to="/board">← Back to the board</Link></p>
+      <p><Link to={audience.back.to}>← {audience.back.label}</Link></p>
       <h1>
         Standing order for {rider.data ? name : '…'} <Status status={s.status} />
       </h1>
       <p className="series-summary"><SeriesTimes series={s} /></p>
       {justCreated && s.status === 'pending' && (
-        <p className="notice" role="status">Created. It waits for a Dispatcher to accept it: accept it here or on the board.</p>
+        <p className="notice" role="status">
+          {audience.facility
+            ? "Sent. It waits for the transport provider's dispatcher to accept it; its rides are booked then."
+            : 'Created. It waits for a Dispatcher to accept it: accept it here or on the board.'}
+        </p>
       )}
       <ChangeReport outcome={outcome} />
 
@@ -89,7 +100,7 @@ export default function SeriesDetail() {
           {rider.isError && <ErrorState error={rider.error} onRetry={() => void rider.refetch()} />}
           <dl className="facts">
             <div><dt>Rider</dt><dd>{rider.data ? name : '…'}</dd></div>
-            <div><dt>Facility</dt><dd>{facility?.name ?? '…'}</dd></div>
+            <div><dt>Facility</dt><dd>{facilityName ?? '…'}</dd></div>
             <div><dt>Days</dt><dd>{daysText(s.daysOfWeek)}</dd></div>
             <div><dt>Pickup</dt><dd>{formatWallClock(s.pickupTime)} {genericZoneName(timeZone)}</dd></div>
             <div><dt>Appointment</dt><dd>{formatWallClock(s.appointmentTime)} {genericZoneName(timeZone)}</dd></div>
@@ -106,7 +117,7 @@ export default function SeriesDetail() {
             {s.rejectionReason && <div><dt>Rejected because</dt><dd>{s.rejectionReason}</dd></div>}
           </dl>
         </section>
-        {s.status !== 'pending' && s.status !== 'rejected' && <RidesMade series={s} />}
+        {s.status !== 'pending' && s.status !== 'rejected' && <RidesMade trips={trips} />}
         </div>
 
         <section className="pane" aria-labelledby="series-next">
@@ -117,7 +128,9 @@ export default function SeriesDetail() {
               <p className="hint">
                 {s.status === 'pending' && 'What accepting it would make. '}
                 {s.status === 'paused' && 'While it is paused none of these is made. '}
-                Times in the zone of each day; a date opens that day on the board.
+                {audience.facility
+                  ? 'Times in the zone of each day; a date with a booked ride opens that trip.'
+                  : 'Times in the zone of each day; a date opens that day on the board.'}
               </p>
               {preview.isPending && <LoadingState label="Working out the next rides" />}
               {preview.isError && <ErrorState error={preview.error} onRetry={() => void preview.refetch()} />}
@@ -136,7 +149,7 @@ export default function SeriesDetail() {
                     {occurrences.map((occurrence) => (
                       <tr key={occurrence.date}>
                         <th scope="row">
-                          <Link to={`/board?date=${occurrence.date}`}>{formatCalendarDate(occurrence.date)}</Link>
+                          <OccurrenceDay date={occurrence.date} facility={audience.facility} tripId={tripOn(occurrence.date)?.id} />
                         </th>
                         <td>{formatTime(occurrence.pickupAt, timeZone)}</td>
                         <td>{formatTime(occurrence.appointmentAt, timeZone)}</td>
@@ -154,15 +167,18 @@ export default function SeriesDetail() {
 
         <section className="pane" aria-labelledby="series-actions">
           <h2 id="series-actions">What to do</h2>
-          {s.status === 'pending' && (
+          {s.status === 'pending' && !audience.facility && (
             <>
               <AcceptForm key={s.version} {...props} />
               <RejectSeriesForm {...props} />
             </>
           )}
-          {(s.status === 'active' || s.status === 'paused') && (
+          {s.status === 'pending' && audience.facility && (
+            <p className="hint">It waits for the transport provider's dispatcher to accept it. Until then you can change it, skip a date or end it.</p>
+          )}
+          {(s.status === 'active' || s.status === 'paused' || (s.status === 'pending' && audience.facility)) && (
             <>
-              <PauseResume series={s} riderName={name} onOutcome={report} />
+              {s.status !== 'pending' && <PauseResume series={s} riderName={name} onOutcome={report} />}
               <SkipForm key={s.version} series={s} riderName={name} occurrences={occurrences} onOutcome={report} />
               <div className="series-action">
                 <button type="button" aria-expanded={editing} aria-controls="series-change" onClick={() => setEditing((open) => !open)}>
@@ -187,14 +203,15 @@ export default function SeriesDetail() {
   );
 }
 
+/** A day of the preview: the board's day for a Dispatcher; for a facility, the trip made for it, if any. */
+function OccurrenceDay({ date, facility, tripId }: { date: string; facility: boolean; tripId: string | undefined }) {
+  if (!facility) return <Link to={`/board?date=${date}`}>{formatCalendarDate(date)}</Link>;
+  return tripId ? <Link to={`/trips/${tripId}`}>{formatCalendarDate(date)}</Link> : <span>{formatCalendarDate(date)}</span>;
+}
+
 /** The series' trips from today on, as the board has them: who touched which, which are cancelled. */
-function RidesMade({ series }: { series: StandingOrder }) {
-  const { api, timeZone } = useConsole();
-  const trips = useQuery({
-    queryKey: [...seriesKeys.one(series.id), 'trips', series.version],
-    queryFn: () =>
-      data(api.GET('/v1/trip-requests', { params: { query: { standingOrderId: series.id, limit: 100 } } })),
-  });
+function RidesMade({ trips }: { trips: ReturnType<typeof useSeriesTrips> }) {
+  const { timeZone } = useConsole();
   const today = todayInZone(timeZone);
   const upcoming = (trips.data?.items ?? [])
     .filter((trip) => trip.occurrenceDate !== null && trip.occurrenceDate >= today)

@@ -1,15 +1,18 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { Link } from 'react-router';
 import type { Mobility, StandingOrder } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { ActionError, EmptyState, ErrorState, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, genericZoneName, todayInZone } from '../lib/time';
 import { MOBILITY, RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
+import { useSeriesAudience } from './audience';
 import { riderName, useFacilities, useRiders } from './queries';
 
 /**
  * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
- * (facility and rider chosen here) and for changing a series (facility and rider fixed).
+ * (the rider chosen here, and the facility too by a Dispatcher; a facility's own people book for
+ * their own) and for changing a series (facility and rider fixed).
  */
 export interface SeriesDraft {
   facilityId: string;
@@ -32,10 +35,10 @@ export interface SeriesDraft {
 const PICKUP_BEFORE_MIN = 45;
 const RETURN_AFTER_MIN = 180;
 
-export function draftOf(series: StandingOrder | undefined, timeZone: string): SeriesDraft {
+export function draftOf(series: StandingOrder | undefined, timeZone: string, ownFacilityId = ''): SeriesDraft {
   if (!series) {
     return {
-      facilityId: '', riderId: '', daysOfWeek: [], appointmentTime: '', pickupTime: '', pickupAddress: '', dropoffAddress: '',
+      facilityId: ownFacilityId, riderId: '', daysOfWeek: [], appointmentTime: '', pickupTime: '', pickupAddress: '', dropoffAddress: '',
       mobility: 'ambulatory', oxygen: false, companions: 0, returnMode: 'timed', returnPickupTime: '',
       startDate: addDays(todayInZone(timeZone), 1), endDate: '',
     };
@@ -85,13 +88,15 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   extraActions?: ReactNode;
 }) {
   const { timeZone } = useConsole();
+  const { facility: ownFacility } = useSeriesAudience();
+  const chooseFacility = creating && !ownFacility;
   const id = useId();
   const zone = genericZoneName(timeZone);
   const [draft, setDraft] = useState(initial);
   const [pickupSet, setPickupSet] = useState(!creating);
   const [returnSet, setReturnSet] = useState(!creating);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const facilities = useFacilities();
+  const facilities = useFacilities(chooseFacility);
   const riders = useRiders(creating ? draft.facilityId : '');
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof SeriesDraft>(key: K, value: SeriesDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
@@ -135,6 +140,8 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const found = localErrors(draft, creating);
+    // A facility's own people book for their own facility: nothing to choose, nothing to say.
+    if (!chooseFacility) delete found.facilityId;
     setErrors(found);
     if (Object.keys(found).length > 0) {
       // Take the keyboard to the first answer that needs fixing.
@@ -171,7 +178,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
         <fieldset>
           <legend>Who</legend>
           <div className="field-row">
-            <div className="field grow">
+            {chooseFacility && <div className="field grow">
               <label htmlFor={`${id}-facilityId`}>Facility</label>
               {facilities.isError ? <ErrorState error={facilities.error} onRetry={() => void facilities.refetch()} /> : (
                 <select id={`${id}-facilityId`} value={draft.facilityId} disabled={facilities.isPending}
@@ -181,7 +188,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
                 </select>
               )}
               <FieldError id={`${id}-facilityId-error`} message={messageFor('facilityId')} />
-            </div>
+            </div>}
             <div className="field grow">
               <label htmlFor={`${id}-riderId`}>Rider</label>
               <select id={`${id}-riderId`} value={draft.riderId} disabled={!draft.facilityId || riders.isPending}
@@ -192,7 +199,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
               <p className="hint" id={`${id}-riderId-hint`}>Their home address and how they get around are filled in from their record.</p>
               {riders.isError && <ErrorState error={riders.error} onRetry={() => void riders.refetch()} />}
               {draft.facilityId && riders.data && riderOptions.length === 0 && (
-                <EmptyState>This facility has no riders yet; register the rider first.</EmptyState>
+                <EmptyState>This facility has no riders yet; <Link to="/riders/new">register the rider</Link> first.</EmptyState>
               )}
               <FieldError id={`${id}-riderId-error`} message={messageFor('riderId')} />
             </div>
@@ -305,10 +312,10 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   );
 }
 
-/** The API's body for a new series, from the form. */
-export function createBodyOf(draft: SeriesDraft) {
+/** The API's body for a new series, from the form; a facility's own people never name their facility (the API takes it from their account). */
+export function createBodyOf(draft: SeriesDraft, { namingFacility }: { namingFacility: boolean }) {
   return {
-    facilityId: draft.facilityId,
+    ...(namingFacility ? { facilityId: draft.facilityId } : {}),
     riderId: draft.riderId,
     daysOfWeek: draft.daysOfWeek,
     appointmentTime: draft.appointmentTime,

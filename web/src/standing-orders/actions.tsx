@@ -12,8 +12,9 @@ import { leftAloneText, seriesFieldMessage } from '../lib/words';
 import { seriesKeys } from './queries';
 
 /**
- * What a Dispatcher does to a series: accept (times may be adjusted) or reject a pending one;
- * pause, resume, skip a date or end an active one. Each answer refreshes the series, its preview
+ * What can be done to a series: accept (times may be adjusted) or reject a pending one (the
+ * Dispatcher only); pause, resume, skip a date or end one (the Dispatcher, and the facility's own
+ * people for their series). Each answer refreshes the series, its preview
  * and the board's legs (a change makes, moves or cancels trips); what a change left alone is said
  * in sentences (ChangeReport).
  */
@@ -166,7 +167,7 @@ export function PauseResume({ series, riderName, onOutcome }: ReportingProps) {
     onSuccess: (answer) => {
       const done = pausing
         ? `Paused. Its rides that nobody had touched are cancelled; ${riderName} is told once.`
-        : 'Resumed. Its rides for the coming days are on the board again.';
+        : 'Resumed. Its rides for the coming days are booked again.';
       onOutcome({ done, leftAlone: leftAloneOf(answer) });
       refresh();
     },

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { allPages, data } from '../api/client';
-import type { Facility, Rider, StandingOrderStatus } from '../api/contract';
+import type { Facility, Rider, StandingOrder, StandingOrderStatus } from '../api/contract';
 import { useConsole } from '../context';
 
 /** Query keys: every series query starts with 'standing-orders', so one invalidation refreshes them all. */
@@ -25,11 +25,12 @@ export function useRider(riderId: string | undefined) {
   });
 }
 
-/** The facilities (tenants of kind facility), for names and the create form's choice. */
-export function useFacilities() {
+/** The facilities (tenants of kind facility), for names and the create form's choice: a Dispatcher's list. */
+export function useFacilities(enabled = true) {
   const { api } = useConsole();
   return useQuery({
     queryKey: ['facilities', 'facility'],
+    enabled,
     staleTime: 5 * 60_000,
     queryFn: () =>
       allPages<Facility>((cursor) =>
@@ -38,17 +39,46 @@ export function useFacilities() {
   });
 }
 
-/** A facility's riders (all pages), for the create form. */
+/**
+ * A series' facility by name: a Dispatcher finds it in the list of facilities; a facility's own
+ * people may read only their own facility (the list is not theirs).
+ */
+export function useFacilityName(facilityId: string | undefined): string | undefined {
+  const { api, me } = useConsole();
+  const dispatcher = me.role === 'Dispatcher';
+  const all = useFacilities(dispatcher);
+  const own = useQuery({
+    queryKey: ['facility', facilityId],
+    enabled: !dispatcher && Boolean(facilityId),
+    staleTime: 5 * 60_000,
+    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId: facilityId ?? '' } } })),
+  });
+  return dispatcher ? all.data?.find((facility) => facility.id === facilityId)?.name : own.data?.name;
+}
+
+/** A facility's riders (all pages), for the create form. A facility's own people get theirs without naming it. */
 export function useRiders(facilityId: string) {
-  const { api } = useConsole();
+  const { api, me } = useConsole();
+  const named = me.role === 'Dispatcher' ? { facilityId } : {};
   return useQuery({
     queryKey: ['riders', facilityId],
     enabled: facilityId !== '',
     staleTime: 60_000,
     queryFn: () =>
       allPages<Rider>((cursor) =>
-        data(api.GET('/v1/riders', { params: { query: { facilityId, limit: 100, ...(cursor ? { cursor } : {}) } } })),
+        data(api.GET('/v1/riders', { params: { query: { ...named, limit: 100, ...(cursor ? { cursor } : {}) } } })),
       ),
+  });
+}
+
+/** The trips a series has made (its first 100, newest first), for its rides and the facility's links to them. */
+export function useSeriesTrips(series: Pick<StandingOrder, 'id' | 'version' | 'status'> | undefined) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: [...seriesKeys.one(series?.id ?? ''), 'trips', series?.version],
+    enabled: series !== undefined && series.status !== 'pending' && series.status !== 'rejected',
+    queryFn: () =>
+      data(api.GET('/v1/trip-requests', { params: { query: { standingOrderId: series?.id ?? '', limit: 100 } } })),
   });
 }
 
