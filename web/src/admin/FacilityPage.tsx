@@ -17,6 +17,8 @@ import { FACILITY_KIND } from './words';
 export default function FacilityPage() {
   const { facilityId = '' } = useParams();
   const facility = useFacility(facilityId);
+  // Here, not in the settings form: the form starts afresh after each save, its announcement must not.
+  const { announce, region } = useAnnouncer();
   const back = <p><Link to="/admin/facilities">← All facilities</Link></p>;
   if (facility.isPending) return <section className="page admin">{back}<LoadingState label="Loading the facility" /></section>;
   if (facility.isError) {
@@ -32,12 +34,13 @@ export default function FacilityPage() {
   }
   return (
     <section className="page admin" aria-labelledby="page-title">
+      {region}
       {back}
       <h1 id="page-title">{facility.data.name}</h1>
       <p className="meta">{FACILITY_KIND[facility.data.kind]}</p>
       <div className="admin-grid">
         {/* Keyed by version: a saved or refreshed facility starts the form from what the server holds. */}
-        <FacilitySettings key={facility.data.version} facility={facility.data} />
+        <FacilitySettings key={facility.data.version} facility={facility.data} onSaved={announce} />
         <ContactsPanel facilityId={facility.data.id} facilityName={facility.data.name} />
       </div>
     </section>
@@ -46,11 +49,10 @@ export default function FacilityPage() {
 
 type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder' | 'active'>;
 
-function FacilitySettings({ facility }: { facility: Facility }) {
+function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: (message: string) => void }) {
   const { api } = useConsole();
   const refresh = useRefresh();
   const id = useId();
-  const { announce, region } = useAnnouncer();
   const [draft, setDraft] = useState<Draft>({ name: facility.name, notifyDriverEnRoute: facility.notifyDriverEnRoute,
     notifyRideReminder: facility.notifyRideReminder, active: facility.active });
   const [local, setLocal] = useState<Record<string, string>>({});
@@ -65,7 +67,7 @@ function FacilitySettings({ facility }: { facility: Facility }) {
       }));
     },
     onSuccess: (saved) => {
-      announce(`${saved.name} saved.`);
+      onSaved(`${saved.name} saved.`);
       refresh(adminKeys.facility(facility.id));
       refresh(adminKeys.facilities);
     },
@@ -84,7 +86,6 @@ function FacilitySettings({ facility }: { facility: Facility }) {
   };
   return (
     <section className="pane" aria-labelledby={`${id}-title`}>
-      {region}
       <h2 id={`${id}-title`}>Settings</h2>
       <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
         <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off"
