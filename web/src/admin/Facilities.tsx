@@ -91,7 +91,7 @@ function NewFacility({ onCreated }: { onCreated: (facility: Facility) => void })
     <section className="pane" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Add a facility</h2>
       <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
-        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off"
+        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off" className="grow"
           onChange={(e) => setDraft({ ...draft, name: e.target.value })} message={fieldMessage(local, create.error, 'name')} />
         <fieldset>
           <legend>Kind</legend>

@@ -88,7 +88,7 @@ function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: 
     <section className="pane" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
       <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
-        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off"
+        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off" className="grow"
           onChange={(e) => setDraft({ ...draft, name: e.target.value })} message={fieldMessage(local, save.error, 'name')} />
         <NotificationFields id={id} draft={draft} onChange={(changes) => setDraft({ ...draft, ...changes })} error={save.error} />
         <CheckField id={`${id}-active`} label="Active: may book rides" checked={draft.active}

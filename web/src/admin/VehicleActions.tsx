@@ -30,10 +30,10 @@ function useVehicleChange(vehicle: Vehicle) {
 }
 
 /**
- * Out of service (with a reason), back into service, a corrected odometer, retirement. Only
+ * Edit, out of service (with a reason), back into service, a corrected odometer, retirement. Only
  * retirement is confirmed: it is the one that cannot be undone.
  */
-export function VehicleActions({ vehicle, onReport }: { vehicle: Vehicle; onReport: Report }) {
+export function VehicleActions({ vehicle, onEdit, onReport }: { vehicle: Vehicle; onEdit: () => void; onReport: Report }) {
   const { transition } = useVehicleChange(vehicle);
   const [open, setOpen] = useState<'out' | 'odometer' | 'retire' | null>(null);
   if (vehicle.status === 'retired') return null;
@@ -41,6 +41,7 @@ export function VehicleActions({ vehicle, onReport }: { vehicle: Vehicle; onRepo
   return (
     <div className="vehicle-actions">
       <div className="actions">
+        <button type="button" onClick={onEdit} aria-label={`Edit ${vehicle.name}`}>Edit</button>
         {vehicle.status === 'in_service' ? (
           <button type="button" aria-expanded={open === 'out'} onClick={() => toggle('out')}>Take out of service</button>
         ) : (

@@ -61,9 +61,8 @@ function VehicleRow({ vehicle, onEdit, onReport }: { vehicle: Vehicle; onEdit: (
             <p className="meta">Out of service: {vehicle.outOfServiceReason}</p>
           )}
         </div>
-        {vehicle.status !== 'retired' && <button type="button" onClick={onEdit} aria-label={`Edit ${vehicle.name}`}>Edit</button>}
       </div>
-      <VehicleActions vehicle={vehicle} onReport={onReport} />
+      <VehicleActions vehicle={vehicle} onEdit={onEdit} onReport={onReport} />
     </article>
   );
 }
