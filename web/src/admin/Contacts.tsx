@@ -11,8 +11,8 @@ export default function Contacts() {
     <section className="page admin narrow" aria-labelledby="page-title">
       <h1 id="page-title">Contacts</h1>
       <p className="hint">
-        The people at {facility.data?.name ?? 'your facility'} that rides are booked for: case managers, nurses,
-        schedulers’ colleagues. A scheduler account can follow one contact’s trips.
+        The people at {facility.data?.name ?? 'your facility'} who arrange rides, such as case managers and nurses. A
+        scheduler account can follow one contact’s trips.
       </p>
       {facility.isPending && <LoadingState label="Loading your facility" />}
       {facility.isError && <ErrorState error={facility.error} onRetry={() => void facility.refetch()} />}
