@@ -1,7 +1,7 @@
 import { existingIssuer } from '../../../local/issuer-key';
 import { localLayout } from '../../../local/layout';
 import { actorFor, readManifest, type StackManifest, type StackUser } from '../../../local/manifest';
-import type { Role } from '../../../lambdas/shared/tenancy/actor';
+import type { Actor, Role } from '../../../lambdas/shared/tenancy/actor';
 
 /**
  * Access tokens for API set-up calls from browser tests (and the console benchmark), minted the
@@ -17,6 +17,8 @@ export interface StackIdentity {
   user(role: Role, email?: string): StackUser;
   /** `{ Authorization: 'Bearer …' }` for Playwright's request context or fetch. */
   authorization(role: Role, email?: string): Record<string, string>;
+  /** A fresh token (1 hour) for any account, e.g. one a test created (not in the manifest): its claims as given. */
+  tokenFor(actor: Actor): string;
 }
 
 export function stackIdentity(dataDir: string | undefined = process.env.NEMT_LOCAL_DIR): StackIdentity {
@@ -38,5 +40,6 @@ export function stackIdentity(dataDir: string | undefined = process.env.NEMT_LOC
     token,
     user,
     authorization: (role, email) => ({ Authorization: `Bearer ${token(role, email)}` }),
+    tokenFor: (actor) => issuer.mint(actor, { expiresInSeconds: 3600 }),
   };
 }

@@ -1,8 +1,104 @@
-/** Placeholder while issue 16's screen is built; replaced by the real page. */
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { data, ifMatch } from '../api/client';
+import type { Facility } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { useAnnouncer } from '../components/Announcer';
+import { ErrorState, LoadingState } from '../components/States';
+import { useConsole } from '../context';
+import { ContactsPanel } from './ContactsPanel';
+import { NotificationFields } from './Facilities';
+import { CheckField, FormError, fieldMessage, TextField } from './fields';
+import { adminKeys, useFacility, useRefresh } from './queries';
+import { FACILITY_KIND } from './words';
+
+/** One facility: its name, its riders' messages, whether it may still book, and its contacts. */
 export default function FacilityPage() {
+  const { facilityId = '' } = useParams();
+  const facility = useFacility(facilityId);
+  // Here, not in the settings form: the form starts afresh after each save, its announcement must not.
+  const { announce, region } = useAnnouncer();
+  const back = <p><Link to="/admin/facilities">← All facilities</Link></p>;
+  if (facility.isPending) return <section className="page admin">{back}<LoadingState label="Loading the facility" /></section>;
+  if (facility.isError) {
+    const missing = facility.error instanceof ApiProblem && (facility.error.status === 404 || facility.error.status === 400);
+    return (
+      <section className="page admin" aria-labelledby="page-title">
+        {back}
+        <h1 id="page-title">{missing ? 'Facility not found' : 'Facility'}</h1>
+        {missing ? <p>There is no facility at this address.</p>
+          : <ErrorState error={facility.error} onRetry={() => void facility.refetch()} />}
+      </section>
+    );
+  }
   return (
-    <section className="page" aria-labelledby="page-title">
-      <h1 id="page-title">Facility</h1>
+    <section className="page admin" aria-labelledby="page-title">
+      {region}
+      {back}
+      <h1 id="page-title">{facility.data.name}</h1>
+      <p className="meta">{FACILITY_KIND[facility.data.kind]}</p>
+      <div className="admin-grid">
+        {/* Keyed by version: a saved or refreshed facility starts the form from what the server holds. */}
+        <FacilitySettings key={facility.data.version} facility={facility.data} onSaved={announce} />
+        <ContactsPanel facilityId={facility.data.id} facilityName={facility.data.name} />
+      </div>
+    </section>
+  );
+}
+
+type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder' | 'active'>;
+
+function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: (message: string) => void }) {
+  const { api } = useConsole();
+  const refresh = useRefresh();
+  const id = useId();
+  const [draft, setDraft] = useState<Draft>({ name: facility.name, notifyDriverEnRoute: facility.notifyDriverEnRoute,
+    notifyRideReminder: facility.notifyRideReminder, active: facility.active });
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const save = useMutation({
+    mutationFn: (values: Draft) => {
+      const changes = Object.fromEntries(
+        (Object.keys(values) as (keyof Draft)[]).filter((key) => values[key] !== facility[key]).map((key) => [key, values[key]]),
+      ) as Partial<Draft>;
+      if (Object.keys(changes).length === 0) return Promise.resolve(facility);
+      return data(api.PATCH('/v1/facilities/{facilityId}', {
+        params: { path: { facilityId: facility.id }, header: ifMatch(facility.version) }, body: changes,
+      }));
+    },
+    onSuccess: (saved) => {
+      onSaved(`${saved.name} saved.`);
+      refresh(adminKeys.facility(facility.id));
+      refresh(adminKeys.facilities);
+    },
+    // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
+    onError: () => refresh(adminKeys.facility(facility.id)),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const found: Record<string, string> = draft.name.trim() ? {} : { name: 'Enter the facility’s name.' };
+    setLocal(found);
+    if (Object.keys(found).length > 0) {
+      document.getElementById(`${id}-name`)?.focus();
+      return;
+    }
+    save.mutate({ ...draft, name: draft.name.trim() });
+  };
+  return (
+    <section className="pane" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Settings</h2>
+      <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
+        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off" className="grow"
+          onChange={(e) => setDraft({ ...draft, name: e.target.value })} message={fieldMessage(local, save.error, 'name')} />
+        <NotificationFields id={id} draft={draft} onChange={(changes) => setDraft({ ...draft, ...changes })} error={save.error} />
+        <CheckField id={`${id}-active`} label="Active: may book rides" checked={draft.active}
+          onChange={(active) => setDraft({ ...draft, active })} message={fieldMessage({}, save.error, 'active')}
+          hint="An inactive facility keeps its riders and history but cannot request new rides." />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save the settings'}</button>
+        </div>
+        <FormError local={local} error={save.error} />
+      </form>
     </section>
   );
 }

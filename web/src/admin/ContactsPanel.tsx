@@ -1,0 +1,137 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import { data, ifMatch } from '../api/client';
+import { useAnnouncer } from '../components/Announcer';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { useConsole } from '../context';
+import { formatPhone } from '../lib/words';
+import { FormError, fieldMessage, nullable, optional, TextField } from './fields';
+import { adminKeys, type Contact, useContacts, useIdempotencyKey, useRefresh } from './queries';
+
+/**
+ * A facility's contacts (case managers, nurses: the people trips are booked for and schedulers
+ * follow), listed, added and changed. One component for the Dispatcher's facility page (which
+ * names the facility) and the FacilityAdmin's own screen (the API scopes it to their facility).
+ */
+export function ContactsPanel({ facilityId, facilityName }: { facilityId?: string; facilityName: string }) {
+  const contacts = useContacts(facilityId);
+  const [editing, setEditing] = useState<string | null>(null);
+  const { announce, region } = useAnnouncer();
+  const headingId = useId();
+
+  return (
+    <section className="pane" aria-labelledby={headingId}>
+      {region}
+      <h2 id={headingId}>Contacts {contacts.data && <span className="count">{contacts.data.length}</span>}</h2>
+      {contacts.isPending && <LoadingState label="Loading the contacts" />}
+      {contacts.isError && <ErrorState error={contacts.error} onRetry={() => void contacts.refetch()} />}
+      {contacts.data?.length === 0 && <EmptyState>{facilityName} has no contacts yet. Add the first one below.</EmptyState>}
+      {contacts.data && contacts.data.length > 0 && (
+        <ul className="admin-list">
+          {contacts.data.map((contact) => (
+            <li key={contact.id}>
+              {editing === contact.id ? (
+                <ContactForm facilityId={facilityId} contact={contact} onDone={(message) => {
+                  setEditing(null);
+                  if (message) announce(message);
+                }} />
+              ) : (
+                <div className="admin-row">
+                  <div>
+                    <p className="admin-row-title">{contact.fullName}</p>
+                    <p className="meta">
+                      {[contact.phone ? formatPhone(contact.phone) : 'No phone', contact.email ?? 'No email'].join(' · ')}
+                    </p>
+                  </div>
+                  <button type="button" onClick={() => setEditing(contact.id)} aria-label={`Edit ${contact.fullName}`}>Edit</button>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Add a contact</h3>
+      <ContactForm facilityId={facilityId} onDone={(message) => message && announce(message)} />
+    </section>
+  );
+}
+
+interface Draft {
+  fullName: string;
+  phone: string;
+  email: string;
+}
+
+/** Creates a contact (no `contact`) or changes one (only the fields that differ; an emptied field is cleared). */
+function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; contact?: Contact; onDone: (message?: string) => void }) {
+  const { api } = useConsole();
+  const refresh = useRefresh();
+  const keyFor = useIdempotencyKey();
+  const id = useId();
+  const empty: Draft = { fullName: '', phone: '', email: '' };
+  const [draft, setDraft] = useState<Draft>(contact
+    ? { fullName: contact.fullName, phone: contact.phone ?? '', email: contact.email ?? '' }
+    : empty);
+  const [local, setLocal] = useState<Record<string, string>>({});
+
+  const save = useMutation({
+    mutationFn: (values: Draft) => {
+      if (contact) {
+        const changes = {
+          ...(values.fullName.trim() !== contact.fullName ? { fullName: values.fullName.trim() } : {}),
+          ...(nullable(values.phone) !== contact.phone ? { phone: nullable(values.phone) } : {}),
+          ...(nullable(values.email) !== contact.email ? { email: nullable(values.email) } : {}),
+        };
+        if (Object.keys(changes).length === 0) return Promise.resolve(contact);
+        return data(api.PATCH('/v1/contacts/{contactId}', {
+          params: { path: { contactId: contact.id }, header: ifMatch(contact.version) }, body: changes,
+        }));
+      }
+      const phone = optional(values.phone);
+      const email = optional(values.email);
+      const body = { ...(facilityId ? { facilityId } : {}), fullName: values.fullName.trim(), ...(phone ? { phone } : {}),
+        ...(email ? { email } : {}) };
+      return data(api.POST('/v1/contacts', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body }));
+    },
+    onSuccess: (saved) => {
+      refresh(adminKeys.contacts(facilityId));
+      if (!contact) setDraft(empty);
+      onDone(contact ? `${saved.fullName} saved.` : `${saved.fullName} added.`);
+    },
+    onError: () => refresh(adminKeys.contacts(facilityId)),
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    if (!draft.fullName.trim()) found.fullName = 'Enter the contact’s name.';
+    setLocal(found);
+    if (Object.keys(found).length > 0) {
+      document.getElementById(`${id}-fullName`)?.focus();
+      return;
+    }
+    save.mutate(draft);
+  };
+  const message = (path: keyof Draft) => fieldMessage(local, save.error, path);
+  const set = (key: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement>) => setDraft({ ...draft, [key]: e.target.value });
+
+  return (
+    <form className="admin-form" noValidate onSubmit={submit} aria-label={contact ? `Edit ${contact.fullName}` : 'Add a contact'}>
+      <div className="field-row">
+        <TextField id={`${id}-fullName`} label="Name" value={draft.fullName} onChange={set('fullName')} maxLength={200}
+          autoComplete="off" message={message('fullName')} className="grow" />
+        <TextField id={`${id}-phone`} label="Phone (optional)" type="tel" value={draft.phone} onChange={set('phone')}
+          autoComplete="off" placeholder="+15551234567" message={message('phone')} hint="With the country code, e.g. +15551234567" />
+        <TextField id={`${id}-email`} label="Email (optional)" type="email" value={draft.email} onChange={set('email')}
+          autoComplete="off" message={message('email')} className="grow" />
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : contact ? 'Save the contact' : 'Add the contact'}
+        </button>
+        {contact && <button type="button" onClick={() => onDone()}>Cancel</button>}
+      </div>
+      <FormError local={local} error={save.error} />
+    </form>
+  );
+}

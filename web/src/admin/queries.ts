@@ -1,0 +1,95 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useRef } from 'react';
+import { allPages, data } from '../api/client';
+import type { Facility, Schemas, User, Vehicle } from '../api/contract';
+import { useConsole } from '../context';
+
+export type Contact = Schemas['Contact'];
+export type AuditResult = Schemas['AuditVerification'];
+
+/** Query keys: one prefix per list, so a change invalidates exactly the lists it touches. */
+export const adminKeys = {
+  facilities: ['admin', 'facilities'] as const,
+  facility: (facilityId: string) => ['admin', 'facility', facilityId] as const,
+  contacts: (facilityId: string | undefined) => ['admin', 'contacts', facilityId ?? 'own'] as const,
+  vehicles: ['admin', 'vehicles'] as const,
+  users: ['admin', 'users'] as const,
+  audit: ['admin', 'audit'] as const,
+};
+
+const page = (cursor: string | undefined) => ({ limit: 100, ...(cursor ? { cursor } : {}) });
+
+/** Every tenant (facilities and private-pay individuals), by name. */
+export function useAllFacilities(enabled = true) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: adminKeys.facilities,
+    enabled,
+    queryFn: async () => {
+      const items = await allPages<Facility>((cursor) => data(api.GET('/v1/facilities', { params: { query: page(cursor) } })));
+      return items.sort((a, b) => a.name.localeCompare(b.name));
+    },
+  });
+}
+
+export function useFacility(facilityId: string, enabled = true) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: adminKeys.facility(facilityId),
+    enabled: enabled && facilityId !== '',
+    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId } } })),
+  });
+}
+
+/** A facility's contacts; a FacilityAdmin passes no facility (the API scopes the list to theirs). */
+export function useContacts(facilityId: string | undefined, enabled = true) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: adminKeys.contacts(facilityId),
+    enabled,
+    queryFn: async () => {
+      const items = await allPages<Contact>((cursor) =>
+        data(api.GET('/v1/contacts', { params: { query: { ...page(cursor), ...(facilityId ? { facilityId } : {}) } } })));
+      return items.sort((a, b) => a.fullName.localeCompare(b.fullName));
+    },
+  });
+}
+
+export function useVehicles() {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: adminKeys.vehicles,
+    queryFn: () => allPages<Vehicle>((cursor) => data(api.GET('/v1/vehicles', { params: { query: page(cursor) } }))),
+  });
+}
+
+/** The users the caller administers: every user for a Dispatcher, their facility's for a FacilityAdmin. */
+export function useUsers() {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: adminKeys.users,
+    queryFn: async () => {
+      const items = await allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: page(cursor) } })));
+      return items.sort((a, b) => a.displayName.localeCompare(b.displayName));
+    },
+  });
+}
+
+/** Refreshes the lists under a key prefix after a change. */
+export function useRefresh() {
+  const queryClient = useQueryClient();
+  return useCallback((key: readonly string[]) => void queryClient.invalidateQueries({ queryKey: key }), [queryClient]);
+}
+
+/**
+ * One Idempotency-Key per body: sending the same answers again (a retry after a lost answer)
+ * replays the first creation; a corrected form after a refusal is a new request.
+ */
+export function useIdempotencyKey(): (body: unknown) => string {
+  const attempt = useRef<{ body: string; key: string } | null>(null);
+  return useCallback((body: unknown) => {
+    const signature = JSON.stringify(body);
+    if (attempt.current?.body !== signature) attempt.current = { body: signature, key: crypto.randomUUID() };
+    return attempt.current.key;
+  }, []);
+}
