@@ -105,7 +105,7 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await expect(row).toContainText('scheduled');
     await expect(row).toContainText('Confirmed');
     await expect(row).toContainText(riderName);
-    await expect(row).toContainText(/Pickup .*9:00 – 9:50 AM E[SD]T/);
+    await expect(row).toContainText(/Pickup .*9:00 AM – 9:50 AM E[SD]T/);
     await expect(row.getByRole('list', { name: 'Legs' })).toContainText('Outbound');
     await expect(row.getByRole('list', { name: 'Legs' })).toContainText('Return');
     await page.getByRole('link', { name: 'Scheduled', exact: true }).click();
@@ -119,8 +119,8 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await expect(title).toContainText('scheduled');
     const rides = page.getByRole('region', { name: 'Rides' });
     await expect(rides).toContainText(/Outbound\s*unassigned/);
-    await expect(rides).toContainText(/9:00 – 9:50 AM E[SD]T/);
-    await expect(rides).toContainText(/1:00 – 1:45 PM E[SD]T/);
+    await expect(rides).toContainText(/9:00 AM – 9:50 AM E[SD]T/);
+    await expect(rides).toContainText(/1:00 PM – 1:45 PM E[SD]T/);
     const history = page.getByRole('region', { name: 'History' }).getByRole('listitem');
     await expect(history.filter({ hasText: 'Request received' })).toContainText('by you');
     await expect(history.filter({ hasText: 'Scheduled' }).first()).toContainText('by a dispatcher');
@@ -135,7 +135,7 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await expect(riders.first()).toContainText('(555) 010-0377');
     await expectNoSeriousA11yViolations(page);
     await screenshot(page, 'facility-riders');
-    await riders.first().getByRole('link', { name: riderName }).click();
+    await riders.first().getByRole('link', { name: riderName, exact: true }).click();
     await expect(page.getByRole('heading', { name: riderName, level: 1 })).toBeVisible();
     await page.getByRole('button', { name: 'Change details' }).click();
     await page.getByLabel('Phone (optional)').fill('555 010 0388');

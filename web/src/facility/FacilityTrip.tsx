@@ -31,6 +31,8 @@ export default function FacilityTrip() {
   const { announce, region } = useAnnouncer();
   const trip = useQuery({
     queryKey: facilityKeys.trip(tripRequestId),
+    // Opened from the list, which may know a newer status: read it again, never show an older one.
+    refetchOnMount: 'always',
     refetchInterval: 30_000,
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
   });
@@ -45,6 +47,7 @@ export default function FacilityTrip() {
   const history = useQuery({
     queryKey: facilityKeys.history(tripRequestId),
     enabled: found,
+    refetchOnMount: 'always',
     refetchInterval: 30_000,
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
   });

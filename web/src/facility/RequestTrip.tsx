@@ -59,9 +59,11 @@ export default function RequestTrip() {
   // biome-ignore lint/correctness/useExhaustiveDependencies: applied once, when the riders arrive
   useEffect(() => {
     if (!preset || presetApplied.current || !riders.data) return;
-    presetApplied.current = true;
+    // A rider just registered is in the list once it has been read again: wait for that.
     const rider = riders.data.find((candidate) => candidate.id === preset && bookable(candidate));
-    if (rider) choose(rider);
+    if (!rider) return;
+    presetApplied.current = true;
+    choose(rider);
   }, [preset, riders.data]);
 
   // The address most of the facility's trips go to (usually the facility itself) until one is typed.

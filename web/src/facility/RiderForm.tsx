@@ -111,7 +111,6 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
   const id = useId();
   const [draft, setDraft] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const facilities = useFacilities();
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof RiderDraft>(key: K, value: RiderDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
   const messageFor = (path: string) => errors[path] ?? problem?.field(path);
@@ -145,17 +144,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
   return (
     <form className="facility-form" aria-label={title} noValidate onSubmit={submit}>
       {choosesFacility && (
-        <div className="field">
-          <label htmlFor={`${id}-facilityId`}>Facility</label>
-          {facilities.isError ? <ErrorState error={facilities.error} onRetry={() => void facilities.refetch()} /> : (
-            <select value={draft.facilityId} disabled={facilities.isPending} onChange={(e) => set('facilityId', e.target.value)}
-              {...described('facilityId')}>
-              <option value="">{facilities.isPending ? 'Loading facilities…' : 'Choose a facility'}</option>
-              {(facilities.data ?? []).filter((f) => f.active).map((f) => <option key={f.id} value={f.id}>{f.name}</option>)}
-            </select>
-          )}
-          <FieldError id={`${id}-facilityId-error`} message={messageFor('facilityId')} />
-        </div>
+        <FacilityField id={id} value={draft.facilityId} onChange={(value) => set('facilityId', value)} message={messageFor('facilityId')} />
       )}
       <fieldset>
         <legend>Who</legend>
@@ -223,5 +212,23 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
         ? <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>
         : <ActionError error={error} />}
     </form>
+  );
+}
+
+/** A Dispatcher's choice of the rider's facility (facility roles never see this, nor may they list facilities). */
+function FacilityField({ id, value, onChange, message }: { id: string; value: string; onChange: (value: string) => void; message: string | undefined }) {
+  const facilities = useFacilities();
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-facilityId`}>Facility</label>
+      {facilities.isError ? <ErrorState error={facilities.error} onRetry={() => void facilities.refetch()} /> : (
+        <select id={`${id}-facilityId`} value={value} disabled={facilities.isPending} onChange={(e) => onChange(e.target.value)}
+          aria-invalid={message ? true : undefined} aria-describedby={message ? `${id}-facilityId-error` : undefined}>
+          <option value="">{facilities.isPending ? 'Loading facilities…' : 'Choose a facility'}</option>
+          {(facilities.data ?? []).filter((f) => f.active).map((f) => <option key={f.id} value={f.id}>{f.name}</option>)}
+        </select>
+      )}
+      <FieldError id={`${id}-facilityId-error`} message={message} />
+    </div>
   );
 }

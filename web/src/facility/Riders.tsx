@@ -75,7 +75,9 @@ function RiderRow({ rider, canRequest }: { rider: Rider; canRequest: boolean }) 
     <li className="rider-row">
       <div className="rider-row-head">
         <Link to={`/riders/${rider.id}`}>{name}</Link>
-        {canRequest && <Link to={`/trips/new?riderId=${rider.id}`} aria-label={`Request a trip for ${name}`}>Request a trip</Link>}
+        {canRequest && (
+          <Link to={`/trips/new?riderId=${rider.id}`}>Request a trip<span className="visually-hidden"> for {name}</span></Link>
+        )}
       </div>
       <p className="meta">
         {[rider.phone ? formatPhone(rider.phone) : 'No phone', MOBILITY[rider.mobility], messagesText(rider)].join(' · ')}
