@@ -62,6 +62,7 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await page.getByLabel('Text message').check();
     await page.getByLabel('The rider agreed to receive these messages').check();
     await expectNoSeriousA11yViolations(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'facility-rider');
     await page.getByRole('button', { name: 'Save and continue the request' }).click();
 
@@ -78,6 +79,7 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await page.getByLabel('Going to').fill('400 Riverside Drive, Springfield');
     await page.getByLabel('Notes for dispatch and the driver (optional)').fill('Needs help with the ramp.');
     await expectNoSeriousA11yViolations(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'facility-request');
     await page.getByRole('button', { name: 'Send the request' }).click();
 
@@ -173,7 +175,9 @@ test('a scheduler asks for a cancellation with a reason from the trip page', asy
 
   await signInAsScheduler(page, `/trips/${trip.id}`);
   await expect(page.getByRole('heading', { name: new RegExp(`Trip ${trip.referenceCode}`), level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Ask dispatch to cancel' }).click();
   const form = page.getByRole('form', { name: 'Ask to cancel' });
+  await expect(form.getByLabel('Booked by mistake')).toBeFocused();
   // A reason is needed: said next to the choice, before anything is sent.
   await form.getByRole('button', { name: 'Ask to cancel' }).click();
   await expect(form.getByText('Choose the reason.')).toBeVisible();
@@ -191,6 +195,7 @@ test('a scheduler asks for a cancellation with a reason from the trip page', asy
   await expect(requests.first()).toContainText('Plans changed');
   await expect(requests.first()).toContainText('Appointment moved to next month');
   await expect(page.getByRole('form', { name: 'Ask to cancel' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Ask dispatch to cancel' })).toHaveCount(0);
   await expect(page.getByRole('region', { name: 'History' }).getByRole('listitem').filter({ hasText: 'Cancellation requested' }))
     .toBeVisible();
   await expectNoSeriousA11yViolations(page);

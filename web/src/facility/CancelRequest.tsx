@@ -53,6 +53,7 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
   const { api } = useConsole();
   const id = useId();
   const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
   const [reasonCode, setReasonCode] = useState<ReasonCode | ''>('');
   const [reasonText, setReasonText] = useState('');
   const [missing, setMissing] = useState<Record<string, string>>({});
@@ -67,6 +68,7 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
       }));
     },
     onSuccess: () => {
+      setOpen(false);
       announce(`Cancellation of ${trip.referenceCode} requested. Dispatch will decide.`);
       setReasonCode('');
       setReasonText('');
@@ -90,6 +92,16 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
     ask.mutate({ reasonCode, ...(reasonText.trim() ? { reasonText: reasonText.trim() } : {}) });
   };
 
+  if (!open) {
+    return (
+      <div className="actions">
+        <button type="button" onClick={() => {
+          setOpen(true);
+          window.setTimeout(() => document.getElementById(`${id}-reasonCode`)?.focus(), 0);
+        }}>Ask dispatch to cancel</button>
+      </div>
+    );
+  }
   return (
     <form aria-label="Ask to cancel" noValidate onSubmit={submit}>
       <fieldset aria-describedby={messageFor('reasonCode') ? `${id}-reasonCode-error` : undefined}>
@@ -112,6 +124,7 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
       </div>
       <div className="actions">
         <button type="submit" className="danger" disabled={ask.isPending}>{ask.isPending ? 'Sending…' : 'Ask to cancel'}</button>
+        <button type="button" onClick={() => { ask.reset(); setMissing({}); setOpen(false); }}>Keep the trip</button>
       </div>
       <ActionError error={ask.error} />
     </form>

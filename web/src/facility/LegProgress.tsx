@@ -32,11 +32,11 @@ export function pickupLine(trip: TripRequest, outbound: FacilityLeg | undefined,
 export function LegProgress({ legs, timeZone, compact = false }: { legs: readonly FacilityLeg[]; timeZone: string; compact?: boolean }) {
   if (legs.length === 0) return null;
   return (
-    <ul className="leg-progress" aria-label="Legs">
+    <ul className={compact ? 'leg-progress' : 'leg-progress detailed'} aria-label="Legs">
       {legs.map((leg) => (
         <li key={leg.id}>
           <span className="leg-progress-name">{legName(leg)}</span> <Status status={leg.status} />
-          {!compact && <span className="meta"> {legTimeText(leg, timeZone)}</span>}
+          {!compact && <span className="meta">{legTimeText(leg, timeZone)}</span>}
           {compact && !leg.scheduledPickupAt && leg.willCall && <span className="meta"> will-call</span>}
         </li>
       ))}

@@ -39,9 +39,13 @@ export default function RequestTrip() {
   const [errors, setErrors] = useState<Partial<Record<keyof TripDraft, string>>>({});
   const live = (riders.data ?? []).filter(bookable);
   const chosen = live.find((rider) => rider.id === draft.riderId);
-  const set = <K extends keyof TripDraft>(key: K, value: TripDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+  const set = <K extends keyof TripDraft>(key: K, value: TripDraft[K]) => {
+    setDraft((current) => ({ ...current, [key]: value }));
+    setErrors(({ [key]: _changed, ...rest }) => rest);
+  };
 
   const choose = (rider: Rider | undefined) => {
+    setErrors(({ riderId: _chosen, ...rest }) => rest);
     setDraft((current) => ({
       ...current,
       riderId: rider?.id ?? '',

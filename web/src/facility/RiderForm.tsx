@@ -112,7 +112,11 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
   const [draft, setDraft] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const problem = error instanceof ApiProblem ? error : undefined;
-  const set = <K extends keyof RiderDraft>(key: K, value: RiderDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+  const set = <K extends keyof RiderDraft>(key: K, value: RiderDraft[K]) => {
+    setDraft((current) => ({ ...current, [key]: value }));
+    // A message about an answer goes once the answer changes (the channel's message sits at phone or email).
+    setErrors(({ [key]: _changed, ...rest }) => (key === 'notifyChannel' ? {} : rest));
+  };
   const messageFor = (path: string) => errors[path] ?? problem?.field(path);
   const described = (path: string, hint = false) => {
     const message = messageFor(path);
