@@ -1,14 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
-import { data } from '../api/client';
-import type { TripRequest } from '../api/contract';
+import { allPages, data } from '../api/client';
+import type { TripRequest, User } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
-import { formatDate, formatDateTime, formatTime } from '../lib/time';
+import { formatCalendarDate, formatDate, formatDateTime, formatTime } from '../lib/time';
 import { returnText, serviceText } from '../lib/words';
 import { describeActor, describeEvent } from '../trip/history';
 import { CancellationList, CancelRequestForm } from './CancelRequest';
@@ -52,6 +52,16 @@ export default function FacilityTrip() {
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
   });
 
+  // A facility admin may read the facility's users: the history names them. Others see roles only.
+  const colleagues = useQuery({
+    queryKey: ['facility', 'users'],
+    enabled: found && me.role === 'FacilityAdmin',
+    staleTime: 5 * 60_000,
+    queryFn: async () =>
+      (await allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))))
+        .map((user) => [user.id, user.displayName] as const),
+  });
+
   useEffect(() => {
     if (justCreated) announce(`Trip ${justCreated} requested. Dispatch will confirm it.`);
   }, [justCreated, announce]);
@@ -75,7 +85,8 @@ export default function FacilityTrip() {
   const t = trip.data;
   const pending = (cancellations.data ?? []).find((request) => request.status === 'pending');
   const legsById = new Map((legs.data ?? []).map((leg) => [leg.id, leg]));
-  const names = new Map([[me.sub, 'you']]);
+  const names = new Map(colleagues.data ?? []);
+  names.set(me.sub, 'you');
   return (
     <div className="page facility trip">
       {region}
@@ -97,6 +108,15 @@ export default function FacilityTrip() {
             <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
             {t.clinicalNotes && <div><dt>Notes</dt><dd>{t.clinicalNotes}</dd></div>}
             {t.rejectionReason && <div><dt>Not accepted</dt><dd>{t.rejectionReason}</dd></div>}
+            {t.standingOrderId && (
+              <div>
+                <dt>Standing order</dt>
+                <dd>
+                  {t.occurrenceDate && `Its ride of ${formatCalendarDate(t.occurrenceDate)} · `}
+                  <Link to={`/standing-orders/${t.standingOrderId}`}>Open the series</Link>
+                </dd>
+              </div>
+            )}
           </dl>
         </section>
         <section aria-labelledby="trip-rides" className="pane">

@@ -37,15 +37,19 @@ export default function RequestTrip() {
   const [draft, setDraft] = useState(() => emptyTripDraft(addDays(todayInZone(timeZone), 1)));
   const [dropoffTouched, setDropoffTouched] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<keyof TripDraft, string>>>({});
+  /** Answers changed since the API refused them: its message about them no longer applies. */
+  const [edited, setEdited] = useState<ReadonlySet<keyof TripDraft>>(new Set());
   const live = (riders.data ?? []).filter(bookable);
   const chosen = live.find((rider) => rider.id === draft.riderId);
   const set = <K extends keyof TripDraft>(key: K, value: TripDraft[K]) => {
     setDraft((current) => ({ ...current, [key]: value }));
     setErrors(({ [key]: _changed, ...rest }) => rest);
+    setEdited((current) => new Set(current).add(key));
   };
 
   const choose = (rider: Rider | undefined) => {
     setErrors(({ riderId: _chosen, ...rest }) => rest);
+    setEdited((current) => new Set(current).add('riderId'));
     setDraft((current) => ({
       ...current,
       riderId: rider?.id ?? '',
@@ -96,7 +100,7 @@ export default function RequestTrip() {
       if (field && !apiErrors.has(field)) apiErrors.set(field, message);
     }
   }
-  const messageFor = (field: keyof TripDraft) => errors[field] ?? apiErrors.get(field);
+  const messageFor = (field: keyof TripDraft) => errors[field] ?? (edited.has(field) ? undefined : apiErrors.get(field));
   const described = (field: keyof TripDraft, hint = false) => {
     const message = messageFor(field);
     const ids = [hint ? `${id}-${field}-hint` : '', message ? `${id}-${field}-error` : ''].filter(Boolean).join(' ');
@@ -107,6 +111,7 @@ export default function RequestTrip() {
     event.preventDefault();
     const found = tripDraftErrors(draft, timeZone);
     setErrors(found);
+    setEdited(new Set());
     const first = (Object.keys(draft) as (keyof TripDraft)[]).find((field) => found[field]);
     if (first) {
       document.getElementById(`${id}-${first}`)?.focus();

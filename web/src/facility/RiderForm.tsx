@@ -111,13 +111,21 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
   const id = useId();
   const [draft, setDraft] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  /** Answers changed since the API refused them: its message about them no longer applies. */
+  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set());
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof RiderDraft>(key: K, value: RiderDraft[K]) => {
     setDraft((current) => ({ ...current, [key]: value }));
     // A message about an answer goes once the answer changes (the channel's message sits at phone or email).
     setErrors(({ [key]: _changed, ...rest }) => (key === 'notifyChannel' ? {} : rest));
+    setEdited((current) => new Set(current).add(key));
   };
-  const messageFor = (path: string) => errors[path] ?? problem?.field(path);
+  const messageFor = (path: string) => {
+    const message = errors[path] ?? (edited.has(path) ? undefined : problem?.field(path));
+    // The API's message names the format (E.164); a scheduler needs the example instead.
+    if (message && !errors[path] && path === 'phone') return 'Enter the number with its area code, e.g. (555) 010-0201, or with its + country code.';
+    return message;
+  };
   const described = (path: string, hint = false) => {
     const message = messageFor(path);
     const ids = [hint ? `${id}-${path}-hint` : '', message ? `${id}-${path}-error` : ''].filter(Boolean).join(' ');
@@ -128,6 +136,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
     event.preventDefault();
     const found = localErrors(draft, choosesFacility);
     setErrors(found);
+    setEdited(new Set());
     const first = Object.keys(found)[0];
     if (first) {
       document.getElementById(`${id}-${first}`)?.focus();
