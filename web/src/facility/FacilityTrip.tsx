@@ -1,8 +1,161 @@
-/** Placeholder while issue 16's screen is built; replaced by the real page. */
+import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { Link, useLocation, useParams } from 'react-router';
+import { allPages, data } from '../api/client';
+import type { TripRequest, User } from '../api/contract';
+import { ApiProblem } from '../api/problem';
+import { useAnnouncer } from '../components/Announcer';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { Status } from '../components/Status';
+import { useConsole } from '../context';
+import { formatCalendarDate, formatDate, formatDateTime, formatTime } from '../lib/time';
+import { returnText, serviceText } from '../lib/words';
+import { describeActor, describeEvent } from '../trip/history';
+import { CancellationList, CancelRequestForm } from './CancelRequest';
+import { LegProgress } from './LegProgress';
+import { facilityKeys, hasLegs, useTripCancellations, useTripLegs } from './queries';
+import './facility.css';
+
+const FINAL = new Set<TripRequest['status']>(['completed', 'cancelled', 'rejected']);
+
+/**
+ * One of the facility's trips: what was asked, where its rides are, its history, and asking
+ * dispatch to cancel it. Another facility's trip answers 404, and the page says "not found"
+ * without a trace of it.
+ */
 export default function FacilityTrip() {
+  const { tripRequestId = '' } = useParams();
+  const { api, me, timeZone } = useConsole();
+  const location = useLocation();
+  const justCreated = (location.state as { created?: string } | null)?.created;
+  const { announce, region } = useAnnouncer();
+  const trip = useQuery({
+    queryKey: facilityKeys.trip(tripRequestId),
+    // Opened from the list, which may know a newer status: read it again, never show an older one.
+    refetchOnMount: 'always',
+    refetchInterval: 30_000,
+    queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
+  });
+  const found = trip.isSuccess;
+  const legs = useTripLegs(tripRequestId, found && hasLegs(trip.data));
+  const cancellations = useTripCancellations(tripRequestId, found);
+  const rider = useQuery({
+    queryKey: facilityKeys.rider(trip.data?.riderId ?? ''),
+    enabled: found,
+    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
+  });
+  const history = useQuery({
+    queryKey: facilityKeys.history(tripRequestId),
+    enabled: found,
+    refetchOnMount: 'always',
+    refetchInterval: 30_000,
+    queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
+  });
+
+  // A facility admin may read the facility's users: the history names them. Others see roles only.
+  const colleagues = useQuery({
+    queryKey: ['facility', 'users'],
+    enabled: found && me.role === 'FacilityAdmin',
+    staleTime: 5 * 60_000,
+    queryFn: async () =>
+      (await allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))))
+        .map((user) => [user.id, user.displayName] as const),
+  });
+
+  useEffect(() => {
+    if (justCreated) announce(`Trip ${justCreated} requested. Dispatch will confirm it.`);
+  }, [justCreated, announce]);
+
+  if (trip.isPending) return <div className="page facility">{region}<LoadingState label="Loading the trip" /></div>;
+  if (trip.isError) {
+    const missing = trip.error instanceof ApiProblem && (trip.error.status === 404 || trip.error.slug === 'invalid-parameters');
+    return (
+      <section className="page narrow" aria-labelledby="trip-title">
+        <h1 id="trip-title">{missing ? 'Trip not found' : 'The trip could not be loaded'}</h1>
+        {missing ? (
+          <p>There is no trip of your facility at this address. It may have been mistyped, or belong to another facility.</p>
+        ) : (
+          <ErrorState error={trip.error} onRetry={() => void trip.refetch()} />
+        )}
+        <p><Link to="/trips">Go to our trips</Link></p>
+      </section>
+    );
+  }
+
+  const t = trip.data;
+  const pending = (cancellations.data ?? []).find((request) => request.status === 'pending');
+  const legsById = new Map((legs.data ?? []).map((leg) => [leg.id, leg]));
+  const names = new Map(colleagues.data ?? []);
+  names.set(me.sub, 'you');
   return (
-    <section className="page" aria-labelledby="page-title">
-      <h1 id="page-title">Trip</h1>
-    </section>
+    <div className="page facility trip">
+      {region}
+      <p><Link to="/trips">← Our trips</Link></p>
+      <h1>Trip <span className="ref">{t.referenceCode}</span> <Status status={t.status} /></h1>
+      {justCreated && t.status === 'requested' && (
+        <p className="notice">Request sent. Dispatch will confirm it; this page shows the pickup time once they do.</p>
+      )}
+      <div className="trip-grid">
+        <section aria-labelledby="trip-request" className="pane">
+          <h2 id="trip-request">Request</h2>
+          <dl className="facts">
+            <div><dt>Rider</dt><dd>{rider.data ? <Link to={`/riders/${rider.data.id}`}>{rider.data.fullName ?? 'Rider (erased)'}</Link> : '…'}</dd></div>
+            <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
+            {t.requestedPickupAt && <div><dt>Pickup asked</dt><dd>{formatDateTime(t.requestedPickupAt, timeZone)}</dd></div>}
+            <div><dt>Needs</dt><dd>{serviceText(t)}</dd></div>
+            <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
+            <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
+            <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
+            {t.clinicalNotes && <div><dt>Notes</dt><dd>{t.clinicalNotes}</dd></div>}
+            {t.rejectionReason && <div><dt>Not accepted</dt><dd>{t.rejectionReason}</dd></div>}
+            {t.standingOrderId && (
+              <div>
+                <dt>Standing order</dt>
+                <dd>
+                  {t.occurrenceDate && `Its ride of ${formatCalendarDate(t.occurrenceDate)} · `}
+                  <Link to={`/standing-orders/${t.standingOrderId}`}>Open the series</Link>
+                </dd>
+              </div>
+            )}
+          </dl>
+        </section>
+        <section aria-labelledby="trip-rides" className="pane">
+          <h2 id="trip-rides">Rides</h2>
+          {!hasLegs(t) && (
+            <EmptyState>
+              {t.status === 'requested' ? 'Waiting for dispatch to confirm the times.' : 'No rides: the trip did not go ahead.'}
+            </EmptyState>
+          )}
+          {legs.isPending && hasLegs(t) && <LoadingState label="Loading the rides" />}
+          {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
+          {legs.data && <LegProgress legs={legs.data} timeZone={timeZone} />}
+
+          <h2 id="trip-cancel">Cancellation</h2>
+          {cancellations.isError && <ErrorState error={cancellations.error} onRetry={() => void cancellations.refetch()} />}
+          <CancellationList requests={cancellations.data ?? []} />
+          {!FINAL.has(t.status) && !pending && cancellations.isSuccess && <CancelRequestForm trip={t} announce={announce} />}
+          {FINAL.has(t.status) && (cancellations.data ?? []).length === 0 && <p className="meta">Nothing to cancel: the trip is {t.status}.</p>}
+        </section>
+        <section aria-labelledby="trip-history" className="pane history-pane">
+          <h2 id="trip-history">History</h2>
+          {history.isPending && <LoadingState label="Loading the history" />}
+          {history.isError && <ErrorState error={history.error} onRetry={() => void history.refetch()} />}
+          {history.data && history.data.events.length === 0 && <EmptyState>Nothing recorded yet.</EmptyState>}
+          {history.data && history.data.events.length > 0 && (
+            <ol className="history">
+              {history.data.events.map((event) => (
+                <li key={event.seq}>
+                  <p className="history-when">
+                    <time dateTime={event.occurredAt}>{formatDate(event.occurredAt, timeZone)}, {formatTime(event.occurredAt, timeZone)}</time>
+                  </p>
+                  <p className="history-what">{describeEvent(event, { legs: legsById, driverOf: new Map() })}</p>
+                  <p className="meta">{describeActor(event, names)}</p>
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      </div>
+    </div>
   );
 }

@@ -63,7 +63,7 @@ function stateWord(state: string): string {
 /** A history line's "what": the sentence, the leg it concerns, the driver when cheaply known. */
 export function describeEvent(
   event: AuditEvent,
-  context: { legs: ReadonlyMap<string, DispatcherLeg>; driverOf: ReadonlyMap<number, string> },
+  context: { legs: ReadonlyMap<string, Pick<DispatcherLeg, 'kind'>>; driverOf: ReadonlyMap<number, string> },
 ): string {
   const known = ACTIONS[event.action];
   let text: string;

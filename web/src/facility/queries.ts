@@ -1,0 +1,151 @@
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { allPages, data } from '../api/client';
+import type { CancellationRequest, Rider, Schemas, TripRequest, TripStatus } from '../api/contract';
+import { useConsole } from '../context';
+
+/** A leg as facility roles read it: its kind, status and times, nothing about driver or vehicle. */
+export type FacilityLeg = Extract<Schemas['Leg'], { tripRequestId: string; kind: string }>;
+
+/** Query keys: every facility query starts with 'facility', so one invalidation refreshes the portal. */
+export const facilityKeys = {
+  all: ['facility'] as const,
+  trips: (status: TripStatus | 'all') => ['facility', 'trips', status] as const,
+  trip: (tripRequestId: string) => ['facility', 'trip', tripRequestId] as const,
+  legs: (tripRequestId: string) => ['facility', 'legs', tripRequestId] as const,
+  history: (tripRequestId: string) => ['facility', 'history', tripRequestId] as const,
+  cancellations: (tripRequestId: string) => ['facility', 'cancellations', tripRequestId] as const,
+  riders: (facilityId: string) => ['facility', 'riders', facilityId] as const,
+  rider: (riderId: string) => ['facility', 'rider', riderId] as const,
+  recentTrips: ['facility', 'recent-trips'] as const,
+};
+
+/** How many trips one page of "Our trips" holds. */
+export const TRIPS_PAGE = 25;
+
+/** Trips whose legs exist and are worth a look: requested and rejected ones have none. */
+const WITH_LEGS = new Set<TripStatus>(['scheduled', 'in_progress', 'completed']);
+export const hasLegs = (trip: Pick<TripRequest, 'status'>) => WITH_LEGS.has(trip.status);
+
+/** The facility's trips, newest first, page by page (keyset cursor), with each rider's name. */
+export function useTripPages(status: TripStatus | 'all') {
+  const { api } = useConsole();
+  return useInfiniteQuery({
+    queryKey: facilityKeys.trips(status),
+    initialPageParam: undefined as string | undefined,
+    refetchInterval: 30_000,
+    queryFn: ({ pageParam }) =>
+      data(api.GET('/v1/trip-requests', {
+        params: {
+          query: {
+            include: 'rider', limit: TRIPS_PAGE,
+            ...(status === 'all' ? {} : { status }),
+            ...(pageParam ? { cursor: pageParam } : {}),
+          },
+        },
+      })),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+}
+
+/** One trip's legs (status only, as the API shows them to a facility), outbound first. */
+export function useTripLegs(tripRequestId: string, enabled: boolean) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: facilityKeys.legs(tripRequestId),
+    enabled,
+    refetchInterval: 30_000,
+    queryFn: async () => {
+      const page = await data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 10 } } }));
+      return facilityLegs(page.items);
+    },
+  });
+}
+
+export function facilityLegs(items: readonly Schemas['Leg'][]): FacilityLeg[] {
+  return items
+    .filter((leg): leg is FacilityLeg => 'tripRequestId' in leg)
+    .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'outbound' ? -1 : 1));
+}
+
+/** This trip's cancellation requests, newest first. */
+export function useTripCancellations(tripRequestId: string, enabled: boolean) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: facilityKeys.cancellations(tripRequestId),
+    enabled,
+    queryFn: async () =>
+      (await data(api.GET('/v1/cancellation-requests', { params: { query: { tripRequestId, limit: 20 } } }))).items as CancellationRequest[],
+  });
+}
+
+/**
+ * Riders the signed-in user may book for: a facility's own (from the token), or, for a
+ * Dispatcher, those of the facility named (every facility's when none is). The API has no name
+ * search (names are encrypted), so the list is read whole and searched on the device.
+ */
+export function useRiderDirectory(facilityId = '') {
+  const { api, me } = useConsole();
+  const named = me.role === 'Dispatcher' && facilityId !== '';
+  return useQuery({
+    queryKey: facilityKeys.riders(named ? facilityId : 'any'),
+    staleTime: 60_000,
+    queryFn: () =>
+      allPages<Rider>((cursor) =>
+        data(api.GET('/v1/riders', {
+          params: { query: { limit: 100, ...(named ? { facilityId } : {}), ...(cursor ? { cursor } : {}) } },
+        })),
+      ),
+  });
+}
+
+/** The user's own facility (its name for headings). */
+export function useOwnFacility() {
+  const { api, me } = useConsole();
+  const facilityId = me.facilityId ?? '';
+  return useQuery({
+    queryKey: ['facility', 'self', facilityId],
+    enabled: facilityId !== '',
+    staleTime: 5 * 60_000,
+    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId } } })),
+  });
+}
+
+/**
+ * The drop-off addresses of the facility's recent trips, most used first: the request form's
+ * suggestions, and its default when one address clearly dominates (the facility itself, usually;
+ * the API keeps no address on a facility).
+ */
+export function useRecentDropoffs() {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: facilityKeys.recentTrips,
+    staleTime: 5 * 60_000,
+    queryFn: async () => {
+      const page = await data(api.GET('/v1/trip-requests', { params: { query: { limit: 50 } } }));
+      const counts = new Map<string, number>();
+      for (const trip of page.items) counts.set(trip.dropoffAddress, (counts.get(trip.dropoffAddress) ?? 0) + 1);
+      return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([address, uses]) => ({ address, uses }));
+    },
+  });
+}
+
+/** Riders one may book for: not merged away, not erased. */
+export function bookable(rider: Rider): boolean {
+  return !rider.erased && !rider.mergedIntoRiderId;
+}
+
+/** The riders matching what was typed: any word of the name, or the phone's digits, or the email. */
+export function searchRiders(riders: readonly Rider[], text: string): Rider[] {
+  const words = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const sorted = [...riders].sort((a, b) => (a.fullName ?? '').localeCompare(b.fullName ?? ''));
+  if (words.length === 0) return sorted;
+  return sorted.filter((rider) => {
+    const name = (rider.fullName ?? '').toLowerCase();
+    const phone = (rider.phone ?? '').replace(/\D/g, '');
+    const email = (rider.email ?? '').toLowerCase();
+    return words.every((word) => {
+      const digits = word.replace(/\D/g, '');
+      return name.includes(word) || email.includes(word) || (digits.length >= 3 && phone.includes(digits));
+    });
+  });
+}
