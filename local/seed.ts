@@ -80,8 +80,9 @@ export async function seedDemoData(options: { owner: Database; gateway: LocalGat
 
   // Tenants: two facilities and one private-pay rider's own tenant.
   const riverside = await api(dispatcher, 'POST', '/v1/facilities',
-    { kind: 'facility', name: 'Riverside Dialysis Center', notifyDriverEnRoute: true });
-  const oakGrove = await api(dispatcher, 'POST', '/v1/facilities', { kind: 'facility', name: 'Oak Grove Senior Living' });
+    { kind: 'facility', name: 'Riverside Dialysis Center', address: '400 Riverside Drive, Springfield', notifyDriverEnRoute: true });
+  const oakGrove = await api(dispatcher, 'POST', '/v1/facilities',
+    { kind: 'facility', name: 'Oak Grove Senior Living', address: '77 Oak Grove Lane, Springfield' });
   const individual = await api(dispatcher, 'POST', '/v1/facilities', { kind: 'individual', name: 'Private-pay rider' });
 
   const { rows } = await owner.query<{ id: string }>(

@@ -76,6 +76,49 @@ describe('facilities', () => {
     expect(rows).toEqual([{ seq: '1' }]);
   });
 
+  test("a facility's address: set at creation, read by its own people, changed and removed; an individual tenant never has one", async () => {
+    const created = await api.call('POST', '/v1/facilities', {
+      as: actorOf(dispatcher), body: { kind: 'facility', name: 'Hillside Clinic', address: '9 Hill Road, Springfield' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ address: '9 Hill Road, Springfield' });
+    const url = `/v1/facilities/${created.body.id}`;
+    const admin = await createFacilityUser(db().owner, 'FacilityAdmin', created.body.id);
+    expect((await api.call('GET', url, { as: actorOf(admin) })).body).toMatchObject({ address: '9 Hill Road, Springfield' });
+
+    const moved = await api.call('PATCH', url, { as: actorOf(dispatcher), body: { address: '10 Hill Road, Springfield' },
+      headers: { 'If-Match': '"1"' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ address: '10 Hill Road, Springfield', version: 2 });
+    expect((await auditFor(created.body.id)).at(-1)).toMatchObject({ action: 'facility.updated', details: { fields: ['address'] } });
+    const removed = await api.call('PATCH', url, { as: actorOf(dispatcher), body: { address: null }, headers: { 'If-Match': '"2"' } });
+    expect(removed.body).toMatchObject({ address: null, version: 3 });
+
+    const before = await written();
+    const individual = await api.call('POST', '/v1/facilities', {
+      as: actorOf(dispatcher), body: { kind: 'individual', name: 'Private pay', address: '12 Elm Street' },
+    });
+    expect(individual.status).toBe(422);
+    expect(individual.body.errors).toEqual([{ path: 'address', message: expect.stringContaining('Only a facility has an address') }]);
+    const tooLong = await api.call('POST', '/v1/facilities', {
+      as: actorOf(dispatcher), body: { kind: 'facility', name: 'Long', address: 'x'.repeat(501) },
+    });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.errors).toEqual([expect.objectContaining({ path: 'address' })]);
+    const individualId = (await createFacility(db().owner, { kind: 'individual' })).id;
+    const refused = await api.call('PATCH', `/v1/facilities/${individualId}`, { as: actorOf(dispatcher), body: { address: '12 Elm Street' },
+      headers: { 'If-Match': '"1"' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([{ path: 'address', message: expect.stringContaining('Only a facility has an address') }]);
+    expect(await written()).toEqual({ ...before, facilities: before.facilities + 1 });
+  });
+
+  test('the database refuses an address on an individual tenant whatever the code does', async () => {
+    const individualId = (await createFacility(db().owner, { kind: 'individual' })).id;
+    await expect(db().owner.query('UPDATE facilities SET address = $1 WHERE id = $2', ['12 Elm Street', individualId]))
+      .rejects.toMatchObject({ code: '23514', constraint: 'facilities_address_check' });
+  });
+
   test('facility roles may not create or change tenants (403) and nothing is written', async () => {
     const before = await written();
     for (const user of [adminA, userA]) {

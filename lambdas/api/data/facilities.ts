@@ -9,6 +9,7 @@ export interface FacilityRow {
   id: string;
   kind: FacilityKind;
   name: string;
+  address: string | null;
   notify_driver_en_route: boolean;
   notify_ride_reminder: boolean;
   active: boolean;
@@ -17,13 +18,14 @@ export interface FacilityRow {
   cursor_at: string;
 }
 
-export const FACILITY_COLUMNS = 'id, kind, name, notify_driver_en_route, notify_ride_reminder, active, created_at, version, created_at::text AS cursor_at';
+export const FACILITY_COLUMNS = 'id, kind, name, address, notify_driver_en_route, notify_ride_reminder, active, created_at, version, created_at::text AS cursor_at';
 
 export function toFacility(row: FacilityRow) {
   return {
     id: row.id,
     kind: row.kind,
     name: row.name,
+    address: row.address,
     notifyDriverEnRoute: row.notify_driver_en_route,
     notifyRideReminder: row.notify_ride_reminder,
     active: row.active,
@@ -52,17 +54,17 @@ export function listFacilities(tx: Queryable, actor: Actor, filters: { kind?: Fa
 
 export async function insertFacility(
   tx: Queryable,
-  input: { kind: FacilityKind; name: string; notifyDriverEnRoute: boolean; notifyRideReminder: boolean },
+  input: { kind: FacilityKind; name: string; address?: string; notifyDriverEnRoute: boolean; notifyRideReminder: boolean },
 ): Promise<FacilityRow> {
   const { rows } = await tx.query<FacilityRow>(
-    `INSERT INTO facilities (kind, name, notify_driver_en_route, notify_ride_reminder) VALUES ($1, $2, $3, $4)
+    `INSERT INTO facilities (kind, name, address, notify_driver_en_route, notify_ride_reminder) VALUES ($1, $2, $3, $4, $5)
      RETURNING ${FACILITY_COLUMNS}`,
-    [input.kind, input.name, input.notifyDriverEnRoute, input.notifyRideReminder],
+    [input.kind, input.name, input.address ?? null, input.notifyDriverEnRoute, input.notifyRideReminder],
   );
   return rows[0] as FacilityRow;
 }
 
-export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'notify_driver_en_route' | 'notify_ride_reminder' | 'active'>>;
+export type FacilityChanges = Partial<Pick<FacilityRow, 'name' | 'address' | 'notify_driver_en_route' | 'notify_ride_reminder' | 'active'>>;
 
 /** A facility's own id is its tenant: the named facility changes, no other; no row (undefined) when it does not exist. */
 export async function updateFacility(

@@ -18,6 +18,7 @@ import {
 } from '../data/users';
 import { ACCESS_TOKEN_MAX_MINUTES } from '../../shared/auth/token-lifetime';
 import type { HandlerTable } from '../handler-types';
+import { ONLY_FACILITIES_HAVE_AN_ADDRESS } from '../schemas/admin';
 import { decodeCursor, openedPageOf, pageOf } from './pagination';
 import { assertVersion, found, tenantForCreate } from './support';
 
@@ -34,8 +35,8 @@ export const directoryHandlers: DirectoryHandlers = {
   },
 
   'facilities.create': async ({ body, tx, audit }) => {
-    const facility = await insertFacility(tx, { kind: body.kind, name: body.name, notifyDriverEnRoute: body.notifyDriverEnRoute,
-      notifyRideReminder: body.notifyRideReminder });
+    const facility = await insertFacility(tx, { kind: body.kind, name: body.name, address: body.address,
+      notifyDriverEnRoute: body.notifyDriverEnRoute, notifyRideReminder: body.notifyRideReminder });
     // The new tenant's chain starts with its own creation.
     await audit({ facilityId: facility.id, entityType: 'facility', entityId: facility.id, action: 'facility.created',
       details: { kind: facility.kind } });
@@ -50,8 +51,12 @@ export const directoryHandlers: DirectoryHandlers = {
   'facilities.update': async ({ actor, params, body, ifMatch, tx, audit }) => {
     const facility = found(await findFacility(tx, actor, params.facilityId, { forUpdate: true }), 'facility');
     assertVersion(ifMatch, facility.version);
+    if (body.address && facility.kind !== 'facility') {
+      throw Problems.validation([{ path: 'address', message: ONLY_FACILITIES_HAVE_AN_ADDRESS }]);
+    }
     const requested: FacilityChanges = {
       ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.address !== undefined ? { address: body.address } : {}),
       ...(body.notifyDriverEnRoute !== undefined ? { notify_driver_en_route: body.notifyDriverEnRoute } : {}),
       ...(body.notifyRideReminder !== undefined ? { notify_ride_reminder: body.notifyRideReminder } : {}),
       ...(body.active !== undefined ? { active: body.active } : {}),

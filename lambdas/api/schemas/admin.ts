@@ -2,21 +2,25 @@ import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
 import { VehicleKind } from './vehicles';
 import {
-  Companions, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, Oxygen, PageQuery, text, Unavailable,
+  Address, Companions, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, Oxygen, PageQuery, text, Unavailable,
   UpcomingDateTime, Uuid,
 } from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
+export const ONLY_FACILITIES_HAVE_AN_ADDRESS = "Only a facility has an address: an individual's is their rider record's";
 export const FacilityCreate = z.strictObject({
   kind: z.enum(['facility', 'individual']),
   name: text(200),
+  address: Address.optional().describe("The facility's street address: its schedulers' default drop-off. Facilities only."),
   notifyDriverEnRoute: z.boolean().default(false),
   notifyRideReminder: z.boolean().default(false),
-});
+}).refine((body) => body.kind === 'facility' || body.address === undefined,
+  { path: ['address'], message: ONLY_FACILITIES_HAVE_AN_ADDRESS });
 export const FacilityUpdate = z
   .strictObject({
     name: text(200).optional(), notifyDriverEnRoute: z.boolean().optional(), notifyRideReminder: z.boolean().optional(),
     active: z.boolean().optional(),
+    address: Address.nullable().optional().describe('null removes it. Facilities only.'),
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field to change');
 export const FacilityListQuery = z.strictObject({ kind: z.enum(['facility', 'individual']).optional(), ...PageQuery });
@@ -24,6 +28,7 @@ export const Facility = z.object({
   id: Uuid,
   kind: z.enum(['facility', 'individual']),
   name: z.string(),
+  address: z.string().nullable(),
   notifyDriverEnRoute: z.boolean(),
   notifyRideReminder: z.boolean(),
   active: z.boolean(),
