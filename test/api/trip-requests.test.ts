@@ -134,6 +134,37 @@ describe('the board: requests oldest first, with their riders', () => {
     expect((await walk(`/v1/trip-requests?order=oldest&limit=3&facilityId=${facilityId}`, dispatcher)).ids).toEqual(oldestFirst);
   });
 
+  test("appointmentDate keeps the trips whose appointment falls on that day in the provider's zone, edges and clock changes included", async () => {
+    const owner = db().owner;
+    const facilityId = (await createFacility(owner)).id;
+    const admin = await createFacilityUser(owner, 'FacilityAdmin', facilityId);
+    const rider = (await createRider(owner, { facilityId })).id;
+    const at = async (appointmentAt: string) =>
+      (await createTripRequest(owner, { facilityId, riderId: rider, source: 'facility', submittedBy: admin.id,
+        appointmentAt: new Date(appointmentAt) })).id;
+    // 2030-03-10 is the day US clocks spring forward: 23 hours, EST (-05) until 2 AM, EDT (-04) after.
+    const firstInstant = await at('2030-03-10T05:00:00Z');
+    const evening = await at('2030-03-11T03:59:00Z');
+    const dayBefore = await at('2030-03-10T04:59:00Z');
+    const dayAfter = await at('2030-03-11T04:00:00Z');
+    const onDay = await walk('/v1/trip-requests?appointmentDate=2030-03-10&order=oldest&limit=1', admin);
+    expect(onDay.ids).toEqual([firstInstant, evening]);
+    expect((await walk('/v1/trip-requests?appointmentDate=2030-03-09&limit=10', admin)).ids).toEqual([dayBefore]);
+    expect((await walk('/v1/trip-requests?appointmentDate=2030-03-11&limit=10', admin)).ids).toEqual([dayAfter]);
+    // Another tenant's trips on that day stay out of a facility's list; a dispatcher sees both tenants'.
+    const other = await createFacility(owner);
+    const otherRider = (await createRider(owner, { facilityId: other.id })).id;
+    const otherAdmin = await createFacilityUser(owner, 'FacilityAdmin', other.id);
+    const elsewhere = (await createTripRequest(owner, { facilityId: other.id, riderId: otherRider, source: 'facility',
+      submittedBy: otherAdmin.id, appointmentAt: new Date('2030-03-10T15:00:00Z') })).id;
+    expect((await walk('/v1/trip-requests?appointmentDate=2030-03-10&limit=10', admin)).ids).not.toContain(elsewhere);
+    expect((await walk('/v1/trip-requests?appointmentDate=2030-03-10&limit=100', dispatcher)).ids).toEqual(
+      expect.arrayContaining([firstInstant, evening, elsewhere]));
+    const invalid = await api.call('GET', '/v1/trip-requests?appointmentDate=2030-02-30', { as: actorOf(admin) });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors).toEqual([expect.objectContaining({ path: 'appointmentDate' })]);
+  });
+
   test("a cursor continues only the order it came from (400 in the other)", async () => {
     const { admin } = await freshTenant(3);
     const oldest = await api.call('GET', '/v1/trip-requests?order=oldest&limit=1', { as: actorOf(admin) });

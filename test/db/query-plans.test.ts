@@ -64,9 +64,12 @@ function seqScansOnTenantTables(plans: { nodes: PlanNode[] }[]): string[] {
     .map((node) => node['Relation Name'] as string);
 }
 
+/** Index (only) scans of the table, and the bitmap index scans under its bitmap heap scans (those name no relation). */
 function indexesOn(plans: { nodes: PlanNode[] }[], table: string): string[] {
-  return plans.flatMap((plan) => plan.nodes)
-    .filter((node) => node['Relation Name'] === table && /Index/.test(node['Node Type']))
+  const nodes = plans.flatMap((plan) => plan.nodes);
+  const bitmaps = nodes.filter((node) => node['Node Type'] === 'Bitmap Heap Scan' && node['Relation Name'] === table)
+    .flatMap((node) => nodesOf(node).filter((child) => child['Node Type'] === 'Bitmap Index Scan'));
+  return [...nodes.filter((node) => node['Relation Name'] === table && /Index/.test(node['Node Type'])), ...bitmaps]
     .map((node) => node['Index Name'] as string);
 }
 
@@ -90,6 +93,12 @@ test('a facility user\'s trip list uses an index', async () => {
   const plans = await plansOf(dataset.largest.user, '/v1/trip-requests?limit=50');
   expect(seqScansOnTenantTables(plans)).toEqual([]);
   expect(indexesOn(plans, 'trip_requests').length).toBeGreaterThan(0);
+});
+
+test('a facility admin\'s trips of one appointment day are a range of the tenant\'s appointment index', async () => {
+  const plans = await plansOf(dataset.largest.admin, '/v1/trip-requests?appointmentDate=2031-01-20&limit=50');
+  expect(seqScansOnTenantTables(plans)).toEqual([]);
+  expect(indexesOn(plans, 'trip_requests')).toContain('trip_requests_facility_appointment');
 });
 
 test('a dispatcher\'s list across every tenant walks the global keyset index', async () => {

@@ -3,7 +3,7 @@ import type { Queryable } from '../../shared/db/port';
 import type { LegStatus } from '../../shared/domain/lifecycles';
 import type { Mobility } from '../../shared/domain/vehicles';
 import type { Actor } from '../../shared/tenancy/actor';
-import { Where, scopeToActor, selectOne } from '../handlers/support';
+import { Where, scopeToActor, selectOne, withinDay } from '../handlers/support';
 import type { CursorKey } from '../handlers/pagination';
 import { openRiderSummary, RIDER_SUMMARY_COLUMNS, type RiderSummary, type RiderSummaryColumns } from './trip-requests';
 
@@ -304,14 +304,7 @@ export async function listLegs(
   if (filters.driverId) where.add('l.driver_id = ?', filters.driverId);
   if (filters.from) where.add('l.scheduled_pickup_at >= ?::timestamptz', filters.from);
   if (filters.to) where.add('l.scheduled_pickup_at < ?::timestamptz', filters.to);
-  if (filters.day) {
-    // Local midnight to local midnight, converted by Postgres's time zone rules: 23 or 25 hours on
-    // the days clocks change. Constant bounds, so the schedule index serves the range.
-    const date = where.param(filters.day.date);
-    const zone = where.param(filters.day.timeZone);
-    where.clauses.push(`l.scheduled_pickup_at >= (${date}::date::timestamp AT TIME ZONE ${zone}::text)`);
-    where.clauses.push(`l.scheduled_pickup_at < ((${date}::date + 1)::timestamp AT TIME ZONE ${zone}::text)`);
-  }
+  if (filters.day) withinDay(where, 'l.scheduled_pickup_at', filters.day);
   if (page.after) {
     const [at, id] = page.after;
     if (at === null) {

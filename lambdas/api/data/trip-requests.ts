@@ -5,7 +5,7 @@ import type { Mobility } from '../../shared/domain/vehicles';
 import type { Actor } from '../../shared/tenancy/actor';
 import { Problems } from '../../shared/http/problem';
 import { type PageRequest, selectPage } from '../handlers/pagination';
-import { Where, scopeToActor, selectOne } from '../handlers/support';
+import { Where, scopeToActor, selectOne, withinDay } from '../handlers/support';
 
 export interface TripRequestRow {
   id: string;
@@ -280,6 +280,8 @@ export interface TripRequestFilters {
   facilityId?: string;
   status?: TripRequestStatus;
   standingOrderId?: string;
+  /** Trips whose appointment falls on this calendar day of the provider's zone. */
+  appointmentDay?: { date: string; timeZone: string };
   /** Each request's rider (sealed): `include=rider`, never for Billing. */
   includeRider?: boolean;
 }
@@ -295,6 +297,7 @@ export function listTripRequests(
   if (filters.facilityId) where.add('facility_id = ?', filters.facilityId);
   if (filters.status) where.add('status = ?', filters.status);
   if (filters.standingOrderId) where.add('standing_order_id = ?', filters.standingOrderId);
+  if (filters.appointmentDay) withinDay(where, 'appointment_at', filters.appointmentDay);
   const joined = filters.includeRider
     ? { columns: RIDER_SUMMARY_COLUMNS, join: 'LEFT JOIN riders r ON r.facility_id = page.facility_id AND r.id = page.rider_id' }
     : undefined;

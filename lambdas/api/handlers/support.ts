@@ -61,6 +61,19 @@ export class Where {
   }
 }
 
+/**
+ * `column` within one calendar day (YYYY-MM-DD) of `timeZone`: local midnight to local midnight,
+ * converted by Postgres's time zone rules (23 or 25 hours on the days clocks change). Constant
+ * bounds, so an index on the column serves the range.
+ */
+export function withinDay(where: Where, column: string, day: { date: string; timeZone: string }): Where {
+  const date = where.param(day.date);
+  const zone = where.param(day.timeZone);
+  where.clauses.push(`${column} >= (${date}::date::timestamp AT TIME ZONE ${zone}::text)`);
+  where.clauses.push(`${column} < ((${date}::date + 1)::timestamp AT TIME ZONE ${zone}::text)`);
+  return where;
+}
+
 /** The explicit tenant predicate (row-level security is the second lock on the same door). */
 export function scopeToActor(where: Where, actor: Actor, column = 'facility_id'): Where {
   if (isFacilityActor(actor)) where.add(`${column} = ?`, actor.facilityId);

@@ -74,7 +74,10 @@ export const tripRequestHandlers: TripHandlers = {
     }
     // Billing never reads riders (every rider route refuses it): asking for them is refused alike.
     if (query.include === 'rider' && actor.role === 'Billing') throw Problems.forbidden('Your role may not read riders.');
-    const rows = await listTripRequests(tx, actor, { ...query, includeRider: query.include === 'rider' },
+    const rows = await listTripRequests(tx, actor, {
+      ...query, includeRider: query.include === 'rider',
+      ...(query.appointmentDate ? { appointmentDay: { date: query.appointmentDate, timeZone: deps.settings.timeZone } } : {}),
+    },
       { after: decodeOrderedCursor(query.cursor, query.order), limit: query.limit, order: query.order });
     return {
       body: await openedPageOf(rows, query.limit, (items) => prepareTripRequests(deps.pii, tx, actor, items),

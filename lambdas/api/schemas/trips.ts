@@ -54,6 +54,7 @@ export const TripRequestListQuery = z.strictObject({
   status: TripRequestStatus.optional(),
   facilityId: Uuid.optional(),
   standingOrderId: Uuid.optional().describe("Only the trips made for this standing order's days"),
+  appointmentDate: IsoDate.optional().describe("Only the trips whose appointment falls on this day (YYYY-MM-DD) in the provider's time zone"),
   order: z.enum(['newest', 'oldest']).default('newest')
     .describe('newest (default) or oldest first, by creation; a cursor continues only the order it came from (else 400)'),
   include: Include.optional()
