@@ -4,19 +4,20 @@ import { Link, useParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { Facility } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { recordKeys, useFacility } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ContactsPanel } from './ContactsPanel';
 import { NotificationFields } from './Facilities';
 import { CheckField, FormError, fieldMessage, TextField } from './fields';
-import { adminKeys, useFacility, useRefresh } from './queries';
+import { adminKeys, useRefresh } from './queries';
 import { FACILITY_KIND } from './words';
 
 /** One facility: its name, its riders' messages, whether it may still book, and its contacts. */
 export default function FacilityPage() {
   const { facilityId = '' } = useParams();
-  const facility = useFacility(facilityId);
+  const facility = useFacility(facilityId, { fresh: true });
   // Here, not in the settings form: the form starts afresh after each save, its announcement must not.
   const { announce, region } = useAnnouncer();
   const back = <p><Link to="/admin/facilities">← All facilities</Link></p>;
@@ -68,11 +69,11 @@ function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: 
     },
     onSuccess: (saved) => {
       onSaved(`${saved.name} saved.`);
-      refresh(adminKeys.facility(facility.id));
+      refresh(recordKeys.facility(facility.id));
       refresh(adminKeys.facilities);
     },
     // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
-    onError: () => refresh(adminKeys.facility(facility.id)),
+    onError: () => refresh(recordKeys.facility(facility.id)),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'reac
 import { data, ifMatch } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { recordKeys } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
@@ -36,6 +37,7 @@ function NewRider() {
     },
     onSuccess: (rider) => {
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
+      void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
       if (thenRequest) navigate(`/trips/new?riderId=${rider.id}`, { state: { riderCreated: rider.fullName } });
       else navigate(`/riders/${rider.id}`, { state: { created: true } });
     },
@@ -72,6 +74,7 @@ function EditRider({ riderId }: { riderId: string }) {
     onSuccess: (saved) => {
       queryClient.setQueryData(facilityKeys.rider(riderId), saved);
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
+      void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
       setEditing(false);
       announce(`${saved.fullName ?? 'The rider'} saved.`);
     },

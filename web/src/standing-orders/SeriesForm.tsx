@@ -2,12 +2,13 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { Link } from 'react-router';
 import type { Mobility, StandingOrder } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { useRiders } from '../api/records';
 import { ActionError, EmptyState, ErrorState, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, genericZoneName, todayInZone } from '../lib/time';
 import { MOBILITY, RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
 import { useSeriesAudience } from './audience';
-import { riderName, useFacilities, useRiders } from './queries';
+import { riderName, useFacilities } from './queries';
 
 /**
  * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
@@ -97,7 +98,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   const [returnSet, setReturnSet] = useState(!creating);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const facilities = useFacilities(chooseFacility);
-  const riders = useRiders(creating ? draft.facilityId : '');
+  const riders = useRiders(draft.facilityId, creating && draft.facilityId !== '');
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof SeriesDraft>(key: K, value: SeriesDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
 
