@@ -138,7 +138,7 @@ function TripRow({ trip }: { trip: TripRequest }) {
       <p className="meta">
         Appointment {formatDateTime(trip.appointmentAt, timeZone)} · {serviceText(trip)} · {returnText(trip, timeZone)}
       </p>
-      {legs.data && <LegProgress legs={legs.data} timeZone={timeZone} compact />}
+      {legs.data && <LegProgress legs={legs.data} />}
       {legs.isError && <p className="meta">The rides' progress could not be loaded.</p>}
     </li>
   );
