@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import type { Facility } from '../api/contract';
-import { CheckField, FormError, fieldMessage, TextField } from './fields';
+import { FormError } from '../components/States';
+import { CheckField, fieldMessage, TextField } from './fields';
 import { FACILITY_KIND } from './words';
 
 /** A facility's answers; `kind` is asked only when adding one, `active` only when changing one. */
