@@ -3,8 +3,9 @@ import type { Mobility, Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { useAnswerMessages } from '../components/answers';
 import { ErrorState, FieldError, FormError } from '../components/States';
-import { MOBILITY, NOTIFY_CHANNEL } from '../lib/words';
+import { NOTIFY_CHANNEL } from '../lib/words';
 import { useFacilities } from '../standing-orders/queries';
+import { MobilityField } from '../trip/NeedsFields';
 
 /** A rider as the form holds it: the inputs' values (empty string for "not given"). */
 export interface RiderDraft {
@@ -163,13 +164,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
       </fieldset>
       <fieldset>
         <legend>Usual needs</legend>
-        <div className="field">
-          <label htmlFor={`${id}-mobility`}>How they get around</label>
-          <select value={draft.mobility} onChange={(e) => set('mobility', e.target.value as Mobility)} {...described('mobility')}>
-            {(Object.keys(MOBILITY) as Mobility[]).map((m) => <option key={m} value={m}>{MOBILITY[m]}</option>)}
-          </select>
-          <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
-        </div>
+        <MobilityField id={id} value={draft.mobility} onChange={(mobility) => set('mobility', mobility)} message={messageFor('mobility')} />
         <div className="field">
           <label htmlFor={`${id}-careNotes`}>Care notes (optional)</label>
           <textarea rows={2} maxLength={2000} value={draft.careNotes} onChange={(e) => set('careNotes', e.target.value)}

@@ -28,13 +28,7 @@ export function NeedsFields({ id, needs, onChange, messageFor, children }: {
     <fieldset>
       <legend>Needs</legend>
       <div className="field-row">
-        <div className="field">
-          <label htmlFor={`${id}-mobility`}>How they get around</label>
-          <select value={needs.mobility} onChange={(e) => onChange('mobility', e.target.value as Mobility)} {...tied('mobility')}>
-            {(Object.keys(MOBILITY) as Mobility[]).map((mobility) => <option key={mobility} value={mobility}>{MOBILITY[mobility]}</option>)}
-          </select>
-          <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
-        </div>
+        <MobilityField id={id} value={needs.mobility} onChange={(mobility) => onChange('mobility', mobility)} message={messageFor('mobility')} />
         <div className="field">
           <label htmlFor={`${id}-companions`}>Companions riding along</label>
           <input type="number" min={0} max={3} step={1} inputMode="numeric" value={needs.companions}
@@ -51,5 +45,24 @@ export function NeedsFields({ id, needs, onChange, messageFor, children }: {
       </div>
       {children}
     </fieldset>
+  );
+}
+
+/** How the rider gets around: a ride's need, and a rider's usual one (their record). */
+export function MobilityField({ id, value, onChange, message }: {
+  id: string;
+  value: Mobility;
+  onChange: (mobility: Mobility) => void;
+  message: string | undefined;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-mobility`}>How they get around</label>
+      <select id={`${id}-mobility`} value={value} onChange={(e) => onChange(e.target.value as Mobility)}
+        aria-invalid={message ? true : undefined} aria-describedby={message ? `${id}-mobility-error` : undefined}>
+        {(Object.keys(MOBILITY) as Mobility[]).map((mobility) => <option key={mobility} value={mobility}>{MOBILITY[mobility]}</option>)}
+      </select>
+      <FieldError id={`${id}-mobility-error`} message={message} />
+    </div>
   );
 }
