@@ -9,6 +9,7 @@ import type { Rider } from './contract';
  */
 export const recordKeys = {
   facility: (facilityId: string) => ['facility-record', facilityId] as const,
+  rider: (riderId: string) => ['rider', riderId] as const,
   allRiders: ['riders'] as const,
   riders: (scope: string) => ['riders', scope] as const,
 };
@@ -47,5 +48,18 @@ export function useRiders(facilityId = '', enabled = true) {
           params: { query: { limit: 100, ...(named ? { facilityId } : {}), ...(cursor ? { cursor } : {}) } },
         })),
       ),
+  });
+}
+
+/** One rider. `fresh` reads them again on every visit (the rider's own page, where they are changed). */
+export function useRider(riderId: string | undefined, { fresh = false } = {}) {
+  const { api } = useConsole();
+  const id = riderId ?? '';
+  return useQuery({
+    queryKey: recordKeys.rider(id),
+    enabled: id !== '',
+    staleTime: 60_000,
+    ...(fresh ? { refetchOnMount: 'always' as const } : {}),
+    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: id } } })),
   });
 }

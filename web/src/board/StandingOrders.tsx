@@ -3,6 +3,7 @@ import { type RefObject, useEffect, useId, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { data } from '../api/client';
 import type { StandingOrder, StandingOrderStatus } from '../api/contract';
+import { useRider } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
@@ -10,7 +11,7 @@ import { SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/w
 import { SeriesSummary } from '../standing-orders/SeriesSummary';
 import { SeriesTimes } from '../standing-orders/SeriesTimes';
 import { AcceptForm, RejectSeriesForm } from '../standing-orders/actions';
-import { riderName, seriesKeys, useFacilities, useRider } from '../standing-orders/queries';
+import { riderName, seriesKeys, useFacilities } from '../standing-orders/queries';
 import { POLL_MS, useNewIds } from './queries';
 
 /**

@@ -4,6 +4,7 @@ import { Link, useLocation, useParams } from 'react-router';
 import { allPages, data } from '../api/client';
 import type { TripRequest, User } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { useRider } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
@@ -38,11 +39,7 @@ export default function FacilityTrip() {
   const found = trip.isSuccess;
   const legs = useTripLegs(tripRequestId, found && hasLegs(trip.data));
   const cancellations = useTripCancellations(tripRequestId, found);
-  const rider = useQuery({
-    queryKey: facilityKeys.rider(trip.data?.riderId ?? ''),
-    enabled: found,
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
-  });
+  const rider = useRider(trip.data?.riderId);
   const history = useQuery({
     queryKey: facilityKeys.history(tripRequestId),
     enabled: found,

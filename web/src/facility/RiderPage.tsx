@@ -1,10 +1,10 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { recordKeys } from '../api/records';
+import { recordKeys, useRider } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
@@ -61,10 +61,7 @@ function EditRider({ riderId }: { riderId: string }) {
   const { announce, region } = useAnnouncer();
   const justCreated = (location.state as { created?: boolean } | null)?.created === true;
   const [editing, setEditing] = useState(false);
-  const rider = useQuery({
-    queryKey: facilityKeys.rider(riderId),
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId } } })),
-  });
+  const rider = useRider(riderId, { fresh: true });
   const save = useMutation({
     mutationFn: ({ draft, before }: { draft: RiderDraft; before: Rider }) =>
       data(api.PATCH('/v1/riders/{riderId}', {
@@ -72,7 +69,7 @@ function EditRider({ riderId }: { riderId: string }) {
         body: riderChanges(draft, before),
       })),
     onSuccess: (saved) => {
-      queryClient.setQueryData(facilityKeys.rider(riderId), saved);
+      queryClient.setQueryData(recordKeys.rider(riderId), saved);
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
       void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
       setEditing(false);

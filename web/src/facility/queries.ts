@@ -14,7 +14,6 @@ export const facilityKeys = {
   legs: (tripRequestId: string) => ['facility', 'legs', tripRequestId] as const,
   history: (tripRequestId: string) => ['facility', 'history', tripRequestId] as const,
   cancellations: (tripRequestId: string) => ['facility', 'cancellations', tripRequestId] as const,
-  rider: (riderId: string) => ['facility', 'rider', riderId] as const,
   recentTrips: ['facility', 'recent-trips'] as const,
 };
 

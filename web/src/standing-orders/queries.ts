@@ -15,17 +15,6 @@ export const seriesKeys = {
 /** How many occurrences the detail lists (the preview route allows 1–60). */
 export const PREVIEW_COUNT = 10;
 
-/** One rider (the series carries only its id); shared with the trip page's key. */
-export function useRider(riderId: string | undefined) {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: ['rider', riderId],
-    enabled: Boolean(riderId),
-    staleTime: 60_000,
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: riderId ?? '' } } })),
-  });
-}
-
 /** The facilities (tenants of kind facility), for names and the create form's choice: a Dispatcher's list. */
 export function useFacilities(enabled = true) {
   const { api } = useConsole();

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { allPages, data, dispatcherLegs } from '../api/client';
 import type { User } from '../api/contract';
+import { useRider } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
@@ -19,11 +20,7 @@ export default function TripDetail() {
     queryKey: ['trip-request', tripRequestId],
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
   });
-  const rider = useQuery({
-    queryKey: ['rider', trip.data?.riderId],
-    enabled: Boolean(trip.data),
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
-  });
+  const rider = useRider(trip.data?.riderId);
   const legs = useQuery({
     queryKey: ['legs', 'trip', tripRequestId],
     queryFn: async () => dispatcherLegs((await data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 100 } } }))).items),
