@@ -188,6 +188,14 @@ const HOME: Record<Role, string> = {
   FacilityUser: '/trips',
 };
 
+/** A facility's people's screens; its admins have theirs besides. */
+const FACILITY_SCREENS: readonly { to: string; label: string }[] = [
+  { to: '/trips', label: 'Our trips' },
+  { to: '/trips/new', label: 'Request a trip' },
+  { to: '/riders', label: 'Riders' },
+  { to: '/standing-orders', label: 'Standing orders' },
+];
+
 /** Each role's screens, in the order of its day. */
 const NAVIGATION: Record<Role, readonly { to: string; label: string }[]> = {
   Dispatcher: [
@@ -201,19 +209,11 @@ const NAVIGATION: Record<Role, readonly { to: string; label: string }[]> = {
   Driver: [{ to: '/day', label: 'My day' }],
   Billing: [{ to: '/billing', label: 'Billing desk' }],
   FacilityAdmin: [
-    { to: '/trips', label: 'Our trips' },
-    { to: '/trips/new', label: 'Request a trip' },
-    { to: '/riders', label: 'Riders' },
-    { to: '/standing-orders', label: 'Standing orders' },
+    ...FACILITY_SCREENS,
     { to: '/admin/users', label: 'Users' },
     { to: '/admin/contacts', label: 'Contacts' },
   ],
-  FacilityUser: [
-    { to: '/trips', label: 'Our trips' },
-    { to: '/trips/new', label: 'Request a trip' },
-    { to: '/riders', label: 'Riders' },
-    { to: '/standing-orders', label: 'Standing orders' },
-  ],
+  FacilityUser: FACILITY_SCREENS,
 };
 
 function Navigation({ role }: { role: Role }) {

@@ -1,12 +1,12 @@
+import { useFacility } from '../api/records';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ContactsPanel } from './ContactsPanel';
-import { useFacility } from './queries';
 
 /** A FacilityAdmin's own facility's contacts (the API scopes the list and the changes to it). */
 export default function Contacts() {
   const { me } = useConsole();
-  const facility = useFacility(me.facilityId ?? '');
+  const facility = useFacility(me.facilityId);
   return (
     <section className="page admin narrow" aria-labelledby="page-title">
       <h1 id="page-title">Contacts</h1>

@@ -2,10 +2,10 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import { useAnnouncer } from '../components/Announcer';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, ErrorState, FormError, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatPhone } from '../lib/words';
-import { FormError, fieldMessage, nullable, optional, TextField } from './fields';
+import { fieldMessage, nullable, optional, TextField } from './fields';
 import { adminKeys, type Contact, useContacts, useIdempotencyKey, useRefresh } from './queries';
 
 /**

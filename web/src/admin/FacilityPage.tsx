@@ -1,22 +1,22 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { Facility } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { recordKeys, useFacility } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ContactsPanel } from './ContactsPanel';
-import { NotificationFields } from './Facilities';
-import { CheckField, FormError, fieldMessage, TextField } from './fields';
-import { adminKeys, useFacility, useRefresh } from './queries';
+import { FacilityForm } from './FacilityForm';
+import { adminKeys, useRefresh } from './queries';
 import { FACILITY_KIND } from './words';
 
 /** One facility: its name, its riders' messages, whether it may still book, and its contacts. */
 export default function FacilityPage() {
   const { facilityId = '' } = useParams();
-  const facility = useFacility(facilityId);
+  const facility = useFacility(facilityId, { fresh: true });
   // Here, not in the settings form: the form starts afresh after each save, its announcement must not.
   const { announce, region } = useAnnouncer();
   const back = <p><Link to="/admin/facilities">← All facilities</Link></p>;
@@ -52,10 +52,8 @@ type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder
 function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: (message: string) => void }) {
   const { api } = useConsole();
   const refresh = useRefresh();
-  const id = useId();
   const [draft, setDraft] = useState<Draft>({ name: facility.name, notifyDriverEnRoute: facility.notifyDriverEnRoute,
     notifyRideReminder: facility.notifyRideReminder, active: facility.active });
-  const [local, setLocal] = useState<Record<string, string>>({});
   const save = useMutation({
     mutationFn: (values: Draft) => {
       const changes = Object.fromEntries(
@@ -68,37 +66,14 @@ function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: 
     },
     onSuccess: (saved) => {
       onSaved(`${saved.name} saved.`);
-      refresh(adminKeys.facility(facility.id));
+      refresh(recordKeys.facility(facility.id));
       refresh(adminKeys.facilities);
     },
     // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
-    onError: () => refresh(adminKeys.facility(facility.id)),
+    onError: () => refresh(recordKeys.facility(facility.id)),
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: Record<string, string> = draft.name.trim() ? {} : { name: 'Enter the facility’s name.' };
-    setLocal(found);
-    if (Object.keys(found).length > 0) {
-      document.getElementById(`${id}-name`)?.focus();
-      return;
-    }
-    save.mutate({ ...draft, name: draft.name.trim() });
-  };
   return (
-    <section className="pane" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>Settings</h2>
-      <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
-        <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off" className="grow"
-          onChange={(e) => setDraft({ ...draft, name: e.target.value })} message={fieldMessage(local, save.error, 'name')} />
-        <NotificationFields id={id} draft={draft} onChange={(changes) => setDraft({ ...draft, ...changes })} error={save.error} />
-        <CheckField id={`${id}-active`} label="Active: may book rides" checked={draft.active}
-          onChange={(active) => setDraft({ ...draft, active })} message={fieldMessage({}, save.error, 'active')}
-          hint="An inactive facility keeps its riders and history but cannot request new rides." />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save the settings'}</button>
-        </div>
-        <FormError local={local} error={save.error} />
-      </form>
-    </section>
+    <FacilityForm title="Settings" draft={draft} onChange={setDraft} onSubmit={(values) => save.mutate(values)}
+      pending={save.isPending} error={save.error} submitLabel="Save the settings" pendingLabel="Saving…" />
   );
 }

@@ -1,10 +1,11 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data } from '../api/client';
+import { FormError } from '../components/States';
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
-import { FormError, fieldMessage, TextField } from './fields';
+import { fieldMessage, TextField } from './fields';
 import { adminKeys, useIdempotencyKey, useRefresh } from './queries';
 import { isFacilityRole } from './words';
 

@@ -2,10 +2,11 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { User } from '../api/contract';
+import { FormError } from '../components/States';
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
-import { FormError, fieldMessage } from './fields';
+import { fieldMessage } from './fields';
 import { adminKeys, useRefresh } from './queries';
 import { isFacilityRole } from './words';
 

@@ -2,12 +2,13 @@ import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { data } from '../api/client';
 import type { User } from '../api/contract';
+import { useFacility } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ActionError, EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { NewUser } from './NewUser';
-import { adminKeys, useAllFacilities, useFacility, useRefresh, useUsers } from './queries';
+import { adminKeys, useAllFacilities, useRefresh, useUsers } from './queries';
 import { RoleChange } from './RoleChange';
 
 /**
@@ -19,7 +20,7 @@ export default function Users() {
   const dispatcher = me.role === 'Dispatcher';
   const users = useUsers();
   const facilities = useAllFacilities(dispatcher);
-  const ownFacility = useFacility(me.facilityId ?? '', !dispatcher);
+  const ownFacility = useFacility(me.facilityId, { enabled: !dispatcher });
   const { announce, region } = useAnnouncer();
   const [filter, setFilter] = useState('');
   const [changing, setChanging] = useState<User | null>(null);

@@ -2,9 +2,9 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { Vehicle } from '../api/contract';
-import { ActionError } from '../components/States';
+import { ActionError, FormError } from '../components/States';
 import { useConsole } from '../context';
-import { FormError, fieldMessage, TextField } from './fields';
+import { fieldMessage, TextField } from './fields';
 import { adminKeys, useRefresh } from './queries';
 
 type Report = (message: string) => void;

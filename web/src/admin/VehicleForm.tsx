@@ -2,10 +2,10 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { Vehicle } from '../api/contract';
-import { FieldError } from '../components/States';
+import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { VEHICLE_KIND } from '../lib/words';
-import { CheckField, FormError, fieldMessage, TextField } from './fields';
+import { CheckField, fieldMessage, TextField } from './fields';
 import { adminKeys, useIdempotencyKey, useRefresh } from './queries';
 
 type Capabilities = Vehicle['capabilities'];

@@ -1,6 +1,6 @@
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import { ApiProblem } from '../api/problem';
-import { ActionError, FieldError } from '../components/States';
+import { FieldError } from '../components/States';
 
 /**
  * The message for one field: the form's own check first, then the API's for that body path (or
@@ -67,12 +67,4 @@ export function optional(value: string): string | undefined {
 export function nullable(value: string): string | null {
   const trimmed = value.trim();
   return trimmed === '' ? null : trimmed;
-}
-
-/** Next to the submit button: "fix the answers" when the form's own checks failed, else the API's refusal. */
-export function FormError({ local, error }: { local: Record<string, string>; error: unknown }) {
-  if (Object.keys(local).length > 0) {
-    return <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>;
-  }
-  return <ActionError error={error} />;
 }

@@ -10,7 +10,6 @@ export type AuditResult = Schemas['AuditVerification'];
 /** Query keys: one prefix per list, so a change invalidates exactly the lists it touches. */
 export const adminKeys = {
   facilities: ['admin', 'facilities'] as const,
-  facility: (facilityId: string) => ['admin', 'facility', facilityId] as const,
   contacts: (facilityId: string | undefined) => ['admin', 'contacts', facilityId ?? 'own'] as const,
   vehicles: ['admin', 'vehicles'] as const,
   users: ['admin', 'users'] as const,
@@ -29,15 +28,6 @@ export function useAllFacilities(enabled = true) {
       const items = await allPages<Facility>((cursor) => data(api.GET('/v1/facilities', { params: { query: page(cursor) } })));
       return items.sort((a, b) => a.name.localeCompare(b.name));
     },
-  });
-}
-
-export function useFacility(facilityId: string, enabled = true) {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: adminKeys.facility(facilityId),
-    enabled: enabled && facilityId !== '',
-    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId } } })),
   });
 }
 

@@ -3,14 +3,15 @@ import { type RefObject, useEffect, useId, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { data } from '../api/client';
 import type { StandingOrder, StandingOrderStatus } from '../api/contract';
+import { useRider } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
 import { SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
+import { SeriesSummary } from '../standing-orders/SeriesSummary';
 import { SeriesTimes } from '../standing-orders/SeriesTimes';
 import { AcceptForm, RejectSeriesForm } from '../standing-orders/actions';
-import { riderName, seriesKeys, useFacilities, useRider } from '../standing-orders/queries';
+import { riderName, seriesKeys, useFacilities } from '../standing-orders/queries';
 import { POLL_MS, useNewIds } from './queries';
 
 /**
@@ -71,7 +72,7 @@ export function StandingOrders({ sectionRef, announce }: {
       )}
       {running.length > 0 && (
         <ul className="series-list" aria-labelledby="series-running">
-          {running.map((series) => <RunningSeries key={series.id} series={series} />)}
+          {running.map((series) => <SeriesSummary key={series.id} series={series} />)}
         </ul>
       )}
     </section>
@@ -130,19 +131,6 @@ function PendingSeries({ series, isNew, announce }: { series: StandingOrder; isN
           <RejectSeriesForm series={series} riderName={name} announce={announce} />
         </div>
       )}
-    </li>
-  );
-}
-
-function RunningSeries({ series }: { series: StandingOrder }) {
-  const rider = useRider(series.riderId);
-  const name = rider.data ? riderName(rider.data) : 'Rider';
-  return (
-    <li className="series-row">
-      <p className="series-row-title">
-        <Link to={`/standing-orders/${series.id}`}>{name}</Link> <Status status={series.status} />
-      </p>
-      <p className="meta"><SeriesTimes series={series} /></p>
     </li>
   );
 }

@@ -50,3 +50,14 @@ export function ActionError({ error }: { error: unknown }) {
     </p>
   );
 }
+
+/**
+ * Next to a form's submit button: "fix the answers" when the form's own checks failed (`local`
+ * holds their messages), else the API's refusal.
+ */
+export function FormError({ local, error }: { local: Readonly<Record<string, unknown>>; error: unknown }) {
+  if (Object.keys(local).length > 0) {
+    return <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>;
+  }
+  return <ActionError error={error} />;
+}

@@ -4,15 +4,15 @@ import { Link, useLocation, useParams } from 'react-router';
 import { allPages, data } from '../api/client';
 import type { TripRequest, User } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { useRider } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
-import { formatCalendarDate, formatDate, formatDateTime, formatTime } from '../lib/time';
-import { returnText, serviceText } from '../lib/words';
-import { describeActor, describeEvent } from '../trip/history';
+import { LegList } from '../trip/LegList';
+import { TripFacts } from '../trip/TripFacts';
+import { TripHistory } from '../trip/TripHistory';
 import { CancellationList, CancelRequestForm } from './CancelRequest';
-import { LegProgress } from './LegProgress';
 import { facilityKeys, hasLegs, useTripCancellations, useTripLegs } from './queries';
 import './facility.css';
 
@@ -39,11 +39,7 @@ export default function FacilityTrip() {
   const found = trip.isSuccess;
   const legs = useTripLegs(tripRequestId, found && hasLegs(trip.data));
   const cancellations = useTripCancellations(tripRequestId, found);
-  const rider = useQuery({
-    queryKey: facilityKeys.rider(trip.data?.riderId ?? ''),
-    enabled: found,
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
-  });
+  const rider = useRider(trip.data?.riderId);
   const history = useQuery({
     queryKey: facilityKeys.history(tripRequestId),
     enabled: found,
@@ -98,26 +94,8 @@ export default function FacilityTrip() {
       <div className="trip-grid">
         <section aria-labelledby="trip-request" className="pane">
           <h2 id="trip-request">Request</h2>
-          <dl className="facts">
-            <div><dt>Rider</dt><dd>{rider.data ? <Link to={`/riders/${rider.data.id}`}>{rider.data.fullName ?? 'Rider (erased)'}</Link> : '…'}</dd></div>
-            <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
-            {t.requestedPickupAt && <div><dt>Pickup asked</dt><dd>{formatDateTime(t.requestedPickupAt, timeZone)}</dd></div>}
-            <div><dt>Needs</dt><dd>{serviceText(t)}</dd></div>
-            <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
-            <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
-            <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
-            {t.clinicalNotes && <div><dt>Notes</dt><dd>{t.clinicalNotes}</dd></div>}
-            {t.rejectionReason && <div><dt>Not accepted</dt><dd>{t.rejectionReason}</dd></div>}
-            {t.standingOrderId && (
-              <div>
-                <dt>Standing order</dt>
-                <dd>
-                  {t.occurrenceDate && `Its ride of ${formatCalendarDate(t.occurrenceDate)} · `}
-                  <Link to={`/standing-orders/${t.standingOrderId}`}>Open the series</Link>
-                </dd>
-              </div>
-            )}
-          </dl>
+          <TripFacts trip={t} timeZone={timeZone} rejectedLabel="Not accepted"
+            rider={rider.data ? <Link to={`/riders/${rider.data.id}`}>{rider.data.fullName ?? 'Rider (erased)'}</Link> : '…'} />
         </section>
         <section aria-labelledby="trip-rides" className="pane">
           <h2 id="trip-rides">Rides</h2>
@@ -128,7 +106,7 @@ export default function FacilityTrip() {
           )}
           {legs.isPending && hasLegs(t) && <LoadingState label="Loading the rides" />}
           {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
-          {legs.data && <LegProgress legs={legs.data} timeZone={timeZone} />}
+          {legs.data && legs.data.length > 0 && <LegList legs={legs.data} timeZone={timeZone} willCallText="Will-call: no time until you phone" />}
 
           <h2 id="trip-cancel">Cancellation</h2>
           {cancellations.isError && <ErrorState error={cancellations.error} onRetry={() => void cancellations.refetch()} />}
@@ -136,25 +114,7 @@ export default function FacilityTrip() {
           {!FINAL.has(t.status) && !pending && cancellations.isSuccess && <CancelRequestForm trip={t} announce={announce} />}
           {FINAL.has(t.status) && (cancellations.data ?? []).length === 0 && <p className="meta">Nothing to cancel: the trip is {t.status}.</p>}
         </section>
-        <section aria-labelledby="trip-history" className="pane history-pane">
-          <h2 id="trip-history">History</h2>
-          {history.isPending && <LoadingState label="Loading the history" />}
-          {history.isError && <ErrorState error={history.error} onRetry={() => void history.refetch()} />}
-          {history.data && history.data.events.length === 0 && <EmptyState>Nothing recorded yet.</EmptyState>}
-          {history.data && history.data.events.length > 0 && (
-            <ol className="history">
-              {history.data.events.map((event) => (
-                <li key={event.seq}>
-                  <p className="history-when">
-                    <time dateTime={event.occurredAt}>{formatDate(event.occurredAt, timeZone)}, {formatTime(event.occurredAt, timeZone)}</time>
-                  </p>
-                  <p className="history-what">{describeEvent(event, { legs: legsById, driverOf: new Map() })}</p>
-                  <p className="meta">{describeActor(event, names)}</p>
-                </li>
-              ))}
-            </ol>
-          )}
-        </section>
+        <TripHistory history={history} legs={legsById} driverOf={new Map()} names={names} timeZone={timeZone} />
       </div>
     </div>
   );

@@ -1,12 +1,13 @@
 import { Link, useSearchParams } from 'react-router';
 import type { TripRequest, TripStatus } from '../api/contract';
+import { useFacility } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime, isoToZonedInput } from '../lib/time';
 import { returnText, serviceText } from '../lib/words';
 import { LegProgress, pickupLine } from './LegProgress';
-import { hasLegs, useOwnFacility, useTripLegs, useTripPages } from './queries';
+import { hasLegs, useTripLegs, useTripPages } from './queries';
 import './facility.css';
 
 const FILTERS: readonly (TripStatus | 'all')[] = ['all', 'requested', 'scheduled', 'in_progress', 'completed', 'cancelled', 'rejected'];
@@ -26,11 +27,11 @@ function filterLabel(filter: TripStatus | 'all'): string {
  * and by appointment day (among the trips loaded; the API has no day filter for requests).
  */
 export default function OurTrips() {
-  const { timeZone } = useConsole();
+  const { me, timeZone } = useConsole();
   const [params, setParams] = useSearchParams();
   const status = filterOf(params.get('status'));
   const day = params.get('day') ?? '';
-  const facility = useOwnFacility();
+  const facility = useFacility(me.facilityId);
   const pages = useTripPages(status);
   const trips = pages.data?.pages.flatMap((page) => page.items) ?? [];
   const shown = day ? trips.filter((trip) => isoToZonedInput(trip.appointmentAt, timeZone).date === day) : trips;
@@ -137,7 +138,7 @@ function TripRow({ trip }: { trip: TripRequest }) {
       <p className="meta">
         Appointment {formatDateTime(trip.appointmentAt, timeZone)} · {serviceText(trip)} · {returnText(trip, timeZone)}
       </p>
-      {legs.data && <LegProgress legs={legs.data} timeZone={timeZone} compact />}
+      {legs.data && <LegProgress legs={legs.data} />}
       {legs.isError && <p className="meta">The rides' progress could not be loaded.</p>}
     </li>
   );

@@ -2,14 +2,16 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { data } from '../api/client';
-import type { Mobility, Rider } from '../api/contract';
+import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { useRiders } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
-import { ActionError, FieldError } from '../components/States';
+import { useAnswerMessages } from '../components/answers';
+import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, todayInZone, zoneName } from '../lib/time';
-import { MOBILITY } from '../lib/words';
-import { bookable, facilityKeys, useRecentDropoffs, useRiderDirectory } from './queries';
+import { NeedsFields } from '../trip/NeedsFields';
+import { bookable, facilityKeys, useRecentDropoffs } from './queries';
 import { RiderPicker } from './RiderPicker';
 import { emptyTripDraft, FIELD_OF_PATH, type TripDraft, tripCreateBody, tripDraftErrors } from './tripDraft';
 import './facility.css';
@@ -32,24 +34,23 @@ export default function RequestTrip() {
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
   const { announce, region } = useAnnouncer();
-  const riders = useRiderDirectory();
+  const riders = useRiders();
   const dropoffs = useRecentDropoffs();
   const [draft, setDraft] = useState(() => emptyTripDraft(addDays(todayInZone(timeZone), 1)));
   const [dropoffTouched, setDropoffTouched] = useState(false);
-  const [errors, setErrors] = useState<Partial<Record<keyof TripDraft, string>>>({});
-  /** Answers changed since the API refused them: its message about them no longer applies. */
-  const [edited, setEdited] = useState<ReadonlySet<keyof TripDraft>>(new Set());
+  /** The API's messages by answer, read from its refusal below. */
+  const apiErrors = new Map<keyof TripDraft, string>();
+  const answers = useAnswerMessages<keyof TripDraft>(id, (field) => apiErrors.get(field));
+  const { messageFor, described } = answers;
   const live = (riders.data ?? []).filter(bookable);
   const chosen = live.find((rider) => rider.id === draft.riderId);
   const set = <K extends keyof TripDraft>(key: K, value: TripDraft[K]) => {
     setDraft((current) => ({ ...current, [key]: value }));
-    setErrors(({ [key]: _changed, ...rest }) => rest);
-    setEdited((current) => new Set(current).add(key));
+    answers.changed(key);
   };
 
   const choose = (rider: Rider | undefined) => {
-    setErrors(({ riderId: _chosen, ...rest }) => rest);
-    setEdited((current) => new Set(current).add('riderId'));
+    answers.changed('riderId');
     setDraft((current) => ({
       ...current,
       riderId: rider?.id ?? '',
@@ -93,30 +94,16 @@ export default function RequestTrip() {
     },
   });
 
-  const apiErrors = new Map<keyof TripDraft, string>();
   if (create.error instanceof ApiProblem) {
     for (const [path, message] of create.error.fieldErrors) {
       const field = FIELD_OF_PATH[path.split('.')[0] ?? ''];
       if (field && !apiErrors.has(field)) apiErrors.set(field, message);
     }
   }
-  const messageFor = (field: keyof TripDraft) => errors[field] ?? (edited.has(field) ? undefined : apiErrors.get(field));
-  const described = (field: keyof TripDraft, hint = false) => {
-    const message = messageFor(field);
-    const ids = [hint ? `${id}-${field}-hint` : '', message ? `${id}-${field}-error` : ''].filter(Boolean).join(' ');
-    return { id: `${id}-${field}`, 'aria-invalid': message ? true : undefined, 'aria-describedby': ids || undefined } as const;
-  };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const found = tripDraftErrors(draft, timeZone);
-    setErrors(found);
-    setEdited(new Set());
-    const first = (Object.keys(draft) as (keyof TripDraft)[]).find((field) => found[field]);
-    if (first) {
-      document.getElementById(`${id}-${first}`)?.focus();
-      return;
-    }
+    if (!answers.check(tripDraftErrors(draft, timeZone), Object.keys(draft) as (keyof TripDraft)[])) return;
     create.mutate(tripCreateBody(draft, timeZone));
   };
 
@@ -195,44 +182,19 @@ export default function RequestTrip() {
           </div>
         </fieldset>
 
-        <fieldset>
-          <legend>Needs</legend>
-          <div className="field-row">
-            <div className="field">
-              <label htmlFor={`${id}-mobility`}>How they get around</label>
-              <select value={draft.mobility} onChange={(e) => set('mobility', e.target.value as Mobility)} {...described('mobility')}>
-                {(Object.keys(MOBILITY) as Mobility[]).map((m) => <option key={m} value={m}>{MOBILITY[m]}</option>)}
-              </select>
-              <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${id}-companions`}>Companions riding along</label>
-              <input type="number" min={0} max={3} step={1} inputMode="numeric" value={draft.companions}
-                onChange={(e) => set('companions', Math.max(0, Math.min(3, Number(e.target.value) || 0)))} {...described('companions')} />
-              <FieldError id={`${id}-companions-error`} message={messageFor('companions')} />
-            </div>
-            <div className="field">
-              <label className="choice">
-                <input type="checkbox" id={`${id}-oxygen`} checked={draft.oxygen} onChange={(e) => set('oxygen', e.target.checked)} />
-                Travels with oxygen
-              </label>
-              <FieldError id={`${id}-oxygen-error`} message={messageFor('oxygen')} />
-            </div>
-          </div>
+        <NeedsFields id={id} needs={draft} onChange={(field, value) => set(field, value)} messageFor={messageFor}>
           <div className="field">
             <label htmlFor={`${id}-clinicalNotes`}>Notes for dispatch and the driver (optional)</label>
             <textarea rows={2} maxLength={2000} value={draft.clinicalNotes} onChange={(e) => set('clinicalNotes', e.target.value)}
               {...described('clinicalNotes')} />
             <FieldError id={`${id}-clinicalNotes-error`} message={messageFor('clinicalNotes')} />
           </div>
-        </fieldset>
+        </NeedsFields>
 
         <div className="actions">
           <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? 'Sending…' : 'Send the request'}</button>
         </div>
-        {Object.keys(errors).length > 0
-          ? <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>
-          : <ActionError error={create.error} />}
+        <FormError local={answers.errors} error={create.error} />
       </form>
     </section>
   );

@@ -1,9 +1,11 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import type { Mobility, Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { ActionError, ErrorState, FieldError } from '../components/States';
-import { MOBILITY, NOTIFY_CHANNEL } from '../lib/words';
+import { useAnswerMessages } from '../components/answers';
+import { ErrorState, FieldError, FormError } from '../components/States';
+import { NOTIFY_CHANNEL } from '../lib/words';
 import { useFacilities } from '../standing-orders/queries';
+import { MobilityField } from '../trip/NeedsFields';
 
 /** A rider as the form holds it: the inputs' values (empty string for "not given"). */
 export interface RiderDraft {
@@ -86,8 +88,8 @@ export function riderChanges(draft: RiderDraft, rider: Rider) {
   return changes;
 }
 
-function localErrors(draft: RiderDraft, choosesFacility: boolean): Record<string, string> {
-  const errors: Record<string, string> = {};
+function localErrors(draft: RiderDraft, choosesFacility: boolean): Partial<Record<keyof RiderDraft, string>> {
+  const errors: Partial<Record<keyof RiderDraft, string>> = {};
   if (choosesFacility && !draft.facilityId) errors.facilityId = 'Choose the facility the rider belongs to.';
   if (!draft.fullName.trim()) errors.fullName = 'Enter the rider’s name.';
   if (draft.notifyChannel === 'sms' && !draft.phone.trim()) errors.phone = 'Text messages need a phone number.';
@@ -110,39 +112,22 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
 }) {
   const id = useId();
   const [draft, setDraft] = useState(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  /** Answers changed since the API refused them: its message about them no longer applies. */
-  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set());
   const problem = error instanceof ApiProblem ? error : undefined;
+  const answers = useAnswerMessages<keyof RiderDraft>(id, (field) => {
+    const message = problem?.field(field);
+    // The API's message names the format (E.164); a scheduler needs the example instead.
+    return message && field === 'phone' ? 'Enter the number with its area code, e.g. (555) 010-0201, or with its + country code.' : message;
+  });
+  const { messageFor, described } = answers;
   const set = <K extends keyof RiderDraft>(key: K, value: RiderDraft[K]) => {
     setDraft((current) => ({ ...current, [key]: value }));
-    // A message about an answer goes once the answer changes (the channel's message sits at phone or email).
-    setErrors(({ [key]: _changed, ...rest }) => (key === 'notifyChannel' ? {} : rest));
-    setEdited((current) => new Set(current).add(key));
-  };
-  const messageFor = (path: string) => {
-    const message = errors[path] ?? (edited.has(path) ? undefined : problem?.field(path));
-    // The API's message names the format (E.164); a scheduler needs the example instead.
-    if (message && !errors[path] && path === 'phone') return 'Enter the number with its area code, e.g. (555) 010-0201, or with its + country code.';
-    return message;
-  };
-  const described = (path: string, hint = false) => {
-    const message = messageFor(path);
-    const ids = [hint ? `${id}-${path}-hint` : '', message ? `${id}-${path}-error` : ''].filter(Boolean).join(' ');
-    return { id: `${id}-${path}`, 'aria-invalid': message ? true : undefined, 'aria-describedby': ids || undefined } as const;
+    // The channel's own messages sit at phone or email: a new channel clears them all.
+    answers.changed(key, key === 'notifyChannel');
   };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const found = localErrors(draft, choosesFacility);
-    setErrors(found);
-    setEdited(new Set());
-    const first = Object.keys(found)[0];
-    if (first) {
-      document.getElementById(`${id}-${first}`)?.focus();
-      return;
-    }
-    onSubmit(draft);
+    if (answers.check(localErrors(draft, choosesFacility))) onSubmit(draft);
   };
 
   const text = (path: 'fullName' | 'phone' | 'email' | 'homeAddress', label: string, props: Record<string, unknown>, hint?: string) => (
@@ -179,13 +164,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
       </fieldset>
       <fieldset>
         <legend>Usual needs</legend>
-        <div className="field">
-          <label htmlFor={`${id}-mobility`}>How they get around</label>
-          <select value={draft.mobility} onChange={(e) => set('mobility', e.target.value as Mobility)} {...described('mobility')}>
-            {(Object.keys(MOBILITY) as Mobility[]).map((m) => <option key={m} value={m}>{MOBILITY[m]}</option>)}
-          </select>
-          <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
-        </div>
+        <MobilityField id={id} value={draft.mobility} onChange={(mobility) => set('mobility', mobility)} message={messageFor('mobility')} />
         <div className="field">
           <label htmlFor={`${id}-careNotes`}>Care notes (optional)</label>
           <textarea rows={2} maxLength={2000} value={draft.careNotes} onChange={(e) => set('careNotes', e.target.value)}
@@ -221,9 +200,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
         <button type="submit" className="primary" disabled={pending}>{pending ? 'Saving…' : submitLabel}</button>
         {extraActions}
       </div>
-      {Object.keys(errors).length > 0
-        ? <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>
-        : <ActionError error={error} />}
+      <FormError local={answers.errors} error={error} />
     </form>
   );
 }

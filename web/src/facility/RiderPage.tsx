@@ -1,9 +1,10 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { recordKeys, useRider } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
@@ -36,6 +37,7 @@ function NewRider() {
     },
     onSuccess: (rider) => {
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
+      void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
       if (thenRequest) navigate(`/trips/new?riderId=${rider.id}`, { state: { riderCreated: rider.fullName } });
       else navigate(`/riders/${rider.id}`, { state: { created: true } });
     },
@@ -59,10 +61,7 @@ function EditRider({ riderId }: { riderId: string }) {
   const { announce, region } = useAnnouncer();
   const justCreated = (location.state as { created?: boolean } | null)?.created === true;
   const [editing, setEditing] = useState(false);
-  const rider = useQuery({
-    queryKey: facilityKeys.rider(riderId),
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId } } })),
-  });
+  const rider = useRider(riderId, { fresh: true });
   const save = useMutation({
     mutationFn: ({ draft, before }: { draft: RiderDraft; before: Rider }) =>
       data(api.PATCH('/v1/riders/{riderId}', {
@@ -70,8 +69,9 @@ function EditRider({ riderId }: { riderId: string }) {
         body: riderChanges(draft, before),
       })),
     onSuccess: (saved) => {
-      queryClient.setQueryData(facilityKeys.rider(riderId), saved);
+      queryClient.setQueryData(recordKeys.rider(riderId), saved);
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
+      void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
       setEditing(false);
       announce(`${saved.fullName ?? 'The rider'} saved.`);
     },

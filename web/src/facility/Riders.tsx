@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Rider } from '../api/contract';
+import { useRiders } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatPhone, MOBILITY, messagesText } from '../lib/words';
 import { useFacilities } from '../standing-orders/queries';
-import { bookable, searchRiders, useRiderDirectory } from './queries';
+import { bookable, searchRiders } from './queries';
 import './facility.css';
 
 /** How many riders the list shows before "Show all": a long list is searched, not scrolled. */
@@ -19,7 +20,7 @@ export default function Riders() {
   const facilityId = isDispatcher ? (params.get('facility') ?? '') : '';
   const [search, setSearch] = useState('');
   const [all, setAll] = useState(false);
-  const riders = useRiderDirectory(facilityId);
+  const riders = useRiders(facilityId);
   const live = (riders.data ?? []).filter(bookable);
   const matches = searchRiders(live, search);
   const shown = all ? matches : matches.slice(0, SHOWN);

@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { allPages, data } from '../api/client';
+import { data } from '../api/client';
 import type { CancellationRequest, Rider, Schemas, TripRequest, TripStatus } from '../api/contract';
 import { useConsole } from '../context';
 
@@ -14,8 +14,6 @@ export const facilityKeys = {
   legs: (tripRequestId: string) => ['facility', 'legs', tripRequestId] as const,
   history: (tripRequestId: string) => ['facility', 'history', tripRequestId] as const,
   cancellations: (tripRequestId: string) => ['facility', 'cancellations', tripRequestId] as const,
-  riders: (facilityId: string) => ['facility', 'riders', facilityId] as const,
-  rider: (riderId: string) => ['facility', 'rider', riderId] as const,
   recentTrips: ['facility', 'recent-trips'] as const,
 };
 
@@ -75,38 +73,6 @@ export function useTripCancellations(tripRequestId: string, enabled: boolean) {
     enabled,
     queryFn: async () =>
       (await data(api.GET('/v1/cancellation-requests', { params: { query: { tripRequestId, limit: 20 } } }))).items as CancellationRequest[],
-  });
-}
-
-/**
- * Riders the signed-in user may book for: a facility's own (from the token), or, for a
- * Dispatcher, those of the facility named (every facility's when none is). The API has no name
- * search (names are encrypted), so the list is read whole and searched on the device.
- */
-export function useRiderDirectory(facilityId = '') {
-  const { api, me } = useConsole();
-  const named = me.role === 'Dispatcher' && facilityId !== '';
-  return useQuery({
-    queryKey: facilityKeys.riders(named ? facilityId : 'any'),
-    staleTime: 60_000,
-    queryFn: () =>
-      allPages<Rider>((cursor) =>
-        data(api.GET('/v1/riders', {
-          params: { query: { limit: 100, ...(named ? { facilityId } : {}), ...(cursor ? { cursor } : {}) } },
-        })),
-      ),
-  });
-}
-
-/** The user's own facility (its name for headings). */
-export function useOwnFacility() {
-  const { api, me } = useConsole();
-  const facilityId = me.facilityId ?? '';
-  return useQuery({
-    queryKey: ['facility', 'self', facilityId],
-    enabled: facilityId !== '',
-    staleTime: 5 * 60_000,
-    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId } } })),
   });
 }
 

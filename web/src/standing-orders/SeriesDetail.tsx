@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { StandingOrder } from '../api/contract';
+import { useRider } from '../api/records';
 import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -14,7 +15,7 @@ import {
   AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
 } from './actions';
 import { useSeriesAudience } from './audience';
-import { PREVIEW_COUNT, riderName, seriesKeys, useFacilityName, useRider, useSeriesTrips } from './queries';
+import { PREVIEW_COUNT, riderName, seriesKeys, useFacilityName, useSeriesTrips } from './queries';
 import { changesOf, draftOf, SeriesForm } from './SeriesForm';
 import { SeriesTimes } from './SeriesTimes';
 

@@ -2,12 +2,14 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { Link } from 'react-router';
 import type { Mobility, StandingOrder } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { ActionError, EmptyState, ErrorState, FieldError } from '../components/States';
+import { useRiders } from '../api/records';
+import { EmptyState, ErrorState, FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, genericZoneName, todayInZone } from '../lib/time';
-import { MOBILITY, RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
+import { RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
+import { NeedsFields } from '../trip/NeedsFields';
 import { useSeriesAudience } from './audience';
-import { riderName, useFacilities, useRiders } from './queries';
+import { riderName, useFacilities } from './queries';
 
 /**
  * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
@@ -97,7 +99,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   const [returnSet, setReturnSet] = useState(!creating);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const facilities = useFacilities(chooseFacility);
-  const riders = useRiders(creating ? draft.facilityId : '');
+  const riders = useRiders(draft.facilityId, creating && draft.facilityId !== '');
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof SeriesDraft>(key: K, value: SeriesDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
 
@@ -238,31 +240,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
         </div>
       </fieldset>
 
-      <fieldset>
-        <legend>Needs</legend>
-        <div className="field-row">
-          <div className="field">
-            <label htmlFor={`${id}-mobility`}>How they get around</label>
-            <select id={`${id}-mobility`} value={draft.mobility} onChange={(e) => set('mobility', e.target.value as Mobility)} {...described('mobility')}>
-              {(Object.keys(MOBILITY) as Mobility[]).map((mobility) => <option key={mobility} value={mobility}>{MOBILITY[mobility]}</option>)}
-            </select>
-            <FieldError id={`${id}-mobility-error`} message={messageFor('mobility')} />
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-companions`}>Companions riding along</label>
-            <input id={`${id}-companions`} type="number" min={0} max={3} step={1} inputMode="numeric" value={draft.companions}
-              onChange={(e) => set('companions', Math.max(0, Math.min(3, Number(e.target.value) || 0)))} {...described('companions')} />
-            <FieldError id={`${id}-companions-error`} message={messageFor('companions')} />
-          </div>
-          <div className="field align-end">
-            <label className="choice">
-              <input id={`${id}-oxygen`} type="checkbox" checked={draft.oxygen} onChange={(e) => set('oxygen', e.target.checked)} />
-              Travels with oxygen
-            </label>
-            <FieldError id={`${id}-oxygen-error`} message={messageFor('oxygen')} />
-          </div>
-        </div>
-      </fieldset>
+      <NeedsFields id={id} needs={draft} onChange={(field, value) => set(field, value)} messageFor={messageFor} />
 
       <fieldset>
         <legend>Return ride</legend>
@@ -303,11 +281,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
         <button type="submit" className="primary" disabled={pending}>{pending ? 'Saving…' : submitLabel}</button>
         {extraActions}
       </div>
-      {Object.keys(errors).length > 0 ? (
-        <p className="action-error" role="alert">Some answers need fixing; see the messages next to them.</p>
-      ) : (
-        <ActionError error={error} />
-      )}
+      <FormError local={errors} error={error} />
     </form>
   );
 }

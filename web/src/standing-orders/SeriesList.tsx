@@ -3,12 +3,11 @@ import { Link } from 'react-router';
 import { allPages, data } from '../api/client';
 import type { StandingOrder } from '../api/contract';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatTime } from '../lib/time';
 import { seriesDatesText, seriesReturnText } from '../lib/words';
-import { PREVIEW_COUNT, riderName, seriesKeys, useRider } from './queries';
-import { SeriesTimes } from './SeriesTimes';
+import { PREVIEW_COUNT, seriesKeys } from './queries';
+import { SeriesSummary } from './SeriesSummary';
 
 /** Series that still matter day to day, before the ones that are over. */
 const CURRENT = new Set<StandingOrder['status']>(['pending', 'active', 'paused']);
@@ -70,19 +69,13 @@ export default function SeriesList() {
 
 function SeriesRow({ series }: { series: StandingOrder }) {
   const { timeZone } = useConsole();
-  const rider = useRider(series.riderId);
-  const name = rider.data ? riderName(rider.data) : 'Rider';
   return (
-    <li className="series-row">
-      <p className="series-row-title">
-        <Link to={`/standing-orders/${series.id}`}>{name}</Link> <Status status={series.status} />
-      </p>
-      <p className="meta"><SeriesTimes series={series} /></p>
+    <SeriesSummary series={series}>
       <p className="meta">
         <span className="nowrap">{seriesDatesText(series)} ·</span> <span className="nowrap">{seriesReturnText(series, timeZone)}</span>
       </p>
       <NextRide series={series} />
-    </li>
+    </SeriesSummary>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { allPages, data } from '../api/client';
 import type { Facility, Rider, StandingOrder, StandingOrderStatus } from '../api/contract';
+import { useFacility } from '../api/records';
 import { useConsole } from '../context';
 
 /** Query keys: every series query starts with 'standing-orders', so one invalidation refreshes them all. */
@@ -13,17 +14,6 @@ export const seriesKeys = {
 
 /** How many occurrences the detail lists (the preview route allows 1–60). */
 export const PREVIEW_COUNT = 10;
-
-/** One rider (the series carries only its id); shared with the trip page's key. */
-export function useRider(riderId: string | undefined) {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: ['rider', riderId],
-    enabled: Boolean(riderId),
-    staleTime: 60_000,
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: riderId ?? '' } } })),
-  });
-}
 
 /** The facilities (tenants of kind facility), for names and the create form's choice: a Dispatcher's list. */
 export function useFacilities(enabled = true) {
@@ -44,31 +34,11 @@ export function useFacilities(enabled = true) {
  * people may read only their own facility (the list is not theirs).
  */
 export function useFacilityName(facilityId: string | undefined): string | undefined {
-  const { api, me } = useConsole();
+  const { me } = useConsole();
   const dispatcher = me.role === 'Dispatcher';
   const all = useFacilities(dispatcher);
-  const own = useQuery({
-    queryKey: ['facility', facilityId],
-    enabled: !dispatcher && Boolean(facilityId),
-    staleTime: 5 * 60_000,
-    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId: facilityId ?? '' } } })),
-  });
+  const own = useFacility(facilityId, { enabled: !dispatcher });
   return dispatcher ? all.data?.find((facility) => facility.id === facilityId)?.name : own.data?.name;
-}
-
-/** A facility's riders (all pages), for the create form. A facility's own people get theirs without naming it. */
-export function useRiders(facilityId: string) {
-  const { api, me } = useConsole();
-  const named = me.role === 'Dispatcher' ? { facilityId } : {};
-  return useQuery({
-    queryKey: ['riders', facilityId],
-    enabled: facilityId !== '',
-    staleTime: 60_000,
-    queryFn: () =>
-      allPages<Rider>((cursor) =>
-        data(api.GET('/v1/riders', { params: { query: { ...named, limit: 100, ...(cursor ? { cursor } : {}) } } })),
-      ),
-  });
 }
 
 /** The trips a series has made (its first 100, newest first), for its rides and the facility's links to them. */

@@ -2,12 +2,15 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { allPages, data, dispatcherLegs } from '../api/client';
 import type { User } from '../api/contract';
+import { useRider } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
-import { formatCalendarDate, formatDate, formatDateTime, formatTime, formatWindow } from '../lib/time';
-import { formatPhone, MOBILITY, messagesText, returnText, serviceText } from '../lib/words';
-import { assignedDrivers, describeActor, describeEvent } from './history';
+import { formatPhone, MOBILITY, messagesText } from '../lib/words';
+import { assignedDrivers } from './history';
+import { LegList } from './LegList';
+import { TripFacts } from './TripFacts';
+import { TripHistory } from './TripHistory';
 
 /** A trip's detail: rider, legs, and its audited history (who, when, what) as a timeline. */
 export default function TripDetail() {
@@ -17,11 +20,7 @@ export default function TripDetail() {
     queryKey: ['trip-request', tripRequestId],
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
   });
-  const rider = useQuery({
-    queryKey: ['rider', trip.data?.riderId],
-    enabled: Boolean(trip.data),
-    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: trip.data?.riderId ?? '' } } })),
-  });
+  const rider = useRider(trip.data?.riderId);
   const legs = useQuery({
     queryKey: ['legs', 'trip', tripRequestId],
     queryFn: async () => dispatcherLegs((await data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 100 } } }))).items),
@@ -71,23 +70,7 @@ export default function TripDetail() {
             </dl>
           )}
           <h2>Request</h2>
-          <dl className="facts">
-            <div><dt>Appointment</dt><dd>{formatDateTime(t.appointmentAt, timeZone)}</dd></div>
-            <div><dt>Needs</dt><dd>{serviceText(t)}</dd></div>
-            <div><dt>Pickup</dt><dd>{t.pickupAddress}</dd></div>
-            <div><dt>Drop-off</dt><dd>{t.dropoffAddress}</dd></div>
-            <div><dt>Return</dt><dd>{returnText(t, timeZone)}</dd></div>
-            {t.rejectionReason && <div><dt>Rejected because</dt><dd>{t.rejectionReason}</dd></div>}
-            {t.standingOrderId && (
-              <div>
-                <dt>Standing order</dt>
-                <dd>
-                  {t.occurrenceDate && `Its ride of ${formatCalendarDate(t.occurrenceDate)} · `}
-                  <Link to={`/standing-orders/${t.standingOrderId}`}>Open the series</Link>
-                </dd>
-              </div>
-            )}
-          </dl>
+          <TripFacts trip={t} timeZone={timeZone} rejectedLabel="Rejected because" />
         </section>
         <section aria-labelledby="trip-legs" className="pane">
           <h2 id="trip-legs">Legs</h2>
@@ -95,38 +78,11 @@ export default function TripDetail() {
           {legs.isError && <ErrorState error={legs.error} onRetry={() => void legs.refetch()} />}
           {legs.data && legs.data.length === 0 && <EmptyState>No legs yet: the trip is not scheduled.</EmptyState>}
           {legs.data && legs.data.length > 0 && (
-            <ul className="trip-legs">
-              {legs.data.map((leg) => (
-                <li key={leg.id}>
-                  <p className="request-title">{leg.kind === 'outbound' ? 'Outbound' : 'Return'} <Status status={leg.status} /></p>
-                  <p className="meta">
-                    {leg.scheduledPickupAt ? `${formatDate(leg.scheduledPickupAt, timeZone)}, ${formatWindow(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone)}` : leg.willCall ? 'Will-call: no time yet' : 'No time yet'}
-                  </p>
-                  <p className="meta">Driver: {leg.driverId ? (names.get(leg.driverId) ?? 'assigned') : 'none'}</p>
-                </li>
-              ))}
-            </ul>
+            <LegList legs={legs.data} timeZone={timeZone} willCallText="Will-call: no time yet"
+              driver={(leg) => (leg.driverId ? (names.get(leg.driverId) ?? 'assigned') : 'none')} />
           )}
         </section>
-        <section aria-labelledby="trip-history" className="pane history-pane">
-          <h2 id="trip-history">History</h2>
-          {history.isPending && <LoadingState label="Loading the history" />}
-          {history.isError && <ErrorState error={history.error} onRetry={() => void history.refetch()} />}
-          {history.data && history.data.events.length === 0 && <EmptyState>Nothing recorded yet.</EmptyState>}
-          {history.data && history.data.events.length > 0 && (
-            <ol className="history">
-              {history.data.events.map((event) => (
-                <li key={event.seq}>
-                  <p className="history-when">
-                    <time dateTime={event.occurredAt}>{formatDate(event.occurredAt, timeZone)}, {formatTime(event.occurredAt, timeZone)}</time>
-                  </p>
-                  <p className="history-what">{describeEvent(event, { legs: legsById, driverOf })}</p>
-                  <p className="meta">{describeActor(event, names)}</p>
-                </li>
-              ))}
-            </ol>
-          )}
-        </section>
+        <TripHistory history={history} legs={legsById} driverOf={driverOf} names={names} timeZone={timeZone} />
       </div>
     </div>
   );

@@ -1,0 +1,65 @@
+import { useQuery } from '@tanstack/react-query';
+import { useConsole } from '../context';
+import { allPages, data } from './client';
+import type { Rider } from './contract';
+
+/**
+ * Records more than one area of the console reads (the portal, standing orders, administration):
+ * one hook and one query key each, so a change refreshes every screen that shows them.
+ */
+export const recordKeys = {
+  facility: (facilityId: string) => ['facility-record', facilityId] as const,
+  rider: (riderId: string) => ['rider', riderId] as const,
+  allRiders: ['riders'] as const,
+  riders: (scope: string) => ['riders', scope] as const,
+};
+
+/**
+ * One facility (its name for headings, its settings for administration). Facility roles may read
+ * only their own. `fresh` reads it again on every visit (the screen that edits it).
+ */
+export function useFacility(facilityId: string | null | undefined, { enabled = true, fresh = false } = {}) {
+  const { api } = useConsole();
+  const id = facilityId ?? '';
+  return useQuery({
+    queryKey: recordKeys.facility(id),
+    enabled: enabled && id !== '',
+    staleTime: 5 * 60_000,
+    ...(fresh ? { refetchOnMount: 'always' as const } : {}),
+    queryFn: () => data(api.GET('/v1/facilities/{facilityId}', { params: { path: { facilityId: id } } })),
+  });
+}
+
+/**
+ * Riders the signed-in user may book for: a facility's own (the API scopes them by the token), or,
+ * for a Dispatcher, those of the facility named (every facility's when none is). The API has no
+ * name search (names are encrypted), so the list is read whole and searched on the device.
+ */
+export function useRiders(facilityId = '', enabled = true) {
+  const { api, me } = useConsole();
+  const named = me.role === 'Dispatcher' && facilityId !== '';
+  return useQuery({
+    queryKey: recordKeys.riders(named ? facilityId : 'any'),
+    enabled,
+    staleTime: 60_000,
+    queryFn: () =>
+      allPages<Rider>((cursor) =>
+        data(api.GET('/v1/riders', {
+          params: { query: { limit: 100, ...(named ? { facilityId } : {}), ...(cursor ? { cursor } : {}) } },
+        })),
+      ),
+  });
+}
+
+/** One rider. `fresh` reads them again on every visit (the rider's own page, where they are changed). */
+export function useRider(riderId: string | undefined, { fresh = false } = {}) {
+  const { api } = useConsole();
+  const id = riderId ?? '';
+  return useQuery({
+    queryKey: recordKeys.rider(id),
+    enabled: id !== '',
+    staleTime: 60_000,
+    ...(fresh ? { refetchOnMount: 'always' as const } : {}),
+    queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: id } } })),
+  });
+}
