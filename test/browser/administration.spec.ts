@@ -51,6 +51,11 @@ test('a Dispatcher adds a facility and its contact, and changes its settings', a
   await form.getByRole('button', { name: 'Add the facility' }).click();
   await expect(form.getByText('Enter the facility’s name.')).toBeVisible();
   await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Street address').fill('12 Harbor Street, Springfield');
+  // An individual's tenant has no address of its own: the field goes with the choice.
+  await form.getByLabel('Private-pay rider').check();
+  await expect(form.getByLabel('Street address')).toHaveCount(0);
+  await form.getByLabel('Facility (books for its patients)').check();
   await form.getByLabel('When the driver is on the way').check();
   await form.getByRole('button', { name: 'Add the facility' }).click();
   await expect(page.getByRole('link', { name })).toBeVisible();
@@ -63,6 +68,8 @@ test('a Dispatcher adds a facility and its contact, and changes its settings', a
   await expect(page.getByText(`${name} has no contacts yet`)).toBeVisible();
   const settings = page.getByRole('form', { name: 'Settings' });
   await expect(settings.getByLabel('When the driver is on the way')).toBeChecked();
+  await expect(settings.getByLabel('Street address')).toHaveValue('12 Harbor Street, Springfield');
+  await settings.getByLabel('Street address').fill('14 Harbor Street, Springfield');
   await settings.getByLabel('A reminder the evening before the ride').check();
   await settings.getByRole('button', { name: 'Save the settings' }).click();
   await expect(page.getByText(`${name} saved.`)).toBeAttached();
@@ -86,7 +93,8 @@ test('a Dispatcher adds a facility and its contact, and changes its settings', a
   // Held by the API, not only on screen (a reload would sign out: the tokens live in memory only).
   const facilityId = new URL(page.url()).pathname.split('/').pop() as string;
   const held = await json<Record<string, unknown>>(await (await apiAs('Dispatcher')).get(`/v1/facilities/${facilityId}`));
-  expect(held).toMatchObject({ name, kind: 'facility', notifyDriverEnRoute: true, notifyRideReminder: true, active: true });
+  expect(held).toMatchObject({ name, kind: 'facility', address: '14 Harbor Street, Springfield', notifyDriverEnRoute: true,
+    notifyRideReminder: true, active: true });
   const contacts = await json<{ items: Record<string, unknown>[] }>(
     await (await apiAs('Dispatcher')).get(`/v1/contacts?facilityId=${facilityId}`));
   expect(contacts.items).toEqual([expect.objectContaining({ fullName: 'Dana Whitfield', phone: '+15550100777', email: null })]);

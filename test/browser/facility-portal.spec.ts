@@ -83,7 +83,9 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await page.getByLabel(/^Appointment time/).fill('10:00');
     await page.getByLabel('Return at a set time').check();
     await page.getByLabel(/^Return pickup time/).fill('13:00');
-    await page.getByLabel('Going to').fill('400 Riverside Drive, Springfield');
+    // The drop-off starts as the facility's own address (Riverside's, in the demo data).
+    await expect(page.getByLabel('Going to')).toHaveValue('400 Riverside Drive, Springfield');
+    await expect(page.getByText('Filled in with your facility’s address')).toBeVisible();
     await page.getByLabel('Notes for dispatch and the driver (optional)').fill('Needs help with the ramp.');
     await expectNoSeriousA11yViolations(page);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -120,6 +122,13 @@ test('a scheduler registers a rider, requests a trip, and sees it confirmed once
     await page.getByRole('link', { name: 'Scheduled', exact: true }).click();
     await expect(page.getByRole('list', { name: 'Trips' }).getByRole('listitem').filter({ hasText: trip.referenceCode })).toHaveCount(1);
     await page.getByRole('link', { name: 'All', exact: true }).click();
+    // One appointment day (the API's filter, in the provider's zone): this trip; an empty day says so.
+    await page.getByLabel('Appointment day').fill(day);
+    await expect(page.getByRole('list', { name: 'Trips' }).getByRole('listitem').filter({ hasText: trip.referenceCode })).toHaveCount(1);
+    await page.getByLabel('Appointment day').fill(dayInZone(35));
+    await expect(page.getByText(/No trips with an appointment on/)).toBeVisible();
+    await page.getByRole('button', { name: 'Any day' }).click();
+    await expect(row).toBeVisible();
     await expectNoSeriousA11yViolations(page);
     await screenshot(page, 'facility-trips');
 

@@ -52,9 +52,9 @@ function FacilityList({ facilities }: { facilities: readonly Facility[] }) {
   );
 }
 
-type Draft = Required<Pick<FacilityDraft, 'kind' | 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder'>>;
+type Draft = Required<Pick<FacilityDraft, 'kind' | 'name' | 'address' | 'notifyDriverEnRoute' | 'notifyRideReminder'>>;
 
-const EMPTY: Draft = { kind: 'facility', name: '', notifyDriverEnRoute: false, notifyRideReminder: false };
+const EMPTY: Draft = { kind: 'facility', name: '', address: '', notifyDriverEnRoute: false, notifyRideReminder: false };
 
 function NewFacility({ onCreated }: { onCreated: (facility: Facility) => void }) {
   const { api } = useConsole();
@@ -62,8 +62,10 @@ function NewFacility({ onCreated }: { onCreated: (facility: Facility) => void })
   const keyFor = useIdempotencyKey();
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const create = useMutation({
-    mutationFn: (body: Draft) =>
-      data(api.POST('/v1/facilities', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body })),
+    mutationFn: ({ address, ...rest }: Draft) => {
+      const body = { ...rest, ...(rest.kind === 'facility' && address ? { address } : {}) };
+      return data(api.POST('/v1/facilities', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body }));
+    },
     onSuccess: (facility) => {
       refresh(adminKeys.facilities);
       setDraft(EMPTY);

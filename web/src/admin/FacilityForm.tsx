@@ -7,6 +7,8 @@ import { FACILITY_KIND } from './words';
 /** A facility's answers; `kind` is asked only when adding one, `active` only when changing one. */
 export interface FacilityDraft {
   name: string;
+  /** The street address, '' for none; asked of facilities only (an individual's is on their rider record). */
+  address: string;
   notifyDriverEnRoute: boolean;
   notifyRideReminder: boolean;
   kind?: Facility['kind'];
@@ -14,8 +16,12 @@ export interface FacilityDraft {
 }
 
 /** The one form for a facility: adding it (Facilities) and changing its settings (FacilityPage). */
-export function FacilityForm<Draft extends FacilityDraft>({ title, draft, onChange, onSubmit, pending, error, submitLabel, pendingLabel }: {
+export function FacilityForm<Draft extends FacilityDraft>({
+  title, draft, savedKind, onChange, onSubmit, pending, error, submitLabel, pendingLabel,
+}: {
   title: string;
+  /** The kind of the facility being changed (a draft carries `kind` only while adding one). */
+  savedKind?: Facility['kind'];
   draft: Draft;
   onChange: (draft: Draft) => void;
   /** Called with the name trimmed, once the form's own checks pass. */
@@ -35,15 +41,22 @@ export function FacilityForm<Draft extends FacilityDraft>({ title, draft, onChan
       document.getElementById(`${id}-name`)?.focus();
       return;
     }
-    onSubmit({ ...draft, name: draft.name.trim() });
+    onSubmit({ ...draft, name: draft.name.trim(), address: draft.address.trim() });
   };
   const { kind, active } = draft;
+  const hasAddress = (kind ?? savedKind) === 'facility';
   return (
     <section className="pane" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
       <form className="admin-form" noValidate onSubmit={submit} aria-labelledby={`${id}-title`}>
         <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={200} autoComplete="off" className="grow"
           onChange={(e) => onChange({ ...draft, name: e.target.value })} message={fieldMessage(local, error, 'name')} />
+        {hasAddress && (
+          <TextField id={`${id}-address`} label="Street address" value={draft.address} maxLength={500} autoComplete="street-address"
+            className="grow" onChange={(e) => onChange({ ...draft, address: e.target.value })}
+            message={fieldMessage(local, error, 'address')}
+            hint="Where its riders usually go: the drop-off its schedulers' requests start with." />
+        )}
         {kind !== undefined && (
           <fieldset>
             <legend>Kind</legend>

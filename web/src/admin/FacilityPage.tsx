@@ -47,18 +47,19 @@ export default function FacilityPage() {
   );
 }
 
-type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder' | 'active'>;
+type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder' | 'active'> & { address: string };
 
 function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: (message: string) => void }) {
   const { api } = useConsole();
   const refresh = useRefresh();
-  const [draft, setDraft] = useState<Draft>({ name: facility.name, notifyDriverEnRoute: facility.notifyDriverEnRoute,
-    notifyRideReminder: facility.notifyRideReminder, active: facility.active });
+  const saved: Draft = { name: facility.name, address: facility.address ?? '', notifyDriverEnRoute: facility.notifyDriverEnRoute,
+    notifyRideReminder: facility.notifyRideReminder, active: facility.active };
+  const [draft, setDraft] = useState<Draft>(saved);
   const save = useMutation({
     mutationFn: (values: Draft) => {
-      const changes = Object.fromEntries(
-        (Object.keys(values) as (keyof Draft)[]).filter((key) => values[key] !== facility[key]).map((key) => [key, values[key]]),
-      ) as Partial<Draft>;
+      const changed = (Object.keys(values) as (keyof Draft)[]).filter((key) => values[key] !== saved[key]);
+      // An emptied address is removed (null), not saved as ''.
+      const changes = Object.fromEntries(changed.map((key) => [key, key === 'address' ? values.address || null : values[key]]));
       if (Object.keys(changes).length === 0) return Promise.resolve(facility);
       return data(api.PATCH('/v1/facilities/{facilityId}', {
         params: { path: { facilityId: facility.id }, header: ifMatch(facility.version) }, body: changes,
@@ -73,7 +74,7 @@ function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: 
     onError: () => refresh(recordKeys.facility(facility.id)),
   });
   return (
-    <FacilityForm title="Settings" draft={draft} onChange={setDraft} onSubmit={(values) => save.mutate(values)}
+    <FacilityForm title="Settings" draft={draft} savedKind={facility.kind} onChange={setDraft} onSubmit={(values) => save.mutate(values)}
       pending={save.isPending} error={save.error} submitLabel="Save the settings" pendingLabel="Saving…" />
   );
 }

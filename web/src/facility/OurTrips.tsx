@@ -4,7 +4,7 @@ import { useFacility } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
-import { formatCalendarDate, formatDateTime, isoToZonedInput } from '../lib/time';
+import { formatCalendarDate, formatDateTime } from '../lib/time';
 import { returnText, serviceText } from '../lib/words';
 import { LegProgress, pickupLine } from './LegProgress';
 import { hasLegs, useTripLegs, useTripPages } from './queries';
@@ -23,18 +23,18 @@ function filterLabel(filter: TripStatus | 'all'): string {
 
 /**
  * The facility's trips, newest request first, a page at a time: each with its rider, its pickup,
- * whether dispatch has confirmed it, and where its rides are now. Filters by status (the API's)
- * and by appointment day (among the trips loaded; the API has no day filter for requests).
+ * whether dispatch has confirmed it, and where its rides are now. Filters by status and by
+ * appointment day (both the API's); a day's trips are shown in appointment order.
  */
 export default function OurTrips() {
-  const { me, timeZone } = useConsole();
+  const { me } = useConsole();
   const [params, setParams] = useSearchParams();
   const status = filterOf(params.get('status'));
   const day = params.get('day') ?? '';
   const facility = useFacility(me.facilityId);
-  const pages = useTripPages(status);
+  const pages = useTripPages(status, day);
   const trips = pages.data?.pages.flatMap((page) => page.items) ?? [];
-  const shown = day ? trips.filter((trip) => isoToZonedInput(trip.appointmentAt, timeZone).date === day) : trips;
+  const shown = day ? [...trips].sort((a, b) => a.appointmentAt.localeCompare(b.appointmentAt)) : trips;
 
   const setParam = (key: string, value: string) => {
     const next = new URLSearchParams(params);
@@ -63,21 +63,17 @@ export default function OurTrips() {
       </nav>
       <div className="trip-filters">
         <label htmlFor="trips-day">Appointment day</label>
-        <input id="trips-day" type="date" value={day} onChange={(e) => setParam('day', e.target.value)}
-          aria-describedby="trips-day-hint" />
+        <input id="trips-day" type="date" value={day} onChange={(e) => setParam('day', e.target.value)} />
         {day && <button type="button" onClick={() => setParam('day', '')}>Any day</button>}
-        <p className="hint" id="trips-day-hint">Looks among the trips loaded below; show more to look further back.</p>
       </div>
 
       {pages.isPending && <LoadingState label="Loading your trips" />}
       {pages.isError && <ErrorState error={pages.error} onRetry={() => void pages.refetch()} />}
       {pages.data && trips.length === 0 && (
         <EmptyState>
-          {status === 'all' ? 'No trips yet.' : `No ${statusWord(status)} trips.`} <Link to="/trips/new">Request a trip</Link>.
+          {status === 'all' ? 'No trips' : `No ${statusWord(status)} trips`}
+          {day ? ` with an appointment on ${formatCalendarDate(day)}.` : ' yet.'} <Link to="/trips/new">Request a trip</Link>.
         </EmptyState>
-      )}
-      {pages.data && trips.length > 0 && shown.length === 0 && (
-        <EmptyState>None of the trips loaded has its appointment on {formatCalendarDate(day)}.</EmptyState>
       )}
       {shown.length > 0 && (
         <ul className="trip-rows" aria-label="Trips">

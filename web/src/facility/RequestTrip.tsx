@@ -4,7 +4,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { data } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { useRiders } from '../api/records';
+import { useFacility, useRiders } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { useAnswerMessages } from '../components/answers';
 import { FieldError, FormError } from '../components/States';
@@ -28,7 +28,7 @@ const RETURN_CHOICES: readonly { value: TripDraft['returnTrip']; label: string }
  * next screen is the trip's page.
  */
 export default function RequestTrip() {
-  const { api, timeZone } = useConsole();
+  const { api, me, timeZone } = useConsole();
   const id = useId();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -36,6 +36,7 @@ export default function RequestTrip() {
   const { announce, region } = useAnnouncer();
   const riders = useRiders();
   const dropoffs = useRecentDropoffs();
+  const facility = useFacility(me.facilityId);
   const [draft, setDraft] = useState(() => emptyTripDraft(addDays(todayInZone(timeZone), 1)));
   const [dropoffTouched, setDropoffTouched] = useState(false);
   /** The API's messages by answer, read from its refusal below. */
@@ -75,8 +76,8 @@ export default function RequestTrip() {
     choose(rider);
   }, [preset, riders.data]);
 
-  // The address most of the facility's trips go to (usually the facility itself) until one is typed.
-  const usual = dropoffs.data?.[0]?.address ?? '';
+  // The facility's own address until one is typed; without one, where most of its trips go.
+  const usual = facility.isPending ? '' : (facility.data?.address ?? dropoffs.data?.[0]?.address ?? '');
   useEffect(() => {
     if (usual && !dropoffTouched) setDraft((current) => (current.dropoffAddress ? current : { ...current, dropoffAddress: usual }));
   }, [usual, dropoffTouched]);
@@ -176,7 +177,7 @@ export default function RequestTrip() {
               <datalist id={`${id}-dropoffs`}>
                 {(dropoffs.data ?? []).slice(0, 10).map((item) => <option key={item.address} value={item.address} />)}
               </datalist>
-              <p className="hint" id={`${id}-dropoffAddress-hint`}>Filled in with where most of your trips go; your recent addresses are suggested.</p>
+              <p className="hint" id={`${id}-dropoffAddress-hint`}>{facility.data?.address ? 'Filled in with your facility’s address' : 'Filled in with where most of your trips go'}; your recent addresses are suggested.</p>
               <FieldError id={`${id}-dropoffAddress-error`} message={messageFor('dropoffAddress')} />
             </div>
           </div>

@@ -9,7 +9,7 @@ export type FacilityLeg = Extract<Schemas['Leg'], { tripRequestId: string; kind:
 /** Query keys: every facility query starts with 'facility', so one invalidation refreshes the portal. */
 export const facilityKeys = {
   all: ['facility'] as const,
-  trips: (status: TripStatus | 'all') => ['facility', 'trips', status] as const,
+  trips: (status: TripStatus | 'all', day: string) => ['facility', 'trips', status, day] as const,
   trip: (tripRequestId: string) => ['facility', 'trip', tripRequestId] as const,
   legs: (tripRequestId: string) => ['facility', 'legs', tripRequestId] as const,
   history: (tripRequestId: string) => ['facility', 'history', tripRequestId] as const,
@@ -24,11 +24,14 @@ export const TRIPS_PAGE = 25;
 const WITH_LEGS = new Set<TripStatus>(['scheduled', 'in_progress', 'completed']);
 export const hasLegs = (trip: Pick<TripRequest, 'status'>) => WITH_LEGS.has(trip.status);
 
-/** The facility's trips, newest first, page by page (keyset cursor), with each rider's name. */
-export function useTripPages(status: TripStatus | 'all') {
+/**
+ * The facility's trips, newest request first, page by page (keyset cursor), with each rider's name;
+ * `day` ('' for any) keeps those whose appointment falls on that day in the provider's zone.
+ */
+export function useTripPages(status: TripStatus | 'all', day = '') {
   const { api } = useConsole();
   return useInfiniteQuery({
-    queryKey: facilityKeys.trips(status),
+    queryKey: facilityKeys.trips(status, day),
     initialPageParam: undefined as string | undefined,
     refetchInterval: 30_000,
     queryFn: ({ pageParam }) =>
@@ -37,6 +40,7 @@ export function useTripPages(status: TripStatus | 'all') {
           query: {
             include: 'rider', limit: TRIPS_PAGE,
             ...(status === 'all' ? {} : { status }),
+            ...(day ? { appointmentDate: day } : {}),
             ...(pageParam ? { cursor: pageParam } : {}),
           },
         },
@@ -76,11 +80,7 @@ export function useTripCancellations(tripRequestId: string, enabled: boolean) {
   });
 }
 
-/**
- * The drop-off addresses of the facility's recent trips, most used first: the request form's
- * suggestions, and its default when one address clearly dominates (the facility itself, usually;
- * the API keeps no address on a facility).
- */
+/** The drop-off addresses of the facility's recent trips, most used first: the request form's suggestions. */
 export function useRecentDropoffs() {
   const { api } = useConsole();
   return useQuery({
