@@ -5,7 +5,7 @@ import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn } from './support/sign-in';
 import { expectNoTokenInStorage } from './support/storage';
-import { dayInZone, json, zonedInstant } from './support/provider-time';
+import { dayInZone, json, TIME_ZONE, zonedInstant } from './support/provider-time';
 
 /**
  * The driver's day on a 375-pixel phone, against the real local stack: a leg the dispatcher
@@ -16,6 +16,12 @@ import { dayInZone, json, zonedInstant } from './support/provider-time';
  * was taken away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
  */
 test.describe.configure({ mode: 'serial' });
+/**
+ * The phone is in the provider's zone, as a driver's is. It matters under the fake clock below:
+ * Playwright's Date replacement hands back native dates, so the zoned dates of @date-fns/tz fall
+ * back to the phone's own zone, and a phone left in UTC would show the completion form's times in UTC.
+ */
+test.use({ timezoneId: TIME_ZONE });
 
 const PHONE = { width: 375, height: 812 };
 const MINUTE = 60_000;
