@@ -290,7 +290,15 @@ const OPEN_DAY_IN_PAGE = `async ({ url, date, timeoutMs }) => {
       observer.disconnect();
       clearTimeout(timer);
       if (value === null) resolve(null);
-      else requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start), 0));
+      else requestAnimationFrame(() => setTimeout(() => {
+        const elapsed = performance.now() - start;
+        // The API answers this day needed, to tell the network's part from the page's.
+        const api = performance.getEntriesByType('resource')
+          .filter((entry) => entry.startTime >= start && new URL(entry.name).pathname.startsWith('/v1/'))
+          .map((entry) => ({ path: new URL(entry.name).pathname, ms: Math.round(entry.responseEnd - entry.startTime),
+            kb: Math.round(entry.encodedBodySize / 102.4) / 10, endMs: Math.round(entry.responseEnd - start) }));
+        resolve({ elapsed, api });
+      }, 0));
     };
     const observer = new MutationObserver(() => { if (ready()) finish(0); });
     observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-date'] });
@@ -301,13 +309,21 @@ const OPEN_DAY_IN_PAGE = `async ({ url, date, timeoutMs }) => {
 
 const LEAVE_BOARD_IN_PAGE = `() => { history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate', { state: null })); }`;
 
+/** The API calls made while a day opened: how long each took, its size, and when its answer was in (ms from the click). */
+export type ApiCallTiming = { path: string; ms: number; kb: number; endMs: number };
+
+/** Opened days' API calls, by date, for the results (the answer's share of the time to ready). */
+export const apiCallsByDay = new Map<string, ApiCallTiming[]>();
+
 export async function openBoardDay(page: Page, date: string): Promise<number | null> {
   // Off the board first, so the day opens as it does from anywhere else in the console.
   await page.evaluate(`(${LEAVE_BOARD_IN_PAGE})()`);
   await page.waitForTimeout(300);
   const arg = JSON.stringify({ url: `/board?date=${date}`, date, timeoutMs: READY_TIMEOUT_MS });
-  const elapsed = await page.evaluate(`(${OPEN_DAY_IN_PAGE})(${arg})`);
-  return typeof elapsed === 'number' ? round(elapsed, 1) : null;
+  const opened = (await page.evaluate(`(${OPEN_DAY_IN_PAGE})(${arg})`)) as { elapsed: number; api: ApiCallTiming[] } | null;
+  if (!opened) return null;
+  apiCallsByDay.set(date, opened.api);
+  return round(opened.elapsed, 1);
 }
 
 interface AssignMeasurement {
@@ -457,6 +473,7 @@ export async function runP9b(settings: BenchSettings): Promise<BenchmarkOutcome>
         warmUpMs: warm,
         drivers: data.drivers,
         days: data.days.map((day) => `${day.date}: ${day.legs} legs (${day.assigned} assigned)`),
+        apiCalls: Object.fromEntries(data.days.map((day) => [`${day.date} (${day.legs} legs)`, apiCallsByDay.get(day.date) ?? []])),
         seedSeconds: data.seconds,
         assign,
         consoleErrors,
