@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from 'react';
-import { BrowserRouter, Link, Navigate, NavLink, Route, Routes } from 'react-router';
+import { lazy, type ReactNode, Suspense, useEffect, useMemo, useRef, useState } from 'react';
+import { BrowserRouter, Link, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { createApi, data } from './api/client';
 import type { Role } from './api/contract';
 import { ApiProblem } from './api/problem';
@@ -218,9 +218,20 @@ const NAVIGATION: Record<Role, readonly { to: string; label: string }[]> = {
 
 function Navigation({ role }: { role: Role }) {
   const items = NAVIGATION[role];
+  const bar = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  // On a phone the bar scrolls sideways: keep the current screen's name in view.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the screen changes
+  useEffect(() => {
+    const reveal = () => bar.current?.querySelector('[aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    reveal();
+    // A phone turned upright narrows the bar again.
+    addEventListener('resize', reveal);
+    return () => removeEventListener('resize', reveal);
+  }, [pathname]);
   if (items.length < 2) return null;
   return (
-    <nav className="app-nav" aria-label="Screens">
+    <nav className="app-nav" aria-label="Screens" ref={bar}>
       <ul>
         {items.map((item) => (
           <li key={item.to}>
