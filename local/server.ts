@@ -5,6 +5,7 @@ import { matchRoute, routeForResource } from '../lambdas/api/router';
 import { SECURITY_HEADERS } from '../lambdas/shared/http/headers';
 import { HttpProblem, Problems } from '../lambdas/shared/http/problem';
 import { logger } from '../lambdas/shared/log';
+import { DatabaseUnavailableError } from '../lambdas/shared/db/port';
 import { type PlainRequest, toApiGatewayEvent } from './api-gateway-event';
 import type { ConsoleSite } from './console-site';
 import type { LocalIssuer } from './issuer';
@@ -210,7 +211,9 @@ export function createLocalHttpServer(options: LocalHttpServerOptions = {}): Loc
   const answer = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch((error: unknown) => {
       logger.error('local server failed to answer', { errorName: (error as Error)?.name });
-      if (!response.headersSent) send(response, problemAnswer(Problems.internal()));
+      // The sign-in pages read the users from the database: without it they say "try again", as the API does.
+      const problem = error instanceof DatabaseUnavailableError ? Problems.databaseUnavailable(error.code) : Problems.internal();
+      if (!response.headersSent) send(response, problemAnswer(problem));
       else response.destroy();
     });
   };
