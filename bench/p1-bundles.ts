@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { FLOOR_SOURCE, runColdRequests } from './p1-cold-request';
 import { runChild } from './support/child';
 import { progressReporter, status } from './support/output';
-import { type BenchmarkOutcome, check } from './support/results';
+import { type BenchmarkOutcome, type Check, check } from './support/results';
 import type { BenchSettings } from './support/context';
+import type { BenchServer } from './support/postgres';
 import { median, round } from './support/stats';
 
 /**
@@ -61,7 +63,7 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   return { format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions };
 }
 
-async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
+export async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, options.format === 'esm' ? 'index.mjs' : 'index.js');
   const result = await build({
@@ -129,7 +131,8 @@ export function dummyValue(name: string): string {
   if (/USER_POOL_ID$/.test(name)) return 'us-east-1_Bench0000';
   if (/ADDRESS$/.test(name)) return 'bench@example.com';
   if (/SCOPE$/.test(name)) return 'nemt-api/api';
-  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES)$/.test(name)) return '30';
+  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES|MILES|DAYS|PER_DAY)$/.test(name)) return '30';
+  if (/CALLING_CODES$/.test(name)) return '+1';
   if (/TIME_ZONE$/.test(name)) return 'America/New_York';
   return `bench-${name.toLowerCase().replace(/_/g, '-')}`;
 }
@@ -201,7 +204,11 @@ async function environmentThatLoads(file: string, options: BundlingOptions, guar
   }
 }
 
-export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> {
+/**
+ * `server`: where the cold request (init plus the first request, see p1-cold-request.ts) finds
+ * its database; without one only sizes and init are measured.
+ */
+export async function runP1(settings: BenchSettings, server?: BenchServer): Promise<BenchmarkOutcome> {
   const options = bundlingOptionsFromConstruct();
   const present = LAMBDA_ENTRIES.filter((entry) => existsSync(join(ROOT, entry)));
   const missing = LAMBDA_ENTRIES.filter((entry) => !existsSync(join(ROOT, entry)));
@@ -279,10 +286,24 @@ export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> 
       };
     });
 
-    const checks = bundles.flatMap((item) => [
+    const checks: Check[] = bundles.flatMap((item) => [
       ...(API_ENTRIES.has(item.entry) ? [check(`${item.entry} size KB`, item.sizeKb, 'max', SIZE_LIMIT_KB)] : []),
       check(`${item.entry} init − floor ms`, item.error ? null : item.initMinusFloorMs, 'max', INIT_LIMIT_MS),
     ]);
+    const cold = server
+      ? await runColdRequests({
+        settings, server, work, format: options.format, nodeOptions: options.nodeOptions,
+        bundles: targets.slice(1).map((target, offset) => ({ entry: target.name, file: target.file, env: envs[offset + 1] ?? {} })),
+        floorFile: (await bundle(FLOOR_SOURCE, join(work, 'out', 'cold-floor'), options)).file,
+        writePreload: (name, text) => {
+          const file = join(work, name);
+          writeFileSync(file, text);
+          return file;
+        },
+      })
+      : undefined;
+    if (cold) checks.push(...cold.checks);
+
     const worst = bundles.reduce((max, item) => (item.error ? max : Math.max(max, item.initMs)), 0);
     return {
       value: round(worst, 2),
@@ -297,6 +318,7 @@ export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> 
         floor: { sizeKb: round((targets[0]?.bytes ?? 0) / 1024, 2), initMs: round(floor.init, 3), processWallMs: round(floor.wall, 1), processes: floor.n },
         bundles,
         missingEntries: missing,
+        coldRequest: cold?.absolute ?? 'not measured: no PostgreSQL',
       },
     };
   } finally {
