@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { FLOOR_SOURCE, runColdRequests } from './p1-cold-request';
 import { runChild } from './support/child';
 import { progressReporter, status } from './support/output';
 import { type BenchmarkOutcome, type Check, check } from './support/results';
@@ -290,6 +289,8 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
       ...(API_ENTRIES.has(item.entry) ? [check(`${item.entry} size KB`, item.sizeKb, 'max', SIZE_LIMIT_KB)] : []),
       check(`${item.entry} init − floor ms`, item.error ? null : item.initMinusFloorMs, 'max', INIT_LIMIT_MS),
     ]);
+    // Loaded only here: it pulls in the application (the bundle-size test imports this file).
+    const { FLOOR_SOURCE, runColdRequests } = await import('./p1-cold-request');
     const cold = server
       ? await runColdRequests({
         settings, server, work, format: options.format, nodeOptions: options.nodeOptions,
