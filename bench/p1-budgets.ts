@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundle, type BundlingOptions, bundlingOptionsFromConstruct, LAMBDA_ENTRIES } from './p1-bundles';
+import { bundle, type BundlingOptions, bundlingOptionsFromConstruct, type LAMBDA_ENTRIES } from './p1-bundles';
 
 /**
  * Size budgets of the Lambda bundles (minified, KB of 1,024 bytes), as the CDK app builds them
