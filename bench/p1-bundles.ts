@@ -98,7 +98,7 @@ function heaviestPackages(metafile: Metafile, top = 8): Record<string, number> {
 }
 
 /** Configuration names the Lambda sources read, with harmless dummy values (no secrets, no hosts). */
-function dummyEnvironment(): Record<string, string> {
+export function dummyEnvironment(): Record<string, string> {
   const names = new Set<string>();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -137,7 +137,7 @@ export function dummyValue(name: string): string {
 }
 
 /** Entry-specific values an entry insists on (e.g. the intake refuses any login but its own). */
-function entryEnvironment(entry: string): Record<string, string> {
+export function entryEnvironment(entry: string): Record<string, string> {
   const source = readFileSync(join(ROOT, entry), 'utf8');
   const login = /'(nemt_[a-z]+_user)'/.exec(source)?.[1];
   const name = entry.split('/')[1] ?? 'bench';
@@ -149,7 +149,7 @@ function entryEnvironment(entry: string): Record<string, string> {
   };
 }
 
-const NETWORK_GUARD = `
+export const NETWORK_GUARD = `
 const refuse = () => { throw new Error('network access during module init (benchmark guard)'); };
 const net = require('node:net'); net.Socket.prototype.connect = refuse; net.connect = refuse; net.createConnection = refuse;
 const tls = require('node:tls'); tls.connect = refuse;
@@ -190,7 +190,7 @@ async function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env:
 }
 
 /** Adds the configuration an entry says it misses, until it loads or asks for nothing new. */
-async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
+export async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
   const env = { ...base };
   for (;;) {
     const sample = await loadOnce(file, options.format, guard, env, options.nodeOptions);

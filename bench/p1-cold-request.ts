@@ -94,9 +94,10 @@ function childScript(file: string, format: 'cjs' | 'esm', event: APIGatewayProxy
 const t0 = performance.now();
 ${load}.then(async (mod) => {
   const t1 = performance.now();
+  const boundaryUs = Number(process.hrtime.bigint() / 1000n);
   const result = await mod.handler(event, { awsRequestId: event.requestContext.requestId, callbackWaitsForEmptyEventLoop: true });
   const t2 = performance.now();
-  process.stdout.write('\\nBENCH-RESULT ' + JSON.stringify({ init: t1 - t0, request: t2 - t1, status: result.statusCode,
+  process.stdout.write('\\nBENCH-RESULT ' + JSON.stringify({ init: t1 - t0, request: t2 - t1, boundaryUs, status: result.statusCode,
     body: result.statusCode === 200 ? '' : String(result.body).slice(0, 300) }) + '\\n');
   process.exit(0);
 }).catch((error) => { process.stdout.write('\\nBENCH-RESULT ' + JSON.stringify({ error: String(error && error.stack || error) }) + '\\n'); process.exit(3); });`;
@@ -104,14 +105,18 @@ ${load}.then(async (mod) => {
 
 interface ColdSample {
   init?: number;
+  /** When init ended, on the clock of a CPU profile's timestamps (µs). */
+  boundaryUs?: number;
   request?: number;
   status?: number;
   body?: string;
   error?: string;
 }
 
-async function coldOnce(script: string, preload: string, env: Record<string, string>, nodeOptions: string): Promise<ColdSample> {
-  const { out, err } = await runChild(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--require', preload, '-e', script],
+async function coldOnce(script: string, preload: string, env: Record<string, string>, nodeOptions: string, extraArgs: string[] = []):
+  Promise<ColdSample> {
+  const { out, err } = await runChild(process.execPath,
+    [...nodeOptions.split(' ').filter(Boolean), ...extraArgs, '--require', preload, '-e', script],
     { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 60_000 });
   const line = out.split('\n').reverse().find((text) => text.startsWith('BENCH-RESULT '));
   if (!line) return { error: (err || out || 'no output').trim().split('\n').slice(-3).join(' ').slice(0, 300) };
@@ -129,6 +134,8 @@ export async function runColdRequests(input: {
   bundles: readonly ColdBundle[];
   floorFile: string;
   writePreload: (name: string, text: string) => string;
+  /** Instead of measuring: one CPU-profiled cold process per entry, its profile written under this folder. */
+  profileDir?: string;
 }): Promise<{ checks: Check[]; absolute: Record<string, unknown> }> {
   const { settings, server } = input;
   const wanted = input.bundles.filter((bundle) => (COLD_ENTRIES as readonly string[]).includes(bundle.entry));
@@ -225,6 +232,20 @@ export async function runColdRequests(input: {
           env: { ...env, BENCH_COLD_PLAN: JSON.stringify(floorPlan) } },
       ];
     });
+
+    if (input.profileDir) {
+      const profiles = [];
+      for (const target of targets.filter((candidate) => candidate.side === 'handler')) {
+        const dir = join(input.profileDir, target.entry.split('/')[1] ?? 'entry');
+        // Once unprofiled first, so the files and the database are warm as in a measured run.
+        await coldOnce(target.script, preload, target.env, input.nodeOptions);
+        const sample = await coldOnce(target.script, preload, target.env, input.nodeOptions,
+          ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100']);
+        if (sample.error) throw new Error(`profiled ${target.entry}: ${sample.error}`);
+        profiles.push({ entry: target.entry, dir, boundaryUs: sample.boundaryUs, initMs: sample.init, requestMs: sample.request });
+      }
+      return { checks: [], absolute: { profiles } };
+    }
 
     // One process at a time: the stand-ins and the database share the machine with it.
     const processes = settings.quick ? 7 : 15;
