@@ -5,8 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { runChild } from './support/child';
 import { progressReporter, status } from './support/output';
-import { type BenchmarkOutcome, check } from './support/results';
+import { type BenchmarkOutcome, type Check, check } from './support/results';
 import type { BenchSettings } from './support/context';
+import type { BenchServer } from './support/postgres';
 import { median, round } from './support/stats';
 
 /**
@@ -61,7 +62,7 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   return { format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions };
 }
 
-async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
+export async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, options.format === 'esm' ? 'index.mjs' : 'index.js');
   const result = await build({
@@ -97,7 +98,7 @@ function heaviestPackages(metafile: Metafile, top = 8): Record<string, number> {
 }
 
 /** Configuration names the Lambda sources read, with harmless dummy values (no secrets, no hosts). */
-function dummyEnvironment(): Record<string, string> {
+export function dummyEnvironment(): Record<string, string> {
   const names = new Set<string>();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -129,13 +130,14 @@ export function dummyValue(name: string): string {
   if (/USER_POOL_ID$/.test(name)) return 'us-east-1_Bench0000';
   if (/ADDRESS$/.test(name)) return 'bench@example.com';
   if (/SCOPE$/.test(name)) return 'nemt-api/api';
-  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES)$/.test(name)) return '30';
+  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES|MILES|DAYS|PER_DAY)$/.test(name)) return '30';
+  if (/CALLING_CODES$/.test(name)) return '+1';
   if (/TIME_ZONE$/.test(name)) return 'America/New_York';
   return `bench-${name.toLowerCase().replace(/_/g, '-')}`;
 }
 
 /** Entry-specific values an entry insists on (e.g. the intake refuses any login but its own). */
-function entryEnvironment(entry: string): Record<string, string> {
+export function entryEnvironment(entry: string): Record<string, string> {
   const source = readFileSync(join(ROOT, entry), 'utf8');
   const login = /'(nemt_[a-z]+_user)'/.exec(source)?.[1];
   const name = entry.split('/')[1] ?? 'bench';
@@ -147,7 +149,7 @@ function entryEnvironment(entry: string): Record<string, string> {
   };
 }
 
-const NETWORK_GUARD = `
+export const NETWORK_GUARD = `
 const refuse = () => { throw new Error('network access during module init (benchmark guard)'); };
 const net = require('node:net'); net.Socket.prototype.connect = refuse; net.connect = refuse; net.createConnection = refuse;
 const tls = require('node:tls'); tls.connect = refuse;
@@ -188,7 +190,7 @@ async function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env:
 }
 
 /** Adds the configuration an entry says it misses, until it loads or asks for nothing new. */
-async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
+export async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
   const env = { ...base };
   for (;;) {
     const sample = await loadOnce(file, options.format, guard, env, options.nodeOptions);
@@ -201,7 +203,11 @@ async function environmentThatLoads(file: string, options: BundlingOptions, guar
   }
 }
 
-export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> {
+/**
+ * `server`: where the cold request (init plus the first request, see p1-cold-request.ts) finds
+ * its database; without one only sizes and init are measured.
+ */
+export async function runP1(settings: BenchSettings, server?: BenchServer): Promise<BenchmarkOutcome> {
   const options = bundlingOptionsFromConstruct();
   const present = LAMBDA_ENTRIES.filter((entry) => existsSync(join(ROOT, entry)));
   const missing = LAMBDA_ENTRIES.filter((entry) => !existsSync(join(ROOT, entry)));
@@ -279,10 +285,26 @@ export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> 
       };
     });
 
-    const checks = bundles.flatMap((item) => [
+    const checks: Check[] = bundles.flatMap((item) => [
       ...(API_ENTRIES.has(item.entry) ? [check(`${item.entry} size KB`, item.sizeKb, 'max', SIZE_LIMIT_KB)] : []),
       check(`${item.entry} init − floor ms`, item.error ? null : item.initMinusFloorMs, 'max', INIT_LIMIT_MS),
     ]);
+    // Loaded only here: it pulls in the application (the bundle-size test imports this file).
+    const { FLOOR_SOURCE, runColdRequests } = await import('./p1-cold-request');
+    const cold = server
+      ? await runColdRequests({
+        settings, server, work, format: options.format, nodeOptions: options.nodeOptions,
+        bundles: targets.slice(1).map((target, offset) => ({ entry: target.name, file: target.file, env: envs[offset + 1] ?? {} })),
+        floorFile: (await bundle(FLOOR_SOURCE, join(work, 'out', 'cold-floor'), options)).file,
+        writePreload: (name, text) => {
+          const file = join(work, name);
+          writeFileSync(file, text);
+          return file;
+        },
+      })
+      : undefined;
+    if (cold) checks.push(...cold.checks);
+
     const worst = bundles.reduce((max, item) => (item.error ? max : Math.max(max, item.initMs)), 0);
     return {
       value: round(worst, 2),
@@ -297,6 +319,7 @@ export async function runP1(settings: BenchSettings): Promise<BenchmarkOutcome> 
         floor: { sizeKb: round((targets[0]?.bytes ?? 0) / 1024, 2), initMs: round(floor.init, 3), processWallMs: round(floor.wall, 1), processes: floor.n },
         bundles,
         missingEntries: missing,
+        coldRequest: cold?.absolute ?? 'not measured: no PostgreSQL',
       },
     };
   } finally {

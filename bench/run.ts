@@ -39,7 +39,7 @@ environment:
   BENCH_DATABASE_URL  an admin URL of a PostgreSQL 16 server to use instead of a throwaway embedded one`;
 
 const NAMES: Record<string, string> = {
-  P1: 'Lambda bundles: size and module init',
+  P1: 'Lambda bundles: size, module init and the cold request',
   P2: 'warm GET list through the handler',
   P3: 'tenant context (withActor) cost',
   P4: 'list latency, largest tenant vs small',
@@ -54,7 +54,7 @@ const NAMES: Record<string, string> = {
 };
 
 const TARGETS: Record<string, string> = {
-  P1: 'API bundles ≤ 300 KB; init − floor ≤ 30 ms (each entry)',
+  P1: 'API bundles ≤ 300 KB; init − floor ≤ 30 ms (each entry); cold request ≤ 1.5 × floor (API, intake)',
   P2: 'p50 ratio ≤ 1.25, p99 ratio ≤ 1.5',
   P3: 'ratio ≤ 2.0',
   P4: 'ratio ≤ 1.3',
@@ -139,8 +139,6 @@ async function main(): Promise<number> {
 
   const results: BenchmarkResult[] = [];
   let postgres: { version: string | null; settings: Readonly<Record<string, string>> | null } = { version: null, settings: null };
-  if (wanted('P1')) results.push(await runOne('P1', () => runP1(settings)));
-
   let server: BenchServer | undefined;
   let context: DatabaseContext | undefined;
   let datasetSeconds = 0;
@@ -163,7 +161,7 @@ async function main(): Promise<number> {
   }
   try {
     // P10 seeds databases of its own: it needs the server, not the shared data set.
-    if (databaseBenchmarks.length > 0 || wanted('P10')) {
+    if (databaseBenchmarks.length > 0 || wanted('P10') || wanted('P1')) {
       try {
         status('starting PostgreSQL');
         server = await startBenchServer();
@@ -172,6 +170,9 @@ async function main(): Promise<number> {
         say(`✖ PostgreSQL did not start: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    // P1's cold request needs the server (a small database of its own), not the shared data set.
+    const p1Server = server;
+    if (wanted('P1')) results.push(await runOne('P1', () => runP1(settings, p1Server)));
     if (databaseBenchmarks.length > 0) {
       try {
         if (!server) throw new Error('PostgreSQL did not start');
