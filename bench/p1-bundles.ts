@@ -129,7 +129,8 @@ export function dummyValue(name: string): string {
   if (/USER_POOL_ID$/.test(name)) return 'us-east-1_Bench0000';
   if (/ADDRESS$/.test(name)) return 'bench@example.com';
   if (/SCOPE$/.test(name)) return 'nemt-api/api';
-  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES)$/.test(name)) return '30';
+  if (/(MINUTES|SECONDS|MAX|COUNT|BATCHES|DISPATCHES|MILES|PER_DAY|_DAYS)$/.test(name)) return '30';
+  if (/CALLING_CODES$/.test(name)) return '+1';
   if (/TIME_ZONE$/.test(name)) return 'America/New_York';
   return `bench-${name.toLowerCase().replace(/_/g, '-')}`;
 }
