@@ -41,6 +41,8 @@ export interface BundlingOptions {
   sourcesContent: boolean;
   external: string[];
   nodeOptions: string;
+  mainFields?: string[];
+  legalComments?: 'none' | 'inline' | 'eof';
 }
 
 /** The construct's bundling settings, read from its source (importing it would load aws-cdk-lib). */
@@ -58,7 +60,14 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   const externalList = find(/externalModules:\s*\[([^\]]*)\]/, 'bundling.externalModules');
   const external = [...externalList.matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
   const nodeOptions = /NODE_OPTIONS:\s*'([^']*)'/.exec(source)?.[1] ?? '';
-  return { format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions };
+  const quoted = (list: string | undefined) => [...(list ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
+  const mainFields = quoted(/mainFields:\s*\[([^\]]*)\]/.exec(source)?.[1]);
+  const legalComments = /'--legal-comments':\s*'(none|inline|eof)'/.exec(source)?.[1] as BundlingOptions['legalComments'];
+  return {
+    format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions,
+    ...(mainFields.length ? { mainFields } : {}),
+    ...(legalComments ? { legalComments } : {}),
+  };
 }
 
 async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
@@ -75,6 +84,8 @@ async function bundle(entry: string, outDir: string, options: BundlingOptions): 
     sourcemap: options.sourcemap,
     sourcesContent: options.sourcesContent,
     external: options.external,
+    mainFields: options.mainFields,
+    legalComments: options.legalComments,
     metafile: true,
     logLevel: 'silent',
   });

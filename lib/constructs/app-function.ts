@@ -122,6 +122,10 @@ export class AppFunction extends NodejsFunction {
         // Bundle the SDK instead of using the runtime's copy; the drivers' optional native and
         // edge-runtime back ends are never loaded on Lambda.
         externalModules: ['pg-native', 'pg-cloudflare', 'cloudflare:sockets'],
+        // The packages' ES module builds first: esbuild drops the exports a bundle never imports
+        // (e.g. the SDK's browser user-agent parser, bowser), which their CommonJS builds keep.
+        mainFields: ['module', 'main'],
+        esbuildArgs: { '--legal-comments': 'none' },
         forceDockerBundling: false,
         logLevel: undefined,
         commandHooks: hooks,
