@@ -43,6 +43,8 @@ export interface BundlingOptions {
   nodeOptions: string;
   mainFields?: string[];
   legalComments?: 'none' | 'inline' | 'eof';
+  /** esbuild aliases, replacement paths resolved from the repository root as CDK's esbuild runs there. */
+  alias?: Record<string, string>;
 }
 
 /** The construct's bundling settings, read from its source (importing it would load aws-cdk-lib). */
@@ -63,10 +65,12 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   const quoted = (list: string | undefined) => [...(list ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
   const mainFields = quoted(/mainFields:\s*\[([^\]]*)\]/.exec(source)?.[1]);
   const legalComments = /'--legal-comments':\s*'(none|inline|eof)'/.exec(source)?.[1] as BundlingOptions['legalComments'];
+  const aliases = quoted(/'--alias':\s*\[([^\]]*)\]/.exec(source)?.[1]).map((item) => item.split('=') as [string, string]);
   return {
     format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions,
     ...(mainFields.length ? { mainFields } : {}),
     ...(legalComments ? { legalComments } : {}),
+    ...(aliases.length ? { alias: Object.fromEntries(aliases.map(([name, path]) => [name, join(ROOT, path)])) } : {}),
   };
 }
 
@@ -86,6 +90,7 @@ async function bundle(entry: string, outDir: string, options: BundlingOptions): 
     external: options.external,
     mainFields: options.mainFields,
     legalComments: options.legalComments,
+    alias: options.alias,
     metafile: true,
     logLevel: 'silent',
   });

@@ -5,6 +5,7 @@ import type { OutboxPublisher } from '../shared/outbox/publisher';
 import { createApiHandler } from './app';
 import { apiHandlers } from './handlers';
 import { notHere, onFirstUse, sharedDependencies } from './lambda-dependencies';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The API Lambda entry: every authenticated route but user management (lambdas/users/handler.ts),
@@ -20,7 +21,7 @@ const sqs = onFirstUse(async () => {
     import('@aws-sdk/client-sqs'),
     import('../shared/outbox/sqs-publisher'),
   ]);
-  return createSqsOutboxPublisher(new SQSClient({}), outboxQueueUrl);
+  return createSqsOutboxPublisher(new SQSClient(LAMBDA_CLIENT_CONFIG), outboxQueueUrl);
 });
 const outbox: OutboxPublisher = {
   publish: async (outboxIds) => (await sqs()).publish(outboxIds),

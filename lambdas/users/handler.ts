@@ -6,6 +6,7 @@ import { PiiCrypto } from '../shared/crypto/pii';
 import { required } from '../shared/db/rds-proxy';
 import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The user-management Lambda entry: the routes the table assigns to `users` (invite, disable,
@@ -21,7 +22,7 @@ const cognito = onFirstUse(async () => {
     import('@aws-sdk/client-cognito-identity-provider'),
     import('../shared/identity/cognito'),
   ]);
-  return createCognitoIdentityAdmin(new CognitoIdentityProviderClient({}), userPoolId);
+  return createCognitoIdentityAdmin(new CognitoIdentityProviderClient(LAMBDA_CLIENT_CONFIG), userPoolId);
 });
 const identity: IdentityAdmin = {
   createUser: async (newIdentity) => (await cognito()).createUser(newIdentity),

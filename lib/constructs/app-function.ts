@@ -125,7 +125,12 @@ export class AppFunction extends NodejsFunction {
         // The packages' ES module builds first: esbuild drops the exports a bundle never imports
         // (e.g. the SDK's browser user-agent parser, bowser), which their CommonJS builds keep.
         mainFields: ['module', 'main'],
-        esbuildArgs: { '--legal-comments': 'none' },
+        // Lambda hands the role's credentials over in the environment, and every client takes them
+        // from there (lambdas/shared/aws): the SDK's default provider chain is replaced, not bundled.
+        esbuildArgs: {
+          '--legal-comments': 'none',
+          '--alias': ['@aws-sdk/credential-provider-node=./lambdas/shared/aws/default-credential-provider.ts'],
+        },
         forceDockerBundling: false,
         logLevel: undefined,
         commandHooks: hooks,

@@ -1,6 +1,7 @@
 import { required } from '../db/rds-proxy';
 import type { KeyProvider } from './key-provider';
 import { PiiCrypto } from './pii';
+import { LAMBDA_CLIENT_CONFIG } from '../aws/lambda-credentials';
 
 /**
  * Field encryption for a Lambda: KMS under the application (PII) key named by PII_KEY_ARN
@@ -22,7 +23,7 @@ function kmsOnFirstUse(keyArn: string): KeyProvider {
   let loading: Promise<KeyProvider> | undefined;
   const kms = () => {
     loading ??= Promise.all([import('@aws-sdk/client-kms'), import('./kms-key-provider')])
-      .then(([{ KMSClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(new KMSClient({}), keyArn))
+      .then(([{ KMSClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(new KMSClient(LAMBDA_CLIENT_CONFIG), keyArn))
       .catch((error: unknown) => {
         loading = undefined;
         throw error;
