@@ -5,7 +5,6 @@ import type { OutboxPublisher } from '../shared/outbox/publisher';
 import { createApiHandler } from './app';
 import { apiHandlers } from './handlers';
 import { notHere, onFirstUse, sharedDependencies } from './lambda-dependencies';
-import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The API Lambda entry: every authenticated route but user management (lambdas/users/handler.ts),
@@ -17,11 +16,11 @@ const env = process.env;
 const outboxQueueUrl = required(env, 'OUTBOX_QUEUE_URL');
 
 const sqs = onFirstUse(async () => {
-  const [{ SQSClient }, { createSqsOutboxPublisher }] = await Promise.all([
-    import('@aws-sdk/client-sqs'),
+  const [{ newSqsClient }, { createSqsOutboxPublisher }] = await Promise.all([
+    import('../shared/aws/sqs-client'),
     import('../shared/outbox/sqs-publisher'),
   ]);
-  return createSqsOutboxPublisher(new SQSClient(LAMBDA_CLIENT_CONFIG), outboxQueueUrl);
+  return createSqsOutboxPublisher(newSqsClient(), outboxQueueUrl);
 });
 const outbox: OutboxPublisher = {
   publish: async (outboxIds) => (await sqs()).publish(outboxIds),

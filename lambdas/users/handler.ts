@@ -6,7 +6,6 @@ import { PiiCrypto } from '../shared/crypto/pii';
 import { required } from '../shared/db/rds-proxy';
 import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
-import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The user-management Lambda entry: the routes the table assigns to `users` (invite, disable,
@@ -18,11 +17,11 @@ const env = process.env;
 const userPoolId = required(env, 'USER_POOL_ID');
 
 const cognito = onFirstUse(async () => {
-  const [{ CognitoIdentityProviderClient }, { createCognitoIdentityAdmin }] = await Promise.all([
-    import('@aws-sdk/client-cognito-identity-provider'),
+  const [{ newCognitoClient }, { createCognitoIdentityAdmin }] = await Promise.all([
+    import('../shared/aws/cognito-client'),
     import('../shared/identity/cognito'),
   ]);
-  return createCognitoIdentityAdmin(new CognitoIdentityProviderClient(LAMBDA_CLIENT_CONFIG), userPoolId);
+  return createCognitoIdentityAdmin(newCognitoClient(), userPoolId);
 });
 const identity: IdentityAdmin = {
   createUser: async (newIdentity) => (await cognito()).createUser(newIdentity),

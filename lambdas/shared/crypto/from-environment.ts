@@ -1,7 +1,6 @@
 import { required } from '../db/rds-proxy';
 import type { KeyProvider } from './key-provider';
 import { PiiCrypto } from './pii';
-import { LAMBDA_CLIENT_CONFIG } from '../aws/lambda-credentials';
 
 /**
  * Field encryption for a Lambda: KMS under the application (PII) key named by PII_KEY_ARN
@@ -22,8 +21,8 @@ export function piiCryptoFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 function kmsOnFirstUse(keyArn: string): KeyProvider {
   let loading: Promise<KeyProvider> | undefined;
   const kms = () => {
-    loading ??= Promise.all([import('@aws-sdk/client-kms'), import('./kms-key-provider')])
-      .then(([{ KMSClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(new KMSClient(LAMBDA_CLIENT_CONFIG), keyArn))
+    loading ??= Promise.all([import('../aws/kms-client'), import('./kms-key-provider')])
+      .then(([{ newKmsClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(newKmsClient(), keyArn))
       .catch((error: unknown) => {
         loading = undefined;
         throw error;
