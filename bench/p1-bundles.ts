@@ -42,6 +42,10 @@ export interface BundlingOptions {
   sourcesContent: boolean;
   external: string[];
   nodeOptions: string;
+  mainFields?: string[];
+  legalComments?: 'none' | 'inline' | 'eof';
+  /** esbuild aliases, replacement paths resolved from the repository root as CDK's esbuild runs there. */
+  alias?: Record<string, string>;
 }
 
 /** The construct's bundling settings, read from its source (importing it would load aws-cdk-lib). */
@@ -59,7 +63,16 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   const externalList = find(/externalModules:\s*\[([^\]]*)\]/, 'bundling.externalModules');
   const external = [...externalList.matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
   const nodeOptions = /NODE_OPTIONS:\s*'([^']*)'/.exec(source)?.[1] ?? '';
-  return { format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions };
+  const quoted = (list: string | undefined) => [...(list ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
+  const mainFields = quoted(/mainFields:\s*\[([^\]]*)\]/.exec(source)?.[1]);
+  const legalComments = /'--legal-comments':\s*'(none|inline|eof)'/.exec(source)?.[1] as BundlingOptions['legalComments'];
+  const aliases = quoted(/'--alias':\s*\[([^\]]*)\]/.exec(source)?.[1]).map((item) => item.split('=') as [string, string]);
+  return {
+    format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions,
+    ...(mainFields.length ? { mainFields } : {}),
+    ...(legalComments ? { legalComments } : {}),
+    ...(aliases.length ? { alias: Object.fromEntries(aliases.map(([name, path]) => [name, join(ROOT, path)])) } : {}),
+  };
 }
 
 export async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
@@ -76,6 +89,9 @@ export async function bundle(entry: string, outDir: string, options: BundlingOpt
     sourcemap: options.sourcemap,
     sourcesContent: options.sourcesContent,
     external: options.external,
+    mainFields: options.mainFields,
+    legalComments: options.legalComments,
+    alias: options.alias,
     metafile: true,
     logLevel: 'silent',
   });

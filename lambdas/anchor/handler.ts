@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { createS3AnchorStore } from '../shared/audit/s3-anchor-store';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { type AnchorReport, anchorAuditChains } from './anchor';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The anchor Lambda entry, run on a schedule (EventBridge): checks the newest audit anchor against
@@ -11,6 +12,6 @@ import { type AnchorReport, anchorAuditChains } from './anchor';
  */
 const env = process.env;
 const db = databaseFromEnvironment(env);
-const store = createS3AnchorStore(new S3Client({}), required(env, 'ANCHOR_BUCKET'));
+const store = createS3AnchorStore(new S3Client(LAMBDA_CLIENT_CONFIG), required(env, 'ANCHOR_BUCKET'));
 
 export const handler = middy<unknown, AnchorReport>().handler(() => anchorAuditChains(db, store));

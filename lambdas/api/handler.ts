@@ -16,11 +16,11 @@ const env = process.env;
 const outboxQueueUrl = required(env, 'OUTBOX_QUEUE_URL');
 
 const sqs = onFirstUse(async () => {
-  const [{ SQSClient }, { createSqsOutboxPublisher }] = await Promise.all([
-    import('@aws-sdk/client-sqs'),
+  const [{ newSqsClient }, { createSqsOutboxPublisher }] = await Promise.all([
+    import('../shared/aws/sqs-client'),
     import('../shared/outbox/sqs-publisher'),
   ]);
-  return createSqsOutboxPublisher(new SQSClient({}), outboxQueueUrl);
+  return createSqsOutboxPublisher(newSqsClient(), outboxQueueUrl);
 });
 const outbox: OutboxPublisher = {
   publish: async (outboxIds) => (await sqs()).publish(outboxIds),

@@ -23,6 +23,7 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
       jwksUri: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}/.well-known/jwks.json`,
       clientIds: required(env, 'APP_CLIENT_IDS').split(','),
       scope: required(env, 'API_SCOPE'),
+      fetchKeysEarly: true,
     }),
     settings: {
       pickupWindowMinutes: Number(env.PICKUP_WINDOW_MINUTES ?? '30'),

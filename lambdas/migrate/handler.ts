@@ -3,6 +3,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { createDataApiDatabase } from '../shared/db/data-api-adapter';
 import { loadMigrations, migrate, type MigrationReport } from '../shared/db/migrator';
 import type { Database } from '../shared/db/port';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The deployment trigger (lib/stacks/data-stack.ts) that applies `schema/*.sql` through the RDS
@@ -72,7 +73,7 @@ export function createMigrationHandler(options: MigrationHandlerOptions) {
   return async (): Promise<{ applied: string[]; alreadyApplied: number }> => {
     const settings = settingsFrom(process.env, options.migrationsDir);
     const db = createDataApiDatabase({
-      client: options.client ?? new RDSDataClient({}),
+      client: options.client ?? new RDSDataClient(LAMBDA_CLIENT_CONFIG),
       resourceArn: settings.resourceArn,
       secretArn: settings.secretArn,
       database: settings.database,

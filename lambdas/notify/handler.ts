@@ -8,6 +8,7 @@ import { createSnsSmsChannel } from './channels/sns-sms';
 import { createNotifyHandler } from './notifier';
 import { assertTimeZone, DEFAULT_TIME_ZONE } from './templates/fields';
 import { smsAllowedCallingCodesFrom } from '../shared/domain/sms-destinations';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The notifier Lambda entry: SNS, SES and the database (as nemt_notifier_user through RDS Proxy
@@ -24,12 +25,12 @@ export const handler = createNotifyHandler({
   db: databaseFromEnvironment(env),
   // Decrypt only: the notifier opens tenant keys, it never creates one.
   pii: piiCryptoFromEnvironment(env),
-  sms: createSnsSmsChannel(new SNSClient(PROVIDER_CLIENT_CONFIG), {
+  sms: createSnsSmsChannel(new SNSClient({ ...LAMBDA_CLIENT_CONFIG, ...PROVIDER_CLIENT_CONFIG }), {
     senderId: env.SMS_SENDER_ID || undefined,
     originationNumber: env.SMS_ORIGINATION_NUMBER || undefined,
     checkOptOut: env.SMS_CHECK_OPT_OUT !== 'false',
   }),
-  email: createSesEmailChannel(new SESv2Client(PROVIDER_CLIENT_CONFIG), {
+  email: createSesEmailChannel(new SESv2Client({ ...LAMBDA_CLIENT_CONFIG, ...PROVIDER_CLIENT_CONFIG }), {
     fromAddress: required(env, 'SES_FROM_ADDRESS'),
     configurationSetName: env.SES_CONFIGURATION_SET || undefined,
   }),

@@ -4,6 +4,7 @@ import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { createSqsOutboxQueue } from '../shared/queue/sqs';
 import { type ExpiryReport, expireRecords } from './expiry';
 import { RELAY_DEFAULTS, type RelayReport, relayUnsent } from './relay';
+import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The relay Lambda entry, run on a schedule (EventBridge): sweeps outbox rows that never reached
@@ -12,7 +13,7 @@ import { RELAY_DEFAULTS, type RelayReport, relayUnsent } from './relay';
  */
 const env = process.env;
 const db = databaseFromEnvironment(env);
-const queue = createSqsOutboxQueue(new SQSClient({}), required(env, 'OUTBOX_QUEUE_URL'));
+const queue = createSqsOutboxQueue(new SQSClient(LAMBDA_CLIENT_CONFIG), required(env, 'OUTBOX_QUEUE_URL'));
 
 function numberSetting(name: string, fallback: number): number {
   const value = Number(env[name]);

@@ -17,11 +17,11 @@ const env = process.env;
 const userPoolId = required(env, 'USER_POOL_ID');
 
 const cognito = onFirstUse(async () => {
-  const [{ CognitoIdentityProviderClient }, { createCognitoIdentityAdmin }] = await Promise.all([
-    import('@aws-sdk/client-cognito-identity-provider'),
+  const [{ newCognitoClient }, { createCognitoIdentityAdmin }] = await Promise.all([
+    import('../shared/aws/cognito-client'),
     import('../shared/identity/cognito'),
   ]);
-  return createCognitoIdentityAdmin(new CognitoIdentityProviderClient({}), userPoolId);
+  return createCognitoIdentityAdmin(newCognitoClient(), userPoolId);
 });
 const identity: IdentityAdmin = {
   createUser: async (newIdentity) => (await cognito()).createUser(newIdentity),

@@ -122,6 +122,15 @@ export class AppFunction extends NodejsFunction {
         // Bundle the SDK instead of using the runtime's copy; the drivers' optional native and
         // edge-runtime back ends are never loaded on Lambda.
         externalModules: ['pg-native', 'pg-cloudflare', 'cloudflare:sockets'],
+        // The packages' ES module builds first: esbuild drops the exports a bundle never imports
+        // (e.g. the SDK's browser user-agent parser, bowser), which their CommonJS builds keep.
+        mainFields: ['module', 'main'],
+        // Lambda hands the role's credentials over in the environment, and every client takes them
+        // from there (lambdas/shared/aws): the SDK's default provider chain is replaced, not bundled.
+        esbuildArgs: {
+          '--legal-comments': 'none',
+          '--alias': ['@aws-sdk/credential-provider-node=./lambdas/shared/aws/default-credential-provider.ts'],
+        },
         forceDockerBundling: false,
         logLevel: undefined,
         commandHooks: hooks,

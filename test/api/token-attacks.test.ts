@@ -186,6 +186,36 @@ describe('verifier lifetime and key cache', () => {
     return { verifier, mint };
   };
 
+  test('keys fetched early: the first verification waits for that fetch, and fetches afresh when it failed', async () => {
+    const issuer = createLocalIssuer({ issuer: 'https://issuer.example.test/pool' });
+    const early = (request: jest.SpyInstance) => {
+      const verifier = createTokenVerifier({
+        issuer: issuer.issuer, jwksUri: issuer.jwksUri, clientIds: [LOCAL_CLIENT_ID], scope: LOCAL_SCOPE, fetchKeysEarly: true,
+      });
+      expect(request).toHaveBeenCalledTimes(1);
+      return verifier;
+    };
+    const token = () => issuer.mint({ sub: dispatcher.id, role: 'Dispatcher' }, { expiresInSeconds: 3600 });
+
+    const served = serveJwks(issuer);
+    await expect(early(served).verify(token())).resolves.toMatchObject({ sub: dispatcher.id });
+    expect(served).toHaveBeenCalledTimes(1);
+    served.mockRestore();
+
+    const serve = serveJwks(issuer).getMockImplementation() as (...args: unknown[]) => unknown;
+    // The early fetch (aws-jwt-verify tries twice) fails after the first verification started.
+    const timingOut = (() => {
+      const failing: EventEmitter & { end?: () => void; destroy?: () => void } = new EventEmitter();
+      failing.end = () => setImmediate(() => failing.emit('error', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })));
+      failing.destroy = () => undefined;
+      return failing;
+    }) as never;
+    const failingEarly = jest.spyOn(https, 'request').mockImplementationOnce(timingOut).mockImplementationOnce(timingOut)
+      .mockImplementation(serve as never);
+    await expect(early(failingEarly).verify(token())).resolves.toMatchObject({ sub: dispatcher.id });
+    expect(failingEarly).toHaveBeenCalledTimes(3);
+  });
+
   test('verification with cached keys makes no network call', async () => {
     const request = jest.spyOn(https, 'request');
     // Every token verified in full: the key cache alone must spare the network.
@@ -299,6 +329,8 @@ describe('verifier lifetime and key cache', () => {
     }
     if (!entry) throw new Error('the API entry did not load');
     expect(created).toBe(1);
+    // The key set is asked for while the entry loads, before any request needs it.
+    expect(request).toHaveBeenCalledTimes(1);
 
     // Valid Cognito-shaped tokens whose role may not call billing: the answer (403) comes after
     // the signature was verified and before any database work.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { EVENT_TEMPLATES } from '../../lambdas/notify/templates/events';
-import { type TemplateFields, templateFieldsFor } from '../../lambdas/notify/templates/fields';
+import { assertTimeZone, type TemplateFields, templateFieldsFor } from '../../lambdas/notify/templates/fields';
 import { FIELD_LIMITS, renderEmail, renderSms, SMS_MAX_CHARS, SMS_OPT_OUT } from '../../lambdas/notify/templates/render';
 import { isGsm7Basic } from '../../lambdas/notify/templates/text';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../lambdas/shared/outbox/write';
@@ -293,5 +293,15 @@ describe('hostile field values are sanitised and bounded', () => {
 
   test('every event has a template', () => {
     expect(Object.keys(EVENT_TEMPLATES).sort()).toEqual([...NOTIFICATION_EVENTS].sort());
+  });
+});
+
+describe('the configured time zone', () => {
+  test('a canonical zone and the aliases the runtime knows are accepted', () => {
+    for (const zone of ['America/New_York', 'Pacific/Honolulu', 'US/Eastern', 'UTC']) expect(() => assertTimeZone(zone)).not.toThrow();
+  });
+
+  test('a zone the runtime does not know fails as a RangeError', () => {
+    for (const zone of ['Mars/Olympus_Mons', 'America/New York', 'america/new_york_']) expect(() => assertTimeZone(zone)).toThrow(RangeError);
   });
 });

@@ -23,6 +23,12 @@ export interface TokenVerifierConfig {
   jwks?: Jwks;
   /** Verified tokens remembered (default 1,000); 0 turns the memory off. */
   rememberTokens?: number;
+  /**
+   * Start fetching the key set at creation, while a Lambda is still loading, so a cold start's
+   * first request does not wait for that round trip. A failed early fetch is forgotten: the first
+   * verification then fetches the keys itself and reports its own failure.
+   */
+  fetchKeysEarly?: boolean;
 }
 
 export interface TokenVerifier {
@@ -90,10 +96,15 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
     },
   });
   if (config.jwks) verifier.cacheJwks(config.jwks);
+  let earlyFetch: Promise<void> | undefined = config.fetchKeysEarly && !config.jwks
+    ? verifier.hydrate().catch(() => undefined).finally(() => { earlyFetch = undefined; })
+    : undefined;
   return {
     async verify(token) {
       const remembered = verified.get(token);
       if (remembered) return remembered;
+      // Wait for the early fetch rather than join it: if it failed, verification fetches afresh.
+      if (earlyFetch) await earlyFetch;
       try {
         return verified.remember(token, await verifier.verify(token));
       } catch (error) {

@@ -21,8 +21,8 @@ export function piiCryptoFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 function kmsOnFirstUse(keyArn: string): KeyProvider {
   let loading: Promise<KeyProvider> | undefined;
   const kms = () => {
-    loading ??= Promise.all([import('@aws-sdk/client-kms'), import('./kms-key-provider')])
-      .then(([{ KMSClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(new KMSClient({}), keyArn))
+    loading ??= Promise.all([import('../aws/kms-client'), import('./kms-key-provider')])
+      .then(([{ newKmsClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(newKmsClient(), keyArn))
       .catch((error: unknown) => {
         loading = undefined;
         throw error;

@@ -1,6 +1,7 @@
 import { Signer } from '@aws-sdk/rds-signer';
 import { createPgDatabase } from './pg-adapter';
 import type { Database } from './port';
+import { credentialsFromEnvironment } from '../aws/lambda-credentials';
 
 /**
  * The Lambdas' database: node-postgres through RDS Proxy, authenticated with a short-lived IAM
@@ -12,7 +13,8 @@ export function databaseFromEnvironment(env: NodeJS.ProcessEnv = process.env): D
   const host = required(env, 'DB_HOST');
   const port = Number(env.DB_PORT ?? '5432');
   const user = required(env, 'DB_USER');
-  const signer = new Signer({ hostname: host, port, username: user, region: env.AWS_REGION });
+  // The role's credentials from the environment, as every client of the function takes them.
+  const signer = new Signer({ hostname: host, port, username: user, region: env.AWS_REGION, credentials: credentialsFromEnvironment });
   return createPgDatabase({
     host,
     port,
