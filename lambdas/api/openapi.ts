@@ -5,6 +5,7 @@ import { MAX_BODY_BYTES, WAF_RATE_RETRY_AFTER_SECONDS } from './limits';
 import type { RouteDeclaration } from './route-types';
 import { routes } from './routes';
 import * as adminSchemas from './schemas/admin';
+import * as intakeSchemas from './schemas/intake';
 import * as standingOrderSchemas from './schemas/standing-orders';
 import * as tripSchemas from './schemas/trips';
 import * as vehicleSchemas from './schemas/vehicles';
@@ -110,7 +111,7 @@ const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 /** Export names of the route-level schemas, so the document names them as the code does. */
 function exportedNames(): Map<z.ZodType, string> {
   const names = new Map<z.ZodType, string>();
-  for (const module of [tripSchemas, adminSchemas, vehicleSchemas, standingOrderSchemas]) {
+  for (const module of [tripSchemas, adminSchemas, vehicleSchemas, standingOrderSchemas, intakeSchemas]) {
     for (const [name, value] of Object.entries(module)) {
       if (value instanceof z.ZodType && !names.has(value)) names.set(value, name);
     }

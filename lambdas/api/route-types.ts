@@ -46,3 +46,8 @@ export interface RouteDeclaration {
   /** Content type of a successful answer; JSON unless stated. */
   readonly produces?: 'application/json' | 'text/csv';
 }
+
+/** Declares a route, keeping its literal types (the router, the handler table and the matrix read them). */
+export function route<const R extends RouteDeclaration>(declaration: R): R {
+  return declaration;
+}

@@ -3,7 +3,7 @@ import type { Role } from '../shared/tenancy/actor';
 import {
   AuditVerification, BillingCode, BillingCodeList, BillingCodeParams, BillingCodeUpdate, BillingExportQuery, BillingListQuery, BillingParams, BillingRecord, BillingTransitionBody, Contact,
   ContactCreate, ContactListQuery, ContactParams, ContactUpdate, Facility,
-  FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, IntakeBody, IntakeChallenge, IntakeReceipt, Me, Rider, RiderCreate,
+  FacilityCreate, FacilityListQuery, FacilityParams, FacilityUpdate, Me, Rider, RiderCreate,
   RiderDuplicates, RiderExport, RiderListQuery, RiderMergeBody, RiderParams, RiderUpdate, User, UserCreate, UserListQuery, UserParams, UserRoleChange,
 } from './schemas/admin';
 import { NoBody, page } from './schemas/common';
@@ -20,7 +20,8 @@ import {
   StandingOrder, StandingOrderAcceptBody, StandingOrderChanged, StandingOrderCreate, StandingOrderListQuery, StandingOrderParams,
   StandingOrderPreview, StandingOrderPreviewQuery, StandingOrderSkipBody, StandingOrderUpdate,
 } from './schemas/standing-orders';
-import type { RouteDeclaration } from './route-types';
+import { intakeRoutes } from './intake-routes';
+import { route } from './route-types';
 
 /**
  * The route table (PRODUCT.md §3). Every consumer — the Lambda router, `npm run openapi`, the
@@ -35,22 +36,6 @@ const LEG_READERS: readonly Role[] = ['Dispatcher', 'Driver', 'FacilityAdmin', '
 /** Vehicles are staff data, like staff users: facility roles never see them. */
 const STAFF: readonly Role[] = ['Dispatcher', 'Driver', 'Billing'];
 
-/** The intake's proof of work (SECURITY S28), for machine clients reading the OpenAPI document. */
-const INTAKE_CHALLENGE_PROTOCOL = 'Public: no token. An ALTCHA challenge (SHA-256, altcha-lib v1 format), valid for 10 minutes '
-  + '(the expiry is signed into `salt`) and for one request. Solve it by finding the integer `number` in [0, maxnumber] '
-  + 'whose SHA-256 of `salt + number` (hex) equals `challenge` (altcha-lib: `solveChallenge(challenge, salt, algorithm, maxnumber)`), '
-  + 'then send base64(JSON.stringify({ algorithm, challenge, number, salt, signature })) as `altcha` with the trip request. '
-  + 'Answers are never cached (Cache-Control: no-store).';
-const INTAKE_SUBMIT_PROTOCOL = 'Public: no token. Rate-limited; answers only a receipt code. Needs `altcha`, a solved challenge '
-  + 'from GET /v1/intake/challenge: a missing one is a validation problem at `altcha`; a wrong, forged, expired or already '
-  + 'used one answers 422 `urn:nemt:problem:challenge-failed` (fetch a new challenge and send again). SMS receipts go only '
-  + 'to the configured country calling codes (422 at `phone` otherwise), and at most a few receipts a day go to one '
-  + 'destination: later requests are accepted the same way, without a message. Every request creates its own record '
-  + 'with the contact it gives; messages about it go only there.';
-
-function route<const R extends RouteDeclaration>(declaration: R): R {
-  return declaration;
-}
 
 const api = { function: 'api', access: 'authenticated' } as const;
 /** User management: its own function, the only one allowed to administer the user pool. */
@@ -243,13 +228,8 @@ export const routes = [
   route({ ...api, id: 'audit.verify', method: 'GET', path: '/v1/audit/verification',
     summary: 'Verify every audit hash chain', roles: ['Dispatcher'], response: AuditVerification, successStatus: 200 }),
 
-  // Public intake: its own Lambda and database role, write-only.
-  route({ id: 'intake.challenge', function: 'intake', access: 'public', method: 'GET', path: '/v1/intake/challenge',
-    summary: 'A proof-of-work challenge for one public trip request', roles: [], response: IntakeChallenge, successStatus: 200,
-    description: INTAKE_CHALLENGE_PROTOCOL }),
-  route({ id: 'intake.submit', function: 'intake', access: 'public', method: 'POST', path: '/v1/intake/trip-requests',
-    summary: 'Public trip request (write-only; answers only a receipt code)', roles: [], body: IntakeBody,
-    response: IntakeReceipt, successStatus: 202, description: INTAKE_SUBMIT_PROTOCOL }),
+  // Public intake: its own Lambda and database role, write-only (declared in intake-routes.ts).
+  ...intakeRoutes,
 ] as const;
 
 export type Route = (typeof routes)[number];

@@ -8,8 +8,8 @@ import { describeCallingCodes, smsDestinationAllowed } from '../shared/domain/sm
 import { accessLog, problemResponses, type RequestContext, requestContext, securityHeaders } from '../shared/http/middlewares';
 import { Problems } from '../shared/http/problem';
 import { parseJsonBody, parseParameters } from '../api/request';
-import { routeForResource } from '../api/router';
-import type { IntakeBody } from '../api/schemas/admin';
+import { intakeRouteForResource } from '../api/intake-routes';
+import type { IntakeBody } from '../api/schemas/intake';
 import { issueChallenge, verifyChallenge } from './challenge';
 import { DEFAULT_INTAKE_SETTINGS, type IntakeSettings } from './settings';
 
@@ -42,8 +42,8 @@ export function createIntakeHandler(deps: IntakeDependencies) {
     .use(securityHeaders())
     .use(problemResponses())
     .handler(async (event, context) => {
-      const route = routeForResource(event.httpMethod, event.resource);
-      if (route?.function !== 'intake') throw Problems.routeNotFound();
+      const route = intakeRouteForResource(event.httpMethod, event.resource);
+      if (!route) throw Problems.routeNotFound();
       context.routeId = route.id;
       parseParameters(event.queryStringParameters, undefined);
       const json = (body: unknown) => ({

@@ -2,8 +2,8 @@ import * as z from 'zod';
 import { CancellationRequest, LegForDispatcher, TripRequest } from './trips';
 import { VehicleKind } from './vehicles';
 import {
-  Address, Companions, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, Oxygen, PageQuery, text, Unavailable,
-  UpcomingDateTime, Uuid,
+  Address, E164Phone, Email, IsoDate, IsoDateTime, Mobility, Note, NotifyChannel, PageQuery, text, Unavailable,
+  Uuid,
 } from './common';
 
 export const FacilityParams = z.strictObject({ facilityId: Uuid });
@@ -256,33 +256,3 @@ export const AuditVerification = z.object({
     .optional(),
 });
 
-export const IntakeBody = z.strictObject({
-  fullName: text(200),
-  phone: E164Phone,
-  email: Email.optional(),
-  dateOfBirth: IsoDate.optional(),
-  pickupAddress: text(500),
-  dropoffAddress: text(500),
-  appointmentAt: UpcomingDateTime,
-  requestedPickupAt: UpcomingDateTime.optional(),
-  returnTrip: z.enum(['none', 'scheduled', 'will_call']).default('none'),
-  requestedReturnAt: UpcomingDateTime.optional(),
-  mobility: Mobility.default('ambulatory'),
-  oxygen: Oxygen.default(false),
-  companions: Companions.default(0),
-  notes: Note.optional(),
-  notifyChannel: NotifyChannel.default('sms'),
-  notifyConsent: z.boolean(),
-  /** The solved proof of work: base64 of the JSON `{ algorithm, challenge, number, salt, signature }`. */
-  altcha: z.string().min(1).max(4096)
-    .describe('The solved challenge of GET /v1/intake/challenge: base64 of JSON { algorithm, challenge, number, salt, signature }'),
-});
-/** An ALTCHA challenge (altcha-lib createChallenge); the salt carries its expiry, 10 minutes after issue. */
-export const IntakeChallenge = z.strictObject({
-  algorithm: z.literal('SHA-256'),
-  challenge: z.string(),
-  maxnumber: z.number().int(),
-  salt: z.string(),
-  signature: z.string(),
-});
-export const IntakeReceipt = z.strictObject({ receiptCode: z.string() });
