@@ -13,7 +13,9 @@ import { dayInZone, json, TIME_ZONE, zonedInstant } from './support/provider-tim
  * phone, shown as waiting, and sent in order once the signal returns, each recorded exactly once
  * (checked through the API and the trip's history); so is a completion made without signal, even
  * when the server's first answer to it is lost on the way back; a tap the server refuses (the leg
- * was taken away meanwhile) stays on screen until dismissed. The set-up goes through the API as a Dispatcher.
+ * was taken away meanwhile) stays on screen until dismissed; a phone that refuses IndexedDB still
+ * sends each tap once and says they last only while the page is open. The set-up goes through the
+ * API as a Dispatcher.
  */
 test.describe.configure({ mode: 'serial' });
 /**
@@ -356,4 +358,31 @@ test('a tap the server refuses (the leg was taken away meanwhile) stays on scree
     await expect(refusal).toHaveCount(0);
     const unassigned = await json<{ status: string }>(await dispatcher.get(`/v1/legs/${leg.legId}`));
     expect(unassigned.status).toBe('unassigned');
+  });
+
+test('a phone that refuses IndexedDB still sends every tap once, and says taps last only while the page is open',
+  async ({ page, apiAs, stack }) => {
+    const dispatcher = await apiAs('Dispatcher');
+    const leg = await arrangeLeg(dispatcher, stack.user('FacilityAdmin').facilityId as string, 14, 'Robin Private');
+    // As some private modes do: opening the database fails.
+    await page.addInitScript(() => {
+      const refuse = () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      };
+      Object.defineProperty(window.indexedDB, 'open', { value: refuse });
+    });
+
+    await openMyDay(page);
+    const card = legCard(page, leg.rider);
+    await card.getByRole('button', { name: 'En route', exact: true }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'only while this page stays open' })).toBeVisible();
+    await expect(card).toHaveAttribute('data-status', 'en_route');
+    await expect(card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem').last()).toHaveAttribute('data-state', 'sent');
+    await card.getByRole('button', { name: 'Arrived', exact: true }).click();
+    await expect(card.getByRole('list', { name: /^Taps for/ }).getByRole('listitem').last()).toHaveAttribute('data-state', 'sent');
+
+    const history = await json<{ events: { entityId: string; action: string }[] }>(
+      await dispatcher.get(`/v1/trip-requests/${leg.tripId}/history`));
+    const legEvents = history.events.filter((event) => event.entityId === leg.legId).map((event) => event.action);
+    expect(legEvents).toEqual(['trip_leg.created', 'trip_leg.assigned', 'trip_leg.en_route', 'trip_leg.arrived']);
   });

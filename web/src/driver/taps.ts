@@ -50,10 +50,49 @@ const DATABASE = 'nemt-driver';
 const STORE = 'taps';
 const KEEP_MS = 2 * 86_400_000;
 
-let opened: Promise<IDBDatabase> | undefined;
+/** Where taps are kept: IndexedDB, or this page's memory when the browser refuses IndexedDB. */
+interface TapStore {
+  all(): Promise<Tap[]>;
+  put(tap: Tap): Promise<void>;
+  remove(key: string): Promise<void>;
+}
 
-function database(): Promise<IDBDatabase> {
-  opened ??= new Promise((resolve, reject) => {
+function indexedDbStore(db: IDBDatabase): TapStore {
+  const run = <T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const transaction = db.transaction(STORE, mode);
+      const request = work(transaction.objectStore(STORE));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  return {
+    all: () => run('readonly', (store) => store.getAll() as IDBRequest<Tap[]>),
+    put: async (tap) => {
+      await run('readwrite', (store) => store.put(tap));
+    },
+    remove: async (key) => {
+      await run('readwrite', (store) => store.delete(key));
+    },
+  };
+}
+
+/** Taps kept only while this page is open: they are still sent, in order, once each. */
+function memoryStore(): TapStore {
+  const kept = new Map<string, Tap>();
+  return {
+    all: async () => [...kept.values()],
+    put: async (tap) => {
+      kept.set(tap.key, tap);
+    },
+    remove: async (key) => {
+      kept.delete(key);
+    },
+  };
+}
+
+function openIndexedDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
     const request = indexedDB.open(DATABASE, 1);
     request.onupgradeneeded = () => {
       request.result.createObjectStore(STORE, { keyPath: 'key' });
@@ -61,24 +100,33 @@ function database(): Promise<IDBDatabase> {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   });
+}
+
+let opened: Promise<TapStore> | undefined;
+let onThisPageOnly = false;
+
+function tapStore(): Promise<TapStore> {
+  opened ??= (async () => {
+    try {
+      return indexedDbStore(await openIndexedDb());
+    } catch {
+      // Some private modes and locked-down phones refuse IndexedDB (or throw on touching it).
+      onThisPageOnly = true;
+      return memoryStore();
+    }
+  })();
   return opened;
 }
 
-async function withStore<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await database();
-  return new Promise((resolve, reject) => {
-    const transaction = db.transaction(STORE, mode);
-    const request = work(transaction.objectStore(STORE));
-    transaction.oncomplete = () => resolve(request.result);
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
+/** True once the browser refused IndexedDB: taps then last only as long as this page. */
+export async function tapsKeptOnThisPageOnly(): Promise<boolean> {
+  await tapStore();
+  return onThisPageOnly;
 }
 
 /** This driver's taps still worth keeping, oldest first; sent taps older than two days are forgotten. */
 export async function readTaps(driver: string): Promise<Tap[]> {
-  const all = (await withStore<Tap[]>('readonly', (store) => store.getAll() as IDBRequest<Tap[]>))
-    .sort((a, b) => a.seq - b.seq);
+  const all = (await (await tapStore()).all()).sort((a, b) => a.seq - b.seq);
   const cutoff = Date.now() - KEEP_MS;
   const stale = all.filter((tap) => tap.state === 'sent' && Date.parse(tap.tappedAt) < cutoff);
   for (const tap of stale) await forgetTap(tap.key);
@@ -86,11 +134,11 @@ export async function readTaps(driver: string): Promise<Tap[]> {
 }
 
 export async function saveTap(tap: Tap): Promise<void> {
-  await withStore('readwrite', (store) => store.put(tap));
+  await (await tapStore()).put(tap);
 }
 
 export async function forgetTap(key: string): Promise<void> {
-  await withStore('readwrite', (store) => store.delete(key));
+  await (await tapStore()).remove(key);
 }
 
 export function newTap(driver: string, legId: string, action: TapAction, previous: readonly Tap[]): Tap {

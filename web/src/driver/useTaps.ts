@@ -4,9 +4,12 @@ import { data } from '../api/client';
 import type { CompletionBody, LegStatusEventBody, Schemas } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { describeError } from '../components/States';
-import { forgetTap, newTap, readTaps, saveTap, sentTap, type Tap, type TapAction } from './taps';
+import { forgetTap, newTap, readTaps, saveTap, sentTap, type Tap, type TapAction, tapsKeptOnThisPageOnly } from './taps';
 
 const RETRY_MS = 15_000;
+const PAGE_ONLY = 'This phone does not let the console keep taps on it: they are sent as soon as there is signal, '
+  + 'but only while this page stays open. Keep it open until every tap says sent.';
+const STORAGE_FAILED = 'This phone would not let the console save that tap: tap again when you have signal.';
 
 /** Answers worth another try later: no signal, the server or the session briefly unavailable. */
 function worthRetrying(error: unknown): boolean {
@@ -65,8 +68,9 @@ export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg
   const reload = useCallback(async () => {
     try {
       setTaps(await readTaps(driver));
+      if (await tapsKeptOnThisPageOnly()) setStorageProblem(PAGE_ONLY);
     } catch {
-      setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
+      setStorageProblem(STORAGE_FAILED);
     }
   }, [driver]);
 
@@ -129,7 +133,7 @@ export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg
       await saveTap(made);
       for (const key of corrected) await forgetTap(key);
     } catch {
-      setStorageProblem('This phone would not let the console keep taps on it: taps need signal to count.');
+      setStorageProblem(STORAGE_FAILED);
     }
     await flush();
   }, [driver, taps, flush]);
