@@ -10,6 +10,8 @@ module.exports = {
   // Middy >= 5 ships ESM only; let SWC turn it into CommonJS for Jest.
   moduleNameMapper: { '^@middy/(.*)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // The handlers' JSON log lines stay out of the output (NEMT_TEST_LOGS=1 keeps them).
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
