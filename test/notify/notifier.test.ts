@@ -236,6 +236,26 @@ describe('preference, consent and opt-out are honoured: recorded as skipped, not
     expect(await outboxState(db().owner, quiet)).toMatchObject({ status: 'skipped', outcome_reason: 'tenant_disabled' });
     expect(await outboxState(db().owner, late)).toMatchObject({ status: 'skipped', outcome_reason: 'stale' });
   });
+
+  test.each(['series_paused', 'series_resumed', 'series_ended'] as const)(
+    '%s: the same rules as any message (STOP, consent, channel none); a rider who allows it gets it', async (event) => {
+      const stopped = await smsRider();
+      await db().owner.query('UPDATE riders SET sms_opted_out = true WHERE id = $1', [stopped.id]);
+      const unconsenting = await smsRider({ notifyConsent: false });
+      const silent = await createRider(db().owner, { facilityId, notifyChannel: 'none', email: 'r@example.test' });
+      const willing = await smsRider();
+      const notice = (rider: { id: string }) => insertOutbox(db().owner, { facilityId, riderId: rider.id, event });
+      const toStopped = await notice(stopped);
+      const toUnconsenting = await notice(unconsenting);
+      const toSilent = await notice(silent);
+      const toWilling = await notice(willing);
+      expect(await handle(sqsEventFor([toStopped, toUnconsenting, toSilent, toWilling]))).toEqual({ batchItemFailures: [] });
+      expect(publishCalls().map((call) => call.PhoneNumber)).toEqual([willing.phone]);
+      expect(await outboxState(db().owner, toStopped)).toMatchObject({ status: 'skipped', outcome_reason: 'sms_opted_out' });
+      expect(await outboxState(db().owner, toUnconsenting)).toMatchObject({ status: 'skipped', outcome_reason: 'no_consent' });
+      expect(await outboxState(db().owner, toSilent)).toMatchObject({ status: 'skipped', outcome_reason: 'preference_none' });
+      expect(await outboxState(db().owner, toWilling)).toMatchObject({ status: 'sent', channel: 'sms' });
+    });
 });
 
 describe('SMS only to allowed calling codes (S28): refused for every event, never retried, never resent', () => {

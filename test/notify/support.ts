@@ -13,10 +13,12 @@ export const FULL_PAYLOAD: NotificationFields = {
   appointmentAt: '2030-03-04T15:00:00Z',
   pickupWindowStart: '2030-03-04T14:00:00Z',
   pickupWindowEnd: '2030-03-04T14:30:00Z',
-  // Read by series_confirmed only; every other event ignores them.
+  // Read by the series events only (series_confirmed, _paused, _resumed, _ended); every other event ignores them.
   daysOfWeek: [1, 3, 5],
   pickupTime: '07:00',
   startDate: '2030-03-04',
+  fromDate: '2030-03-11',
+  lastRideDate: '2030-03-08',
 };
 
 export async function insertOutbox(

@@ -14,6 +14,8 @@ const PAYLOAD = {
   daysOfWeek: [5, 1, 3],
   pickupTime: '07:00',
   startDate: '2030-03-04',
+  fromDate: '2030-03-11',
+  lastRideDate: '2030-03-08',
 };
 const ALLOWED_KEYS = ['referenceCode', 'date', 'timeWindow', 'status', 'providerName', 'days', 'localTime'];
 
@@ -60,6 +62,18 @@ describe('every event has an SMS and an email template with receipt-level conten
     ride_reminder: {
       sms: /^Sunrise Transport: Reminder: ride ABCDE-FGHJK is tomorrow, Mon, Mar 4\. Pickup window 9:00-9:30 AM EST\./,
       subject: /Reminder: ride ABCDE-FGHJK is tomorrow/,
+    },
+    series_paused: {
+      sms: /^Sunrise Transport: Standing ride ABCDE-FGHJK \(Mon, Wed, Fri, pickup 7:00 AM Eastern Time\) is paused from Mon, Mar 11\./,
+      subject: /Standing ride ABCDE-FGHJK is paused/,
+    },
+    series_resumed: {
+      sms: /^Sunrise Transport: Standing ride ABCDE-FGHJK \(Mon, Wed, Fri, pickup 7:00 AM Eastern Time\) is resumed from Mon, Mar 11\./,
+      subject: /Standing ride ABCDE-FGHJK is resumed/,
+    },
+    series_ended: {
+      sms: /^Sunrise Transport: Standing ride ABCDE-FGHJK \(Mon, Wed, Fri, pickup 7:00 AM Eastern Time\) has ended; last ride Fri, Mar 8\./,
+      subject: /Standing ride ABCDE-FGHJK has ended/,
     },
   };
 
@@ -166,6 +180,61 @@ describe('series confirmation: days and local time, the zone named, receipt-leve
     expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: '24:00' }, SETTINGS)).toBeUndefined();
     expect(templateFieldsFor('series_confirmed', { ...series, pickupTime: 'dialysis' }, SETTINGS)).toBeUndefined();
     expect(templateFieldsFor('series_confirmed', { ...series, startDate: '2030-02-30' }, SETTINGS)).not.toHaveProperty('date');
+  });
+});
+
+describe('series paused, resumed, ended: one receipt-level notice per change, the zone named', () => {
+  const series = { daysOfWeek: [5, 1, 3], pickupTime: '07:00' };
+
+  test.each([
+    ['series_paused', { fromDate: '2030-01-14' }, 'is paused from Mon, Jan 14.', 'Paused from: Mon, Jan 14', 'Paused'],
+    ['series_resumed', { fromDate: '2030-01-18' }, 'is resumed from Fri, Jan 18.', 'Resuming from: Fri, Jan 18', 'Resumed'],
+    ['series_ended', { lastRideDate: '2030-01-25' }, 'has ended; last ride Fri, Jan 25.', 'Last ride: Fri, Jan 25', 'Ended'],
+  ] as const)('%s: the series by its days and local time, the status and its date', (event, dates, smsEnd, detail, status) => {
+    const fields = fieldsFor(event, { ...series, ...dates });
+    expect(fields).toMatchObject({ referenceCode: '', status, days: 'Mon, Wed, Fri', localTime: '7:00 AM Eastern Time' });
+    const sms = renderSms(event, fields);
+    expect(sms).toBe(`Sunrise Transport: Your standing ride (Mon, Wed, Fri, pickup 7:00 AM Eastern Time) ${smsEnd} ${SMS_OPT_OUT}`);
+    expect(isGsm7Basic(sms)).toBe(true);
+    const email = renderEmail(event, fields);
+    expect(email.subject).toMatch(/^Your standing ride (is paused|is resumed|has ended) - Sunrise Transport$/);
+    expect(email.text).toContain(detail);
+    expect(email.text).toContain('Pickup time: 7:00 AM Eastern Time');
+    expect(email.text).toContain(`Status: ${status}`);
+    expect(email.text).not.toContain('Reference:');
+  });
+
+  test('an ended series with no ride left says so; one with a bad last-ride date is not sent rather than saying it', () => {
+    const none = fieldsFor('series_ended', series);
+    expect(none).not.toHaveProperty('date');
+    expect(renderSms('series_ended', none)).toContain('has ended; no more rides.');
+    expect(renderEmail('series_ended', none).text).toContain('There are no more rides in it.');
+    expect(templateFieldsFor('series_ended', { ...series, lastRideDate: '2030-02-30' }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor('series_ended', { ...series, lastRideDate: 'dialysis' }, SETTINGS)).toBeUndefined();
+    // Paused or resumed without a date still reads, and a bad one is left out.
+    expect(renderSms('series_paused', fieldsFor('series_paused', { ...series, fromDate: 'x' }))).toContain('Time) is paused. Reply');
+  });
+
+  test('the longest realistic series still fits one segment and names its zone; provider zones other than New York too', () => {
+    const fields = templateFieldsFor('series_ended', { daysOfWeek: [1, 2, 3, 4, 5, 6], pickupTime: '12:30', lastRideDate: '2030-09-30' },
+      { ...SETTINGS, timeZone: 'Pacific/Honolulu' });
+    if (!fields) throw new Error('expected fields');
+    const sms = renderSms('series_ended', fields);
+    expect(sms.length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+    // The provider's name is shortened to make room; the series and its date are not.
+    expect(sms).toBe('Sun...: Your standing ride (Mon, Tue, Wed, Thu, Fri, Sat, pickup 12:30 PM Hawaii-Aleutian Standard Time) has ended; '
+      + `last ride Mon, Sep 30. ${SMS_OPT_OUT}`);
+    expect(templateFieldsFor('series_paused', { ...series, fromDate: '2030-07-15' }, { ...SETTINGS, timeZone: 'America/Chicago' }))
+      .toMatchObject({ localTime: '7:00 AM Central Time', date: 'Mon, Jul 15' });
+  });
+
+  test.each(['series_paused', 'series_resumed', 'series_ended'] as const)('%s: days and time are required; addresses and notes never read', (event) => {
+    expect(templateFieldsFor(event, { pickupTime: '07:00', fromDate: '2030-01-14' }, SETTINGS)).toBeUndefined();
+    expect(templateFieldsFor(event, { daysOfWeek: [1], pickupTime: 'dialysis' }, SETTINGS)).toBeUndefined();
+    const fields = fieldsFor(event, { ...SECRETS, ...series, fromDate: '2030-01-14', lastRideDate: '2030-01-25' });
+    for (const output of everyRendering(event, fields)) {
+      for (const marker of SECRET_MARKERS) expect(output.toLowerCase()).not.toContain(marker.toLowerCase());
+    }
   });
 });
 

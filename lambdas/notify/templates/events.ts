@@ -21,10 +21,14 @@ export interface EventTemplate {
   subject(fields: SafeFields): string;
   /** Email paragraphs, before the details table. */
   paragraphs(fields: SafeFields): string[];
+  /** The details table's name for the date ("Date" unless the event says what the date is). */
+  readonly dateLabel?: string;
 }
 
 const on = (date: string, word: string) => (date ? ` ${word} ${date}` : '');
 const standingRide = (f: SafeFields) => (f.referenceCode ? `Standing ride ${f.referenceCode}` : 'Your standing ride');
+/** Which series: a rider may have more than one, and a series has no code of its own. */
+const series = (f: SafeFields, at = '') => `${standingRide(f)}${f.days && f.localTime ? ` (${f.days}, pickup ${at}${f.localTime})` : ''}`;
 
 export const EVENT_TEMPLATES: Readonly<Record<NotificationEvent, EventTemplate>> = {
   request_received: {
@@ -65,8 +69,10 @@ export const EVENT_TEMPLATES: Readonly<Record<NotificationEvent, EventTemplate>>
     sms: (f) => `Your driver is on the way for ride ${f.referenceCode}${f.timeWindow ? `, pickup window ${f.timeWindow}` : ''}.`,
     subject: (f) => `Your driver is on the way (ride ${f.referenceCode})`,
     paragraphs: (f) => [`Your driver is on the way for ride ${f.referenceCode}.`],
-  },  // Once per accepted series; the rides themselves come with their own reminders and codes.
+  },
+  // Once per accepted series; the rides themselves come with their own reminders and codes.
   series_confirmed: {
+    dateLabel: 'Starting',
     sms: (f) => `${standingRide(f)} is confirmed: ${f.days}, pickup ${f.localTime}${on(f.date, 'from')}.`,
     subject: (f) => `${standingRide(f)} is confirmed`,
     paragraphs: (f) => [
@@ -80,6 +86,34 @@ export const EVENT_TEMPLATES: Readonly<Record<NotificationEvent, EventTemplate>>
     paragraphs: (f) => [
       `This is a reminder that your ride ${f.referenceCode} is tomorrow${f.date ? `, ${f.date}` : ''}.`,
       f.timeWindow ? `Please be ready during the pickup window, ${f.timeWindow}.` : 'Please be ready at your pickup time.',
+    ],
+  },
+  // Once per change of the series, never per ride: the date says from when it holds.
+  series_paused: {
+    dateLabel: 'Paused from',
+    sms: (f) => `${series(f)} is paused${on(f.date, 'from')}.`,
+    subject: (f) => `${standingRide(f)} is paused`,
+    paragraphs: (f) => [
+      `${series(f, 'at ')} is paused${on(f.date, 'from')}.`,
+      'Please call us when you would like it to resume.',
+    ],
+  },
+  series_resumed: {
+    dateLabel: 'Resuming from',
+    sms: (f) => `${series(f)} is resumed${on(f.date, 'from')}.`,
+    subject: (f) => `${standingRide(f)} is resumed`,
+    paragraphs: (f) => [
+      `${series(f, 'at ')} is resumed${on(f.date, 'from')}.`,
+      'Please call us if a day needs to change.',
+    ],
+  },
+  series_ended: {
+    dateLabel: 'Last ride',
+    sms: (f) => `${series(f)} has ended; ${f.date ? `last ride ${f.date}` : 'no more rides'}.`,
+    subject: (f) => `${standingRide(f)} has ended`,
+    paragraphs: (f) => [
+      `${series(f, 'at ')} has ended. ${f.date ? `Your last ride is on ${f.date}.` : 'There are no more rides in it.'}`,
+      'Please call us if you have questions.',
     ],
   },
 };

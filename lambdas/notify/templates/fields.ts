@@ -6,15 +6,15 @@ import type { NotificationEvent } from '../../shared/outbox/write';
  * Values are display strings, already formatted in the provider's time zone.
  */
 export interface TemplateFields {
-  /** Empty only for a series confirmation that names no code. */
+  /** Empty only for a message about a series that names no code. */
   readonly referenceCode: string;
   readonly date?: string;
   readonly timeWindow?: string;
   readonly status?: string;
   readonly providerName: string;
-  /** series_confirmed: the weekdays, "Mon, Wed, Fri". */
+  /** Series events: the weekdays, "Mon, Wed, Fri". */
   readonly days?: string;
-  /** series_confirmed: the local pickup time with its zone named, "7:00 AM Eastern Time". */
+  /** Series events: the local pickup time with its zone named, "7:00 AM Eastern Time". */
   readonly localTime?: string;
 }
 
@@ -36,10 +36,29 @@ export const STATUS_LABELS: Readonly<Record<NotificationEvent, string>> = {
   driver_en_route: 'Driver on the way',
   series_confirmed: 'Confirmed',
   ride_reminder: 'Scheduled',
+  series_paused: 'Paused',
+  series_resumed: 'Resumed',
+  series_ended: 'Ended',
 };
 
 /** Events about one ride at one time: the date is the pickup window's, and the window is shown. */
 export const WINDOW_EVENTS: ReadonlySet<NotificationEvent> = new Set(['trip_scheduled', 'driver_en_route', 'ride_reminder']);
+
+/**
+ * Events about a whole series, and the payload date each one shows: the first day, the first day
+ * without a ride, the first day with one again, the last ride.
+ */
+const SERIES_DATES = {
+  series_confirmed: 'startDate',
+  series_paused: 'fromDate',
+  series_resumed: 'fromDate',
+  series_ended: 'lastRideDate',
+} as const satisfies Partial<Record<NotificationEvent, string>>;
+type SeriesEvent = keyof typeof SERIES_DATES;
+
+/** A series has no code of its own: its messages name it by its days and local pickup time. */
+export const SERIES_EVENTS: ReadonlySet<NotificationEvent> = new Set(Object.keys(SERIES_DATES) as SeriesEvent[]);
+const isSeriesEvent = (event: NotificationEvent): event is SeriesEvent => SERIES_EVENTS.has(event);
 
 const REFERENCE_CODE = /^[A-Z0-9][A-Z0-9-]{0,23}$/;
 
@@ -150,18 +169,21 @@ function formatLocalDate(value: unknown): string | undefined {
   return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value ? undefined : formatDate(at, 'UTC');
 }
 
-function seriesFieldsFor(source: Record<string, unknown>, settings: TemplateSettings): TemplateFields | undefined {
+function seriesFieldsFor(event: SeriesEvent, source: Record<string, unknown>, settings: TemplateSettings): TemplateFields | undefined {
   const days = formatWeekdays(source.daysOfWeek);
   const localTime = formatLocalTime(source.pickupTime, settings.timeZone);
   if (!days || !localTime) return undefined;
   const referenceCode = typeof source.referenceCode === 'string' && REFERENCE_CODE.test(source.referenceCode) ? source.referenceCode : '';
-  const date = formatLocalDate(source.startDate);
+  const named = source[SERIES_DATES[event]];
+  const date = formatLocalDate(named);
+  // An ended series without a last ride says "no more rides": only when the writer named none, never for a date it named badly.
+  if (event === 'series_ended' && named !== undefined && !date) return undefined;
   return {
     referenceCode,
     days,
     localTime,
     ...(date ? { date } : {}),
-    status: STATUS_LABELS.series_confirmed,
+    status: STATUS_LABELS[event],
     providerName: settings.providerName,
   };
 }
@@ -169,12 +191,12 @@ function seriesFieldsFor(source: Record<string, unknown>, settings: TemplateSett
 /**
  * Builds the allow-list from an outbox payload by naming each allowed key: nothing else in the
  * payload (whatever a writer put there) is read. Returns undefined when the payload has no valid
- * reference code, because a receipt without one means nothing to the rider; a series confirmation
- * instead needs its days and time (its code, when the writer gives one, is shown too).
+ * reference code, because a receipt without one means nothing to the rider; a message about a
+ * series instead needs its days and time (its code, when the writer gives one, is shown too).
  */
 export function templateFieldsFor(event: NotificationEvent, payload: unknown, settings: TemplateSettings): TemplateFields | undefined {
   const source = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
-  if (event === 'series_confirmed') return seriesFieldsFor(source, settings);
+  if (isSeriesEvent(event)) return seriesFieldsFor(event, source, settings);
   const referenceCode = source.referenceCode;
   if (typeof referenceCode !== 'string' || !REFERENCE_CODE.test(referenceCode)) return undefined;
   const appointmentAt = instant(source.appointmentAt);

@@ -1,6 +1,6 @@
 import type { NotificationEvent } from '../../shared/outbox/write';
 import { EVENT_TEMPLATES, type SafeFields } from './events';
-import { type TemplateFields, WINDOW_EVENTS } from './fields';
+import { SERIES_EVENTS, type TemplateFields, WINDOW_EVENTS } from './fields';
 import { escapeHtml, gsm7Text, plainText, referenceCodeText } from './text';
 
 /** One GSM-7 segment. */
@@ -74,9 +74,9 @@ export function renderEmail(event: NotificationEvent, fields: TemplateFields): R
   const paragraphs = chosen.paragraphs(safe);
   const details: [string, string][] = [
     ['Reference', safe.referenceCode],
-    [event === 'series_confirmed' ? 'Starting' : 'Date', safe.date],
-    ['Days', event === 'series_confirmed' ? safe.days : ''],
-    ['Pickup time', event === 'series_confirmed' ? safe.localTime : ''],
+    [chosen.dateLabel ?? 'Date', safe.date],
+    ['Days', SERIES_EVENTS.has(event) ? safe.days : ''],
+    ['Pickup time', SERIES_EVENTS.has(event) ? safe.localTime : ''],
     ['Pickup window', WINDOW_EVENTS.has(event) ? safe.timeWindow : ''],
     ['Status', safe.status],
   ];

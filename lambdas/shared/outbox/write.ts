@@ -17,6 +17,10 @@ export const NOTIFICATION_EVENTS = [
   'series_confirmed',
   /** The evening before a ride, for tenants that opt in (facilities.notify_ride_reminder). */
   'ride_reminder',
+  /** A standing order paused, resumed or ended: once per change, never per ride (PRODUCT.md §10). */
+  'series_paused',
+  'series_resumed',
+  'series_ended',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -27,18 +31,22 @@ export interface NotificationFields {
   appointmentAt?: string;
   pickupWindowStart?: string;
   pickupWindowEnd?: string;
-  /** series_confirmed: ISO weekdays (1 = Monday … 7 = Sunday) the series runs on. */
+  /** Series events: ISO weekdays (1 = Monday … 7 = Sunday) the series runs on. */
   daysOfWeek?: number[];
-  /** series_confirmed: the local pickup time, `HH:MM` in the provider's zone. */
+  /** Series events: the local pickup time, `HH:MM` in the provider's zone. */
   pickupTime?: string;
   /** series_confirmed: the first day of the series, `YYYY-MM-DD` (a local date). */
   startDate?: string;
+  /** series_paused: the first day without a ride; series_resumed: the first day with one again (local dates). */
+  fromDate?: string;
+  /** series_ended: the last ride still to happen (a local date); absent when there is none. */
+  lastRideDate?: string;
 }
 
 export interface OutboxMessage {
   facilityId: string;
   riderId: string;
-  /** Null for a message about a whole series (series_confirmed). */
+  /** Null for a message about a whole series (series_confirmed, series_paused, …). */
   tripRequestId: string | null;
   event: NotificationEvent;
   fields: NotificationFields;
@@ -57,6 +65,8 @@ export function outboxInsert(message: OutboxMessage, first = 1, id: string = ran
     ...(message.fields.daysOfWeek ? { daysOfWeek: [...message.fields.daysOfWeek] } : {}),
     ...(message.fields.pickupTime ? { pickupTime: message.fields.pickupTime } : {}),
     ...(message.fields.startDate ? { startDate: message.fields.startDate } : {}),
+    ...(message.fields.fromDate ? { fromDate: message.fields.fromDate } : {}),
+    ...(message.fields.lastRideDate ? { lastRideDate: message.fields.lastRideDate } : {}),
   };
   const at = (offset: number) => `$${first + offset}`;
   return {
