@@ -4,6 +4,7 @@ import {
   applySeriesChange, DEFAULT_HORIZON_DAYS, horizonFrom, type LeftAlone, type MaterialiseDeps, materialiseSeries, providerToday,
   seriesPattern, touchedBecause, withdrawOccurrences,
 } from '../../shared/standing-orders/materialise';
+import { type SeriesChange, seriesChangeNotice } from '../../shared/standing-orders/notices';
 import { isOccurrenceDate, nextOccurrences } from '../../shared/standing-orders/occurrences';
 import { isFacilityActor } from '../../shared/tenancy/actor';
 import {
@@ -21,7 +22,7 @@ type StandingOrderHandlers = Pick<HandlerTable,
   | 'standingOrders.reject' | 'standingOrders.pause' | 'standingOrders.resume' | 'standingOrders.skip' | 'standingOrders.end'
   | 'standingOrders.preview'>;
 
-type Context = Pick<RouteContext<ApiRoute>, 'actor' | 'deps' | 'tx' | 'audit'>;
+type Context = Pick<RouteContext<ApiRoute>, 'actor' | 'deps' | 'tx' | 'audit' | 'notify'>;
 
 const respond = (row: StandingOrderRow, leftAlone?: readonly LeftAlone[]) =>
   ({ body: { ...toStandingOrder(row), ...(leftAlone ? { leftAlone } : {}) }, version: row.version });
@@ -50,6 +51,12 @@ async function transition(context: Context, series: StandingOrderRow, to: Standi
   await context.audit({ facilityId: series.facility_id, entityType: 'standing_order', entityId: series.id,
     action: `standing_order.${ACTIONS[to]}`, fromState: series.status, toState: to, details });
   return updated;
+}
+
+/** The rider's one message about the change, never one per ride; in its transaction, after it. */
+async function tellRider(context: Context, series: StandingOrderRow, event: SeriesChange): Promise<void> {
+  const { today } = materialising(context);
+  await context.notify(await seriesChangeNotice(context.tx, series, event, { timeZone: context.deps.settings.timeZone, today }));
 }
 
 const ACTIONS: Record<StandingOrderStatus, string> = {
@@ -171,6 +178,7 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     const withdrawal = await withdrawOccurrences(context.tx, deps, series, 'series_paused');
     const updated = await transition(context, series, 'paused', {},
       { withdrawn: withdrawal.withdrawn.length, leftAlone: withdrawal.leftAlone.length });
+    await tellRider(context, updated, 'series_paused');
     return respond(updated, withdrawal.leftAlone);
   },
 
@@ -181,7 +189,9 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     await transition(context, series, 'active');
     const { deps, horizon } = materialising(context);
     await materialiseSeries(tx, deps, series.id, horizon, series.facility_id);
-    return respond(found(await findStandingOrder(tx, context.actor, series.id), 'standing order'));
+    const fresh = found(await findStandingOrder(tx, context.actor, series.id), 'standing order');
+    await tellRider(context, fresh, 'series_resumed');
+    return respond(fresh);
   },
 
   'standingOrders.end': async (context) => {
@@ -191,6 +201,8 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     const withdrawal = await withdrawOccurrences(context.tx, deps, series, 'series_ended');
     const updated = await transition(context, series, 'ended', {},
       { withdrawn: withdrawal.withdrawn.length, leftAlone: withdrawal.leftAlone.length });
+    // A pending series was never confirmed to the rider, so its end is not news to them.
+    if (series.status !== 'pending') await tellRider(context, updated, 'series_ended');
     return respond(updated, withdrawal.leftAlone);
   },
 
