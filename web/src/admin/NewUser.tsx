@@ -6,7 +6,8 @@ import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
 import { fieldMessage, TextField } from './fields';
-import { adminKeys, useIdempotencyKey, useRefresh } from './queries';
+import { recordKeys } from '../api/records';
+import { useIdempotencyKey, useRefresh } from './queries';
 import { isFacilityRole } from './words';
 
 /** Invites a user with one role: the identity provider emails them; they set their password at first sign-in. */
@@ -24,7 +25,7 @@ export function NewUser({ facilityName, onCreated }: { facilityName: string; onC
     mutationFn: (body: { email: string; displayName: string } & ReturnType<typeof assignmentBody>) =>
       data(api.POST('/v1/users', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body })),
     onSuccess: (user) => {
-      refresh(adminKeys.users);
+      refresh(recordKeys.users);
       setPerson(blank);
       onCreated(`${user.displayName} invited as ${ROLE_NAMES[user.role]}.`);
     },

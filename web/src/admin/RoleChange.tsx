@@ -7,7 +7,8 @@ import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
 import { fieldMessage } from './fields';
-import { adminKeys, useRefresh } from './queries';
+import { recordKeys } from '../api/records';
+import { useRefresh } from './queries';
 import { isFacilityRole } from './words';
 
 /**
@@ -39,11 +40,11 @@ export function RoleChange({ user, facilityName, onClose }: {
         params: { path: { userId: user.id }, header: ifMatch(user.version) }, body: assignmentBody(assignment, false),
       })),
     onSuccess: (saved) => {
-      refresh(adminKeys.users);
+      refresh(recordKeys.users);
       const where = saved.facilityId ? ` at ${facilityName(saved.facilityId)}` : '';
       onClose(`${saved.displayName} is now ${ROLE_NAMES[saved.role]}${where}. Their open sessions have ended.`);
     },
-    onError: () => refresh(adminKeys.users),
+    onError: () => refresh(recordKeys.users),
   });
   const unchanged = assignment.role === user.role && (assignment.facilityId || null) === user.facilityId
     && (assignment.role === 'FacilityUser' ? assignment.contactId || null : null) === user.contactId;

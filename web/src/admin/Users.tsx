@@ -8,7 +8,8 @@ import { ActionError, EmptyState, ErrorState, LoadingState } from '../components
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { NewUser } from './NewUser';
-import { adminKeys, useAllFacilities, useRefresh, useUsers } from './queries';
+import { recordKeys, useUsers } from '../api/records';
+import { useAllFacilities, useRefresh } from './queries';
 import { RoleChange } from './RoleChange';
 
 /**
@@ -91,7 +92,7 @@ function UserRow({ user, facilityName, onReport, onChangeRole }: {
       setConfirming(false);
       onReport(saved.active ? `${saved.displayName} may sign in again.` : `${saved.displayName} is disabled and signed out everywhere.`);
     },
-    onSettled: () => refresh(adminKeys.users),
+    onSettled: () => refresh(recordKeys.users),
   });
   const self = user.id === me.sub;
   return (

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef } from 'react';
 import { allPages, data } from '../api/client';
-import type { Facility, Schemas, User, Vehicle } from '../api/contract';
+import type { Facility, Schemas, Vehicle } from '../api/contract';
 import { useConsole } from '../context';
 
 export type Contact = Schemas['Contact'];
@@ -12,7 +12,6 @@ export const adminKeys = {
   facilities: ['admin', 'facilities'] as const,
   contacts: (facilityId: string | undefined) => ['admin', 'contacts', facilityId ?? 'own'] as const,
   vehicles: ['admin', 'vehicles'] as const,
-  users: ['admin', 'users'] as const,
   audit: ['admin', 'audit'] as const,
 };
 
@@ -50,18 +49,6 @@ export function useVehicles() {
   return useQuery({
     queryKey: adminKeys.vehicles,
     queryFn: () => allPages<Vehicle>((cursor) => data(api.GET('/v1/vehicles', { params: { query: page(cursor) } }))),
-  });
-}
-
-/** The users the caller administers: every user for a Dispatcher, their facility's for a FacilityAdmin. */
-export function useUsers() {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: adminKeys.users,
-    queryFn: async () => {
-      const items = await allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: page(cursor) } })));
-      return items.sort((a, b) => a.displayName.localeCompare(b.displayName));
-    },
   });
 }
 

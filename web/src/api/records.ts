@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useConsole } from '../context';
 import { allPages, data } from './client';
-import type { Rider } from './contract';
+import type { Rider, User } from './contract';
 
 /**
  * Records more than one area of the console reads (the portal, standing orders, administration):
@@ -12,7 +12,26 @@ export const recordKeys = {
   rider: (riderId: string) => ['rider', riderId] as const,
   allRiders: ['riders'] as const,
   riders: (scope: string) => ['riders', scope] as const,
+  users: ['users'] as const,
 };
+
+/**
+ * The users the caller may list, by name: every user for a Dispatcher (the board's and a trip's
+ * history names, administration), their own facility's for a FacilityAdmin.
+ */
+export function useUsers({ enabled = true } = {}) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: recordKeys.users,
+    enabled,
+    staleTime: 60_000,
+    queryFn: async () => {
+      const items = await allPages<User>((cursor) =>
+        data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })));
+      return items.sort((a, b) => a.displayName.localeCompare(b.displayName));
+    },
+  });
+}
 
 /**
  * One facility (its name for headings, its settings for administration). Facility roles may read

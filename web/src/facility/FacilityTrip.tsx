@@ -1,10 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
-import { allPages, data } from '../api/client';
-import type { TripRequest, User } from '../api/contract';
+import { data } from '../api/client';
+import type { TripRequest } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { useRider } from '../api/records';
+import { useRider, useUsers } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
@@ -49,14 +49,7 @@ export default function FacilityTrip() {
   });
 
   // A facility admin may read the facility's users: the history names them. Others see roles only.
-  const colleagues = useQuery({
-    queryKey: ['facility', 'users'],
-    enabled: found && me.role === 'FacilityAdmin',
-    staleTime: 5 * 60_000,
-    queryFn: async () =>
-      (await allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))))
-        .map((user) => [user.id, user.displayName] as const),
-  });
+  const colleagues = useUsers({ enabled: found && me.role === 'FacilityAdmin' });
 
   useEffect(() => {
     if (justCreated) announce(`Trip ${justCreated} requested. Dispatch will confirm it.`);
@@ -81,7 +74,7 @@ export default function FacilityTrip() {
   const t = trip.data;
   const pending = (cancellations.data ?? []).find((request) => request.status === 'pending');
   const legsById = new Map((legs.data ?? []).map((leg) => [leg.id, leg]));
-  const names = new Map(colleagues.data ?? []);
+  const names = new Map((colleagues.data ?? []).map((user) => [user.id, user.displayName]));
   names.set(me.sub, 'you');
   return (
     <div className="page facility trip">

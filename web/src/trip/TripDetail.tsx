@@ -1,8 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { allPages, data, dispatcherLegs } from '../api/client';
-import type { User } from '../api/contract';
-import { useRider } from '../api/records';
+import { data, dispatcherLegs } from '../api/client';
+import { useRider, useUsers } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
@@ -29,11 +28,7 @@ export default function TripDetail() {
     queryKey: ['history', tripRequestId],
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
   });
-  const users = useQuery({
-    queryKey: ['users', 'all'],
-    staleTime: 60_000,
-    queryFn: () => allPages<User>((cursor) => data(api.GET('/v1/users', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))),
-  });
+  const users = useUsers();
   const names = new Map((users.data ?? []).map((user) => [user.id, user.displayName]));
   const legsById = new Map((legs.data ?? []).map((leg) => [leg.id, leg]));
   const events = history.data?.events ?? [];
