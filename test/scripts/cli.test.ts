@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,28 +9,13 @@ import type { Database } from '../../lambdas/shared/db/port';
 import type { FacilityActor } from '../../lambdas/shared/tenancy/actor';
 import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { SCHEMA_DIR, useTestDatabase } from '../support/database';
+import { NO_STACK, runScript, type ScriptRun } from '../support/scripts';
 
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const MIGRATION_NAMES = loadMigrations(SCHEMA_DIR).map((migration) => migration.name);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a script as `npm run` would, with DATABASE_URL set to `databaseUrl` or removed. */
-function runScript(script: string, databaseUrl: string | undefined, args: string[] = []): Promise<Run> {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl;
-  return new Promise((resolve) => {
-    execFile(TSX, [join('scripts', script), ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runWith(script: string, databaseUrl: string | undefined, args: string[] = []): Promise<ScriptRun> {
+  return runScript(script, args, { clear: ['DATABASE_URL'], env: { DATABASE_URL: databaseUrl } });
 }
 
 function withPassword(url: string, password: string): string {
@@ -40,7 +24,6 @@ function withPassword(url: string, password: string): string {
   return parsed.toString();
 }
 
-const NO_STACK = /^\s+at /m;
 
 async function newFacility(owner: Database): Promise<string> {
   const { rows } = await owner.query<{ id: string }>("INSERT INTO facilities (kind, name) VALUES ('facility', 'CLI test') RETURNING id");
@@ -63,12 +46,12 @@ describe('db:migrate', () => {
   const empty = useTestDatabase({ migrated: false });
 
   test('on an already migrated database applies nothing and says so', async () => {
-    const run = await runScript('db-migrate.ts', migrated().url());
+    const run = await runWith('db-migrate.ts', migrated().url());
     expect(run).toEqual({ code: 0, stdout: `0 applied, ${MIGRATION_NAMES.length} already applied\n`, stderr: '' });
   });
 
   test('on an empty database applies every file in order, then nothing on the second run', async () => {
-    const first = await runScript('db-migrate.ts', empty().url());
+    const first = await runWith('db-migrate.ts', empty().url());
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout.trimEnd().split('\n')).toEqual([
@@ -78,21 +61,21 @@ describe('db:migrate', () => {
     const { rows } = await empty().owner.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'audit_events'");
     expect(rows).toEqual([{ n: 1 }]);
 
-    const second = await runScript('db-migrate.ts', empty().url());
+    const second = await runWith('db-migrate.ts', empty().url());
     expect(second).toEqual({ code: 0, stdout: `0 applied, ${MIGRATION_NAMES.length} already applied\n`, stderr: '' });
   });
 
   test('an applied migration whose file changed stops the run with exit 1 and the reason', async () => {
     const edited = MIGRATION_NAMES[2];
     await empty().owner.query("UPDATE schema_migrations SET checksum = 'not-the-file' WHERE name = $1", [edited ?? '']);
-    const run = await runScript('db-migrate.ts', empty().url());
+    const run = await runWith('db-migrate.ts', empty().url());
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`db:migrate failed: ${edited} was edited after it was applied; add a new migration instead\n`);
   });
 
   test('without DATABASE_URL it exits non-zero with a clear message', async () => {
-    const run = await runScript('db-migrate.ts', undefined);
+    const run = await runWith('db-migrate.ts', undefined);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^db:migrate: DATABASE_URL is not set/);
@@ -101,7 +84,7 @@ describe('db:migrate', () => {
 
   test('a refused login is reported without a stack trace and without the password', async () => {
     const secret = 'Wr0ng-Secret-4242';
-    const run = await runScript('db-migrate.ts', withPassword(migrated().url(), secret));
+    const run = await runWith('db-migrate.ts', withPassword(migrated().url(), secret));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^db:migrate failed: password authentication failed/);
     expect(run.stderr).not.toMatch(NO_STACK);
@@ -123,24 +106,24 @@ describe('audit:verify', () => {
 
   test('an intact database verifies, as the owner and as the auditor login', async () => {
     for (const url of [db().url(), db().url('auditor')]) {
-      const run = await runScript('audit-verify.ts', url);
+      const run = await runWith('audit-verify.ts', url);
       expect(run).toEqual({ code: 0, stdout: 'audit chain verified: 7 events in 2 chains\n', stderr: '' });
     }
   });
 
   test('--facility verifies one tenant chain', async () => {
-    const run = await runScript('audit-verify.ts', db().url('auditor'), ['--facility', second]);
+    const run = await runWith('audit-verify.ts', db().url('auditor'), ['--facility', second]);
     expect(run).toEqual({ code: 0, stdout: 'audit chain verified: 3 events in 1 chains\n', stderr: '' });
   });
 
   test('--concurrency 1 reads the same chains through one connection', async () => {
-    const run = await runScript('audit-verify.ts', db().url('auditor'), ['--concurrency', '1']);
+    const run = await runWith('audit-verify.ts', db().url('auditor'), ['--concurrency', '1']);
     expect(run).toEqual({ code: 0, stdout: 'audit chain verified: 7 events in 2 chains\n', stderr: '' });
   });
 
   test('a malformed --facility or an unknown flag is a usage error', async () => {
     for (const args of [['--facility', 'not-a-uuid'], ['--everything'], ['--concurrency', '0']]) {
-      const run = await runScript('audit-verify.ts', db().url('auditor'), args);
+      const run = await runWith('audit-verify.ts', db().url('auditor'), args);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(/^audit:verify: /);
@@ -149,7 +132,7 @@ describe('audit:verify', () => {
   });
 
   test('without DATABASE_URL it exits non-zero with a clear message', async () => {
-    const run = await runScript('audit-verify.ts', undefined);
+    const run = await runWith('audit-verify.ts', undefined);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^audit:verify: DATABASE_URL is not set/);
@@ -158,7 +141,7 @@ describe('audit:verify', () => {
 
   test('a refused login exits 2 (not verified, not broken) without echoing the password', async () => {
     const secret = 'An0ther-Wrong-Secret';
-    const run = await runScript('audit-verify.ts', withPassword(db().url('auditor'), secret));
+    const run = await runWith('audit-verify.ts', withPassword(db().url('auditor'), secret));
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^audit:verify failed: password authentication failed/);
@@ -172,7 +155,7 @@ describe('audit:verify', () => {
       const anchor = await takeAnchor(db().as('auditor'), new Date('2031-02-03T04:05:06Z'));
       const file = join(dir, 'anchor.json');
       writeFileSync(file, JSON.stringify(anchor));
-      const matched = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', file]);
+      const matched = await runWith('audit-verify.ts', db().url('auditor'), ['--anchor', file]);
       expect(matched).toEqual({
         code: 0, stdout: 'audit chain verified: 7 events in 2 chains\nanchor of 2031-02-03T04:05:06.000Z matches: 2 chains\n', stderr: '',
       });
@@ -181,15 +164,15 @@ describe('audit:verify', () => {
       const heads = anchor.heads.map((head) => (head.chainKey === second ? { ...head, hash: 'e'.repeat(64) } : head));
       const forged = join(dir, 'other.json');
       writeFileSync(forged, JSON.stringify(anchorOf(heads, new Date('2031-02-03T04:05:06Z'))));
-      const unmatched = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', forged]);
+      const unmatched = await runWith('audit-verify.ts', db().url('auditor'), ['--anchor', forged]);
       expect(unmatched.code).toBe(1);
       expect(unmatched.stdout).toContain(`NOT MATCHED at chain ${second} seq 3: hash differs`);
       // One facility: only its own chain's anchor is checked.
-      expect((await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', forged, '--facility', first])).code).toBe(0);
+      expect((await runWith('audit-verify.ts', db().url('auditor'), ['--anchor', forged, '--facility', first])).code).toBe(0);
 
       const damaged = join(dir, 'damaged.json');
       writeFileSync(damaged, JSON.stringify({ ...anchor, heads }));
-      const refused = await runScript('audit-verify.ts', db().url('auditor'), ['--anchor', damaged]);
+      const refused = await runWith('audit-verify.ts', db().url('auditor'), ['--anchor', damaged]);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/^audit:verify: --anchor .*digest does not match/);
     } finally {
@@ -207,13 +190,13 @@ describe('audit:verify', () => {
       await tx.query(`UPDATE audit_events SET details = '{"note": "forged"}' WHERE id = $1`, [altered]);
     });
 
-    const run = await runScript('audit-verify.ts', db().url('auditor'));
+    const run = await runWith('audit-verify.ts', db().url('auditor'));
     expect(run).toEqual({
       code: 1,
       stdout: `audit chain BROKEN at chain ${first} seq 2 (event id ${altered}): hash_mismatch\n`,
       stderr: '',
     });
-    const other = await runScript('audit-verify.ts', db().url('auditor'), ['--facility', second]);
+    const other = await runWith('audit-verify.ts', db().url('auditor'), ['--facility', second]);
     expect(other.code).toBe(0);
   });
 });

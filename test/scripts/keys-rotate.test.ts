@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { readKeyRef } from '../../lambdas/shared/crypto/envelope';
 import { useTestDatabase } from '../support/database';
 import { createFacility, createRider } from '../support/fixtures';
 import { openRiderField, TEST_MASTER_KEY } from '../support/keys';
+import { NO_STACK, runScript, type ScriptRun } from '../support/scripts';
 
 /**
  * `npm run keys:rotate` as an operator runs it against the local stack: a separate process, the
@@ -13,26 +13,8 @@ import { openRiderField, TEST_MASTER_KEY } from '../support/keys';
  * tenant it rotated and a summary on stdout, progress on stderr. The rotation itself is proven in
  * test/db/key-rotation.test.ts.
  */
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const NO_STACK = /^\s+at /m;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keysRotate(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const merged: NodeJS.ProcessEnv = { ...process.env };
-  delete merged.DATABASE_URL;
-  delete merged.NEMT_LOCAL_DIR;
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
-  return new Promise((resolve) => {
-    execFile(TSX, [join('scripts', 'keys-rotate.ts'), ...args], { cwd: ROOT, env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+function keysRotate(args: string[], env: Record<string, string | undefined> = {}): Promise<ScriptRun> {
+  return runScript('keys-rotate.ts', args, { clear: ['DATABASE_URL', 'NEMT_LOCAL_DIR'], env });
 }
 
 const db = useTestDatabase();

@@ -1,30 +1,15 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { useTestDatabase } from '../support/database';
 import { createFacility, createFacilityUser, createRider, createStandingOrder } from '../support/fixtures';
+import { NO_STACK, runScript, type ScriptRun } from '../support/scripts';
 
 /**
  * `npm run standing-orders:materialise` as an operator runs it: a separate process, the
  * materialiser's DATABASE_URL, one line per task on stdout. The work itself is proven in
  * test/standing-orders and test/db/standing-orders.test.ts.
  */
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const NO_STACK = /^\s+at /m;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function materialise(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const merged: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'PROVIDER_TIME_ZONE', 'STANDING_ORDER_HORIZON_DAYS', 'RIDE_REMINDER_LOCAL_HOUR']) delete merged[name];
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
-  return new Promise((resolve) => {
-    execFile(TSX, [join('scripts', 'standing-orders-materialise.ts'), ...args], { cwd: ROOT, env: merged, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
+function materialise(args: string[], env: Record<string, string | undefined> = {}): Promise<ScriptRun> {
+  return runScript('standing-orders-materialise.ts', args, {
+    clear: ['DATABASE_URL', 'PROVIDER_TIME_ZONE', 'STANDING_ORDER_HORIZON_DAYS', 'RIDE_REMINDER_LOCAL_HOUR'], env,
   });
 }
 
