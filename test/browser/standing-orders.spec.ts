@@ -164,7 +164,7 @@ test('a Dispatcher books a series, previews and accepts it, finds its rides on t
 
     // Back to the series through the board's list, and skip the second day.
     await openSeries(page, 'Jordan Series');
-    await page.getByLabel('Date to skip').selectOption({ label: `${shownDate(second)}, pickup 6:30 AM` });
+    await page.getByLabel('Date to skip').selectOption({ label: `${shownDate(second)}, pickup 6:30 AM ET` });
     await page.getByRole('button', { name: 'Skip this date' }).click();
     await page.getByRole('button', { name: 'Yes, skip it' }).click();
     const report = page.getByRole('status').filter({ hasText: 'skipped' });

@@ -2,7 +2,8 @@ import type { Role } from '../api/contract';
 import { FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
-import { useAllFacilities, useContacts } from './queries';
+import { useFacilities } from '../api/records';
+import { useContacts } from './queries';
 import { GRANTABLE_ROLES, isFacilityRole } from './words';
 
 /** A user's role, facility and contact as the forms hold them ('' = none). */
@@ -35,7 +36,7 @@ export function AssignmentFields({ id, value, onChange, message }: {
   const { me } = useConsole();
   const dispatcher = me.role === 'Dispatcher';
   const facilityRole = isFacilityRole(value.role);
-  const facilities = useAllFacilities(dispatcher);
+  const facilities = useFacilities({ enabled: dispatcher });
   const contacts = useContacts(dispatcher ? value.facilityId : undefined,
     value.role === 'FacilityUser' && (!dispatcher || value.facilityId !== ''));
   const roles = GRANTABLE_ROLES[dispatcher ? 'Dispatcher' : 'FacilityAdmin'];

@@ -3,7 +3,8 @@ import { data } from '../api/client';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatDateTime } from '../lib/time';
-import { adminKeys, type AuditResult, useAllFacilities } from './queries';
+import { useFacilities } from '../api/records';
+import { adminKeys, type AuditResult } from './queries';
 
 /** The provider's own events (staff accounts, role changes) are chained under the nil UUID; each tenant's under its id. */
 const PROVIDER_CHAIN = '00000000-0000-0000-0000-000000000000';
@@ -53,7 +54,7 @@ export default function AuditVerification() {
 }
 
 function Outcome({ result, checkedAt }: { result: AuditResult; checkedAt: string }) {
-  const facilities = useAllFacilities(!result.ok);
+  const facilities = useFacilities({ enabled: !result.ok });
   const events = `${result.events.toLocaleString('en-US')} ${result.events === 1 ? 'event' : 'events'}`;
   const chains = result.chains === undefined ? '' : ` in ${result.chains} ${result.chains === 1 ? 'chain' : 'chains'}`;
   if (result.ok) {

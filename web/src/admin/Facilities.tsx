@@ -7,12 +7,13 @@ import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { type FacilityDraft, FacilityForm } from './FacilityForm';
-import { adminKeys, useAllFacilities, useIdempotencyKey, useRefresh } from './queries';
+import { recordKeys, useFacilities } from '../api/records';
+import { useIdempotencyKey, useRefresh } from './queries';
 import { FACILITY_KIND, notificationsText } from './words';
 
 /** The tenants: facilities that book rides for their patients, and private-pay riders' own accounts. */
 export default function Facilities() {
-  const facilities = useAllFacilities();
+  const facilities = useFacilities();
   const { announce, region } = useAnnouncer();
   return (
     <section className="page admin" aria-labelledby="page-title">
@@ -67,7 +68,7 @@ function NewFacility({ onCreated }: { onCreated: (facility: Facility) => void })
       return data(api.POST('/v1/facilities', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body }));
     },
     onSuccess: (facility) => {
-      refresh(adminKeys.facilities);
+      refresh(recordKeys.facilities);
       setDraft(EMPTY);
       onCreated(facility);
     },

@@ -10,7 +10,7 @@ import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ContactsPanel } from './ContactsPanel';
 import { FacilityForm } from './FacilityForm';
-import { adminKeys, useRefresh } from './queries';
+import { useRefresh } from './queries';
 import { FACILITY_KIND } from './words';
 
 /** One facility: its name, its riders' messages, whether it may still book, and its contacts. */
@@ -68,7 +68,7 @@ function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: 
     onSuccess: (saved) => {
       onSaved(`${saved.name} saved.`);
       refresh(recordKeys.facility(facility.id));
-      refresh(adminKeys.facilities);
+      refresh(recordKeys.facilities);
     },
     // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
     onError: () => refresh(recordKeys.facility(facility.id)),

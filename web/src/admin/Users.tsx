@@ -2,15 +2,15 @@ import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { data } from '../api/client';
 import type { User } from '../api/contract';
-import { useFacility } from '../api/records';
+import { recordKeys, useFacilities, useFacility, useUsers } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ActionError, EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { ROLE_NAMES } from '../lib/words';
 import { NewUser } from './NewUser';
-import { recordKeys, useUsers } from '../api/records';
-import { useAllFacilities, useRefresh } from './queries';
+import { useRefresh } from './queries';
 import { RoleChange } from './RoleChange';
+import { userStateText } from './words';
 
 /**
  * Accounts: a Dispatcher administers everyone's, a FacilityAdmin its facility's (the API scopes
@@ -20,7 +20,7 @@ export default function Users() {
   const { me } = useConsole();
   const dispatcher = me.role === 'Dispatcher';
   const users = useUsers();
-  const facilities = useAllFacilities(dispatcher);
+  const facilities = useFacilities({ enabled: dispatcher });
   const ownFacility = useFacility(me.facilityId, { enabled: !dispatcher });
   const { announce, region } = useAnnouncer();
   const [filter, setFilter] = useState('');
@@ -101,7 +101,7 @@ function UserRow({ user, facilityName, onReport, onChangeRole }: {
         <div>
           <h3 className="admin-row-title">
             {user.displayName}
-            <span className={`status ${user.active ? 'status-active' : 'status-ended'}`}>{user.active ? 'active' : 'disabled'}</span>
+            <span className={`status ${user.active ? 'status-active' : 'status-ended'}`}>{userStateText(user)}</span>
             {self && <span className="meta">(you)</span>}
           </h3>
           <p className="meta">{user.email} · {ROLE_NAMES[user.role]} · {facilityName}</p>

@@ -5,7 +5,8 @@ import type { Vehicle } from '../api/contract';
 import { ActionError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { fieldMessage, TextField } from './fields';
-import { adminKeys, useRefresh } from './queries';
+import { recordKeys } from '../api/records';
+import { useRefresh } from './queries';
 
 type Report = (message: string) => void;
 
@@ -17,14 +18,14 @@ function useVehicleChange(vehicle: Vehicle) {
       data(api.POST('/v1/vehicles/{vehicleId}/status', {
         params: { path: { vehicleId: vehicle.id }, header: ifMatch(vehicle.version) }, body,
       })),
-    onSettled: () => refresh(adminKeys.vehicles),
+    onSettled: () => refresh(recordKeys.vehicles),
   });
   const odometer = useMutation({
     mutationFn: (body: { reading: number; reason: string }) =>
       data(api.POST('/v1/vehicles/{vehicleId}/odometer-corrections', {
         params: { path: { vehicleId: vehicle.id }, header: ifMatch(vehicle.version) }, body,
       })),
-    onSettled: () => refresh(adminKeys.vehicles),
+    onSettled: () => refresh(recordKeys.vehicles),
   });
   return { transition, odometer };
 }

@@ -6,7 +6,8 @@ import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { VEHICLE_KIND } from '../lib/words';
 import { CheckField, fieldMessage, TextField } from './fields';
-import { adminKeys, useIdempotencyKey, useRefresh } from './queries';
+import { recordKeys } from '../api/records';
+import { useIdempotencyKey, useRefresh } from './queries';
 
 type Capabilities = Vehicle['capabilities'];
 interface Draft {
@@ -59,11 +60,11 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
       }));
     },
     onSuccess: (saved) => {
-      refresh(adminKeys.vehicles);
+      refresh(recordKeys.vehicles);
       if (!vehicle) setDraft(NEW_VEHICLE);
       onDone(vehicle ? `${saved.name} saved.` : `${saved.name} added to the fleet, in service.`);
     },
-    onError: () => refresh(adminKeys.vehicles),
+    onError: () => refresh(recordKeys.vehicles),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();

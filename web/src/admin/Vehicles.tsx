@@ -3,7 +3,7 @@ import type { Vehicle } from '../api/contract';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { VEHICLE_KIND } from '../lib/words';
-import { useVehicles } from './queries';
+import { useVehicles } from '../api/records';
 import { VehicleActions } from './VehicleActions';
 import { VehicleForm } from './VehicleForm';
 import { capabilitiesText, VEHICLE_STATUS } from './words';

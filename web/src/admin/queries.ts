@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef } from 'react';
 import { allPages, data } from '../api/client';
-import type { Facility, Schemas, Vehicle } from '../api/contract';
+import type { Schemas } from '../api/contract';
 import { useConsole } from '../context';
 
 export type Contact = Schemas['Contact'];
@@ -9,26 +9,11 @@ export type AuditResult = Schemas['AuditVerification'];
 
 /** Query keys: one prefix per list, so a change invalidates exactly the lists it touches. */
 export const adminKeys = {
-  facilities: ['admin', 'facilities'] as const,
   contacts: (facilityId: string | undefined) => ['admin', 'contacts', facilityId ?? 'own'] as const,
-  vehicles: ['admin', 'vehicles'] as const,
   audit: ['admin', 'audit'] as const,
 };
 
 const page = (cursor: string | undefined) => ({ limit: 100, ...(cursor ? { cursor } : {}) });
-
-/** Every tenant (facilities and private-pay individuals), by name. */
-export function useAllFacilities(enabled = true) {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: adminKeys.facilities,
-    enabled,
-    queryFn: async () => {
-      const items = await allPages<Facility>((cursor) => data(api.GET('/v1/facilities', { params: { query: page(cursor) } })));
-      return items.sort((a, b) => a.name.localeCompare(b.name));
-    },
-  });
-}
 
 /** A facility's contacts; a FacilityAdmin passes no facility (the API scopes the list to theirs). */
 export function useContacts(facilityId: string | undefined, enabled = true) {
@@ -41,14 +26,6 @@ export function useContacts(facilityId: string | undefined, enabled = true) {
         data(api.GET('/v1/contacts', { params: { query: { ...page(cursor), ...(facilityId ? { facilityId } : {}) } } })));
       return items.sort((a, b) => a.fullName.localeCompare(b.fullName));
     },
-  });
-}
-
-export function useVehicles() {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: adminKeys.vehicles,
-    queryFn: () => allPages<Vehicle>((cursor) => data(api.GET('/v1/vehicles', { params: { query: page(cursor) } }))),
   });
 }
 

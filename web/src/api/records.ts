@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useConsole } from '../context';
 import { allPages, data } from './client';
-import type { Rider, User } from './contract';
+import type { Facility, Rider, User, Vehicle } from './contract';
 
 /**
  * Records more than one area of the console reads (the portal, standing orders, administration):
@@ -13,7 +13,37 @@ export const recordKeys = {
   allRiders: ['riders'] as const,
   riders: (scope: string) => ['riders', scope] as const,
   users: ['users'] as const,
+  /** Every list of tenants starts with this: a change to one facility refreshes them all. */
+  facilities: ['facilities'] as const,
+  facilityList: (kind: Facility['kind'] | 'all') => ['facilities', kind] as const,
+  vehicles: ['vehicles'] as const,
 };
+
+/** Dispatchers' lists of tenants, by name: `kind` 'facility' for the forms' choices, none for every tenant. */
+export function useFacilities({ kind, enabled = true }: { kind?: Facility['kind']; enabled?: boolean } = {}) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: recordKeys.facilityList(kind ?? 'all'),
+    enabled,
+    staleTime: 60_000,
+    queryFn: async () => {
+      const items = await allPages<Facility>((cursor) =>
+        data(api.GET('/v1/facilities', { params: { query: { limit: 100, ...(kind ? { kind } : {}), ...(cursor ? { cursor } : {}) } } })));
+      return items.sort((a, b) => a.name.localeCompare(b.name));
+    },
+  });
+}
+
+/** The fleet (a provider has tens of vehicles): the board's names and assign choice, and administration. */
+export function useVehicles() {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: recordKeys.vehicles,
+    staleTime: 60_000,
+    queryFn: () =>
+      allPages<Vehicle>((cursor) => data(api.GET('/v1/vehicles', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))),
+  });
+}
 
 /**
  * The users the caller may list, by name: every user for a Dispatcher (the board's and a trip's

@@ -9,7 +9,8 @@ import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { addDays, formatCalendarDate, formatClock, formatWindow, minutesIntoDay, zoneName } from '../lib/time';
 import { MOBILITY, serviceText, vehicleText } from '../lib/words';
-import { keys, POLL_MS, useDrivers, useNewIds, useVehicles } from './queries';
+import { useVehicles } from '../api/records';
+import { keys, POLL_MS, useDrivers, useNewIds } from './queries';
 
 const UNASSIGNED = 'unassigned';
 const NO_DRIVERS: User[] = [];
@@ -479,7 +480,9 @@ function LegPanel({ leg, drivers, vehicles, dayLegs, date, announce, onSelect, d
   const inService = vehicles.filter((vehicle) => vehicle.status === 'in_service');
   // Until the dispatcher picks one, the vehicle follows the driver: the one they drive that day.
   const [chosenVehicleId, setChosenVehicleId] = useState<string | null>(() => leg?.vehicleId ?? null);
-  const vehicleId = chosenVehicleId ?? vehicleOfTheDay(dayLegs, driverId, leg?.id) ?? inService[0]?.id ?? '';
+  // Only a vehicle the select offers: one out of service since (or retired) falls back to the first in service.
+  const offered = (candidate: string | null | undefined) => (inService.some((vehicle) => vehicle.id === candidate) ? candidate : null);
+  const vehicleId = offered(chosenVehicleId) ?? offered(vehicleOfTheDay(dayLegs, driverId, leg?.id)) ?? inService[0]?.id ?? '';
   const names = new Map(drivers.map((driver) => [driver.id, driver.displayName]));
   const vehicleLabels = new Map(vehicles.map((vehicle) => [vehicle.id, vehicleText(vehicle)]));
   const legsKey = keys.legs(date);

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { allPages, data } from '../api/client';
-import type { User, Vehicle } from '../api/contract';
+import type { User } from '../api/contract';
 import { useConsole } from '../context';
 
 /** How often the board refreshes on its own (CONSOLE.md: statuses refresh without a reload). */
@@ -11,7 +11,6 @@ export const keys = {
   requests: ['trip-requests', 'requested'] as const,
   legs: (date: string) => ['legs', date] as const,
   drivers: ['users', 'Driver'] as const,
-  vehicles: ['vehicles'] as const,
   cancellations: ['cancellation-requests', 'pending'] as const,
 };
 
@@ -24,19 +23,6 @@ export function useDrivers() {
     queryFn: () =>
       allPages<User>((cursor) =>
         data(api.GET('/v1/users', { params: { query: { role: 'Driver', limit: 100, ...(cursor ? { cursor } : {}) } } })),
-      ),
-  });
-}
-
-/** The fleet (all pages; a provider has tens of vehicles): names for the timeline and the assign select. */
-export function useVehicles() {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: keys.vehicles,
-    staleTime: 60_000,
-    queryFn: () =>
-      allPages<Vehicle>((cursor) =>
-        data(api.GET('/v1/vehicles', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
       ),
   });
 }

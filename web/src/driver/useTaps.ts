@@ -146,5 +146,5 @@ export function useTaps(api: Api, driver: string, onRecorded: (leg: Schemas['Leg
     await reload();
   }, [reload]);
 
-  return { taps, sending, storageProblem, tap, complete, dismiss, retry: flush };
+  return { taps, sending, storageProblem, tap, complete, dismiss };
 }

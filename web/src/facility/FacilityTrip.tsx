@@ -2,21 +2,19 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { data } from '../api/client';
-import type { TripRequest } from '../api/contract';
 import { ApiProblem } from '../api/problem';
 import { useRider, useUsers } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { Status } from '../components/Status';
+import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { LegList } from '../trip/LegList';
 import { TripFacts } from '../trip/TripFacts';
 import { TripHistory } from '../trip/TripHistory';
 import { CancellationList, CancelRequestForm } from './CancelRequest';
-import { facilityKeys, hasLegs, useTripCancellations, useTripLegs } from './queries';
+import { facilityKeys, hasLegs, isFinal, useTripCancellations, useTripLegs } from './queries';
 import './facility.css';
 
-const FINAL = new Set<TripRequest['status']>(['completed', 'cancelled', 'rejected']);
 
 /**
  * One of the facility's trips: what was asked, where its rides are, its history, and asking
@@ -33,18 +31,18 @@ export default function FacilityTrip() {
     queryKey: facilityKeys.trip(tripRequestId),
     // Opened from the list, which may know a newer status: read it again, never show an older one.
     refetchOnMount: 'always',
-    refetchInterval: 30_000,
+    refetchInterval: (query) => (query.state.data && isFinal(query.state.data) ? false : 30_000),
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}', { params: { path: { tripRequestId } } })),
   });
   const found = trip.isSuccess;
-  const legs = useTripLegs(tripRequestId, found && hasLegs(trip.data));
+  const legs = useTripLegs(trip.data);
   const cancellations = useTripCancellations(tripRequestId, found);
   const rider = useRider(trip.data?.riderId);
   const history = useQuery({
     queryKey: facilityKeys.history(tripRequestId),
     enabled: found,
     refetchOnMount: 'always',
-    refetchInterval: 30_000,
+    refetchInterval: trip.data && isFinal(trip.data) ? false : 30_000,
     queryFn: () => data(api.GET('/v1/trip-requests/{tripRequestId}/history', { params: { path: { tripRequestId } } })),
   });
 
@@ -104,8 +102,8 @@ export default function FacilityTrip() {
           <h2 id="trip-cancel">Cancellation</h2>
           {cancellations.isError && <ErrorState error={cancellations.error} onRetry={() => void cancellations.refetch()} />}
           <CancellationList requests={cancellations.data ?? []} />
-          {!FINAL.has(t.status) && !pending && cancellations.isSuccess && <CancelRequestForm trip={t} announce={announce} />}
-          {FINAL.has(t.status) && (cancellations.data ?? []).length === 0 && <p className="meta">Nothing to cancel: the trip is {t.status}.</p>}
+          {!isFinal(t) && !pending && cancellations.isSuccess && <CancelRequestForm trip={t} announce={announce} />}
+          {isFinal(t) && (cancellations.data ?? []).length === 0 && <p className="meta">Nothing to cancel: the trip is {statusWord(t.status)}.</p>}
         </section>
         <TripHistory history={history} legs={legsById} driverOf={new Map()} names={names} timeZone={timeZone} />
       </div>

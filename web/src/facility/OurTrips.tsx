@@ -7,7 +7,7 @@ import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
 import { returnText, serviceText } from '../lib/words';
 import { LegProgress, pickupLine } from './LegProgress';
-import { hasLegs, useTripLegs, useTripPages } from './queries';
+import { useTripLegs, useTripPages } from './queries';
 import './facility.css';
 
 const FILTERS: readonly (TripStatus | 'all')[] = ['all', 'requested', 'scheduled', 'in_progress', 'completed', 'cancelled', 'rejected'];
@@ -118,7 +118,7 @@ function outcomeText(trip: TripRequest): string {
 
 function TripRow({ trip }: { trip: TripRequest }) {
   const { timeZone } = useConsole();
-  const legs = useTripLegs(trip.id, hasLegs(trip));
+  const legs = useTripLegs(trip);
   const outbound = legs.data?.find((leg) => leg.kind === 'outbound');
   const rider = trip.rider?.fullName ?? (trip.rider?.unavailable ? 'Rider (erased)' : 'Rider');
   return (

@@ -38,7 +38,7 @@ function NewRider() {
     onSuccess: (rider) => {
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
       void queryClient.invalidateQueries({ queryKey: recordKeys.allRiders });
-      if (thenRequest) navigate(`/trips/new?riderId=${rider.id}`, { state: { riderCreated: rider.fullName } });
+      if (thenRequest) navigate(`/trips/new?riderId=${rider.id}`);
       else navigate(`/riders/${rider.id}`, { state: { created: true } });
     },
   });

@@ -23,6 +23,11 @@ export const TRIPS_PAGE = 25;
 /** Trips whose legs exist and are worth a look: requested and rejected ones have none. */
 const WITH_LEGS = new Set<TripStatus>(['scheduled', 'in_progress', 'completed']);
 export const hasLegs = (trip: Pick<TripRequest, 'status'>) => WITH_LEGS.has(trip.status);
+/** Trips that change no more: nothing about them is polled. */
+const FINAL = new Set<TripStatus>(['completed', 'cancelled', 'rejected']);
+export const isFinal = (trip: Pick<TripRequest, 'status'>) => FINAL.has(trip.status);
+/** How often a live trip's screens read it again. */
+const LIVE_POLL_MS = 30_000;
 
 /**
  * The facility's trips, newest request first, page by page (keyset cursor), with each rider's name;
@@ -49,13 +54,14 @@ export function useTripPages(status: TripStatus | 'all', day = '') {
   });
 }
 
-/** One trip's legs (status only, as the API shows them to a facility), outbound first. */
-export function useTripLegs(tripRequestId: string, enabled: boolean) {
+/** One trip's legs (status only, as the API shows them to a facility), outbound first; polled while the trip is live. */
+export function useTripLegs(trip: Pick<TripRequest, 'id' | 'status'> | undefined) {
   const { api } = useConsole();
+  const tripRequestId = trip?.id ?? '';
   return useQuery({
     queryKey: facilityKeys.legs(tripRequestId),
-    enabled,
-    refetchInterval: 30_000,
+    enabled: trip !== undefined && hasLegs(trip),
+    refetchInterval: trip && !isFinal(trip) ? LIVE_POLL_MS : false,
     queryFn: async () => {
       const page = await data(api.GET('/v1/legs', { params: { query: { tripRequestId, limit: 10 } } }));
       return facilityLegs(page.items);

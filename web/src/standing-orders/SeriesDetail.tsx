@@ -7,7 +7,7 @@ import { useRider } from '../api/records';
 import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { Status } from '../components/Status';
+import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatTime, formatWallClock, genericZoneName, todayInZone } from '../lib/time';
 import { daysText, SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/words';
@@ -123,7 +123,7 @@ export default function SeriesDetail() {
 
         <section className="pane" aria-labelledby="series-next">
           <h2 id="series-next">Next rides</h2>
-          {!LIVE.has(s.status) && <EmptyState>This series is {s.status}; it makes no more rides.</EmptyState>}
+          {!LIVE.has(s.status) && <EmptyState>This series is {statusWord(s.status)}; it makes no more rides.</EmptyState>}
           {LIVE.has(s.status) && (
             <>
               <p className="hint">

@@ -187,7 +187,7 @@ export function PauseResume({ series, riderName, onOutcome }: ReportingProps) {
 
 /** Skip one upcoming date: its trip is cancelled (the rider told) and the date never comes back. */
 export function SkipForm({ series, riderName, occurrences, onOutcome }: ReportingProps & { occurrences: readonly Occurrence[] }) {
-  const { api } = useConsole();
+  const { api, timeZone } = useConsole();
   const refresh = useRefreshAfterChange();
   const id = useId();
   const [date, setDate] = useState('');
@@ -224,7 +224,7 @@ export function SkipForm({ series, riderName, occurrences, onOutcome }: Reportin
           <option value="">Choose an upcoming ride</option>
           {occurrences.map((occurrence) => (
             <option key={occurrence.date} value={occurrence.date}>
-              {formatCalendarDate(occurrence.date)}, pickup {formatWallClock(series.pickupTime)}
+              {formatCalendarDate(occurrence.date)}, pickup {formatWallClock(series.pickupTime)} {genericZoneName(timeZone)}
             </option>
           ))}
         </select>

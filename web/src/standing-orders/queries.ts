@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { allPages, data } from '../api/client';
-import type { Facility, Rider, StandingOrder, StandingOrderStatus } from '../api/contract';
-import { useFacility } from '../api/records';
+import { data } from '../api/client';
+import type { Rider, StandingOrder, StandingOrderStatus } from '../api/contract';
+import { useFacility, useFacilities as useAllTenants } from '../api/records';
 import { useConsole } from '../context';
 
 /** Query keys: every series query starts with 'standing-orders', so one invalidation refreshes them all. */
@@ -17,16 +17,7 @@ export const PREVIEW_COUNT = 10;
 
 /** The facilities (tenants of kind facility), for names and the create form's choice: a Dispatcher's list. */
 export function useFacilities(enabled = true) {
-  const { api } = useConsole();
-  return useQuery({
-    queryKey: ['facilities', 'facility'],
-    enabled,
-    staleTime: 5 * 60_000,
-    queryFn: () =>
-      allPages<Facility>((cursor) =>
-        data(api.GET('/v1/facilities', { params: { query: { kind: 'facility', limit: 100, ...(cursor ? { cursor } : {}) } } })),
-      ),
-  });
+  return useAllTenants({ kind: 'facility', enabled });
 }
 
 /**
