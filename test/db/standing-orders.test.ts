@@ -9,7 +9,8 @@ import { withActor } from '../../lambdas/shared/tenancy/with-actor';
 import { useTestDatabase } from '../support/database';
 import {
   actorOf, assignLeg, countRows, createContact, createFacility, createFacilityUser, createRider, createStaffUser,
-  createStandingOrder, expectSqlError, rlsRefusal, type StandingOrderInput, type UserRow, withActorRolledBack,
+  createLeg, createStandingOrder, createTripRequest, expectSqlError, getLeg, rlsRefusal, type StandingOrderInput, type UserRow,
+  withActorRolledBack,
 } from '../support/fixtures';
 
 /**
@@ -299,7 +300,7 @@ describe('the series table and the materialiser at the SQL level', () => {
       `UPDATE trip_requests SET status = 'cancelled' WHERE id = $1`, [trip.id])), { code: '42501' });
   });
 
-  test('the materialiser sees one tenant\'s series trips only, inserts only series trips, audits only as the System', async () => {
+  test('the materialiser sees one tenant\'s series trips, writes only series trips and their legs, audits only as the System', async () => {
     const { id } = await series();
     await materialiseAll(db().as('materialiser'), { timeZone: ZONE }, { horizonDays: 14, today: TODAY });
     const otherFacility = await createFacility(db().owner);
@@ -310,6 +311,18 @@ describe('the series table and the materialiser at the SQL level', () => {
       .toBe(0);
     expect(await asMaterialiser(facilityId, (tx) => countRows(tx, 'SELECT 1 FROM trip_requests WHERE standing_order_id IS NULL')))
       .toBe(0);
+    // An ordinary scheduled trip, which the evening reminders may read (schema/0025): its legs are
+    // still not the materialiser's to add or to move (schema/0031).
+    const ordinary = await createTripRequest(db().owner, { facilityId, riderId, source: 'facility', submittedBy: facilityUser.id,
+      status: 'scheduled' });
+    const ordinaryLeg = await createLeg(db().owner, ordinary);
+    const moved = await asMaterialiser(facilityId, (tx) => tx.query(`UPDATE trip_legs SET status = 'cancelled' WHERE id = $1`,
+      [ordinaryLeg.id]));
+    expect(moved.rowCount).toBe(0);
+    expect((await getLeg(db().owner, ordinaryLeg.id)).status).toBe(ordinaryLeg.status);
+    await expectSqlError(asMaterialiser(facilityId, (tx) => tx.query(
+      `INSERT INTO trip_legs (facility_id, trip_request_id, rider_id, kind, pickup_address, dropoff_address)
+       VALUES ($1, $2, $3, 'return', 'a', 'b')`, [facilityId, ordinary.id, riderId])), rlsRefusal('trip_legs'));
     await expectSqlError(asMaterialiser(facilityId, (tx) => tx.query(
       `INSERT INTO trip_requests (facility_id, rider_id, source, submitted_by, pickup_address, dropoff_address, appointment_at)
        VALUES ($1, $2, 'facility', $3, 'a', 'b', '2030-03-04T13:00:00Z')`, [facilityId, riderId, facilityUser.id])),
