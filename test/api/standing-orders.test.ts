@@ -168,6 +168,10 @@ describe('a standing order from request to trips', () => {
     expect(await tripsOf(series.id)).toEqual([]);
     const resumed = await api.call('POST', `/v1/standing-orders/${series.id}/resume`, { as: actorOf(user), body: {} });
     expect(resumed.body.status).toBe('active');
+    const { rows: moves } = await db().owner.query<{ action: string; from_state: string; to_state: string }>(
+      `SELECT action, from_state, to_state FROM audit_events WHERE entity_id = $1 AND to_state IS NOT NULL ORDER BY seq`, [series.id]);
+    expect(moves.slice(-2)).toEqual([{ action: 'standing_order.paused', from_state: 'active', to_state: 'paused' },
+      { action: 'standing_order.resumed', from_state: 'paused', to_state: 'active' }]);
     expect(await tripsOf(series.id)).toHaveLength(13);
     expect((await tripsOf(series.id, false)).length).toBe(26);
   });

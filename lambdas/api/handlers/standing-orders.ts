@@ -49,7 +49,7 @@ async function transition(context: Context, series: StandingOrderRow, to: Standi
   assertTransition(standingOrderLifecycle, series.status, to, 'standing order');
   const updated = found(await updateStandingOrder(context.tx, series, { ...changes, status: to }), 'standing order');
   await context.audit({ facilityId: series.facility_id, entityType: 'standing_order', entityId: series.id,
-    action: `standing_order.${ACTIONS[to]}`, fromState: series.status, toState: to, details });
+    action: `standing_order.${actionOf(series.status, to)}`, fromState: series.status, toState: to, details });
   return updated;
 }
 
@@ -62,6 +62,11 @@ async function tellRider(context: Context, series: StandingOrderRow, event: Seri
 const ACTIONS: Record<StandingOrderStatus, string> = {
   pending: 'created', active: 'accepted', paused: 'paused', rejected: 'rejected', ended: 'ended',
 };
+
+/** The audited action names the move, not only where it ends: back to active from paused is a resume. */
+function actionOf(from: StandingOrderStatus, to: StandingOrderStatus): string {
+  return from === 'paused' && to === 'active' ? 'resumed' : ACTIONS[to];
+}
 
 export const standingOrderHandlers: StandingOrderHandlers = {
   'standingOrders.create': async (context) => {
