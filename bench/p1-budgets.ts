@@ -20,6 +20,7 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<(typeof LAMBDA_ENTRIES)[number],
   'lambdas/migrate/handler.ts': 197,
   'lambdas/pre-token/handler.ts': 2,
   'lambdas/anchor/handler.ts': 427,
+  'lambdas/standing-orders/handler.ts': 159,
 };
 
 export interface BundleSize {

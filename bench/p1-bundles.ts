@@ -27,6 +27,7 @@ export const LAMBDA_ENTRIES = [
   'lambdas/migrate/handler.ts',
   'lambdas/pre-token/handler.ts',
   'lambdas/anchor/handler.ts',
+  'lambdas/standing-orders/handler.ts',
 ] as const;
 /** Behind API Gateway: these carry the 300 KB size target. */
 const API_ENTRIES = new Set<string>(['lambdas/api/handler.ts', 'lambdas/users/handler.ts', 'lambdas/intake/handler.ts']);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_BUDGETS_KB, bundleSizes, overBudget } from '../../bench/p1-budgets';
 import { LAMBDA_ENTRIES } from '../../bench/p1-bundles';
@@ -9,6 +10,14 @@ import { LAMBDA_ENTRIES } from '../../bench/p1-bundles';
 const ROOT = join(__dirname, '..', '..');
 
 describe('Lambda bundle sizes', () => {
+  it('knows every Lambda the stacks deploy', () => {
+    const stacks = join(ROOT, 'lib', 'stacks');
+    const deployed = readdirSync(stacks).filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => [...readFileSync(join(stacks, file), 'utf8').matchAll(/\bentry:\s*'([^']+)'/g)].map((match) => match[1] as string));
+    expect(deployed.length).toBeGreaterThan(0);
+    expect([...new Set(deployed)].sort()).toEqual([...LAMBDA_ENTRIES].sort());
+  });
+
   it('has one budget per Lambda entry and none for anything else', () => {
     expect(Object.keys(BUNDLE_BUDGETS_KB).sort()).toEqual([...LAMBDA_ENTRIES].sort());
   });
