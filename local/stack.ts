@@ -8,7 +8,7 @@ import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
 import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
 import { maxOdometerJumpMilesFrom } from '../lambdas/shared/domain/vehicles';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
-import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/notify/templates/fields';
+import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/shared/domain/time-zone';
 import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
 import type { AnchorStore } from '../lambdas/shared/audit/anchor-store';
 import { createFileAnchorStore } from '../lambdas/shared/audit/file-anchor-store';

@@ -1,4 +1,4 @@
-import { assertTimeZone, DEFAULT_TIME_ZONE } from '../notify/templates/fields';
+import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';

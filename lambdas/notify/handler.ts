@@ -6,7 +6,7 @@ import { PROVIDER_CLIENT_CONFIG } from './channels/port';
 import { createSesEmailChannel } from './channels/ses-email';
 import { createSnsSmsChannel } from './channels/sns-sms';
 import { createNotifyHandler } from './notifier';
-import { assertTimeZone, DEFAULT_TIME_ZONE } from './templates/fields';
+import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
 import { smsAllowedCallingCodesFrom } from '../shared/domain/sms-destinations';
 import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 

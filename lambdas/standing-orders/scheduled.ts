@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import type { Database } from '../shared/db/port';
 import { required } from '../shared/db/rds-proxy';
+import { assertTimeZone } from '../shared/domain/time-zone';
 import { logger } from '../shared/log';
 import {
   horizonDaysFrom, horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
@@ -16,8 +16,12 @@ import { DEFAULT_RIDE_REMINDER_LOCAL_HOUR, type RideReminderReport, type RideRem
 export const SCHEDULED_TASKS = ['materialise', 'remind'] as const;
 export type ScheduledTask = (typeof SCHEDULED_TASKS)[number];
 
-/** What an EventBridge rule hands the function: which task, nothing else. */
-export const ScheduledEvent = z.strictObject({ task: z.enum(SCHEDULED_TASKS) });
+/** What an EventBridge rule hands the function: `{ task }` naming one of the tasks, nothing else. */
+export function scheduledTaskOf(event: unknown): ScheduledTask | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  const { task, ...rest } = event as { task?: unknown };
+  return Object.keys(rest).length === 0 && SCHEDULED_TASKS.includes(task as ScheduledTask) ? (task as ScheduledTask) : undefined;
+}
 
 export interface ScheduledSettings extends RideReminderSettings {
   /** Days ahead an active series has its trips (STANDING_ORDER_HORIZON_DAYS). */
@@ -72,7 +76,7 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, 
 export function scheduledSettingsFromEnvironment(env: NodeJS.ProcessEnv): ScheduledSettings {
   // Tomorrow, the reminder hour and the nightly run are all the provider's local time: no default zone.
   const timeZone = required(env, 'PROVIDER_TIME_ZONE');
-  new Intl.DateTimeFormat('en-US', { timeZone }).format(0);
+  assertTimeZone(timeZone);
   return {
     timeZone,
     localHour: integerSetting(env, 'RIDE_REMINDER_LOCAL_HOUR', DEFAULT_RIDE_REMINDER_LOCAL_HOUR, 0, 23),
@@ -89,9 +93,9 @@ export function scheduledSettingsFromEnvironment(env: NodeJS.ProcessEnv): Schedu
 export function createScheduledHandler(deps: ScheduledDependencies, clock: () => Date = () => new Date()) {
   // No middleware to run: a plain async handler, so the CLI and the local stack load no Middy.
   return async (event: unknown): Promise<ScheduledReport> => {
-    const parsed = ScheduledEvent.safeParse(event);
-    if (!parsed.success) throw new Error('unknown scheduled event: expected { "task": "materialise" | "remind" }');
-    const report = await runScheduledTask(deps, parsed.data.task, clock());
+    const task = scheduledTaskOf(event);
+    if (!task) throw new Error('unknown scheduled event: expected { "task": "materialise" | "remind" }');
+    const report = await runScheduledTask(deps, task, clock());
     if (report.task === 'materialise' && report.materialised.failed.length > 0) {
       throw new MaterialisationIncompleteError(report.materialised.failed);
     }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { EVENT_TEMPLATES } from '../../lambdas/notify/templates/events';
-import { assertTimeZone, type TemplateFields, templateFieldsFor } from '../../lambdas/notify/templates/fields';
+import { type TemplateFields, templateFieldsFor } from '../../lambdas/notify/templates/fields';
+import { assertTimeZone } from '../../lambdas/shared/domain/time-zone';
 import { FIELD_LIMITS, renderEmail, renderSms, SMS_MAX_CHARS, SMS_OPT_OUT } from '../../lambdas/notify/templates/render';
 import { isGsm7Basic } from '../../lambdas/notify/templates/text';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../lambdas/shared/outbox/write';

@@ -24,7 +24,6 @@ export interface TemplateSettings {
   readonly timeZone: string;
 }
 
-export const DEFAULT_TIME_ZONE = 'America/New_York';
 
 /** Receipt-level status words per event: what happened, never why. */
 export const STATUS_LABELS: Readonly<Record<NotificationEvent, string>> = {
@@ -62,17 +61,6 @@ const isSeriesEvent = (event: NotificationEvent): event is SeriesEvent => SERIES
 
 const REFERENCE_CODE = /^[A-Z0-9][A-Z0-9-]{0,23}$/;
 
-/**
- * Throws a RangeError for a zone the runtime does not know, so bad config fails at start-up. A
- * canonical zone name is found in the runtime's own list without building a formatter: the first
- * formatter of a process loads ICU's calendar data, about 15 ms of a cold start that most first
- * requests never format a date for (docs/performance.md, P1). Aliases (`US/Eastern`, `UTC`) and
- * unknown names take the formatter's check, as before.
- */
-export function assertTimeZone(timeZone: string): void {
-  if (Intl.supportedValuesOf('timeZone').includes(timeZone)) return;
-  new Intl.DateTimeFormat('en-US', { timeZone }).format(0);
-}
 
 function instant(value: unknown): Date | undefined {
   if (typeof value !== 'string' || value.length > 64) return undefined;
