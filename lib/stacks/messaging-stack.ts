@@ -30,7 +30,7 @@ export const NOTIFIER_TIMEOUT = Duration.seconds(30);
 /** AWS's guidance for SQS event sources: at least six times the function timeout. */
 export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 export const MAX_RECEIVE_COUNT = 5;
-/** A nightly materialisation of 10,000 series takes about a minute (docs/performance.md, P10); ample room. */
+/** A nightly materialisation of 10,000 series takes two to three minutes (docs/performance.md, P10): about 3× room. */
 export const STANDING_ORDERS_TIMEOUT = Duration.minutes(10);
 
 /**
