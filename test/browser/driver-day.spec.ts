@@ -4,7 +4,7 @@ import { expectNoSeriousA11yViolations } from './support/accessibility';
 import { expect, test } from './support/fixtures';
 import { screenshot } from './support/screenshots';
 import { signIn } from './support/sign-in';
-import { expectNoTokenInStorage } from './support/storage';
+import { expectNoTokenInStorage, readScriptReadableStorage } from './support/storage';
 import { dayInZone, json, TIME_ZONE, zonedInstant } from './support/provider-time';
 
 /**
@@ -233,6 +233,10 @@ test('a completion made without signal waits on the phone and is recorded once, 
     await expect(connection).toHaveAttribute('data-pending', '2');
     await expect(connection).toContainText('1 tap and 1 completion saved on this phone');
     await expectNoTokenInStorage(page);
+    // What waits on the phone (threat model, B0): the notes until sent, never the rider's name.
+    const keptWhileWaiting = (await readScriptReadableStorage(page)).map((item) => item.text).join('\n');
+    expect(keptWhileWaiting).toContain('Left at the front desk.');
+    expect(keptWhileWaiting).not.toContain(leg.rider);
     await expectNoSeriousA11yViolations(page);
 
     // The server records the completion, but its answer is lost on the way back: the phone keeps it
@@ -261,6 +265,11 @@ test('a completion made without signal waits on the phone and is recorded once, 
     expect(keys[1]).toBe(keys[0]);
     await expect(taps).toHaveCount(4);
     for (const index of [0, 1, 2, 3]) await expect(taps.nth(index)).toHaveAttribute('data-state', 'sent');
+    // Sent, the completion's notes are gone from the phone.
+    const keptAfterSending = (await readScriptReadableStorage(page)).map((item) => item.text).join('\n');
+    expect(keptAfterSending).toContain(leg.legId);
+    expect(keptAfterSending).not.toContain('Left at the front desk.');
+    expect(keptAfterSending).not.toContain(leg.rider);
 
     const recorded = await json<{ status: string; odometerStart: number; odometerEnd: number }>(
       await dispatcher.get(`/v1/legs/${leg.legId}`));
