@@ -2,6 +2,7 @@ import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
+import { pickupWindowMinutesFrom } from '../shared/settings';
 import { horizonDaysFrom } from '../shared/standing-orders/materialise';
 import type { ApiDependencies } from './handler-types';
 
@@ -26,7 +27,7 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
       fetchKeysEarly: true,
     }),
     settings: {
-      pickupWindowMinutes: Number(env.PICKUP_WINDOW_MINUTES ?? '30'),
+      pickupWindowMinutes: pickupWindowMinutesFrom(env),
       providerName: env.PROVIDER_NAME ?? 'NEMT Dispatch',
       timeZone,
       maxOdometerJumpMiles: maxOdometerJumpMilesFrom(env),

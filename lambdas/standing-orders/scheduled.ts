@@ -2,6 +2,7 @@ import type { Database } from '../shared/db/port';
 import { required } from '../shared/db/rds-proxy';
 import { assertTimeZone } from '../shared/domain/time-zone';
 import { logger } from '../shared/log';
+import { integerSetting, pickupWindowMinutesFrom } from '../shared/settings';
 import {
   horizonDaysFrom, horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
 } from '../shared/standing-orders/materialise';
@@ -64,14 +65,6 @@ export class MaterialisationIncompleteError extends Error {
   }
 }
 
-function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`invalid configuration: ${name} must be ${min}..${max}`);
-  return value;
-}
-
 /** The settings from the function's environment; a bad value fails the cold start, not a run. */
 export function scheduledSettingsFromEnvironment(env: NodeJS.ProcessEnv): ScheduledSettings {
   // Tomorrow, the reminder hour and the nightly run are all the provider's local time: no default zone.
@@ -80,7 +73,7 @@ export function scheduledSettingsFromEnvironment(env: NodeJS.ProcessEnv): Schedu
   return {
     timeZone,
     localHour: integerSetting(env, 'RIDE_REMINDER_LOCAL_HOUR', DEFAULT_RIDE_REMINDER_LOCAL_HOUR, 0, 23),
-    pickupWindowMinutes: integerSetting(env, 'PICKUP_WINDOW_MINUTES', 30, 1, 240),
+    pickupWindowMinutes: pickupWindowMinutesFrom(env),
     // The same reading as the API's accept and edit paths, so both make trips as far ahead.
     horizonDays: horizonDaysFrom(env),
   };

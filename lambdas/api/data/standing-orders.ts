@@ -2,21 +2,18 @@ import type { Queryable } from '../../shared/db/port';
 import { SERIES_COLUMNS, type SeriesRow } from '../../shared/standing-orders/materialise';
 import type { Actor } from '../../shared/tenancy/actor';
 import { type PageRequest, selectPage } from '../handlers/pagination';
-import { Where, scopeToActor, selectOne } from '../handlers/support';
+import { selectOne, Where } from '../handlers/support';
+import { tripScope } from './trip-requests';
 
 export type StandingOrderRow = SeriesRow & { cursor_at: string };
 
 const COLUMNS = `${SERIES_COLUMNS}, created_at::text AS cursor_at`;
 
-/** The explicit predicate for what this actor may see of standing orders (RLS enforces the same), as for trip requests. */
-export function seriesScope(actor: Actor, where = new Where()): Where {
-  scopeToActor(where, actor);
-  if (actor.role === 'FacilityUser') {
-    if (actor.contactId) where.add('(submitted_by = ? OR contact_id = ?)', actor.sub, actor.contactId);
-    else where.add('submitted_by = ?', actor.sub);
-  }
-  return where;
-}
+/**
+ * The explicit predicate for what this actor may see of standing orders (RLS enforces the same):
+ * the trip requests' rule, since a series is submitted like a trip (by a user, for a contact).
+ */
+export const seriesScope: (actor: Actor, where?: Where) => Where = tripScope;
 
 export function findStandingOrder(tx: Queryable, actor: Actor, id: string, options: { forUpdate?: boolean } = {}):
   Promise<StandingOrderRow | undefined> {

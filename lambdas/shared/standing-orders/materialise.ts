@@ -91,16 +91,10 @@ export function seriesPattern(series: SeriesRow): SeriesPattern & SeriesTimes {
   };
 }
 
-/** Locks the series row (every run and every change takes it first) and reads it as it now is. */
-export async function lockSeries(tx: Queryable, facilityId: string | undefined, seriesId: string): Promise<SeriesRow | undefined> {
-  const { rows } = await tx.query<SeriesRow>(
-    `SELECT ${SERIES_COLUMNS} FROM standing_orders WHERE ${facilityId ? 'facility_id = $2 AND ' : ''}id = $1 FOR UPDATE`,
-    facilityId ? [seriesId, facilityId] : [seriesId],
-  );
-  return rows[0];
-}
-
-/** lockSeries, and whether its rider is erased (null when the rider is not there), in the same round trip. */
+/**
+ * Locks the series row (every run and every change takes it first), reads it as it now is, and
+ * whether its rider is erased (null when the rider is not there), in one round trip.
+ */
 async function lockSeriesWithRider(tx: Queryable, facilityId: string | undefined, seriesId: string)
   : Promise<(SeriesRow & { rider_erased: boolean | null }) | undefined> {
   const { rows } = await tx.query<SeriesRow & { rider_erased: boolean | null }>(
@@ -223,7 +217,7 @@ export interface Withdrawal {
  * Withdraws the series' future occurrences that nobody has touched (trip scheduled, every leg
  * unassigned): each trip and its legs are cancelled, audited, and the trip marked withdrawn so its day
  * can be made again (resume, an edit). Touched ones are left as they are and reported. The caller has
- * locked the series (lockSeries). No rider message per trip.
+ * locked the series. No rider message per trip.
  */
 export async function withdrawOccurrences(tx: Queryable, deps: MaterialiseDeps, series: Pick<SeriesRow, 'id' | 'facility_id'>,
   reasonCode: 'series_changed' | 'series_paused' | 'series_ended'): Promise<Withdrawal> {
