@@ -439,7 +439,9 @@ async function worldState(): Promise<unknown> {
   return {
     database: rows[0]?.state,
     published: api.published.length,
-    identities: [...api.identity.directory.values()].map((user) => `${user.sub} ${user.enabled}`).sort(),
+    // Everything a refused call could have moved: enabled, signed out, role and tenant.
+    identities: [...api.identity.directory.values()].map((user) => [user.sub, user.enabled, user.signedOutAt?.toISOString() ?? '',
+      user.role, user.facilityId ?? '', user.contactId ?? ''].join(' ')).sort(),
   };
 }
 
