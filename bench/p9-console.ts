@@ -312,18 +312,14 @@ const LEAVE_BOARD_IN_PAGE = `() => { history.pushState(null, '', '/'); dispatchE
 /** The API calls made while a day opened: how long each took, its size, and when its answer was in (ms from the click). */
 export type ApiCallTiming = { path: string; ms: number; kb: number; endMs: number };
 
-/** Opened days' API calls, by date, for the results (the answer's share of the time to ready). */
-export const apiCallsByDay = new Map<string, ApiCallTiming[]>();
-
-export async function openBoardDay(page: Page, date: string): Promise<number | null> {
+/** Milliseconds until the day's legs are ready, and the API calls made meanwhile; null when never ready. */
+export async function openBoardDay(page: Page, date: string): Promise<{ ms: number; api: ApiCallTiming[] } | null> {
   // Off the board first, so the day opens as it does from anywhere else in the console.
   await page.evaluate(`(${LEAVE_BOARD_IN_PAGE})()`);
   await page.waitForTimeout(300);
   const arg = JSON.stringify({ url: `/board?date=${date}`, date, timeoutMs: READY_TIMEOUT_MS });
   const opened = (await page.evaluate(`(${OPEN_DAY_IN_PAGE})(${arg})`)) as { elapsed: number; api: ApiCallTiming[] } | null;
-  if (!opened) return null;
-  apiCallsByDay.set(date, opened.api);
-  return round(opened.elapsed, 1);
+  return opened ? { ms: round(opened.elapsed, 1), api: opened.api } : null;
 }
 
 interface AssignMeasurement {
@@ -434,14 +430,16 @@ export async function runP9b(settings: BenchSettings): Promise<BenchmarkOutcome>
     }
     const big: number[] = [];
     const small: number[] = [];
+    const apiCalls: Record<string, ApiCallTiming[]> = { [`${warmUp.date} (${warmUp.legs} legs)`]: warm.api };
     for (let run = 0; run < runs; run += 1) {
       const pair = [measured[run * 2] as BoardDay, measured[run * 2 + 1] as BoardDay];
       // Alternate which size goes first, so drift on a shared machine lands on both.
       for (const day of run % 2 === 0 ? pair : [...pair].reverse()) {
         status(`P9b run ${run + 1}/${runs}: ${day.legs} legs on ${day.date}`);
-        const elapsed = await openBoardDay(page, day.date);
-        if (elapsed === null) throw new Error(`the board of ${day.date} (${day.legs} legs) was not ready within ${READY_TIMEOUT_MS / 1000} s`);
-        (day.legs === BIG_DAY ? big : small).push(elapsed);
+        const opened = await openBoardDay(page, day.date);
+        if (opened === null) throw new Error(`the board of ${day.date} (${day.legs} legs) was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+        (day.legs === BIG_DAY ? big : small).push(opened.ms);
+        apiCalls[`${day.date} (${day.legs} legs)`] = opened.api;
       }
     }
     const bigDay = measured[(runs - 1) * 2] as BoardDay;
@@ -470,10 +468,10 @@ export async function runP9b(settings: BenchSettings): Promise<BenchmarkOutcome>
         runs,
         bigDayMs: big,
         smallDayMs: small,
-        warmUpMs: warm,
+        warmUpMs: warm.ms,
         drivers: data.drivers,
         days: data.days.map((day) => `${day.date}: ${day.legs} legs (${day.assigned} assigned)`),
-        apiCalls: Object.fromEntries(data.days.map((day) => [`${day.date} (${day.legs} legs)`, apiCallsByDay.get(day.date) ?? []])),
+        apiCalls,
         seedSeconds: data.seconds,
         assign,
         consoleErrors,

@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
-import { bundlingOptionsFromConstruct, LAMBDA_ENTRIES } from '../../bench/p1-bundles';
+import type { Metafile } from 'esbuild';
+import { bundle, bundlingOptionsFromConstruct, LAMBDA_ENTRIES } from '../../bench/p1-bundles';
 
 /**
  * What no Lambda bundle may carry, built as the construct builds it (the options P1 reads from
@@ -11,24 +13,16 @@ import { bundlingOptionsFromConstruct, LAMBDA_ENTRIES } from '../../bench/p1-bun
 const ROOT = join(__dirname, '..', '..');
 const FORBIDDEN = /node_modules\/(@aws-sdk\/credential-provider-[a-z-]+|@aws-sdk\/nested-clients|@smithy\/credential-provider-imds|bowser)\//;
 
+/** The inputs that reached the bundle, built by P1's own `bundle` with the construct's options. */
 async function packagesIn(entry: string): Promise<string[]> {
-  const options = bundlingOptionsFromConstruct();
-  const result = await build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    target: options.target,
-    format: options.format,
-    minify: options.minify,
-    external: options.external,
-    mainFields: options.mainFields,
-    alias: options.alias,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const output = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
-  return Object.entries(output.inputs).filter(([, info]) => info.bytesInOutput > 0).map(([input]) => input);
+  const work = mkdtempSync(join(tmpdir(), 'nemt-bundle-contents-'));
+  try {
+    const { metafile } = await bundle(join(ROOT, entry), work, bundlingOptionsFromConstruct());
+    const output = Object.values(metafile.outputs).find((out) => out.entryPoint) as Metafile['outputs'][string];
+    return Object.entries(output.inputs).filter(([, info]) => info.bytesInOutput > 0).map(([input]) => input);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 test('the construct replaces the default credential chain and prefers ES module builds', () => {
