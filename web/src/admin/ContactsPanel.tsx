@@ -6,7 +6,8 @@ import { EmptyState, ErrorState, FormError, LoadingState } from '../components/S
 import { useConsole } from '../context';
 import { formatPhone } from '../lib/words';
 import { fieldMessage, nullable, optional, TextField } from './fields';
-import { adminKeys, type Contact, useContacts, useIdempotencyKey, useRefresh } from './queries';
+import { adminKeys, type Contact, useContacts, useRefresh } from './queries';
+import { useIdempotencyKey } from '../api/idempotency';
 
 /**
  * A facility's contacts (case managers, nurses: the people trips are booked for and schedulers

@@ -8,7 +8,8 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { type FacilityDraft, FacilityForm } from './FacilityForm';
 import { recordKeys, useFacilities } from '../api/records';
-import { useIdempotencyKey, useRefresh } from './queries';
+import { useRefresh } from './queries';
+import { useIdempotencyKey } from '../api/idempotency';
 import { FACILITY_KIND, notificationsText } from './words';
 
 /** The tenants: facilities that book rides for their patients, and private-pay riders' own accounts. */

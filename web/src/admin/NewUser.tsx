@@ -7,7 +7,8 @@ import { ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
 import { fieldMessage, TextField } from './fields';
 import { recordKeys } from '../api/records';
-import { useIdempotencyKey, useRefresh } from './queries';
+import { useRefresh } from './queries';
+import { useIdempotencyKey } from '../api/idempotency';
 import { isFacilityRole } from './words';
 
 /** Invites a user with one role: the identity provider emails them; they set their password at first sign-in. */

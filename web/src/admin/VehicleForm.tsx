@@ -4,10 +4,11 @@ import { data, ifMatch } from '../api/client';
 import type { Vehicle } from '../api/contract';
 import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
-import { VEHICLE_KIND } from '../lib/words';
+import { capitalise, VEHICLE_KIND } from '../lib/words';
 import { CheckField, fieldMessage, TextField } from './fields';
 import { recordKeys } from '../api/records';
-import { useIdempotencyKey, useRefresh } from './queries';
+import { useRefresh } from './queries';
+import { useIdempotencyKey } from '../api/idempotency';
 
 type Capabilities = Vehicle['capabilities'];
 interface Draft {
@@ -99,7 +100,7 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
           <select id={`${id}-kind`} value={draft.kind} onChange={(e) => setDraft({ ...draft, kind: e.target.value as Vehicle['kind'] })}
             aria-describedby={message('kind') ? `${id}-kind-error` : undefined}>
             {(Object.keys(VEHICLE_KIND) as Vehicle['kind'][]).map((kind) => (
-              <option key={kind} value={kind}>{VEHICLE_KIND[kind][0]?.toUpperCase()}{VEHICLE_KIND[kind].slice(1)}</option>
+              <option key={kind} value={kind}>{capitalise(VEHICLE_KIND[kind])}</option>
             ))}
           </select>
           <FieldError id={`${id}-kind-error`} message={message('kind')} />

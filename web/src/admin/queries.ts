@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useRef } from 'react';
+import { useCallback } from 'react';
 import { allPages, data } from '../api/client';
 import type { Schemas } from '../api/contract';
 import { useConsole } from '../context';
@@ -35,15 +35,3 @@ export function useRefresh() {
   return useCallback((key: readonly string[]) => void queryClient.invalidateQueries({ queryKey: key }), [queryClient]);
 }
 
-/**
- * One Idempotency-Key per body: sending the same answers again (a retry after a lost answer)
- * replays the first creation; a corrected form after a refusal is a new request.
- */
-export function useIdempotencyKey(): (body: unknown) => string {
-  const attempt = useRef<{ body: string; key: string } | null>(null);
-  return useCallback((body: unknown) => {
-    const signature = JSON.stringify(body);
-    if (attempt.current?.body !== signature) attempt.current = { body: signature, key: crypto.randomUUID() };
-    return attempt.current.key;
-  }, []);
-}

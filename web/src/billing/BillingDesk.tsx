@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDateTime } from '../lib/time';
-import { LEVEL_OF_SERVICE, VEHICLE_KIND } from '../lib/words';
+import { capitalise, LEVEL_OF_SERVICE, VEHICLE_KIND } from '../lib/words';
 import { ExportForm } from './ExportForm';
 import { formatCents } from './money';
 import { BILLING_STATES, MAX_PAGES, type StateList, totalOf, useBillingStates } from './queries';
@@ -22,8 +22,7 @@ export default function BillingDesk() {
 }
 
 const isState = (value: string | null): value is BillingStatus => BILLING_STATES.includes(value as BillingStatus);
-const sentenceCase = (text: string) => `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}`;
-const capitalised = (status: BillingStatus) => sentenceCase(statusWord(status));
+const capitalised = (status: BillingStatus) => capitalise(statusWord(status));
 
 function Desk() {
   const [params] = useSearchParams();
@@ -111,7 +110,7 @@ function RecordItem({ record, onMoved }: { record: BillingRecord; onMoved: (sent
         <div><dt>Service</dt><dd>{record.serviceAt ? formatDateTime(record.serviceAt, timeZone) : 'no pickup recorded'}</dd></div>
         <div><dt>Outcome</dt><dd>{record.legOutcome === 'no_show' ? 'No-show' : 'Completed'}</dd></div>
         <div><dt>Level of service</dt><dd>{record.levelOfService ? LEVEL_OF_SERVICE[record.levelOfService] : 'not recorded'}</dd></div>
-        <div><dt>Vehicle</dt><dd>{record.vehicleKind ? sentenceCase(VEHICLE_KIND[record.vehicleKind]) : 'not recorded'}</dd></div>
+        <div><dt>Vehicle</dt><dd>{record.vehicleKind ? capitalise(VEHICLE_KIND[record.vehicleKind]) : 'not recorded'}</dd></div>
         <div><dt>Mileage</dt><dd>{record.mileage === null ? 'none' : `${record.mileage} mi`}</dd></div>
         <div><dt>Invoice number</dt><dd>{record.invoiceNumber ?? 'none yet'}</dd></div>
         {record.heldFrom && <div><dt>Held from</dt><dd>{statusWord(record.heldFrom)}</dd></div>}

@@ -8,6 +8,7 @@ import { statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { centsToInput, formatCents, readAmount } from './money';
 import { useRefreshBilling } from './queries';
+import { capitalise } from '../lib/words';
 
 /**
  * What Billing may do with a record, as the lifecycle allows (lambdas/shared/domain/lifecycles.ts,
@@ -97,7 +98,7 @@ export function RecordActions(props: RecordActionProps) {
         </Actions>
       );
     default:
-      return <p className="hint">{statusWord(record.status)[0]?.toUpperCase()}{statusWord(record.status).slice(1)} is final: nothing more to do.</p>;
+      return <p className="hint">{capitalise(statusWord(record.status))} is final: nothing more to do.</p>;
   }
 }
 

@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatClock, formatTime, todayInZone, zoneName } from '../lib/time';
-import { formatPhone, serviceText, vehicleText } from '../lib/words';
+import { capitalise, formatPhone, serviceText, vehicleText } from '../lib/words';
 import { CompletionForm } from './CompletionForm';
 import { type Tap, tapStatus } from './taps';
 import { useOnline, useTaps } from './useTaps';
@@ -255,8 +255,4 @@ function LegCard({ leg, vehicle, taps, onTap, onComplete }: {
       )}
     </li>
   );
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

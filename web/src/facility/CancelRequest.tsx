@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { data } from '../api/client';
 import type { CancellationRequest, TripRequest } from '../api/contract';
 import { ApiProblem } from '../api/problem';
@@ -8,6 +8,7 @@ import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDateTime } from '../lib/time';
 import { facilityKeys } from './queries';
+import { useIdempotencyKey } from '../api/idempotency';
 
 type ReasonCode = CancellationRequest['reasonCode'];
 
@@ -57,13 +58,11 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
   const [reasonCode, setReasonCode] = useState<ReasonCode | ''>('');
   const [reasonText, setReasonText] = useState('');
   const [missing, setMissing] = useState<Record<string, string>>({});
-  const key = useRef<{ body: string; key: string } | null>(null);
+  const keyFor = useIdempotencyKey();
   const ask = useMutation({
     mutationFn: (body: { reasonCode: ReasonCode; reasonText?: string }) => {
-      const signature = JSON.stringify(body);
-      if (key.current?.body !== signature) key.current = { body: signature, key: crypto.randomUUID() };
       return data(api.POST('/v1/trip-requests/{tripRequestId}/cancellation-requests', {
-        params: { path: { tripRequestId: trip.id }, header: { 'Idempotency-Key': key.current.key } },
+        params: { path: { tripRequestId: trip.id }, header: { 'Idempotency-Key': keyFor(body) } },
         body,
       }));
     },

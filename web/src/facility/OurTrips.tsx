@@ -5,7 +5,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
-import { returnText, serviceText } from '../lib/words';
+import { capitalise, returnText, serviceText } from '../lib/words';
 import { LegProgress, pickupLine } from './LegProgress';
 import { useTripLegs, useTripPages } from './queries';
 import './facility.css';
@@ -18,7 +18,7 @@ function filterOf(value: string | null): TripStatus | 'all' {
 
 function filterLabel(filter: TripStatus | 'all'): string {
   const word = filter === 'all' ? 'all' : statusWord(filter);
-  return word.charAt(0).toUpperCase() + word.slice(1);
+  return capitalise(word);
 }
 
 /**

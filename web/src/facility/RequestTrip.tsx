@@ -15,6 +15,7 @@ import { bookable, facilityKeys, useRecentDropoffs } from './queries';
 import { RiderPicker } from './RiderPicker';
 import { emptyTripDraft, FIELD_OF_PATH, type TripDraft, tripCreateBody, tripDraftErrors } from './tripDraft';
 import './facility.css';
+import { useIdempotencyKey } from '../api/idempotency';
 
 const RETURN_CHOICES: readonly { value: TripDraft['returnTrip']; label: string }[] = [
   { value: 'none', label: 'No return ride' },
@@ -82,13 +83,10 @@ export default function RequestTrip() {
     if (usual && !dropoffTouched) setDraft((current) => (current.dropoffAddress ? current : { ...current, dropoffAddress: usual }));
   }, [usual, dropoffTouched]);
 
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  const keyFor = useIdempotencyKey();
   const create = useMutation({
-    mutationFn: (body: ReturnType<typeof tripCreateBody>) => {
-      const signature = JSON.stringify(body);
-      if (attempt.current?.body !== signature) attempt.current = { body: signature, key: crypto.randomUUID() };
-      return data(api.POST('/v1/trip-requests', { params: { header: { 'Idempotency-Key': attempt.current.key } }, body }));
-    },
+    mutationFn: (body: ReturnType<typeof tripCreateBody>) =>
+      data(api.POST('/v1/trip-requests', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body })),
     onSuccess: (trip) => {
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
       navigate(`/trips/${trip.id}`, { state: { created: trip.referenceCode } });

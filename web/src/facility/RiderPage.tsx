@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { Rider } from '../api/contract';
@@ -10,9 +10,10 @@ import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate } from '../lib/time';
 import { formatPhone, MOBILITY, messagesText } from '../lib/words';
-import { facilityKeys } from './queries';
+import { bookable, facilityKeys } from './queries';
 import { type RiderDraft, RiderForm, riderChanges, riderCreateBody, riderDraftOf } from './RiderForm';
 import './facility.css';
+import { useIdempotencyKey } from '../api/idempotency';
 
 /** `/riders/new` registers a rider; `/riders/:riderId` shows and changes one. */
 export default function RiderPage() {
@@ -27,13 +28,11 @@ function NewRider() {
   const [params] = useSearchParams();
   const thenRequest = params.get('then') === 'request';
   const isDispatcher = me.role === 'Dispatcher';
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  const keyFor = useIdempotencyKey();
   const create = useMutation({
     mutationFn: (draft: RiderDraft) => {
       const body = riderCreateBody(draft, isDispatcher);
-      const signature = JSON.stringify(body);
-      if (attempt.current?.body !== signature) attempt.current = { body: signature, key: crypto.randomUUID() };
-      return data(api.POST('/v1/riders', { params: { header: { 'Idempotency-Key': attempt.current.key } }, body }));
+      return data(api.POST('/v1/riders', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body }));
     },
     onSuccess: (rider) => {
       void queryClient.invalidateQueries({ queryKey: facilityKeys.all });
@@ -98,14 +97,14 @@ function EditRider({ riderId }: { riderId: string }) {
   }
   const r = rider.data;
   const name = r.fullName ?? 'Rider (erased)';
-  const bookable = !r.erased && !r.mergedIntoRiderId;
+  const canBook = bookable(r);
   return (
     <section className="page facility" aria-labelledby="rider-title">
       {region}
       <p><Link to="/riders">← Riders</Link></p>
       <div className="page-title">
         <h1 id="rider-title">{name}</h1>
-        {bookable && me.role !== 'Dispatcher' && (
+        {canBook && me.role !== 'Dispatcher' && (
           <Link className="button-link primary-link" to={`/trips/new?riderId=${r.id}`}>Request a trip for {name}</Link>
         )}
       </div>
@@ -125,7 +124,7 @@ function EditRider({ riderId }: { riderId: string }) {
             <div><dt>Care notes</dt><dd>{r.careNotes ?? '—'}</dd></div>
             <div><dt>Messages</dt><dd>{messagesText(r)}</dd></div>
           </dl>
-          {bookable && <div className="actions"><button type="button" onClick={() => setEditing(true)}>Change details</button></div>}
+          {canBook && <div className="actions"><button type="button" onClick={() => setEditing(true)}>Change details</button></div>}
         </>
       )}
       {editing && (

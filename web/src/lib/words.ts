@@ -159,3 +159,8 @@ const LEFT_ALONE_REASON: Record<LeftAlone['reason'], string> = {
 export function leftAloneText(item: LeftAlone): string {
   return `${formatCalendarDate(item.occurrenceDate)} kept as it was: ${LEFT_ALONE_REASON[item.reason] ?? item.reason}.`;
 }
+
+/** "picked up" → "Picked up": a word list's item at the start of a sentence or a heading. */
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useRef } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { data } from '../api/client';
 import { useConsole } from '../context';
 import { useSeriesAudience } from './audience';
 import { seriesKeys } from './queries';
 import { createBodyOf, draftOf, type SeriesDraft, SeriesForm } from './SeriesForm';
+import { useIdempotencyKey } from '../api/idempotency';
 
 /**
  * A series for a rider (dialysis on Mon/Wed/Fri): booked by a Dispatcher for any facility (the next
@@ -19,13 +19,11 @@ export default function NewSeries() {
   const navigate = useNavigate();
   // One Idempotency-Key per body: a retry of the same answers replays the first creation; a
   // corrected form after a refusal is a new request.
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  const keyFor = useIdempotencyKey();
   const create = useMutation({
     mutationFn: (draft: SeriesDraft) => {
       const body = createBodyOf(draft, { namingFacility: !audience.facility });
-      const signature = JSON.stringify(body);
-      if (attempt.current?.body !== signature) attempt.current = { body: signature, key: crypto.randomUUID() };
-      return data(api.POST('/v1/standing-orders', { params: { header: { 'Idempotency-Key': attempt.current.key } }, body }));
+      return data(api.POST('/v1/standing-orders', { params: { header: { 'Idempotency-Key': keyFor(body) } }, body }));
     },
     onSuccess: (series) => {
       void queryClient.invalidateQueries({ queryKey: seriesKeys.all });

@@ -10,6 +10,7 @@ import { RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
 import { NeedsFields } from '../trip/NeedsFields';
 import { useSeriesAudience } from './audience';
 import { riderName, useFacilities } from './queries';
+import { bookable } from '../facility/queries';
 
 /**
  * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
@@ -171,7 +172,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   );
 
   const activeFacilities = (facilities.data ?? []).filter((facility) => facility.active || facility.id === draft.facilityId);
-  const riderOptions = (riders.data ?? []).filter((rider) => !rider.erased && !rider.mergedIntoRiderId)
+  const riderOptions = (riders.data ?? []).filter(bookable)
     .sort((a, b) => riderName(a).localeCompare(riderName(b)));
 
   return (

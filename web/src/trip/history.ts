@@ -1,6 +1,6 @@
 import type { AuditEvent, DispatcherLeg } from '../api/contract';
 import { statusWord } from '../components/Status';
-import { ROLE_NAMES } from '../lib/words';
+import { capitalise, ROLE_NAMES } from '../lib/words';
 
 /**
  * The trip history's words: each audited action (`entity.verb`, as lambdas/api/handlers and the
@@ -52,10 +52,6 @@ function words(value: string): string {
   return value.replace(/[._]+/g, ' ').trim();
 }
 
-function capitalised(value: string): string {
-  return value.charAt(0).toUpperCase() + value.slice(1);
-}
-
 function stateWord(state: string): string {
   return words(statusWord(state as Parameters<typeof statusWord>[0]));
 }
@@ -71,7 +67,7 @@ export function describeEvent(
     text = known.text;
   } else {
     const [entity = '', verb = ''] = event.action.split('.');
-    text = capitalised(`${ENTITY[entity] ?? words(entity)} ${words(verb)}`.trim().toLowerCase());
+    text = capitalise(`${ENTITY[entity] ?? words(entity)} ${words(verb)}`.trim().toLowerCase());
   }
   const driver = context.driverOf.get(event.seq);
   if (driver) text += ` (${driver})`;
