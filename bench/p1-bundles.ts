@@ -68,6 +68,11 @@ export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'l
   const mainFields = quoted(/mainFields:\s*\[([^\]]*)\]/.exec(source)?.[1]);
   const legalComments = /'--legal-comments':\s*'(none|inline|eof)'/.exec(source)?.[1] as BundlingOptions['legalComments'];
   const aliases = quoted(/'--alias':\s*\[([^\]]*)\]/.exec(source)?.[1]).map((item) => item.split('=') as [string, string]);
+  // An esbuild flag CDK would apply and this reader would not is a bench (and budget) built unlike the Lambda.
+  const esbuildFlags = [...(/esbuildArgs:\s*\{([^}]*)\}/.exec(source)?.[1] ?? '').matchAll(/'(--[a-z-]+)'\s*:/g)]
+    .map((match) => match[1] as string);
+  const unread = esbuildFlags.filter((flag) => !['--legal-comments', '--alias'].includes(flag));
+  if (unread.length > 0) throw new Error(`bench/p1-bundles.ts does not read esbuildArgs ${unread.join(', ')} of the construct`);
   return {
     format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions,
     ...(mainFields.length ? { mainFields } : {}),

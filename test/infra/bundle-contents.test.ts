@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
@@ -29,6 +29,14 @@ test('the construct replaces the default credential chain and prefers ES module 
   const options = bundlingOptionsFromConstruct();
   expect(options.mainFields).toEqual(['module', 'main']);
   expect(options.alias?.['@aws-sdk/credential-provider-node']).toBe(join(ROOT, 'lambdas/shared/aws/default-credential-provider.ts'));
+});
+
+test('the bench refuses a construct whose esbuild flags it would not apply', () => {
+  const source = readFileSync(join(ROOT, 'lib/constructs/app-function.ts'), 'utf8');
+  expect(() => bundlingOptionsFromConstruct(source)).not.toThrow();
+  const withMore = source.replace("'--legal-comments': 'none',", "'--legal-comments': 'none', '--drop-labels': 'DEV',");
+  expect(withMore).not.toBe(source);
+  expect(() => bundlingOptionsFromConstruct(withMore)).toThrow('does not read esbuildArgs --drop-labels');
 });
 
 test.each(LAMBDA_ENTRIES.filter((entry) => !entry.includes('pre-token')))('%s bundles no credential chain and no browser code', async (entry) => {
