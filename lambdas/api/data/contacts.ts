@@ -39,6 +39,12 @@ export function toContact(row: ContactRow) {
   };
 }
 
+/** The contact `contactId` of tenant `facilityId`, if it is one: the check before a trip, series or user names it. */
+export async function contactOf(tx: Queryable, facilityId: string, contactId: string): Promise<{ id: string } | undefined> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, contactId]);
+  return rows[0];
+}
+
 export async function findContact(
   tx: Queryable,
   actor: Actor,

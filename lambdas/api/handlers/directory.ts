@@ -21,6 +21,7 @@ import type { HandlerTable } from '../handler-types';
 import { ONLY_FACILITIES_HAVE_AN_ADDRESS } from '../schemas/admin';
 import { decodeCursor, openedPageOf, pageOf } from './pagination';
 import { assertVersion, found, tenantForCreate } from './support';
+import { contactOf } from '../data/contacts';
 
 type DirectoryHandlers = Pick<HandlerTable,
   'facilities.list' | 'facilities.create' | 'facilities.get' | 'facilities.update' | 'riders.list' | 'riders.create' |
@@ -151,10 +152,7 @@ export const directoryHandlers: DirectoryHandlers = {
     const facilityId = await tenantForNewUser(actor, body.role, body.facilityId, (id) => findFacility(tx, actor, id));
     if (body.contactId !== undefined) {
       if (!facilityId) throw Problems.validation([{ path: 'contactId', message: 'Staff users have no contact' }]);
-      found(
-        (await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0],
-        'contact',
-      );
+      found(await contactOf(tx, facilityId, body.contactId), 'contact');
     }
     // An address the caller can see taken (its own tenant's users; any user for a Dispatcher) is 409.
     if (await emailInUse(tx, body.email)) throw emailTaken();

@@ -16,6 +16,7 @@ import type { ApiRoute, HandlerTable, RouteContext } from '../handler-types';
 import { decodeCursor, pageOf } from './pagination';
 import { assertTransition, assertVersion, found, tenantForCreate } from './support';
 import { cancelTrip } from './trip-cancellation';
+import { contactOf } from '../data/contacts';
 
 type StandingOrderHandlers = Pick<HandlerTable,
   'standingOrders.create' | 'standingOrders.list' | 'standingOrders.get' | 'standingOrders.update' | 'standingOrders.accept'
@@ -74,7 +75,7 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     const facilityId = tenantForCreate(actor, body.facilityId);
     await assertRiderBookable(tx, facilityId, body.riderId);
     if (body.contactId) {
-      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId])).rows[0], 'contact');
+      found(await contactOf(tx, facilityId, body.contactId), 'contact');
     }
     if (body.startDate < providerToday(deps.settings.timeZone)) {
       throw Problems.validation([{ path: 'startDate', message: "Today or later, in the provider's time zone" }]);
@@ -112,8 +113,7 @@ export const standingOrderHandlers: StandingOrderHandlers = {
       throw Problems.conflict('invalid-transition', `A standing order in state ${series.status} can no longer change.`);
     }
     if (body.contactId) {
-      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [series.facility_id, body.contactId])).rows[0],
-        'contact');
+      found(await contactOf(tx, series.facility_id, body.contactId), 'contact');
     }
     const returnMode = body.returnMode ?? series.return_mode;
     const changes: StandingOrderChanges = {

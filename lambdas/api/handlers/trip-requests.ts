@@ -12,6 +12,7 @@ import { decodeOrderedCursor, openedPageOf } from './pagination';
 import { assertTransition, assertVersion, found, tenantForCreate } from './support';
 import { cancelTrip } from './trip-cancellation';
 import { scheduleTrips } from '../../shared/trips/schedule';
+import { contactOf } from '../data/contacts';
 
 type TripHandlers = Pick<HandlerTable,
   'tripRequests.create' | 'tripRequests.list' | 'tripRequests.get' | 'tripRequests.update' | 'tripRequests.schedule' |
@@ -29,8 +30,7 @@ export const tripRequestHandlers: TripHandlers = {
       throw problem ?? Problems.notFound('rider');
     };
     if (body.contactId) {
-      const { rows: contacts } = await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [facilityId, body.contactId]);
-      if (!contacts[0]) await refuse(Problems.notFound('contact'));
+      if (!(await contactOf(tx, facilityId, body.contactId))) await refuse(Problems.notFound('contact'));
     }
     if (body.returnTrip !== 'scheduled' && body.requestedReturnAt) {
       await refuse(Problems.validation([{ path: 'requestedReturnAt', message: 'Only for a scheduled return trip' }]));
@@ -97,7 +97,7 @@ export const tripRequestHandlers: TripHandlers = {
       throw Problems.conflict('already-scheduled', 'A trip request can be edited only before it is scheduled.');
     }
     if (body.contactId) {
-      found((await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [trip.facility_id, body.contactId])).rows[0], 'contact');
+      found(await contactOf(tx, trip.facility_id, body.contactId), 'contact');
     }
     const changes = {
       ...(body.contactId !== undefined ? { contact_id: body.contactId } : {}),

@@ -8,6 +8,7 @@ import type { HandlerTable, RouteContext } from '../handler-types';
 import type { RouteById } from '../routes';
 import { atIdentityProvider } from './directory';
 import { assertVersion, found } from './support';
+import { contactOf } from '../data/contacts';
 
 type UserRoleHandlers = Pick<HandlerTable, 'users.changeRole'>;
 
@@ -57,10 +58,7 @@ async function requestedAssignment(tx: Queryable, actor: Actor, body: RoleChange
   }
   found(await findFacility(tx, actor, body.facilityId), 'facility');
   if (body.contactId !== undefined) {
-    found(
-      (await tx.query('SELECT 1 FROM contacts WHERE facility_id = $1 AND id = $2', [body.facilityId, body.contactId])).rows[0],
-      'contact',
-    );
+    found(await contactOf(tx, body.facilityId, body.contactId), 'contact');
   }
   return { role: body.role, facilityId: body.facilityId, contactId: body.contactId ?? null };
 }
