@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { bundleLambda, type LambdaBundle } from '../lib/constructs/lambda-bundle';
 import { runChild } from './support/child';
 import { progressReporter, status } from './support/output';
 import { type BenchmarkOutcome, type Check, check } from './support/results';
@@ -11,11 +11,10 @@ import type { BenchServer } from './support/postgres';
 import { median, round } from './support/stats';
 
 /**
- * P1: every Lambda bundle, built with esbuild exactly as the CDK app builds it (the options are
- * read from lib/constructs/app-function.ts, so the benchmark follows the construct), then loaded
- * in fresh Node processes with the Node options the construct sets (NODE_OPTIONS, if any). The
- * floor is an empty handler bundled the same way. Network access is cut in those processes: a
- * module that reached for the network at load would fail here rather than wait.
+ * P1: every Lambda bundle, built by the construct's own build (lib/constructs/lambda-bundle.ts),
+ * then loaded in fresh Node processes as Lambda loads it (`import()` of index.mjs). The floor is
+ * an empty handler built the same way. Network access is cut in those processes: a module that
+ * reached for the network at load would fail here rather than wait.
  */
 const ROOT = join(__dirname, '..');
 export const LAMBDA_ENTRIES = [
@@ -35,79 +34,12 @@ const SIZE_LIMIT_KB = 300;
 const PROCESSES_AT_ONCE = (settings: BenchSettings) => (settings.quick ? 2 : 1);
 const INIT_LIMIT_MS = 30;
 
-export interface BundlingOptions {
-  format: 'cjs' | 'esm';
-  target: string;
-  minify: boolean;
-  sourcemap: boolean;
-  sourcesContent: boolean;
-  external: string[];
-  nodeOptions: string;
-  mainFields?: string[];
-  legalComments?: 'none' | 'inline' | 'eof';
-  /** esbuild aliases, replacement paths resolved from the repository root as CDK's esbuild runs there. */
-  alias?: Record<string, string>;
-}
-
-/** The construct's bundling settings, read from its source (importing it would load aws-cdk-lib). */
-export function bundlingOptionsFromConstruct(source = readFileSync(join(ROOT, 'lib/constructs/app-function.ts'), 'utf8')): BundlingOptions {
-  const find = (pattern: RegExp, what: string) => {
-    const match = pattern.exec(source);
-    if (!match?.[1]) throw new Error(`cannot read ${what} from lib/constructs/app-function.ts`);
-    return match[1];
-  };
-  const format = find(/format:\s*OutputFormat\.(CJS|ESM)/, 'bundling.format').toLowerCase() as 'cjs' | 'esm';
-  const runtime = find(/Runtime\.NODEJS_(\d+)_X/, 'the Node runtime');
-  const minify = find(/minify:\s*(true|false)/, 'bundling.minify') === 'true';
-  const sourcemap = find(/sourceMap:\s*(true|false)/, 'bundling.sourceMap') === 'true';
-  const sourcesContent = !/sourcesContent:\s*false/.test(source);
-  const externalList = find(/externalModules:\s*\[([^\]]*)\]/, 'bundling.externalModules');
-  const external = [...externalList.matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
-  const nodeOptions = /NODE_OPTIONS:\s*'([^']*)'/.exec(source)?.[1] ?? '';
-  const quoted = (list: string | undefined) => [...(list ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] as string);
-  const mainFields = quoted(/mainFields:\s*\[([^\]]*)\]/.exec(source)?.[1]);
-  const legalComments = /'--legal-comments':\s*'(none|inline|eof)'/.exec(source)?.[1] as BundlingOptions['legalComments'];
-  const aliases = quoted(/'--alias':\s*\[([^\]]*)\]/.exec(source)?.[1]).map((item) => item.split('=') as [string, string]);
-  // An esbuild flag CDK would apply and this reader would not is a bench (and budget) built unlike the Lambda.
-  const esbuildFlags = [...(/esbuildArgs:\s*\{([^}]*)\}/.exec(source)?.[1] ?? '').matchAll(/'(--[a-z-]+)'\s*:/g)]
-    .map((match) => match[1] as string);
-  const unread = esbuildFlags.filter((flag) => !['--legal-comments', '--alias'].includes(flag));
-  if (unread.length > 0) throw new Error(`bench/p1-bundles.ts does not read esbuildArgs ${unread.join(', ')} of the construct`);
-  return {
-    format, target: `node${runtime}`, minify, sourcemap, sourcesContent, external, nodeOptions,
-    ...(mainFields.length ? { mainFields } : {}),
-    ...(legalComments ? { legalComments } : {}),
-    ...(aliases.length ? { alias: Object.fromEntries(aliases.map(([name, path]) => [name, join(ROOT, path)])) } : {}),
-  };
-}
-
-export async function bundle(entry: string, outDir: string, options: BundlingOptions): Promise<{ file: string; bytes: number; metafile: Metafile }> {
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, options.format === 'esm' ? 'index.mjs' : 'index.js');
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: options.target,
-    format: options.format,
-    outfile: file,
-    minify: options.minify,
-    sourcemap: options.sourcemap,
-    sourcesContent: options.sourcesContent,
-    external: options.external,
-    mainFields: options.mainFields,
-    legalComments: options.legalComments,
-    alias: options.alias,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return { file, bytes: statSync(file).size, metafile: result.metafile };
-}
-
-/** Heaviest inputs of a bundle, by bytes in the output, grouped by package. */
-function heaviestPackages(metafile: Metafile, top = 8): Record<string, number> {
+/** Heaviest inputs of the files a bundle loads at init, by bytes in the output, grouped by package. */
+function heaviestPackages(built: LambdaBundle, top = 8): Record<string, number> {
   const byPackage = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  const atInit = new Set(built.initFiles);
+  for (const [path, output] of Object.entries(built.metafile.outputs)) {
+    if (!atInit.has(path.slice(path.lastIndexOf('/') + 1))) continue;
     for (const [input, info] of Object.entries(output.inputs)) {
       const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
       const name = match?.[1] ?? 'project';
@@ -179,10 +111,9 @@ const dns = require('node:dns'); dns.lookup = refuse; dns.resolve = refuse;
 if (dns.promises) { dns.promises.lookup = refuse; dns.promises.resolve = refuse; }
 `;
 
-function initScript(file: string, format: 'cjs' | 'esm'): string {
-  const load = format === 'esm' ? `import(${JSON.stringify(pathToFileURL(file).href)})` : `Promise.resolve(require(${JSON.stringify(file)}))`;
+function initScript(file: string): string {
   return `const t0 = performance.now();
-${load}.then((mod) => {
+import(${JSON.stringify(pathToFileURL(file).href)}).then((mod) => {
   const ms = performance.now() - t0;
   if (typeof mod.handler !== 'function') throw new Error('bundle exports no handler function');
   process.stdout.write(JSON.stringify({ ms, boot: t0 }));
@@ -197,10 +128,9 @@ interface InitSample {
   error?: string;
 }
 
-async function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env: Record<string, string>, nodeOptions: string): Promise<InitSample> {
+async function loadOnce(file: string, guard: string, env: Record<string, string>): Promise<InitSample> {
   const started = performance.now();
-  const { out, err } = await runChild(process.execPath,
-    [...nodeOptions.split(' ').filter(Boolean), '--require', guard, '-e', initScript(file, format)],
+  const { out, err } = await runChild(process.execPath, ['--require', guard, '-e', initScript(file)],
     { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 30_000 });
   const wall = performance.now() - started;
   try {
@@ -212,10 +142,10 @@ async function loadOnce(file: string, format: 'cjs' | 'esm', guard: string, env:
 }
 
 /** Adds the configuration an entry says it misses, until it loads or asks for nothing new. */
-export async function environmentThatLoads(file: string, options: BundlingOptions, guard: string, base: Record<string, string>) {
+export async function environmentThatLoads(file: string, guard: string, base: Record<string, string>) {
   const env = { ...base };
   for (;;) {
-    const sample = await loadOnce(file, options.format, guard, env, options.nodeOptions);
+    const sample = await loadOnce(file, guard, env);
     const asked = sample.error
       ? /(?:missing|invalid) configuration:? ([A-Z][A-Z0-9_]+)|([A-Z][A-Z0-9_]+) is not set/.exec(sample.error)
       : null;
@@ -230,7 +160,6 @@ export async function environmentThatLoads(file: string, options: BundlingOption
  * its database; without one only sizes and init are measured.
  */
 export async function runP1(settings: BenchSettings, server?: BenchServer): Promise<BenchmarkOutcome> {
-  const options = bundlingOptionsFromConstruct();
   const present = LAMBDA_ENTRIES.filter((entry) => existsSync(join(ROOT, entry)));
   const missing = LAMBDA_ENTRIES.filter((entry) => !existsSync(join(ROOT, entry)));
   const work = mkdtempSync(join(tmpdir(), 'nemt-bench-bundles-'));
@@ -240,27 +169,27 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
     const floorEntry = join(work, 'empty-handler.ts');
     writeFileSync(floorEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
 
-    const targets: { name: string; entry: string; file: string; bytes: number; heaviest: Record<string, number> }[] = [];
     status(`P1 bundling ${present.length} entries and the floor`);
     const entries = [floorEntry, ...present.map((path) => join(ROOT, path))];
-    const built = await Promise.all(entries.map((entry, index) => bundle(entry, join(work, 'out', String(index)), options)));
-    for (const [index, entry] of entries.entries()) {
-      const result = built[index] as Awaited<ReturnType<typeof bundle>>;
-      targets.push({
+    const targets = entries.map((entry, index) => {
+      const built = bundleLambda(entry, join(work, 'out', String(index)));
+      return {
         name: entry === floorEntry ? 'floor (empty handler)' : relative(ROOT, entry),
         entry,
-        file: result.file,
-        bytes: result.bytes,
-        heaviest: heaviestPackages(result.metafile),
-      });
-    }
+        file: built.entryFile,
+        bytes: built.initBytes,
+        totalBytes: built.totalBytes,
+        files: built.files.length,
+        heaviest: heaviestPackages(built),
+      };
+    });
 
     const base = dummyEnvironment();
     const envs: Record<string, string>[] = [];
     const loadErrors: Record<string, string> = {};
     for (const target of targets) {
       const entryEnv = target.name.startsWith('floor') ? {} : entryEnvironment(target.name);
-      const found = await environmentThatLoads(target.file, options, guard, { ...base, ...entryEnv });
+      const found = await environmentThatLoads(target.file, guard, { ...base, ...entryEnv });
       envs.push(found.env);
       if (found.sample.error) loadErrors[target.name] = found.sample.error;
     }
@@ -280,7 +209,7 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
         const job = jobs[nextJob] as (typeof jobs)[number];
         nextJob += 1;
         const env = envs[job.index] as Record<string, string>;
-        samples[job.index]?.push(await loadOnce(job.target.file, options.format, guard, env, options.nodeOptions));
+        samples[job.index]?.push(await loadOnce(job.target.file, guard, env));
         finished += 1;
         if (finished % targets.length === 0) report(finished / targets.length, settings.processes);
       }
@@ -297,7 +226,11 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
       const error = loadErrors[target.name] ?? (samples[index] ?? []).find((sample) => sample.error)?.error;
       return {
         entry: target.name,
+        // What a cold start reads and compiles: the entry and the chunks it imports statically.
         sizeKb: round(target.bytes / 1024, 1),
+        // Everything deployed, including the chunks loaded on first use.
+        totalKb: round(target.totalBytes / 1024, 1),
+        files: target.files,
         initMs: round(measured.init, 2),
         initMinusFloorMs: round(measured.init - floor.init, 2),
         processWallMs: round(measured.wall, 1),
@@ -315,9 +248,9 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
     const { FLOOR_SOURCE, runColdRequests } = await import('./p1-cold-request');
     const cold = server
       ? await runColdRequests({
-        settings, server, work, format: options.format, nodeOptions: options.nodeOptions,
+        settings, server, work,
         bundles: targets.slice(1).map((target, offset) => ({ entry: target.name, file: target.file, env: envs[offset + 1] ?? {} })),
-        floorFile: (await bundle(FLOOR_SOURCE, join(work, 'out', 'cold-floor'), options)).file,
+        floorFile: bundleLambda(FLOOR_SOURCE, join(work, 'out', 'cold-floor')).entryFile,
         writePreload: (name, text) => {
           const file = join(work, name);
           writeFileSync(file, text);
@@ -336,7 +269,7 @@ export async function runP1(settings: BenchSettings, server?: BenchServer): Prom
       checks,
       absolute: {
         note: 'value: the slowest bundle\'s module init (median); floor: the empty handler\'s; targets are differences and sizes',
-        bundling: options,
+        bundling: 'lib/constructs/lambda-bundle.ts (ES modules, split; size = entry + chunks it imports statically)',
         processesAtOnce: PROCESSES_AT_ONCE(settings),
         floor: { sizeKb: round((targets[0]?.bytes ?? 0) / 1024, 2), initMs: round(floor.init, 3), processWallMs: round(floor.wall, 1), processes: floor.n },
         bundles,

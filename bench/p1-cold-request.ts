@@ -88,8 +88,8 @@ function jsonParam(value: SqlParam): unknown {
 
 const loginFor = (user: string) => (Object.entries(LOGIN_USERS).find(([, name]) => name === user)?.[0] ?? 'api') as LoginName;
 
-function childScript(file: string, format: 'cjs' | 'esm', event: APIGatewayProxyEvent): string {
-  const load = format === 'esm' ? `import(${JSON.stringify(pathToFileURL(file).href)})` : `Promise.resolve(require(${JSON.stringify(file)}))`;
+function childScript(file: string, event: APIGatewayProxyEvent): string {
+  const load = `import(${JSON.stringify(pathToFileURL(file).href)})`;
   return `const event = ${JSON.stringify(event)};
 const t0 = performance.now();
 ${load}.then(async (mod) => {
@@ -113,10 +113,10 @@ interface ColdSample {
   error?: string;
 }
 
-async function coldOnce(script: string, preload: string, env: Record<string, string>, nodeOptions: string, extraArgs: string[] = []):
+async function coldOnce(script: string, preload: string, env: Record<string, string>, extraArgs: string[] = []):
   Promise<ColdSample> {
   const { out, err } = await runChild(process.execPath,
-    [...nodeOptions.split(' ').filter(Boolean), ...extraArgs, '--require', preload, '-e', script],
+    [...extraArgs, '--require', preload, '-e', script],
     { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 60_000 });
   const line = out.split('\n').reverse().find((text) => text.startsWith('BENCH-RESULT '));
   if (!line) return { error: (err || out || 'no output').trim().split('\n').slice(-3).join(' ').slice(0, 300) };
@@ -129,8 +129,6 @@ export async function runColdRequests(input: {
   settings: BenchSettings;
   server: BenchServer;
   work: string;
-  format: 'cjs' | 'esm';
-  nodeOptions: string;
   bundles: readonly ColdBundle[];
   floorFile: string;
   writePreload: (name: string, text: string) => string;
@@ -227,8 +225,8 @@ export async function runColdRequests(input: {
         kms: { host: KMS_HOST, body: plan.decrypt },
       };
       return [
-        { entry: bundle.entry, side: 'handler' as const, script: childScript(bundle.file, input.format, event), env },
-        { entry: bundle.entry, side: 'floor' as const, script: childScript(input.floorFile, input.format, event),
+        { entry: bundle.entry, side: 'handler' as const, script: childScript(bundle.file, event), env },
+        { entry: bundle.entry, side: 'floor' as const, script: childScript(input.floorFile, event),
           env: { ...env, BENCH_COLD_PLAN: JSON.stringify(floorPlan) } },
       ];
     });
@@ -238,8 +236,8 @@ export async function runColdRequests(input: {
       for (const target of targets.filter((candidate) => candidate.side === 'handler')) {
         const dir = join(input.profileDir, target.entry.split('/')[1] ?? 'entry');
         // Once unprofiled first, so the files and the database are warm as in a measured run.
-        await coldOnce(target.script, preload, target.env, input.nodeOptions);
-        const sample = await coldOnce(target.script, preload, target.env, input.nodeOptions,
+        await coldOnce(target.script, preload, target.env);
+        const sample = await coldOnce(target.script, preload, target.env,
           ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100']);
         if (sample.error) throw new Error(`profiled ${target.entry}: ${sample.error}`);
         profiles.push({ entry: target.entry, dir, boundaryUs: sample.boundaryUs, initMs: sample.init, requestMs: sample.request });
@@ -253,7 +251,7 @@ export async function runColdRequests(input: {
     const report = progressReporter('P1 cold requests in fresh processes');
     for (let round = 0; round < processes; round += 1) {
       for (const [index, target] of targets.entries()) {
-        samples[index]?.push(await coldOnce(target.script, preload, target.env, input.nodeOptions));
+        samples[index]?.push(await coldOnce(target.script, preload, target.env));
       }
       report(round + 1, processes);
     }

@@ -4,14 +4,15 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOOR_SOURCE, runColdRequests } from './p1-cold-request';
-import { bundle, bundlingOptionsFromConstruct, dummyEnvironment, entryEnvironment, environmentThatLoads, NETWORK_GUARD } from './p1-bundles';
+import { bundleLambda } from '../lib/constructs/lambda-bundle';
+import { dummyEnvironment, entryEnvironment, environmentThatLoads, NETWORK_GUARD } from './p1-bundles';
 import { settingsFor } from './support/context';
 import { breakdownTable, profileByOrigin } from './support/cpu-profile';
 import { startBenchServer } from './support/postgres';
 
 /**
  * `npx tsx bench/p1-profile.ts [folder]`: one CPU-profiled cold process each for the API and the
- * intake bundle (built as the CDK app builds them), set up as P1's cold request is, and their self
+ * intake bundle (built by the construct's own build), set up as P1's cold request is, and their self
  * time by package or project folder, init and first request apart, as Markdown on stdout. The
  * .cpuprofile files stay in the folder (default bench/results/profiles, not committed), for
  * Chrome DevTools or speedscope.
@@ -24,7 +25,6 @@ async function main(): Promise<void> {
   const profileDir = process.argv[2] ?? join(ROOT, 'bench', 'results', 'profiles');
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
-  const options = bundlingOptionsFromConstruct();
   const work = mkdtempSync(join(tmpdir(), 'nemt-p1-profile-'));
   const server = await startBenchServer();
   try {
@@ -32,13 +32,13 @@ async function main(): Promise<void> {
     writeFileSync(guard, NETWORK_GUARD);
     const bundles = [];
     for (const [index, entry] of ENTRIES.entries()) {
-      const built = await bundle(join(ROOT, entry), join(work, 'out', String(index)), options);
-      const { env } = await environmentThatLoads(built.file, options, guard, { ...dummyEnvironment(), ...entryEnvironment(entry) });
-      bundles.push({ entry, file: built.file, env });
+      const file = bundleLambda(entry, join(work, 'out', String(index))).entryFile;
+      const { env } = await environmentThatLoads(file, guard, { ...dummyEnvironment(), ...entryEnvironment(entry) });
+      bundles.push({ entry, file, env });
     }
-    const floorFile = (await bundle(FLOOR_SOURCE, join(work, 'out', 'floor'), options)).file;
+    const floorFile = bundleLambda(FLOOR_SOURCE, join(work, 'out', 'floor')).entryFile;
     const { absolute } = await runColdRequests({
-      settings: settingsFor(true), server, work, format: options.format, nodeOptions: options.nodeOptions, bundles, floorFile, profileDir,
+      settings: settingsFor(true), server, work, bundles, floorFile, profileDir,
       writePreload: (name, text) => {
         const file = join(work, name);
         writeFileSync(file, text);

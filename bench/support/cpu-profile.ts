@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Self time of a V8 CPU profile (`node --cpu-prof`) by where the code came from: the npm package
  * (`node_modules/<name>`), or the project folder (`lambdas/api`, `lambdas/shared/db`, …), found
- * through the bundle's source map; V8's own entries (garbage collector, program, idle) and Node's
+ * through the source maps of the bundle's files (the entry and its chunks); V8's own entries (garbage collector, program, idle) and Node's
  * internals are named as such. Samples before `boundaryUs` (profile clock) count as init, the rest
  * as the first request.
  */
@@ -35,7 +37,14 @@ function originOf(source: string): string {
 
 export function profileByOrigin(profilePath: string, bundleFile: string, boundaryUs = Number.POSITIVE_INFINITY): Breakdown {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
-  const map = new SourceMap(JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')));
+  const bundleDir = dirname(bundleFile);
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (url: string) => {
+    const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+    if (dirname(file) !== bundleDir) return undefined;
+    if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : undefined);
+    return maps.get(file);
+  };
   const origins = new Map<number, string>();
   for (const node of profile.nodes) {
     const { url, functionName, lineNumber, columnNumber } = node.callFrame;
@@ -43,8 +52,8 @@ export function profileByOrigin(profilePath: string, bundleFile: string, boundar
     if (!url) origin = `V8: ${functionName || '(anonymous)'}`;
     // Compiling a script is V8's work inside Node's loader: it shows as the loader's self time.
     else if (url.startsWith('node:')) origin = `Node: ${url.slice('node:'.length)}`;
-    else if (url.endsWith(bundleFile) || url === `file://${bundleFile}`) {
-      const entry = map.findEntry(lineNumber, columnNumber) as { originalSource?: string };
+    else if (mapOf(url)) {
+      const entry = (mapOf(url) as SourceMap).findEntry(lineNumber, columnNumber) as { originalSource?: string };
       origin = entry.originalSource ? originOf(entry.originalSource) : 'bundle, unmapped (esbuild module wrappers)';
     } else origin = `other: ${url.split('/').slice(-2).join('/')}`;
     origins.set(node.id, origin);

@@ -6,6 +6,8 @@ import { pickupWindowMinutesFrom } from '../shared/settings';
 import { horizonDaysFrom } from '../shared/standing-orders/materialise';
 import type { ApiDependencies } from './handler-types';
 
+export { onFirstUse } from '../shared/on-first-use';
+
 /**
  * What every Lambda serving authenticated routes builds from its configuration, once per
  * container: the connection pool (RDS Proxy, IAM token, TLS), the token verifier with its key
@@ -33,22 +35,6 @@ export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies
       maxOdometerJumpMiles: maxOdometerJumpMilesFrom(env),
       standingOrderHorizonDays: horizonDaysFrom(env),
     },
-  };
-}
-
-/**
- * Built on first use, once: SDK clients only some requests need stay out of module init, which
- * every cold start pays (docs/performance.md, P1). Configuration is still read at init, so a
- * missing value fails the cold start, not a request.
- */
-export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    return loading;
   };
 }
 

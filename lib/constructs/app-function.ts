@@ -1,20 +1,18 @@
-import { join } from 'node:path';
-import { Duration, Fn, type RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, Duration, Fn, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type ICommandHooks, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { type BundledFiles, bundleLambda, LAMBDA_NODE_MAJOR, PROJECT_ROOT } from './lambda-bundle';
 import { ManagedPolicyRole } from './managed-policy-role';
 
-/** The repository root: entries, the lock file and `schema/` are found from here. */
-export const PROJECT_ROOT = join(__dirname, '..', '..');
+export { PROJECT_ROOT };
 
 /** Newest Node.js LTS that Lambda offers in this aws-cdk-lib. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -44,7 +42,8 @@ export interface AppFunctionProps {
   readonly timeout?: Duration;
   readonly memorySize?: number;
   readonly environment?: Readonly<Record<string, string>>;
-  readonly commandHooks?: ICommandHooks;
+  /** Files the code reads beside itself at run time (the migrations' SQL). */
+  readonly bundledFiles?: BundledFiles;
   /** Why the function also needs actions that name no resource, beyond ENI management and X-Ray. */
   readonly unscopedActionsReason?: string;
 }
@@ -52,18 +51,15 @@ export interface AppFunctionProps {
 /** Environment variable names that would suggest a secret value; secrets never go in env (S18). */
 const SECRET_LOOKING_NAME = /(PASSWORD|PASSWD|PRIVATE_KEY|SECRET(?!_ARN$)|ACCESS_KEY|API_KEY|CREDENTIAL)/i;
 
-function noCommandHooks(): ICommandHooks {
-  return { beforeBundling: () => [], beforeInstall: () => [], afterBundling: () => [] };
-}
-
 /**
  * Every Lambda of the app, with the defaults in one place: Node LTS on arm64, active tracing,
- * its own KMS-encrypted log group with retention and JSON logs, a minified bundle with source
- * maps that includes the AWS SDK (the version we test is the version we run), reserved
+ * its own KMS-encrypted log group with retention and JSON logs, minified ES modules with source
+ * maps that include the AWS SDK (the version we test is the version we run; built by
+ * lambda-bundle.ts, split so code loaded with `import()` waits for its first use), reserved
  * concurrency, in the VPC's private subnets behind the Lambda security group, and a role that
  * starts with only what running in a VPC and logging need. Access is added with the helpers.
  */
-export class AppFunction extends NodejsFunction {
+export class AppFunction extends lambda.Function {
   readonly serviceRole: ManagedPolicyRole;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
@@ -84,13 +80,24 @@ export class AppFunction extends NodejsFunction {
         retentionPeriod: Duration.days(14),
       })
       : undefined;
-    const hooks = props.commandHooks ?? noCommandHooks();
+    if (NODE_RUNTIME.name !== `nodejs${LAMBDA_NODE_MAJOR}.x`) throw new Error(`the bundles target Node ${LAMBDA_NODE_MAJOR}, not ${NODE_RUNTIME.name}`);
 
     super(scope, id, {
-      entry: join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      code: lambda.Code.fromAsset(PROJECT_ROOT, {
+        // The hash of what was built, as NodejsFunction does: the same code gives the same asset.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: the build runs here, with the project's own esbuild, and fails loudly.
+          image: NODE_RUNTIME.bundlingImage,
+          local: {
+            tryBundle(outputDir: string) {
+              bundleLambda(props.entry, outputDir, props.bundledFiles);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -109,32 +116,7 @@ export class AppFunction extends NodejsFunction {
       allowPublicSubnet: false,
       deadLetterQueue,
       recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      // No --enable-source-maps: Node would read the whole map at every cold start (about a tenth
-      // of the API's init, docs/performance.md P1) for stack traces the logs never carry (ids and
-      // error codes only). The maps still ship beside each bundle to decode a crash by hand.
       environment: props.environment,
-      bundling: {
-        format: OutputFormat.CJS,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Bundle the SDK instead of using the runtime's copy; the drivers' optional native and
-        // edge-runtime back ends are never loaded on Lambda.
-        externalModules: ['pg-native', 'pg-cloudflare', 'cloudflare:sockets'],
-        // The packages' ES module builds first: esbuild drops the exports a bundle never imports
-        // (e.g. the SDK's browser user-agent parser, bowser), which their CommonJS builds keep.
-        mainFields: ['module', 'main'],
-        // Lambda hands the role's credentials over in the environment, and every client takes them
-        // from there (lambdas/shared/aws): the SDK's default provider chain is replaced, not bundled.
-        esbuildArgs: {
-          '--legal-comments': 'none',
-          '--alias': ['@aws-sdk/credential-provider-node=./lambdas/shared/aws/default-credential-provider.ts'],
-        },
-        forceDockerBundling: false,
-        logLevel: undefined,
-        commandHooks: hooks,
-      },
     });
     this.serviceRole = role;
 

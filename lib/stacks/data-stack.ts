@@ -180,14 +180,7 @@ export class DataStack extends BaseStack {
       },
       // The schema travels inside the bundle, so a change to schema/ changes the asset, the
       // function version and therefore re-runs the trigger.
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (inputDir: string, outputDir: string) => [
-          `mkdir -p "${outputDir}/schema"`,
-          `cp "${inputDir}"/schema/*.sql "${outputDir}/schema/"`,
-        ],
-      },
+      bundledFiles: { directory: 'schema', extension: '.sql' },
     });
     const secret = this.cluster.secret;
     if (!secret) throw new Error('the cluster has no master secret');

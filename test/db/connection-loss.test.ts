@@ -2,6 +2,7 @@ import {
   BeginTransactionCommand, DatabaseErrorException, DatabaseResumingException, ExecuteStatementCommand, RDSDataClient,
 } from '@aws-sdk/client-rds-data';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type AddressInfo, createServer } from 'node:net';
 import { createDataApiDatabase } from '../../lambdas/shared/db/data-api-adapter';
 import { createPgDatabase } from '../../lambdas/shared/db/pg-adapter';
 import { type Database, DatabaseError, DatabaseUnavailableError } from '../../lambdas/shared/db/port';
@@ -168,5 +169,55 @@ describe('the Data API adapter classifies the same losses', () => {
     const duplicate = dataApi().query('INSERT INTO x VALUES (1)');
     await expect(duplicate).rejects.toBeInstanceOf(DatabaseError);
     await expect(duplicate).rejects.not.toBeInstanceOf(DatabaseUnavailableError);
+  });
+});
+
+describe('the connection a Lambda opens during init (connectEarly)', () => {
+  test('is opened before any query, and the first transaction uses it instead of opening a second', async () => {
+    const app = 'connect-early-test';
+    let passwords = 0;
+    const url = new URL(db().url());
+    const early = createPgDatabase({
+      host: url.hostname, port: Number(url.port), database: url.pathname.slice(1), user: decodeURIComponent(url.username),
+      password: async () => {
+        passwords += 1;
+        return decodeURIComponent(url.password);
+      },
+      max: 2, applicationName: app, connectEarly: true,
+    });
+    try {
+      const sessions = async () => Number((await db().owner.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]?.n);
+      for (let waited = 0; (await sessions()) < 1 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await sessions()).toBe(1);
+      expect(passwords).toBe(1);
+      await early.transaction((tx) => tx.query('SELECT 1'));
+      await early.query('SELECT 1');
+      expect(passwords).toBe(1);
+      expect(await sessions()).toBe(1);
+    } finally {
+      await early.close();
+    }
+  });
+
+  test('a failed early connection is no answer: the first query opens its own and reports that one', async () => {
+    // A server that takes each connection and hangs up at once.
+    let accepted = 0;
+    const server = createServer((socket) => {
+      accepted += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const unreachable = createPgDatabase({
+      host: '127.0.0.1', port: (server.address() as AddressInfo).port, database: 'none', user: 'none', password: 'none',
+      connectEarly: true, connectionTimeoutMillis: 2000,
+    });
+    try {
+      await expect(unreachable.transaction((tx) => tx.query('SELECT 1'))).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(accepted).toBe(2);
+    } finally {
+      await unreachable.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -81,7 +81,9 @@ test('the Lambda code was bundled, with the schema next to the migration handler
   const assets = readdirSync(cliOut).filter((name) => name.startsWith('asset.'));
   const withSchema = assets.filter((name) => existsSync(join(cliOut, name, 'schema', '0001_roles_and_context.sql')));
   expect(withSchema).toHaveLength(1);
-  expect(existsSync(join(cliOut, withSchema[0] as string, 'index.js'))).toBe(true);
+  // ES modules: Lambda resolves the handler `index.handler` to index.mjs.
+  expect(existsSync(join(cliOut, withSchema[0] as string, 'index.mjs'))).toBe(true);
+  expect(existsSync(join(cliOut, withSchema[0] as string, 'index.js'))).toBe(false);
 });
 
 test('two independent synths produce identical templates and asset manifests', () => {

@@ -1,4 +1,5 @@
 import { required } from '../db/rds-proxy';
+import { onFirstUse } from '../on-first-use';
 import type { KeyProvider } from './key-provider';
 import { PiiCrypto } from './pii';
 
@@ -19,16 +20,10 @@ export function piiCryptoFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
  * should not pay for a client it may not use (docs/performance.md, P1).
  */
 function kmsOnFirstUse(keyArn: string): KeyProvider {
-  let loading: Promise<KeyProvider> | undefined;
-  const kms = () => {
-    loading ??= Promise.all([import('../aws/kms-client'), import('./kms-key-provider')])
-      .then(([{ newKmsClient }, { createKmsKeyProvider }]) => createKmsKeyProvider(newKmsClient(), keyArn))
-      .catch((error: unknown) => {
-        loading = undefined;
-        throw error;
-      });
-    return loading;
-  };
+  const kms = onFirstUse(async () => {
+    const [{ newKmsClient }, { createKmsKeyProvider }] = await Promise.all([import('../aws/kms-client'), import('./kms-key-provider')]);
+    return createKmsKeyProvider(newKmsClient(), keyArn);
+  });
   return {
     name: 'kms',
     generateDataKey: async (facilityId) => (await kms()).generateDataKey(facilityId),

@@ -1,7 +1,7 @@
-import { Signer } from '@aws-sdk/rds-signer';
+import { credentialsFromEnvironment } from '../aws/lambda-credentials';
+import { onFirstUse } from '../on-first-use';
 import { createPgDatabase } from './pg-adapter';
 import type { Database } from './port';
-import { credentialsFromEnvironment } from '../aws/lambda-credentials';
 
 /**
  * The Lambdas' database: node-postgres through RDS Proxy, authenticated with a short-lived IAM
@@ -13,19 +13,26 @@ export function databaseFromEnvironment(env: NodeJS.ProcessEnv = process.env): D
   const host = required(env, 'DB_HOST');
   const port = Number(env.DB_PORT ?? '5432');
   const user = required(env, 'DB_USER');
-  // The role's credentials from the environment, as every client of the function takes them.
-  const signer = new Signer({ hostname: host, port, username: user, region: env.AWS_REGION, credentials: credentialsFromEnvironment });
+  const region = env.AWS_REGION;
+  // The role's credentials from the environment, as every client of the function takes them. The
+  // signer (and the SDK code under it) loads when the pool first opens a connection.
+  const signer = onFirstUse(async () => {
+    const { Signer } = await import('@aws-sdk/rds-signer');
+    return new Signer({ hostname: host, port, username: user, region, credentials: credentialsFromEnvironment });
+  });
   return createPgDatabase({
     host,
     port,
     user,
     database: required(env, 'DB_NAME'),
-    password: () => signer.getAuthToken(),
+    password: async () => (await signer()).getAuthToken(),
     ssl: { servername: host },
     // One Lambda serves one request at a time; a second connection covers the after-commit work.
     max: Number(env.DB_POOL_MAX ?? '2'),
     idleTimeoutMillis: 60_000,
     applicationName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'nemt-dispatch',
+    // Every invocation of every function needs the database: the connection is opened during init.
+    connectEarly: true,
   });
 }
 
