@@ -103,12 +103,21 @@ export function entryEnvironment(entry: string): Record<string, string> {
   };
 }
 
+/**
+ * No network for the init measurement: every connection is refused the way an unreachable host
+ * refuses it, asynchronously. A module may start a connection at load (the Lambdas open their
+ * database connection and fetch the token keys during init) but must not wait for one, and a
+ * module whose load depended on an answer fails here instead of timing a network.
+ */
 export const NETWORK_GUARD = `
-const refuse = () => { throw new Error('network access during module init (benchmark guard)'); };
-const net = require('node:net'); net.Socket.prototype.connect = refuse; net.connect = refuse; net.createConnection = refuse;
-const tls = require('node:tls'); tls.connect = refuse;
-const dns = require('node:dns'); dns.lookup = refuse; dns.resolve = refuse;
-if (dns.promises) { dns.promises.lookup = refuse; dns.promises.resolve = refuse; }
+const refused = (what) => Object.assign(new Error(what + ' ECONNREFUSED (no network in the benchmark)'), { code: 'ECONNREFUSED' });
+const net = require('node:net');
+net.Socket.prototype.connect = function () { process.nextTick(() => this.destroy(refused('connect'))); return this; };
+const tls = require('node:tls');
+tls.connect = function () { const socket = new tls.TLSSocket(new net.Socket()); process.nextTick(() => socket.destroy(refused('tls'))); return socket; };
+const dns = require('node:dns');
+dns.lookup = (host, options, callback) => process.nextTick(typeof options === 'function' ? options : callback, refused('lookup ' + host));
+if (dns.promises) dns.promises.lookup = async (host) => { throw refused('lookup ' + host); };
 `;
 
 function initScript(file: string): string {
