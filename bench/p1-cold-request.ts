@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiHandler } from '../lambdas/api/app';
 import { apiHandlers } from '../lambdas/api/handlers';
+import { routingWith } from '../lambdas/api/router';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { createKmsKeyProvider } from '../lambdas/shared/crypto/kms-key-provider';
 import { PiiCrypto } from '../lambdas/shared/crypto/pii';
@@ -157,7 +158,7 @@ export async function runColdRequests(input: {
     {
       const recording = recordingDatabase(database.pool('api', 2));
       const api = createTestApi(recording.db, { pii: piiFresh() });
-      const handler = createApiHandler(api.deps, apiHandlers);
+      const handler = createApiHandler(api.deps, routingWith(apiHandlers));
       const translated = toApiGatewayEvent({ method: 'GET', url: LIST_URL, headers: { Authorization: `Bearer ${api.issuer.mint(actor)}` } });
       if (!('event' in translated)) throw new Error(`no route for ${LIST_URL}`);
       const answer = (await handler(translated.event, { awsRequestId: 'bench' } as Context)) as APIGatewayProxyResult;

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import pg from 'pg';
 import { createApiHandler } from '../lambdas/api/app';
 import { apiHandlers } from '../lambdas/api/handlers';
+import { routingWith } from '../lambdas/api/router';
 import { createIntakeHandler } from '../lambdas/intake/app';
 import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
 import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
@@ -258,7 +259,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           pii: pii(),
           settings: { ...SETTINGS, timeZone, maxOdometerJumpMiles: maxOdometerJumpMilesFrom(process.env) },
         },
-        apiHandlers,
+        routingWith(apiHandlers),
         // One process plays both functions that serve authenticated routes in AWS.
         ['api', 'users'],
       ),

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiHandler } from '../../lambdas/api/app';
 import { apiHandlers } from '../../lambdas/api/handlers';
+import { routingWith } from '../../lambdas/api/router';
 import type { PiiCrypto } from '../../lambdas/shared/crypto/pii';
 import type { Database, Queryable, SqlParam } from '../../lambdas/shared/db/port';
 import type { Actor } from '../../lambdas/shared/tenancy/actor';
@@ -51,7 +52,7 @@ export function createBenchApi(pool: Database, pii: PiiCrypto): BenchApi {
   // Hand-offs to the queue are the relay's business (P7); here they cost what an SQS call's
   // promise costs when it is not awaited by anything slower.
   const test = createTestApi(db, { pii, outbox: { publish: async () => undefined } });
-  const handler = createApiHandler(test.deps, apiHandlers);
+  const handler = createApiHandler(test.deps, routingWith(apiHandlers));
   const tokens = new Map<string, string>();
 
   return {

@@ -13,12 +13,13 @@ import { writeOutbox, writeOutboxWithAudit } from '../shared/outbox/write';
 import type { Actor } from '../shared/tenancy/actor';
 import { withActor } from '../shared/tenancy/with-actor';
 import {
-  type ApiDependencies, type ApiRoute, bodyOf, type HandlerTable, RefusalToExplain, type RouteContext, type RouteHandler, type RouteResult,
+  type ApiDependencies, type ApiRoute, bodyOf, RefusalToExplain, type RouteContext, type RouteHandler, type RouteResult,
 } from './handler-types';
 import { etagFor, parseIdempotencyKey, parseIfMatch, parseJsonBody, parseParameters } from './request';
 import type { AuthenticatedFunction } from './route-types';
 import { parsedEvenIfPast } from './schemas/common';
-import { routeForResource } from './router';
+import type { Route } from './routes';
+import type { Routing } from './routing';
 
 /**
  * The one road every API request walks (docs/architecture.md): request id → access log →
@@ -30,9 +31,9 @@ import { routeForResource } from './router';
  * function serves each route): in AWS each Lambda serves its own, and a route of another answers
  * 404 as an unknown one would; the local stack and the tests serve them all from one process.
  */
-export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable,
+export function createApiHandler(deps: ApiDependencies, routing: Routing,
   serves: readonly AuthenticatedFunction[] = ['api']) {
-  const servedHere = (route: ReturnType<typeof routeForResource>): route is ApiRoute =>
+  const servedHere = (route: Route | undefined): route is ApiRoute =>
     route !== undefined && route.function !== 'intake' && serves.includes(route.function);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(requestContext())
@@ -42,13 +43,14 @@ export function createApiHandler(deps: ApiDependencies, handlers: HandlerTable,
     .handler(async (event, context) => {
       const actor = await authenticate(event, deps);
       context.actor = actor;
-      const route = routeForResource(event.httpMethod, event.resource);
-      if (!servedHere(route)) throw Problems.routeNotFound();
+      const found = await routing(event.httpMethod, event.resource);
+      const route = found?.route;
+      if (!servedHere(route) || !found?.handler) throw Problems.routeNotFound();
       context.routeId = route.id;
       if (!(route.roles as readonly string[]).includes(actor.role)) {
         throw Problems.forbidden(undefined, `role ${actor.role} not allowed on ${route.id}`);
       }
-      const handler = handlers[route.id as keyof HandlerTable] as unknown as RouteHandler<ApiRoute>;
+      const handler = found.handler as RouteHandler<ApiRoute>;
       return execute(event, route, handler, actor, context.requestId ?? context.awsRequestId, deps);
     });
 }

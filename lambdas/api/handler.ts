@@ -3,7 +3,7 @@ import { required } from '../shared/db/rds-proxy';
 import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
 import { createApiHandler } from './app';
-import { apiHandlers } from './handlers';
+import { lazyRouting } from './lazy-routing';
 import { notHere, onFirstUse, sharedDependencies } from './lambda-dependencies';
 
 /**
@@ -36,6 +36,6 @@ const identity: IdentityAdmin = {
 
 export const handler = createApiHandler(
   { ...sharedDependencies(env), outbox, identity, pii: piiCryptoFromEnvironment(env) },
-  apiHandlers,
+  lazyRouting(),
   ['api'],
 );

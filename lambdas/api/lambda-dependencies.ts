@@ -2,8 +2,7 @@ import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
-import { pickupWindowMinutesFrom } from '../shared/settings';
-import { horizonDaysFrom } from '../shared/standing-orders/materialise';
+import { horizonDaysFrom, pickupWindowMinutesFrom } from '../shared/settings';
 import type { ApiDependencies } from './handler-types';
 
 export { onFirstUse } from '../shared/on-first-use';

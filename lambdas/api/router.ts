@@ -1,4 +1,6 @@
+import type { ApiRouteId, HandlerTable } from './handler-types';
 import { type Route, routes } from './routes';
+import type { Routing } from './routing';
 
 /**
  * Matches a concrete method and path to a declared route, as API Gateway does (static segments
@@ -58,4 +60,13 @@ const byResource = new Map<string, Route>(routes.map((route) => [`${route.method
 
 export function routeForResource(method: string, resource: string): Route | undefined {
   return byResource.get(`${method} ${resource}`);
+}
+
+/** Routing over the whole table with every handler already loaded: the tests and the local stack. */
+export function routingWith(handlers: HandlerTable): Routing {
+  return async (method, resource) => {
+    const route = routeForResource(method, resource);
+    if (!route) return undefined;
+    return { route, handler: route.function === 'intake' ? undefined : handlers[route.id as ApiRouteId] as never };
+  };
 }

@@ -14,3 +14,11 @@ export function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: n
 export function pickupWindowMinutesFrom(env: NodeJS.ProcessEnv): number {
   return integerSetting(env, 'PICKUP_WINDOW_MINUTES', 30, 1, 240);
 }
+
+/** Days of trips a standing order's series has ahead of today (STANDING_ORDER_HORIZON_DAYS). */
+export const DEFAULT_HORIZON_DAYS = 14;
+
+/** STANDING_ORDER_HORIZON_DAYS, read alike by the API and the scheduled materialiser. */
+export function horizonDaysFrom(env: NodeJS.ProcessEnv): number {
+  return integerSetting(env, 'STANDING_ORDER_HORIZON_DAYS', DEFAULT_HORIZON_DAYS, 1, 120);
+}

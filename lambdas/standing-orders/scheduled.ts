@@ -2,9 +2,9 @@ import type { Database } from '../shared/db/port';
 import { required } from '../shared/db/rds-proxy';
 import { assertTimeZone } from '../shared/domain/time-zone';
 import { logger } from '../shared/log';
-import { integerSetting, pickupWindowMinutesFrom } from '../shared/settings';
+import { horizonDaysFrom, integerSetting, pickupWindowMinutesFrom } from '../shared/settings';
 import {
-  horizonDaysFrom, horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
+  horizonFrom, type MaterialiseAllReport, materialiseAll, providerToday,
 } from '../shared/standing-orders/materialise';
 import { DEFAULT_RIDE_REMINDER_LOCAL_HOUR, type RideReminderReport, type RideReminderSettings, sendRideReminders } from './reminders';
 

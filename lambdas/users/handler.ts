@@ -1,5 +1,5 @@
 import { createApiHandler } from '../api/app';
-import { apiHandlers } from '../api/handlers';
+import { lazyRouting } from '../api/lazy-routing';
 import { notHere, onFirstUse, sharedDependencies } from '../api/lambda-dependencies';
 import type { KeyProvider } from '../shared/crypto/key-provider';
 import { PiiCrypto } from '../shared/crypto/pii';
@@ -40,6 +40,6 @@ const noOutbox: OutboxPublisher = { publish: async () => notHere('the notificati
 
 export const handler = createApiHandler(
   { ...sharedDependencies(env), outbox: noOutbox, identity, pii: new PiiCrypto({ provider: noKeyService }) },
-  apiHandlers,
+  lazyRouting(),
   ['users'],
 );

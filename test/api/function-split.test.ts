@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiHandler } from '../../lambdas/api/app';
 import { apiHandlers } from '../../lambdas/api/handlers';
+import { routingWith } from '../../lambdas/api/router';
 import type { AuthenticatedFunction } from '../../lambdas/api/route-types';
 import { routes } from '../../lambdas/api/routes';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 
 async function callAs(serves: AuthenticatedFunction[], method: string, url: string, body?: unknown): Promise<APIGatewayProxyResult> {
-  const handler = createApiHandler(api.deps, apiHandlers, serves);
+  const handler = createApiHandler(api.deps, routingWith(apiHandlers), serves);
   const translated = toApiGatewayEvent({
     method,
     url,

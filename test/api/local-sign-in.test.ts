@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createApiHandler } from '../../lambdas/api/app';
 import { apiHandlers } from '../../lambdas/api/handlers';
+import { routingWith } from '../../lambdas/api/router';
 import { createTokenVerifier } from '../../lambdas/shared/auth/verifier';
 import { createLocalIdentityAdmin } from '../../lambdas/shared/identity/local';
 import { createIntakeHandler } from '../../lambdas/intake/app';
@@ -54,7 +55,7 @@ beforeAll(async () => {
     identity: createLocalIdentityAdmin(),
     pii: testPii(),
     settings: TEST_SETTINGS,
-  }, apiHandlers, ['api', 'users']);
+  }, routingWith(apiHandlers), ['api', 'users']);
   server = createLocalHttpServer();
   await server.listen(port);
   server.ready(createLocalGateway({ issuer, api, intake: createIntakeHandler({ db: db().as('intake'), pii: testPii() }), signIn }));

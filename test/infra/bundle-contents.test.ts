@@ -53,6 +53,18 @@ test.each(['lambdas/api/handler.ts', 'lambdas/users/handler.ts', 'lambdas/intake
     });
   });
 
+test.each(['lambdas/api/handler.ts', 'lambdas/users/handler.ts'])('%s builds no route group and loads no handler at init', (entry) => {
+  built(entry, (bundle) => {
+    const atInit = inputsOf(bundle, bundle.initFiles);
+    const everything = inputsOf(bundle, bundle.files);
+    const routeCode = /^lambdas\/api\/(route-table\/(?!access\.ts)|handlers\/|schemas\/(?!common\.ts))/;
+    expect(atInit.filter((input) => routeCode.test(input))).toEqual([]);
+    // …while the groups and handlers are all deployed, each to load on first use.
+    expect(everything.some((input) => input === 'lambdas/api/route-table/trip-requests.ts')).toBe(true);
+    expect(everything.some((input) => input === 'lambdas/api/handlers/legs.ts')).toBe(true);
+  });
+});
+
 test('the bundle is ES modules Node loads as Lambda does, with the CommonJS shims and the files it reads', () => {
   built('lambdas/migrate/handler.ts', (bundle, dir) => {
     expect(bundle.entryFile).toBe(join(dir, 'index.mjs'));

@@ -104,7 +104,7 @@ describe('settings from the function environment', () => {
     expect(() => scheduledSettingsFromEnvironment({})).toThrow('missing configuration: PROVIDER_TIME_ZONE');
     expect(() => scheduledSettingsFromEnvironment({ PROVIDER_TIME_ZONE: 'Mars/Olympus' })).toThrow(RangeError);
     expect(() => scheduledSettingsFromEnvironment({ PROVIDER_TIME_ZONE: ZONE, RIDE_REMINDER_LOCAL_HOUR: '24' })).toThrow(/0\.\.23/);
-    expect(() => scheduledSettingsFromEnvironment({ PROVIDER_TIME_ZONE: ZONE, STANDING_ORDER_HORIZON_DAYS: '1.5' })).toThrow(/1 to 120/);
+    expect(() => scheduledSettingsFromEnvironment({ PROVIDER_TIME_ZONE: ZONE, STANDING_ORDER_HORIZON_DAYS: '1.5' })).toThrow('invalid configuration: STANDING_ORDER_HORIZON_DAYS must be 1..120');
     expect(scheduledSettingsFromEnvironment({ PROVIDER_TIME_ZONE: ZONE }))
       .toEqual({ timeZone: ZONE, localHour: 18, pickupWindowMinutes: 30, horizonDays: 14 });
   });

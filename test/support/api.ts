@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createApiHandler } from '../../lambdas/api/app';
 import type { ApiDependencies, ApiSettings } from '../../lambdas/api/handler-types';
 import { apiHandlers } from '../../lambdas/api/handlers';
+import { routingWith } from '../../lambdas/api/router';
 import { createTokenVerifier } from '../../lambdas/shared/auth/verifier';
 import type { PiiCrypto } from '../../lambdas/shared/crypto/pii';
 import type { Database } from '../../lambdas/shared/db/port';
@@ -73,7 +74,7 @@ export function createTestApi(
     settings: { ...TEST_SETTINGS, ...overrides.settings },
   };
   // Both functions that serve authenticated routes in AWS, as the local stack runs them.
-  const handler = createApiHandler(deps, apiHandlers, ['api', 'users']);
+  const handler = createApiHandler(deps, routingWith(apiHandlers), ['api', 'users']);
 
   return {
     issuer,

@@ -1,7 +1,8 @@
 import { type StandingOrderStatus, standingOrderLifecycle } from '../../shared/domain/lifecycles';
 import { Problems } from '../../shared/http/problem';
+import { DEFAULT_HORIZON_DAYS } from '../../shared/settings';
 import {
-  applySeriesChange, DEFAULT_HORIZON_DAYS, horizonFrom, type LeftAlone, type MaterialiseDeps, materialiseSeries, providerToday,
+  applySeriesChange, horizonFrom, type LeftAlone, type MaterialiseDeps, materialiseSeries, providerToday,
   seriesPattern, touchedBecause, withdrawOccurrences,
 } from '../../shared/standing-orders/materialise';
 import { type SeriesChange, seriesChangeNotice } from '../../shared/standing-orders/notices';

@@ -13,7 +13,6 @@ import { addDays, localDate, type Occurrence, occurrences, type SeriesPattern, t
  * day's trip is made once, from the series as it is when its turn comes.
  */
 
-export const DEFAULT_HORIZON_DAYS = 14;
 
 export interface MaterialiseDeps {
   /** The provider's IANA zone: the series' local times are wall-clock times there. */
@@ -31,14 +30,6 @@ export interface Horizon {
 }
 
 /** STANDING_ORDER_HORIZON_DAYS (1 to 120), 14 when unset; anything else fails the cold start. */
-export function horizonDaysFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.STANDING_ORDER_HORIZON_DAYS;
-  if (raw === undefined || raw === '') return DEFAULT_HORIZON_DAYS;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 120) throw new Error('STANDING_ORDER_HORIZON_DAYS must be a whole number of days, 1 to 120');
-  return days;
-}
-
 export function horizonFrom(today: string, horizonDays: number): Horizon {
   return { from: today, through: addDays(today, Math.max(horizonDays, 1) - 1) };
 }
