@@ -246,11 +246,19 @@ export async function runColdRequests(input: {
       return { checks: [], absolute: { profiles } };
     }
 
-    // One process at a time: the stand-ins and the database share the machine with it.
+    // One process at a time: the stand-ins and the database share the machine with it. Before each
+    // round the proxy opens the database connections the round's sessions will take, so no
+    // backend is forked while a process is measured.
     const processes = settings.quick ? 7 : 15;
     const samples = targets.map(() => [] as ColdSample[]);
     const report = progressReporter('P1 cold requests in fresh processes');
+    const sessionsPerRound = new Map<string, number>();
+    for (const target of targets) {
+      const login = target.env.DB_USER as string;
+      sessionsPerRound.set(login, (sessionsPerRound.get(login) ?? 0) + 2);
+    }
     for (let round = 0; round < processes; round += 1) {
+      for (const [login, sessions] of sessionsPerRound) await proxy.prepare(login, sessions);
       for (const [index, target] of targets.entries()) {
         samples[index]?.push(await coldOnce(target.script, preload, target.env));
       }
@@ -266,11 +274,26 @@ export async function runColdRequests(input: {
       return { initMs: round(init, 1), firstRequestMs: round(request, 1), coldMs: round(total, 1), processes: ok.length,
         ...(all.find((sample) => sample.error) ? { error: all.find((sample) => sample.error)?.error } : {}) };
     };
+    // The same round's handler and floor ran back to back: their ratio is blind to the machine's
+    // drift across rounds, which moves both medians on a shared host (reported beside the check).
+    const cold = (sample: ColdSample | undefined) => (sample && !sample.error && sample.init !== undefined && sample.request !== undefined
+      ? sample.init + sample.request : undefined);
+    const pairedRatio = (handlerIndex: number, floorIndex: number) => {
+      const ratios = (samples[handlerIndex] ?? []).flatMap((sample, index) => {
+        const handlerMs = cold(sample);
+        const floorMs = cold(samples[floorIndex]?.[index]);
+        return handlerMs !== undefined && floorMs ? [handlerMs / floorMs] : [];
+      });
+      return ratios.length > 0 ? round(median(ratios), 2) : null;
+    };
     const entries = wanted.filter((bundle) => plans.has(bundle.entry)).map((bundle) => {
-      const handler = summary(targets.findIndex((target) => target.entry === bundle.entry && target.side === 'handler'));
-      const floor = summary(targets.findIndex((target) => target.entry === bundle.entry && target.side === 'floor'));
+      const handlerIndex = targets.findIndex((target) => target.entry === bundle.entry && target.side === 'handler');
+      const floorIndex = targets.findIndex((target) => target.entry === bundle.entry && target.side === 'floor');
+      const handler = summary(handlerIndex);
+      const floor = summary(floorIndex);
       const broken = handler.error !== undefined || floor.error !== undefined || handler.processes === 0 || floor.processes === 0;
-      return { entry: bundle.entry, handler, floor, ratio: broken ? null : round(handler.coldMs / floor.coldMs, 2) };
+      return { entry: bundle.entry, handler, floor, ratio: broken ? null : round(handler.coldMs / floor.coldMs, 2),
+        ratioByRound: broken ? null : pairedRatio(handlerIndex, floorIndex) };
     });
     const calls = { jwksFetched: jwks.served(), kmsCalls: kmsEndpoint.served(), proxySessions: proxy.served(),
       proxyTokensRejected: proxy.rejected() };
