@@ -1,19 +1,24 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
-import { createSqsOutboxQueue } from '../shared/queue/sqs';
+import { onFirstUse } from '../shared/on-first-use';
+import type { OutboxQueue } from '../shared/queue/port';
 import { type ExpiryReport, expireRecords } from './expiry';
 import { RELAY_DEFAULTS, type RelayReport, relayUnsent } from './relay';
-import { LAMBDA_CLIENT_CONFIG } from '../shared/aws/lambda-credentials';
 
 /**
  * The relay Lambda entry, run on a schedule (EventBridge): sweeps outbox rows that never reached
  * the queue, then expires records past their retention (lambdas/relay/expiry.ts), as
- * nemt_notifier_user through RDS Proxy (IAM token, TLS). Clients are built once per container.
+ * nemt_notifier_user through RDS Proxy (IAM token, TLS). Clients are built once per container;
+ * the SQS client with the first row there is to send, as most sweeps find none.
  */
 const env = process.env;
 const db = databaseFromEnvironment(env);
-const queue = createSqsOutboxQueue(new SQSClient(LAMBDA_CLIENT_CONFIG), required(env, 'OUTBOX_QUEUE_URL'));
+const queueUrl = required(env, 'OUTBOX_QUEUE_URL');
+const sqs = onFirstUse(async (): Promise<OutboxQueue> => {
+  const [{ newSqsClient }, { createSqsOutboxQueue }] = await Promise.all([import('../shared/aws/sqs-client'), import('../shared/queue/sqs')]);
+  return createSqsOutboxQueue(newSqsClient(), queueUrl);
+});
+const queue: OutboxQueue = { send: async (outboxIds) => (await sqs()).send(outboxIds) };
 
 function numberSetting(name: string, fallback: number): number {
   const value = Number(env[name]);
