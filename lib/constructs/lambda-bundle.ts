@@ -14,7 +14,7 @@ import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
  */
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
-/** The Node major of the Lambda runtime (app-function.ts's NODE_RUNTIME; a test holds them equal). */
+/** The Node major of the Lambda runtime (app-function.ts's NODE_RUNTIME; the construct refuses any other). */
 export const LAMBDA_NODE_MAJOR = 24;
 
 /** Files a function reads beside its code at run time, e.g. the migrations' `schema/*.sql`. */
