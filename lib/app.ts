@@ -5,7 +5,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, ServerlessChecks } from 'cdk-n
 import type { RouteDeclaration } from '../lambdas/api/route-types';
 import type { AppFunction } from './constructs/app-function';
 import { type EnvironmentConfig, loadConfig } from './config';
-import { PROJECT_ROOT } from './constructs/app-function';
+import { PROJECT_ROOT } from './constructs/lambda-bundle';
 import { API_SCOPE, AuthStack } from './stacks/auth-stack';
 import { ApiStack } from './stacks/api-stack';
 import { AuditStack } from './stacks/audit-stack';

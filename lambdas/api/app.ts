@@ -50,8 +50,7 @@ export function createApiHandler(deps: ApiDependencies, routing: Routing,
       if (!(route.roles as readonly string[]).includes(actor.role)) {
         throw Problems.forbidden(undefined, `role ${actor.role} not allowed on ${route.id}`);
       }
-      const handler = found.handler as RouteHandler<ApiRoute>;
-      return execute(event, route, handler, actor, context.requestId ?? context.awsRequestId, deps);
+      return execute(event, route, found.handler, actor, context.requestId ?? context.awsRequestId, deps);
     });
 }
 

@@ -4,7 +4,8 @@ import type { IdentityAdmin } from '../shared/identity/port';
 import type { OutboxPublisher } from '../shared/outbox/publisher';
 import { createApiHandler } from './app';
 import { lazyRouting } from './lazy-routing';
-import { notHere, onFirstUse, sharedDependencies } from './lambda-dependencies';
+import { onFirstUse } from '../shared/on-first-use';
+import { notHere, sharedDependencies } from './lambda-dependencies';
 
 /**
  * The API Lambda entry: every authenticated route but user management (lambdas/users/handler.ts),

@@ -5,8 +5,6 @@ import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
 import { horizonDaysFrom, pickupWindowMinutesFrom } from '../shared/settings';
 import type { ApiDependencies } from './handler-types';
 
-export { onFirstUse } from '../shared/on-first-use';
-
 /**
  * What every Lambda serving authenticated routes builds from its configuration, once per
  * container: the connection pool (RDS Proxy, IAM token, TLS), the token verifier with its key

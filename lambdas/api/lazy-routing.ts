@@ -1,7 +1,7 @@
 import { onFirstUse } from '../shared/on-first-use';
-import type { ApiRouteId, HandlerTable, RouteHandler } from './handler-types';
+import type { HandlerTable } from './handler-types';
 import type { Route } from './routes';
-import type { RouteBinding, Routing } from './routing';
+import { bind, type RouteBinding, type Routing } from './routing';
 
 /**
  * The Lambdas' routing: a request loads its route group (route-table/, by the first segment of
@@ -65,8 +65,6 @@ export function lazyRouting(): Routing {
     if (!load) return undefined;
     const loaded = await load();
     const route = loaded.routes.find((candidate) => candidate.method === method && candidate.path === resource);
-    if (!route) return undefined;
-    const handler = route.function === 'intake' ? undefined : loaded.handlers[route.id as ApiRouteId];
-    return { route, handler: handler as RouteHandler<never> | undefined };
+    return route && bind(route, loaded.handlers);
   };
 }

@@ -1,6 +1,6 @@
-import type { ApiRouteId, HandlerTable } from './handler-types';
+import type { HandlerTable } from './handler-types';
 import { type Route, routes } from './routes';
-import type { Routing } from './routing';
+import { bind, type Routing } from './routing';
 
 /**
  * Matches a concrete method and path to a declared route, as API Gateway does (static segments
@@ -66,7 +66,6 @@ export function routeForResource(method: string, resource: string): Route | unde
 export function routingWith(handlers: HandlerTable): Routing {
   return async (method, resource) => {
     const route = routeForResource(method, resource);
-    if (!route) return undefined;
-    return { route, handler: route.function === 'intake' ? undefined : handlers[route.id as ApiRouteId] as never };
+    return route && bind(route, handlers);
   };
 }

@@ -1,10 +1,16 @@
-import type { ApiRoute, RouteHandler } from './handler-types';
+import type { ApiRoute, ApiRouteId, HandlerTable, RouteHandler } from './handler-types';
 import type { Route } from './routes';
 
 /** A request's declared route and the handler bound to it (none for routes another road serves). */
 export interface RouteBinding {
   readonly route: Route;
-  readonly handler: RouteHandler<ApiRoute> | RouteHandler<never> | undefined;
+  readonly handler: RouteHandler<ApiRoute> | undefined;
+}
+
+/** A route with its handler from a table of them: the intake's routes have none here (their own road). */
+export function bind(route: Route, handlers: Partial<HandlerTable>): RouteBinding {
+  const handler = route.function === 'intake' ? undefined : handlers[route.id as ApiRouteId];
+  return { route, handler: handler as RouteHandler<ApiRoute> | undefined };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createApiHandler } from '../api/app';
 import { lazyRouting } from '../api/lazy-routing';
-import { notHere, onFirstUse, sharedDependencies } from '../api/lambda-dependencies';
+import { notHere, sharedDependencies } from '../api/lambda-dependencies';
+import { onFirstUse } from '../shared/on-first-use';
 import type { KeyProvider } from '../shared/crypto/key-provider';
 import { PiiCrypto } from '../shared/crypto/pii';
 import { required } from '../shared/db/rds-proxy';

@@ -12,8 +12,6 @@ import type { Construct } from 'constructs';
 import { type BundledFiles, bundleLambda, LAMBDA_NODE_MAJOR, PROJECT_ROOT } from './lambda-bundle';
 import { ManagedPolicyRole } from './managed-policy-role';
 
-export { PROJECT_ROOT };
-
 /** Newest Node.js LTS that Lambda offers in this aws-cdk-lib. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 

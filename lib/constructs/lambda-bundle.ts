@@ -108,7 +108,7 @@ export function bundleLambda(entry: string, outdir: string, bundledFiles?: Bundl
 }
 
 /** Sizes of a build from its metafile: all of it, and what the entry loads before it runs. */
-export function describeBundle(metafile: Metafile, outdir: string): LambdaBundle {
+function describeBundle(metafile: Metafile, outdir: string): LambdaBundle {
   const outputs = metafile.outputs;
   const name = (path: string) => path.slice(path.lastIndexOf('/') + 1);
   const scripts = Object.keys(outputs).filter((path) => path.endsWith('.mjs'));

@@ -16,13 +16,18 @@ const ROOT = join(__dirname, '..', '..');
 const FORBIDDEN = /node_modules\/(@aws-sdk\/credential-provider-[a-z-]+|@aws-sdk\/credential-providers|@aws-sdk\/nested-clients|@smithy\/credential-provider-imds|bowser)\//;
 const SDK_CLIENT = /node_modules\/(@aws-sdk\/(client-[a-z-]+|rds-signer))\//;
 
-function built<T>(entry: string, use: (bundle: LambdaBundle, dir: string) => T): T {
-  const work = mkdtempSync(join(tmpdir(), 'nemt-bundle-contents-'));
-  try {
-    return use(bundleLambda(entry, work), work);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+// Each entry is built once for the whole file, into a folder removed at the end.
+const work = mkdtempSync(join(tmpdir(), 'nemt-bundle-contents-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const bundles = new Map<string, LambdaBundle>();
+
+function built(entry: string): LambdaBundle {
+  let bundle = bundles.get(entry);
+  if (!bundle) {
+    bundle = bundleLambda(entry, join(work, String(bundles.size)));
+    bundles.set(entry, bundle);
   }
+  return bundle;
 }
 
 /** Inputs that reached the given output files (names relative to the output directory). */
@@ -33,53 +38,45 @@ function inputsOf(bundle: LambdaBundle, files: readonly string[]): string[] {
 }
 
 test.each(LAMBDA_ENTRIES.filter((entry) => !entry.includes('pre-token')))('%s carries no credential chain and no browser code in any file', (entry) => {
-  built(entry, (bundle) => {
-    const inputs = inputsOf(bundle, bundle.files);
-    expect(inputs.some((input) => input.includes('@aws-sdk/'))).toBe(true);
-    expect(inputs.filter((input) => FORBIDDEN.test(input))).toEqual([]);
-  });
+  const bundle = built(entry);
+  const inputs = inputsOf(bundle, bundle.files);
+  expect(inputs.some((input) => input.includes('@aws-sdk/'))).toBe(true);
+  expect(inputs.filter((input) => FORBIDDEN.test(input))).toEqual([]);
 });
 
 test.each(['lambdas/api/handler.ts', 'lambdas/users/handler.ts', 'lambdas/intake/handler.ts', 'lambdas/notify/handler.ts',
   'lambdas/relay/handler.ts'])(
   '%s loads its SDK clients and the token signer on first use, not at init', (entry) => {
-    built(entry, (bundle) => {
-      const atInit = inputsOf(bundle, bundle.initFiles);
-      const later = inputsOf(bundle, bundle.files.filter((file) => !bundle.initFiles.includes(file)));
-      expect(atInit.filter((input) => SDK_CLIENT.test(input))).toEqual([]);
-      expect(later.some((input) => input.includes('@aws-sdk/rds-signer/'))).toBe(true);
-      expect(later.some((input) => /node_modules\/@aws-sdk\/client-/.test(input))).toBe(true);
-    });
+    const bundle = built(entry);
+    const atInit = inputsOf(bundle, bundle.initFiles);
+    const later = inputsOf(bundle, bundle.files.filter((file) => !bundle.initFiles.includes(file)));
+    expect(atInit.filter((input) => SDK_CLIENT.test(input))).toEqual([]);
+    expect(later.some((input) => input.includes('@aws-sdk/rds-signer/'))).toBe(true);
+    expect(later.some((input) => /node_modules\/@aws-sdk\/client-/.test(input))).toBe(true);
   });
 
 test.each(['lambdas/api/handler.ts', 'lambdas/users/handler.ts'])('%s builds no route group and loads no handler at init', (entry) => {
-  built(entry, (bundle) => {
-    const atInit = inputsOf(bundle, bundle.initFiles);
-    const everything = inputsOf(bundle, bundle.files);
-    const routeCode = /^lambdas\/api\/(route-table\/(?!access\.ts)|handlers\/|schemas\/(?!common\.ts))/;
-    expect(atInit.filter((input) => routeCode.test(input))).toEqual([]);
-    // …while the groups and handlers are all deployed, each to load on first use.
-    expect(everything.some((input) => input === 'lambdas/api/route-table/trip-requests.ts')).toBe(true);
-    expect(everything.some((input) => input === 'lambdas/api/handlers/legs.ts')).toBe(true);
-  });
+  const bundle = built(entry);
+  const atInit = inputsOf(bundle, bundle.initFiles);
+  const everything = inputsOf(bundle, bundle.files);
+  const routeCode = /^lambdas\/api\/(route-table\/(?!access\.ts)|handlers\/|schemas\/(?!common\.ts))/;
+  expect(atInit.filter((input) => routeCode.test(input))).toEqual([]);
+  // …while the groups and handlers are all deployed, each to load on first use.
+  expect(everything.some((input) => input === 'lambdas/api/route-table/trip-requests.ts')).toBe(true);
+  expect(everything.some((input) => input === 'lambdas/api/handlers/legs.ts')).toBe(true);
 });
 
 test.each([...LAMBDA_ENTRIES])('%s loads in a fresh Node as Lambda loads it (import() of index.mjs), with no network', async (entry) => {
-  const work = mkdtempSync(join(tmpdir(), 'nemt-bundle-load-'));
-  try {
-    const bundle = bundleLambda(entry, join(work, 'out'));
-    expect(bundle.entryFile).toBe(join(work, 'out', 'index.mjs'));
-    expect(bundle.files.every((file) => file.endsWith('.mjs'))).toBe(true);
-    // The CommonJS shims (pg's `require`s of Node's modules) head every file.
-    expect(readFileSync(bundle.entryFile, 'utf8')).toContain('const require=__nemtCreateRequire(import.meta.url);');
-    const guard = join(work, 'network-guard.cjs');
-    writeFileSync(guard, NETWORK_GUARD);
-    // Dummy configuration the entry asks for; loading fails if the module is broken or exports no handler.
-    const { sample } = await environmentThatLoads(bundle.entryFile, guard, { ...dummyEnvironment(), ...entryEnvironment(entry) });
-    expect({ entry, error: sample.error }).toEqual({ entry, error: undefined });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const bundle = built(entry);
+  expect(bundle.entryFile).toMatch(/\/index\.mjs$/);
+  expect(bundle.files.every((file) => file.endsWith('.mjs'))).toBe(true);
+  // The CommonJS shims (pg's `require`s of Node's modules) head every file.
+  expect(readFileSync(bundle.entryFile, 'utf8')).toContain('const require=__nemtCreateRequire(import.meta.url);');
+  const guard = join(work, 'network-guard.cjs');
+  writeFileSync(guard, NETWORK_GUARD);
+  // Dummy configuration the entry asks for; loading fails if the module is broken or exports no handler.
+  const { sample } = await environmentThatLoads(bundle.entryFile, guard, { ...dummyEnvironment(), ...entryEnvironment(entry) });
+  expect({ entry, error: sample.error }).toEqual({ entry, error: undefined });
 });
 
 test('the migration function gets the schema beside its code', () => {

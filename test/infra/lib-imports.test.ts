@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/constructs/app-function';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-bundle';
 
 /**
  * The CDK app reads declarations from lambdas/ (routes, limits, roles), never handler code: a

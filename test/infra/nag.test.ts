@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, HIPAASecurityChecks, ServerlessChecks } from 'cdk-nag';
 import { routes } from '../../lambdas/api/routes';
-import { PROJECT_ROOT } from '../../lib/constructs/app-function';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-bundle';
 import { ENVIRONMENT_NAMES } from '../../lib/config';
 import { type SynthesisedApp, synthesise } from './synth';
 

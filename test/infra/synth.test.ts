@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetStaging } from 'aws-cdk-lib';
 import { routes } from '../../lambdas/api/routes';
-import { PROJECT_ROOT } from '../../lib/constructs/app-function';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-bundle';
 import { CONSOLE_FIXTURE, synthesise } from './synth';
 
 /**
