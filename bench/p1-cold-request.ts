@@ -18,6 +18,7 @@ import { LOGIN_USERS, type LoginName } from '../test/support/database';
 import { createFakeKms, TEST_KEY_ARN } from '../test/support/kms';
 import { DecryptCommand } from '@aws-sdk/client-kms';
 import { makeCertificate, networkMapScript, startJwksEndpoint, startKmsEndpoint, startRdsProxyFake } from './support/aws-fakes';
+import { COLD_ENTRIES, coldRequestCheck } from './p1-bundles';
 import { runChild } from './support/child';
 import type { ColdPlan } from './support/cold-floor-handler';
 import type { BenchSettings } from './support/context';
@@ -36,7 +37,6 @@ import { median, round } from './support/stats';
  * support/aws-fakes.ts). The floor is an empty handler bundled the same way that makes the same
  * calls by hand and runs the SQL the handler ran (recorded from it in process).
  */
-export const COLD_REQUEST_LIMIT_RATIO = 1.5;
 const REGION = 'us-east-1';
 const USER_POOL_ID = 'us-east-1_Bench0000';
 const ISSUER = `https://cognito-idp.${REGION}.amazonaws.com/${USER_POOL_ID}`;
@@ -46,7 +46,6 @@ const PROXY_HOST = 'nemt-bench.proxy-000000000000.us-east-1.rds.amazonaws.com';
 const PROXY_PORT = 5432;
 const LIST_URL = '/v1/trip-requests?limit=50&include=rider';
 const CREDENTIALS = { accessKeyId: 'ASIABENCHCOLDREQUEST', secretAccessKey: 'bench/secret/not+a+real+key', sessionToken: 'bench-session-token' };
-const COLD_ENTRIES = ['lambdas/api/handler.ts', 'lambdas/intake/handler.ts'] as const;
 export const FLOOR_SOURCE = join(__dirname, 'support', 'cold-floor-handler.ts');
 
 export interface ColdBundle {
@@ -221,7 +220,7 @@ export async function runColdRequests(input: {
         region: REGION,
         ...(bundle.entry === 'lambdas/api/handler.ts' ? { jwks: { uri: `${ISSUER}/.well-known/jwks.json`, issuer: ISSUER } } : {}),
         db: { host: PROXY_HOST, port: PROXY_PORT, user: env.DB_USER, database: database.name },
-        begin: plan.recorded.map((tx) => tx.begin)[0] ?? 'BEGIN',
+        begin: plan.recorded[0]?.begin ?? 'BEGIN',
         statements: plan.recorded.flatMap((tx) => tx.statements),
         kms: { host: KMS_HOST, body: plan.decrypt },
       };
@@ -298,7 +297,8 @@ export async function runColdRequests(input: {
     const calls = { jwksFetched: jwks.served(), kmsCalls: kmsEndpoint.served(), proxySessions: proxy.served(),
       proxyTokensRejected: proxy.rejected() };
     const checks = [
-      ...entries.map((item) => check(`${item.entry} cold request ÷ floor's`, item.ratio, 'max', COLD_REQUEST_LIMIT_RATIO)),
+      // An entry that could not be measured (not built, no plan) fails its check rather than vanishing.
+      ...COLD_ENTRIES.map((entry) => coldRequestCheck(entry, entries.find((item) => item.entry === entry)?.ratio ?? null)),
       // Every process (both sides) must have done the work: a token per session, accepted.
       check('cold request: IAM tokens the proxy refused', calls.proxyTokensRejected, 'max', 0),
     ];

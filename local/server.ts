@@ -5,7 +5,7 @@ import { matchRoute, routeForResource } from '../lambdas/api/router';
 import { SECURITY_HEADERS } from '../lambdas/shared/http/headers';
 import { HttpProblem, Problems } from '../lambdas/shared/http/problem';
 import { logger } from '../lambdas/shared/log';
-import { DatabaseUnavailableError } from '../lambdas/shared/db/port';
+import { toProblem } from '../lambdas/shared/http/db-errors';
 import { type PlainRequest, toApiGatewayEvent } from './api-gateway-event';
 import type { ConsoleSite } from './console-site';
 import type { LocalIssuer } from './issuer';
@@ -212,8 +212,7 @@ export function createLocalHttpServer(options: LocalHttpServerOptions = {}): Loc
     handle(request, response).catch((error: unknown) => {
       logger.error('local server failed to answer', { errorName: (error as Error)?.name });
       // The sign-in pages read the users from the database: without it they say "try again", as the API does.
-      const problem = error instanceof DatabaseUnavailableError ? Problems.databaseUnavailable(error.code) : Problems.internal();
-      if (!response.headersSent) send(response, problemAnswer(problem));
+      if (!response.headersSent) send(response, problemAnswer(toProblem(error)));
       else response.destroy();
     });
   };

@@ -9,7 +9,7 @@ import { intakeSettingsFromEnvironment } from '../lambdas/intake/settings';
 import { smsAllowedCallingCodesFrom } from '../lambdas/shared/domain/sms-destinations';
 import { maxOdometerJumpMilesFrom } from '../lambdas/shared/domain/vehicles';
 import { createLocalNotificationPipeline, type LocalPipeline } from '../lambdas/notify/local-pipeline';
-import { assertTimeZone, DEFAULT_TIME_ZONE } from '../lambdas/shared/domain/time-zone';
+import { providerTimeZoneFrom } from '../lambdas/shared/domain/time-zone';
 import { AnchorMismatchError, anchorAuditChains } from '../lambdas/anchor/anchor';
 import type { AnchorStore } from '../lambdas/shared/audit/anchor-store';
 import { createFileAnchorStore } from '../lambdas/shared/audit/file-anchor-store';
@@ -205,8 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const keyProvider = createLocalKeyProvider(masterKey.key);
     // One key cache per function, as each Lambda has its own.
     const pii = () => new PiiCrypto({ provider: keyProvider });
-    const timeZone = process.env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
-    assertTimeZone(timeZone);
+    const timeZone = providerTimeZoneFrom(process.env);
     let echoNotifications = false;
     const pipeline = createLocalNotificationPipeline({
       notifierDb: as('notifier', 5),

@@ -61,7 +61,11 @@ export async function startJwksEndpoint(tls: TlsMaterial, path: string, jwks: un
 
 type KmsJson = Record<string, unknown>;
 
-/** KMS's JSON protocol in front of the tests' fake: Decrypt and GenerateDataKey, signed requests only. */
+/**
+ * KMS's JSON protocol in front of the tests' fake: Decrypt and GenerateDataKey, for requests that
+ * carry a SigV4 Authorization header (its signature is not checked: the signing work is timed on
+ * both sides all the same; the proxy stand-in does check its IAM tokens).
+ */
 export async function startKmsEndpoint(tls: TlsMaterial, kms: FakeKms): Promise<LocalEndpoint> {
   let served = 0;
   const blob = (value: unknown) => (typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : undefined);

@@ -41,9 +41,13 @@ export function createApiHandler(deps: ApiDependencies, routing: Routing,
     .use(securityHeaders())
     .use(problemResponses())
     .handler(async (event, context) => {
+      // The route (in a Lambda, its group's code loading for the first time) is looked up while the
+      // token is checked; an unauthenticated caller still hears 401 before anything about routes.
+      const routed = routing(event.httpMethod, event.resource);
+      routed.catch(() => undefined);
       const actor = await authenticate(event, deps);
       context.actor = actor;
-      const found = await routing(event.httpMethod, event.resource);
+      const found = await routed;
       const route = found?.route;
       if (!servedHere(route) || !found?.handler) throw Problems.routeNotFound();
       context.routeId = route.id;

@@ -27,7 +27,7 @@ export const intakeRoutes = [
     response: IntakeReceipt, successStatus: 202, description: INTAKE_SUBMIT_PROTOCOL }),
 ] as const;
 
-export type IntakeRoute = (typeof intakeRoutes)[number];
+type IntakeRoute = (typeof intakeRoutes)[number];
 
 const byResource = new Map<string, IntakeRoute>(intakeRoutes.map((declared) => [`${declared.method} ${declared.path}`, declared]));
 

@@ -1,4 +1,4 @@
-import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
+import { providerTimeZoneFrom } from '../shared/domain/time-zone';
 import { createTokenVerifier } from '../shared/auth/verifier';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
 import { maxOdometerJumpMilesFrom } from '../shared/domain/vehicles';
@@ -13,9 +13,7 @@ import type { ApiDependencies } from './handler-types';
 export function sharedDependencies(env: NodeJS.ProcessEnv): Pick<ApiDependencies, 'db' | 'verifier' | 'settings'> {
   const region = required(env, 'AWS_REGION');
   const userPoolId = required(env, 'USER_POOL_ID');
-  const timeZone = env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
-  // An unknown zone fails the cold start, not the first request that needs a day.
-  assertTimeZone(timeZone);
+  const timeZone = providerTimeZoneFrom(env);
   return {
     db: databaseFromEnvironment(env),
     verifier: createTokenVerifier({

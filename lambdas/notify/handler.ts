@@ -1,6 +1,6 @@
 import { piiCryptoFromEnvironment } from '../shared/crypto/from-environment';
 import { databaseFromEnvironment, required } from '../shared/db/rds-proxy';
-import { assertTimeZone, DEFAULT_TIME_ZONE } from '../shared/domain/time-zone';
+import { providerTimeZoneFrom } from '../shared/domain/time-zone';
 import { smsAllowedCallingCodesFrom } from '../shared/domain/sms-destinations';
 import { onFirstUse } from '../shared/on-first-use';
 import { type EmailChannel, PROVIDER_CLIENT_CONFIG, type SmsChannel } from './channels/port';
@@ -16,8 +16,7 @@ import { createNotifyHandler } from './notifier';
 const env = process.env;
 const enRouteMaxAge = Number(env.DRIVER_EN_ROUTE_MAX_AGE_MINUTES || '60');
 if (!Number.isFinite(enRouteMaxAge) || enRouteMaxAge <= 0) throw new Error('invalid configuration: DRIVER_EN_ROUTE_MAX_AGE_MINUTES');
-const timeZone = env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
-assertTimeZone(timeZone);
+const timeZone = providerTimeZoneFrom(env);
 
 const smsSettings = {
   senderId: env.SMS_SENDER_ID || undefined,

@@ -18,7 +18,7 @@ export const SCHEDULED_TASKS = ['materialise', 'remind'] as const;
 export type ScheduledTask = (typeof SCHEDULED_TASKS)[number];
 
 /** What an EventBridge rule hands the function: `{ task }` naming one of the tasks, nothing else. */
-export function scheduledTaskOf(event: unknown): ScheduledTask | undefined {
+function scheduledTaskOf(event: unknown): ScheduledTask | undefined {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
   const { task, ...rest } = event as { task?: unknown };
   return Object.keys(rest).length === 0 && SCHEDULED_TASKS.includes(task as ScheduledTask) ? (task as ScheduledTask) : undefined;

@@ -14,6 +14,7 @@ import { ManagedPolicyRole } from './managed-policy-role';
 
 /** Newest Node.js LTS that Lambda offers in this aws-cdk-lib. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+if (NODE_RUNTIME.name !== `nodejs${LAMBDA_NODE_MAJOR}.x`) throw new Error(`the bundles target Node ${LAMBDA_NODE_MAJOR}, not ${NODE_RUNTIME.name}`);
 
 /**
  * How the function is invoked decides whether a Lambda dead-letter queue means anything: only
@@ -78,8 +79,6 @@ export class AppFunction extends lambda.Function {
         retentionPeriod: Duration.days(14),
       })
       : undefined;
-    if (NODE_RUNTIME.name !== `nodejs${LAMBDA_NODE_MAJOR}.x`) throw new Error(`the bundles target Node ${LAMBDA_NODE_MAJOR}, not ${NODE_RUNTIME.name}`);
-
     super(scope, id, {
       code: lambda.Code.fromAsset(PROJECT_ROOT, {
         // The hash of what was built, as NodejsFunction does: the same code gives the same asset.

@@ -52,7 +52,7 @@ const COMMONJS_SHIM = [
   'const __dirname=__nemtDirname(__filename);',
 ].join('');
 
-export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
+function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
   return {
     entryPoints: { index: resolve(PROJECT_ROOT, entry) },
     outdir,

@@ -177,7 +177,8 @@ test("a scheduler opening another facility's trip by its address sees 'not found
 
     await signInAsScheduler(page, `/trips/${theirs.id}`);
     await expect(page.getByRole('heading', { name: 'Trip not found', level: 1 })).toBeVisible();
-    const shown = (await page.getByRole('main').textContent()) ?? '';
+    // The whole document and its title, not only <main>: a header, a live region or the tab could leak too.
+    const shown = `${await page.title()}\n${(await page.locator('body').textContent()) ?? ''}`;
     for (const secret of [theirs.referenceCode, 'Walter Oakley Hidden', '900 Secret Clinic Road', 'Confidential note', '5 Quiet Lane']) {
       expect(shown, `the page shows nothing of the other facility's trip (${secret})`).not.toContain(secret);
     }

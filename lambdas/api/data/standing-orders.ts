@@ -13,7 +13,7 @@ const COLUMNS = `${SERIES_COLUMNS}, created_at::text AS cursor_at`;
  * The explicit predicate for what this actor may see of standing orders (RLS enforces the same):
  * the trip requests' rule, since a series is submitted like a trip (by a user, for a contact).
  */
-export const seriesScope: (actor: Actor, where?: Where) => Where = tripScope;
+const seriesScope: (actor: Actor, where?: Where) => Where = tripScope;
 
 export function findStandingOrder(tx: Queryable, actor: Actor, id: string, options: { forUpdate?: boolean } = {}):
   Promise<StandingOrderRow | undefined> {

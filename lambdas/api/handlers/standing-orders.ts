@@ -56,8 +56,7 @@ async function transition(context: Context, series: StandingOrderRow, to: Standi
 }
 
 /** The rider's one message about the change, never one per ride; in its transaction, after it. */
-async function tellRider(context: Context, series: StandingOrderRow, event: SeriesChange): Promise<void> {
-  const { today } = materialising(context);
+async function tellRider(context: Context, series: StandingOrderRow, event: SeriesChange, today: string): Promise<void> {
   await context.notify(await seriesChangeNotice(context.tx, series, event, { timeZone: context.deps.settings.timeZone, today }));
 }
 
@@ -180,11 +179,11 @@ export const standingOrderHandlers: StandingOrderHandlers = {
   'standingOrders.pause': async (context) => {
     const series = await lockedSeries(context, context.params.standingOrderId);
     assertTransition(standingOrderLifecycle, series.status, 'paused', 'standing order');
-    const { deps } = materialising(context);
+    const { deps, today } = materialising(context);
     const withdrawal = await withdrawOccurrences(context.tx, deps, series, 'series_paused');
     const updated = await transition(context, series, 'paused', {},
       { withdrawn: withdrawal.withdrawn.length, leftAlone: withdrawal.leftAlone.length });
-    await tellRider(context, updated, 'series_paused');
+    await tellRider(context, updated, 'series_paused', today);
     return respond(updated, withdrawal.leftAlone);
   },
 
@@ -193,22 +192,23 @@ export const standingOrderHandlers: StandingOrderHandlers = {
     const series = await lockedSeries(context, context.params.standingOrderId);
     if (series.status !== 'paused') throw Problems.conflict('invalid-transition', `A standing order in state ${series.status} cannot resume.`);
     await transition(context, series, 'active');
-    const { deps, horizon } = materialising(context);
+    const { deps, horizon, today } = materialising(context);
     await materialiseSeries(tx, deps, series.id, horizon, series.facility_id);
     const fresh = found(await findStandingOrder(tx, context.actor, series.id), 'standing order');
-    await tellRider(context, fresh, 'series_resumed');
+    // The same day the horizon starts from, so the notice and the trips it describes agree across midnight.
+    await tellRider(context, fresh, 'series_resumed', today);
     return respond(fresh);
   },
 
   'standingOrders.end': async (context) => {
     const series = await lockedSeries(context, context.params.standingOrderId);
     assertTransition(standingOrderLifecycle, series.status, 'ended', 'standing order');
-    const { deps } = materialising(context);
+    const { deps, today } = materialising(context);
     const withdrawal = await withdrawOccurrences(context.tx, deps, series, 'series_ended');
     const updated = await transition(context, series, 'ended', {},
       { withdrawn: withdrawal.withdrawn.length, leftAlone: withdrawal.leftAlone.length });
     // A pending series was never confirmed to the rider, so its end is not news to them.
-    if (series.status !== 'pending') await tellRider(context, updated, 'series_ended');
+    if (series.status !== 'pending') await tellRider(context, updated, 'series_ended', today);
     return respond(updated, withdrawal.leftAlone);
   },
 

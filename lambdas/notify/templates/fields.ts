@@ -24,7 +24,6 @@ export interface TemplateSettings {
   readonly timeZone: string;
 }
 
-
 /** Receipt-level status words per event: what happened, never why. */
 export const STATUS_LABELS: Readonly<Record<NotificationEvent, string>> = {
   request_received: 'Received',
@@ -60,7 +59,6 @@ export const SERIES_EVENTS: ReadonlySet<NotificationEvent> = new Set(Object.keys
 const isSeriesEvent = (event: NotificationEvent): event is SeriesEvent => SERIES_EVENTS.has(event);
 
 const REFERENCE_CODE = /^[A-Z0-9][A-Z0-9-]{0,23}$/;
-
 
 function instant(value: unknown): Date | undefined {
   if (typeof value !== 'string' || value.length > 64) return undefined;

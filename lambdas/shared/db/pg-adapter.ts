@@ -126,13 +126,11 @@ export function createPgDatabase(config: PgDatabaseConfig): Database {
   // A failed early connection is not an answer to anyone: the first checkout opens its own
   // connection and reports that one's failure.
   let connecting: Promise<void> | undefined = config.connectEarly
-    ? pool.connect().then((client) => client.release(), () => undefined)
+    ? pool.connect().then((client) => client.release(), () => undefined).finally(() => { connecting = undefined; })
     : undefined;
-  async function early(): Promise<void> {
-    if (!connecting) return;
-    await connecting;
-    connecting = undefined;
-  }
+  const early = async () => {
+    if (connecting) await connecting;
+  };
 
   async function checkOut(): Promise<pg.PoolClient> {
     await early();

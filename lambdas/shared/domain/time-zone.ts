@@ -12,3 +12,10 @@ export function assertTimeZone(timeZone: string): void {
   if (Intl.supportedValuesOf('timeZone').includes(timeZone)) return;
   new Intl.DateTimeFormat('en-US', { timeZone }).format(0);
 }
+
+/** PROVIDER_TIME_ZONE, or the default; an unknown zone fails the cold start, not the first request that needs a day. */
+export function providerTimeZoneFrom(env: NodeJS.ProcessEnv): string {
+  const timeZone = env.PROVIDER_TIME_ZONE || DEFAULT_TIME_ZONE;
+  assertTimeZone(timeZone);
+  return timeZone;
+}

@@ -13,7 +13,6 @@ import { addDays, localDate, type Occurrence, occurrences, type SeriesPattern, t
  * day's trip is made once, from the series as it is when its turn comes.
  */
 
-
 export interface MaterialiseDeps {
   /** The provider's IANA zone: the series' local times are wall-clock times there. */
   readonly timeZone: string;
@@ -29,7 +28,7 @@ export interface Horizon {
   readonly through: string;
 }
 
-/** STANDING_ORDER_HORIZON_DAYS (1 to 120), 14 when unset; anything else fails the cold start. */
+/** The days a series has trips for: `horizonDays` of them from today (shared/settings.ts reads the setting). */
 export function horizonFrom(today: string, horizonDays: number): Horizon {
   return { from: today, through: addDays(today, Math.max(horizonDays, 1) - 1) };
 }

@@ -10,9 +10,6 @@ import { nextOccurrences } from './occurrences';
  */
 export type SeriesChange = 'series_paused' | 'series_resumed' | 'series_ended';
 
-/** A trip in one of these states still takes the rider somewhere. */
-const RIDING = ['requested', 'scheduled', 'in_progress'];
-
 /**
  * Builds the notice from the series' trips as the change left them, so it must run in the change's
  * transaction, after it. Trips a change left alone (dispatch already planned them) still run, so:
@@ -23,20 +20,15 @@ const RIDING = ['requested', 'scheduled', 'in_progress'];
 export async function seriesChangeNotice(tx: Queryable, series: SeriesRow, event: SeriesChange,
   at: { timeZone: string; today: string; now?: Date }): Promise<OutboxMessage> {
   const { rows } = await tx.query<{ occurrence_date: string; riding: boolean }>(
-    `SELECT occurrence_date::text AS occurrence_date, status = ANY($4::text[]) AS riding FROM trip_requests
+    // A trip in one of these states still takes the rider somewhere.
+    `SELECT occurrence_date::text AS occurrence_date, status IN ('requested', 'scheduled', 'in_progress') AS riding FROM trip_requests
       WHERE facility_id = $1 AND standing_order_id = $2 AND NOT occurrence_withdrawn AND occurrence_date >= $3::date
       ORDER BY occurrence_date`,
-    [series.facility_id, series.id, at.today, `{${RIDING.join(',')}}`],
+    [series.facility_id, series.id, at.today],
   );
-  const riding = new Map(rows.map((row) => [row.occurrence_date, row.riding]));
-  const now = (at.now ?? new Date()).getTime();
-  // Each day passed over is today's (already picked up) or one of these trips, so this many always suffice.
-  const upcoming = nextOccurrences(seriesPattern(series), at.today, rows.length + 2, at.timeZone)
-    .filter((occurrence) => Date.parse(occurrence.pickupAt) > now)
-    .map((occurrence) => occurrence.date);
   const date = event === 'series_ended'
     ? { lastRideDate: rows.filter((row) => row.riding).at(-1)?.occurrence_date }
-    : { fromDate: upcoming.find((day) => (event === 'series_paused' ? riding.get(day) !== true : riding.get(day) !== false)) };
+    : { fromDate: firstChangedDay(series, rows, event, at) };
   return {
     facilityId: series.facility_id,
     riderId: series.rider_id,
@@ -44,4 +36,16 @@ export async function seriesChangeNotice(tx: Queryable, series: SeriesRow, event
     event,
     fields: { daysOfWeek: series.days_of_week, pickupTime: series.pickup_time, ...date },
   };
+}
+
+/** Paused: the first coming day of the series without a ride; resumed: the first with one again. */
+function firstChangedDay(series: SeriesRow, rows: readonly { occurrence_date: string; riding: boolean }[],
+  event: 'series_paused' | 'series_resumed', at: { timeZone: string; today: string; now?: Date }): string | undefined {
+  const riding = new Map(rows.map((row) => [row.occurrence_date, row.riding]));
+  const now = (at.now ?? new Date()).getTime();
+  // Each day passed over is today's (already picked up) or one of these trips, so this many always suffice.
+  return nextOccurrences(seriesPattern(series), at.today, rows.length + 2, at.timeZone)
+    .filter((occurrence) => Date.parse(occurrence.pickupAt) > now)
+    .map((occurrence) => occurrence.date)
+    .find((day) => (event === 'series_paused' ? riding.get(day) !== true : riding.get(day) !== false));
 }
