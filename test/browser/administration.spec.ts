@@ -152,6 +152,65 @@ test('a Dispatcher adds a vehicle, takes it out of service and back', async ({ p
   expect(back.items.find((item) => item.name === name)).toMatchObject({ status: 'in_service', outOfServiceReason: null });
 });
 
+test('a vehicle edit made while someone else changed it is refused, not saved over their change', async ({ page, apiAs, browserProblems }) => {
+  // Refused on purpose: the first save, sent with the version the form opened with (412).
+  browserProblems.allow(/status of 412/);
+  const name = `Van ${suffix()}`;
+  const renamed = `Spare van ${suffix()}`;
+  const dispatcher = await apiAs('Dispatcher');
+  const created = await json<VehicleRow>(await dispatcher.post('/v1/vehicles', {
+    headers: { 'Idempotency-Key': randomUUID() },
+    data: { name, plate: `CF-${suffix().toUpperCase()}`, kind: 'wheelchair_van',
+      capabilities: { ambulatorySeats: 4, wheelchairPositions: 1, bariatric: false, stretcher: false, oxygen: false } },
+  }));
+
+  // The console's clock runs on from now; the test moves it on to come back to the tab later.
+  await page.clock.install();
+  await signIn(page, { role: 'Dispatcher', path: '/admin/vehicles' });
+  await page.getByRole('article', { name }).getByRole('button', { name: `Edit ${name}` }).click();
+  // The one edit form open; its name follows the vehicle it starts from.
+  const edit = page.getByRole('form', { name: /^Edit / });
+  await expect(edit).toHaveAccessibleName(`Edit ${name}`);
+  await expect(edit.getByLabel('Name')).toHaveValue(name);
+
+  // Meanwhile someone else renames it.
+  const changed = await json<VehicleRow>(await dispatcher.patch(`/v1/vehicles/${created.id}`, {
+    headers: { 'If-Match': `"${created.version}"` }, data: { name: renamed },
+  }));
+  // The Dispatcher comes back to the tab a minute later: the fleet is read again underneath the open form.
+  await page.clock.fastForward('01:01');
+  const refetched = page.waitForResponse((answer) =>
+    answer.request().method() === 'GET' && new URL(answer.url()).pathname === '/v1/vehicles');
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange', { bubbles: true })));
+  await refetched;
+
+  // Their own edit, from the draft they opened, is refused: it would have put the old name back.
+  await edit.getByLabel('Seats').fill('5');
+  await edit.getByRole('button', { name: 'Save the vehicle' }).click();
+  // The API's words ("The resource changed since you read it…"), or the console's own for a bare 412.
+  const refusal = /changed since you (read|opened) it/;
+  await expect(edit.getByRole('alert')).toContainText(refusal);
+  const held = await json<VehicleRow & { capabilities: { ambulatorySeats: number } }>(
+    await dispatcher.get(`/v1/vehicles/${created.id}`));
+  expect(held).toMatchObject({ name: renamed, version: changed.version, capabilities: { ambulatorySeats: 4 } });
+
+  // The form starts again from the vehicle as it is now, the refusal still shown.
+  await expect(edit).toHaveAccessibleName(`Edit ${renamed}`);
+  await expect(edit.getByLabel('Name')).toHaveValue(renamed);
+  await expect(edit.getByLabel('Seats')).toHaveValue('4');
+  await expect(edit.getByRole('alert')).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+
+  // Saved again, the edit goes through on top of the other change.
+  await edit.getByLabel('Seats').fill('5');
+  await edit.getByRole('button', { name: 'Save the vehicle' }).click();
+  await expect(page.getByText(`${renamed} saved.`)).toBeAttached();
+  await expect(page.getByRole('article', { name: renamed })).toContainText('wheelchair van · 5 seats, 1 wheelchair position');
+  const saved = await json<VehicleRow & { capabilities: { ambulatorySeats: number } }>(
+    await dispatcher.get(`/v1/vehicles/${created.id}`));
+  expect(saved).toMatchObject({ name: renamed, version: changed.version + 1, capabilities: { ambulatorySeats: 5 } });
+});
+
 test('a Dispatcher invites a user, disables them with a confirmation and enables them again', async ({ page, apiAs, stack }) => {
   const email = `billing.${suffix()}@nemt.example`;
   await signIn(page, { role: 'Dispatcher', path: '/admin/users' });

@@ -1,10 +1,10 @@
 import type { Role } from '../api/contract';
 import { FieldError } from '../components/States';
 import { useConsole } from '../context';
-import { ROLE_NAMES } from '../lib/words';
+import { isFacilityRole, ROLE_NAMES } from '../lib/words';
 import { useFacilities } from '../api/records';
 import { useContacts } from './queries';
-import { GRANTABLE_ROLES, isFacilityRole } from './words';
+import { GRANTABLE_ROLES } from './words';
 
 /** A user's role, facility and contact as the forms hold them ('' = none). */
 export interface Assignment {

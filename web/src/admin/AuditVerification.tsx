@@ -3,7 +3,7 @@ import { data } from '../api/client';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatDateTime } from '../lib/time';
-import { useFacilities } from '../api/records';
+import { useFacility } from '../api/records';
 import { adminKeys, type AuditResult } from './queries';
 
 /** The provider's own events (staff accounts, role changes) are chained under the nil UUID; each tenant's under its id. */
@@ -54,7 +54,9 @@ export default function AuditVerification() {
 }
 
 function Outcome({ result, checkedAt }: { result: AuditResult; checkedAt: string }) {
-  const facilities = useFacilities({ enabled: !result.ok });
+  const broken = result.firstBreak;
+  // The one tenant whose chain broke, by name (the provider's own chain has none).
+  const tenant = useFacility(broken?.chainKey, { enabled: broken !== undefined && broken.chainKey !== PROVIDER_CHAIN });
   const events = `${result.events.toLocaleString('en-US')} ${result.events === 1 ? 'event' : 'events'}`;
   const chains = result.chains === undefined ? '' : ` in ${result.chains} ${result.chains === 1 ? 'chain' : 'chains'}`;
   if (result.ok) {
@@ -65,9 +67,8 @@ function Outcome({ result, checkedAt }: { result: AuditResult; checkedAt: string
       </div>
     );
   }
-  const broken = result.firstBreak;
   const chainName = (chainKey: string) => chainKey === PROVIDER_CHAIN ? 'the provider’s own chain'
-    : `the chain of ${facilities.data?.find((facility) => facility.id === chainKey)?.name ?? 'a facility'}`;
+    : `the chain of ${tenant.data?.name ?? 'a facility'}`;
   return (
     <div className="audit-outcome broken" role="alert">
       <h2>The audit trail is broken</h2>

@@ -1,6 +1,7 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
+import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, FormError, LoadingState } from '../components/States';
 import { useConsole } from '../context';
@@ -63,29 +64,39 @@ interface Draft {
   email: string;
 }
 
-/** Creates a contact (no `contact`) or changes one (only the fields that differ; an emptied field is cleared). */
+const EMPTY: Draft = { fullName: '', phone: '', email: '' };
+
+const draftOf = (contact: Contact): Draft => ({ fullName: contact.fullName, phone: contact.phone ?? '', email: contact.email ?? '' });
+
+/** What differs from the contact as the form started from it (an emptied field is cleared: null). */
+function changesOf(values: Draft, contact: Contact) {
+  return {
+    ...(values.fullName.trim() !== contact.fullName ? { fullName: values.fullName.trim() } : {}),
+    ...(nullable(values.phone) !== contact.phone ? { phone: nullable(values.phone) } : {}),
+    ...(nullable(values.email) !== contact.email ? { email: nullable(values.email) } : {}),
+  };
+}
+
+/**
+ * Creates a contact (no `contact`) or changes one (only the fields that differ; an emptied field is
+ * cleared). A change is worked out, and sent with If-Match, against the contact as the form started
+ * from it (`base`), not the list refreshed underneath: a change made meanwhile is refused (412), not overwritten.
+ */
 function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; contact?: Contact; onDone: (message?: string) => void }) {
   const { api } = useConsole();
+  const queryClient = useQueryClient();
   const refresh = useRefresh();
   const keyFor = useIdempotencyKey();
   const id = useId();
-  const empty: Draft = { fullName: '', phone: '', email: '' };
-  const [draft, setDraft] = useState<Draft>(contact
-    ? { fullName: contact.fullName, phone: contact.phone ?? '', email: contact.email ?? '' }
-    : empty);
+  const [base, setBase] = useState(contact);
+  const [draft, setDraft] = useState<Draft>(base ? draftOf(base) : EMPTY);
   const [local, setLocal] = useState<Record<string, string>>({});
 
   const save = useMutation({
     mutationFn: (values: Draft) => {
-      if (contact) {
-        const changes = {
-          ...(values.fullName.trim() !== contact.fullName ? { fullName: values.fullName.trim() } : {}),
-          ...(nullable(values.phone) !== contact.phone ? { phone: nullable(values.phone) } : {}),
-          ...(nullable(values.email) !== contact.email ? { email: nullable(values.email) } : {}),
-        };
-        if (Object.keys(changes).length === 0) return Promise.resolve(contact);
+      if (base) {
         return data(api.PATCH('/v1/contacts/{contactId}', {
-          params: { path: { contactId: contact.id }, header: ifMatch(contact.version) }, body: changes,
+          params: { path: { contactId: base.id }, header: ifMatch(base.version) }, body: changesOf(values, base),
         }));
       }
       const phone = optional(values.phone);
@@ -96,10 +107,20 @@ function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; con
     },
     onSuccess: (saved) => {
       refresh(adminKeys.contacts(facilityId));
-      if (!contact) setDraft(empty);
-      onDone(contact ? `${saved.fullName} saved.` : `${saved.fullName} added.`);
+      if (!base) setDraft(EMPTY);
+      onDone(base ? `${saved.fullName} saved.` : `${saved.fullName} added.`);
     },
-    onError: () => refresh(adminKeys.contacts(facilityId)),
+    onError: async (error) => {
+      if (!base || !(error instanceof ApiProblem && error.status === 412)) return;
+      // Someone changed it meanwhile: the form starts again from the contact as it is now, the refusal still shown.
+      const key = adminKeys.contacts(facilityId);
+      await queryClient.invalidateQueries({ queryKey: key });
+      const now = queryClient.getQueryData<Contact[]>(key)?.find((candidate) => candidate.id === base.id);
+      if (now) {
+        setBase(now);
+        setDraft(draftOf(now));
+      }
+    },
   });
 
   const submit = (event: FormEvent) => {
@@ -111,13 +132,18 @@ function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; con
       document.getElementById(`${id}-fullName`)?.focus();
       return;
     }
+    // Nothing changed: nothing to send, nothing to read again.
+    if (base && Object.keys(changesOf(draft, base)).length === 0) {
+      onDone(`${base.fullName} saved.`);
+      return;
+    }
     save.mutate(draft);
   };
   const message = (path: keyof Draft) => fieldMessage(local, save.error, path);
   const set = (key: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement>) => setDraft({ ...draft, [key]: e.target.value });
 
   return (
-    <form className="admin-form" noValidate onSubmit={submit} aria-label={contact ? `Edit ${contact.fullName}` : 'Add a contact'}>
+    <form className="admin-form" noValidate onSubmit={submit} aria-label={base ? `Edit ${base.fullName}` : 'Add a contact'}>
       <div className="field-row">
         <TextField id={`${id}-fullName`} label="Name" value={draft.fullName} onChange={set('fullName')} maxLength={200}
           autoComplete="off" message={message('fullName')} className="grow" />
@@ -128,9 +154,9 @@ function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; con
       </div>
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : contact ? 'Save the contact' : 'Add the contact'}
+          {save.isPending ? 'Saving…' : base ? 'Save the contact' : 'Add the contact'}
         </button>
-        {contact && <button type="button" onClick={() => onDone()}>Cancel</button>}
+        {base && <button type="button" onClick={() => onDone()}>Cancel</button>}
       </div>
       <FormError local={local} error={save.error} />
     </form>

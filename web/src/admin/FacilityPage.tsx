@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
@@ -51,30 +51,37 @@ type Draft = Pick<Facility, 'name' | 'notifyDriverEnRoute' | 'notifyRideReminder
 
 function FacilitySettings({ facility, onSaved }: { facility: Facility; onSaved: (message: string) => void }) {
   const { api } = useConsole();
+  const queryClient = useQueryClient();
   const refresh = useRefresh();
   const saved: Draft = { name: facility.name, address: facility.address ?? '', notifyDriverEnRoute: facility.notifyDriverEnRoute,
     notifyRideReminder: facility.notifyRideReminder, active: facility.active };
   const [draft, setDraft] = useState<Draft>(saved);
   const save = useMutation({
-    mutationFn: (values: Draft) => {
-      const changed = (Object.keys(values) as (keyof Draft)[]).filter((key) => values[key] !== saved[key]);
-      // An emptied address is removed (null), not saved as ''.
-      const changes = Object.fromEntries(changed.map((key) => [key, key === 'address' ? values.address || null : values[key]]));
-      if (Object.keys(changes).length === 0) return Promise.resolve(facility);
-      return data(api.PATCH('/v1/facilities/{facilityId}', {
+    mutationFn: (changes: Record<string, string | boolean | null>) =>
+      data(api.PATCH('/v1/facilities/{facilityId}', {
         params: { path: { facilityId: facility.id }, header: ifMatch(facility.version) }, body: changes,
-      }));
-    },
-    onSuccess: (saved) => {
-      onSaved(`${saved.name} saved.`);
-      refresh(recordKeys.facility(facility.id));
+      })),
+    onSuccess: (answer) => {
+      onSaved(`${answer.name} saved.`);
+      // The answer is the facility as now held: no need to read it again; the lists show its name and state.
+      queryClient.setQueryData(recordKeys.facility(facility.id), answer);
       refresh(recordKeys.facilities);
     },
-    // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
-    onError: () => refresh(recordKeys.facility(facility.id)),
+    onError: (error) => {
+      // 412: someone changed it meanwhile; the refreshed facility replaces the form (see the key above).
+      if (error instanceof ApiProblem && error.status === 412) refresh(recordKeys.facility(facility.id));
+    },
   });
+  const submit = (values: Draft) => {
+    const changed = (Object.keys(values) as (keyof Draft)[]).filter((key) => values[key] !== saved[key]);
+    // An emptied address is removed (null), not saved as ''.
+    const changes = Object.fromEntries(changed.map((key) => [key, key === 'address' ? values.address || null : values[key]]));
+    // Nothing changed: nothing to send, nothing to read again.
+    if (changed.length === 0) onSaved(`${facility.name} saved.`);
+    else save.mutate(changes);
+  };
   return (
-    <FacilityForm title="Settings" draft={draft} savedKind={facility.kind} onChange={setDraft} onSubmit={(values) => save.mutate(values)}
+    <FacilityForm title="Settings" draft={draft} savedKind={facility.kind} onChange={setDraft} onSubmit={submit}
       pending={save.isPending} error={save.error} submitLabel="Save the settings" pendingLabel="Saving…" />
   );
 }

@@ -3,13 +3,12 @@ import { type FormEvent, useId, useState } from 'react';
 import { data } from '../api/client';
 import { FormError } from '../components/States';
 import { useConsole } from '../context';
-import { ROLE_NAMES } from '../lib/words';
+import { isFacilityRole, ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
 import { fieldMessage, TextField } from './fields';
 import { recordKeys } from '../api/records';
 import { useRefresh } from './queries';
 import { useIdempotencyKey } from '../api/idempotency';
-import { isFacilityRole } from './words';
 
 /** Invites a user with one role: the identity provider emails them; they set their password at first sign-in. */
 export function NewUser({ facilityName, onCreated }: { facilityName: string; onCreated: (message: string) => void }) {

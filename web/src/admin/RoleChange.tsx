@@ -2,14 +2,14 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { User } from '../api/contract';
+import { ApiProblem } from '../api/problem';
 import { FormError } from '../components/States';
 import { useConsole } from '../context';
-import { ROLE_NAMES } from '../lib/words';
+import { isFacilityRole, ROLE_NAMES } from '../lib/words';
 import { type Assignment, AssignmentFields, assignmentBody } from './AssignmentFields';
 import { fieldMessage } from './fields';
 import { recordKeys } from '../api/records';
 import { useRefresh } from './queries';
-import { isFacilityRole } from './words';
 
 /**
  * SECURITY S30, for Dispatchers: a user's new role, facility or contact, in a modal dialog that
@@ -44,7 +44,10 @@ export function RoleChange({ user, facilityName, onClose }: {
       const where = saved.facilityId ? ` at ${facilityName(saved.facilityId)}` : '';
       onClose(`${saved.displayName} is now ${ROLE_NAMES[saved.role]}${where}. Their open sessions have ended.`);
     },
-    onError: () => refresh(recordKeys.users),
+    onError: (error) => {
+      // 412: someone changed the user meanwhile; the list shows them as they are now.
+      if (error instanceof ApiProblem && error.status === 412) refresh(recordKeys.users);
+    },
   });
   const unchanged = assignment.role === user.role && (assignment.facilityId || null) === user.facilityId
     && (assignment.role === 'FacilityUser' ? assignment.contactId || null : null) === user.contactId;

@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { data } from '../api/client';
 import type { User } from '../api/contract';
 import { recordKeys, useFacilities, useFacility, useUsers } from '../api/records';
@@ -27,10 +27,11 @@ export default function Users() {
   const [changing, setChanging] = useState<User | null>(null);
   const filterId = useId();
 
+  const facilityNames = useMemo(() => new Map((facilities.data ?? []).map((facility) => [facility.id, facility.name])), [facilities.data]);
   const facilityName = (facilityId: string | null): string => {
     if (!facilityId) return 'Provider staff';
     if (!dispatcher) return ownFacility.data?.name ?? 'Your facility';
-    return facilities.data?.find((facility) => facility.id === facilityId)?.name ?? 'A facility';
+    return facilityNames.get(facilityId) ?? 'A facility';
   };
   const wanted = filter.trim().toLowerCase();
   const shown = (users.data ?? []).filter((user) =>

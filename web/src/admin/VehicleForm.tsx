@@ -1,7 +1,8 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { Vehicle } from '../api/contract';
+import { ApiProblem } from '../api/problem';
 import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { capitalise, VEHICLE_KIND } from '../lib/words';
@@ -23,6 +24,19 @@ const NEW_VEHICLE: Draft = {
   capabilities: { ambulatorySeats: 4, wheelchairPositions: 1, bariatric: false, stretcher: false, oxygen: false },
 };
 
+const draftOf = (vehicle: Vehicle): Draft =>
+  ({ name: vehicle.name, plate: vehicle.plate, kind: vehicle.kind, capabilities: { ...vehicle.capabilities } });
+
+/** What differs from the vehicle as the form started from it. */
+function changesOf(values: Draft, vehicle: Vehicle): Partial<Draft> {
+  return {
+    ...(values.name !== vehicle.name ? { name: values.name } : {}),
+    ...(values.plate !== vehicle.plate ? { plate: values.plate } : {}),
+    ...(values.kind !== vehicle.kind ? { kind: values.kind } : {}),
+    ...(JSON.stringify(values.capabilities) !== JSON.stringify(vehicle.capabilities) ? { capabilities: values.capabilities } : {}),
+  };
+}
+
 /** The form's own checks (the API checks them all again and answers per field). */
 function localErrors(draft: Draft): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -34,38 +48,44 @@ function localErrors(draft: Draft): Record<string, string> {
   return errors;
 }
 
-/** Adds a vehicle (no `vehicle`) or changes one: only what differs is sent, with If-Match. */
+/**
+ * Adds a vehicle (no `vehicle`) or changes one: only what differs is sent, with If-Match. Both are
+ * worked out against the vehicle as the form started from it (`base`), not the list refreshed
+ * underneath, so a change made meanwhile is refused (412) rather than overwritten.
+ */
 export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (message?: string) => void }) {
   const { api } = useConsole();
+  const queryClient = useQueryClient();
   const refresh = useRefresh();
   const keyFor = useIdempotencyKey();
   const id = useId();
-  const [draft, setDraft] = useState<Draft>(vehicle
-    ? { name: vehicle.name, plate: vehicle.plate, kind: vehicle.kind, capabilities: { ...vehicle.capabilities } }
-    : NEW_VEHICLE);
+  const [base, setBase] = useState(vehicle);
+  const [draft, setDraft] = useState<Draft>(base ? draftOf(base) : NEW_VEHICLE);
   const [local, setLocal] = useState<Record<string, string>>({});
   const save = useMutation({
     mutationFn: (values: Draft) => {
-      if (!vehicle) {
+      if (!base) {
         return data(api.POST('/v1/vehicles', { params: { header: { 'Idempotency-Key': keyFor(values) } }, body: values }));
       }
-      const changes = {
-        ...(values.name !== vehicle.name ? { name: values.name } : {}),
-        ...(values.plate !== vehicle.plate ? { plate: values.plate } : {}),
-        ...(values.kind !== vehicle.kind ? { kind: values.kind } : {}),
-        ...(JSON.stringify(values.capabilities) !== JSON.stringify(vehicle.capabilities) ? { capabilities: values.capabilities } : {}),
-      };
-      if (Object.keys(changes).length === 0) return Promise.resolve(vehicle);
       return data(api.PATCH('/v1/vehicles/{vehicleId}', {
-        params: { path: { vehicleId: vehicle.id }, header: ifMatch(vehicle.version) }, body: changes,
+        params: { path: { vehicleId: base.id }, header: ifMatch(base.version) }, body: changesOf(values, base),
       }));
     },
     onSuccess: (saved) => {
       refresh(recordKeys.vehicles);
-      if (!vehicle) setDraft(NEW_VEHICLE);
-      onDone(vehicle ? `${saved.name} saved.` : `${saved.name} added to the fleet, in service.`);
+      if (!base) setDraft(NEW_VEHICLE);
+      onDone(base ? `${saved.name} saved.` : `${saved.name} added to the fleet, in service.`);
     },
-    onError: () => refresh(recordKeys.vehicles),
+    onError: async (error) => {
+      if (!base || !(error instanceof ApiProblem && error.status === 412)) return;
+      // Someone changed it meanwhile: the form starts again from the vehicle as it is now, the refusal still shown.
+      await queryClient.invalidateQueries({ queryKey: recordKeys.vehicles });
+      const now = queryClient.getQueryData<Vehicle[]>(recordKeys.vehicles)?.find((candidate) => candidate.id === base.id);
+      if (now) {
+        setBase(now);
+        setDraft(draftOf(now));
+      }
+    },
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -75,6 +95,11 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
     const first = Object.keys(found)[0];
     if (first) {
       document.getElementById(`${id}-${first}`)?.focus();
+      return;
+    }
+    // Nothing changed: nothing to send, nothing to read again.
+    if (base && Object.keys(changesOf(values, base)).length === 0) {
+      onDone(`${base.name} saved.`);
       return;
     }
     save.mutate(values);
@@ -89,7 +114,7 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
   );
 
   return (
-    <form className="admin-form" noValidate onSubmit={submit} aria-label={vehicle ? `Edit ${vehicle.name}` : 'Add a vehicle'}>
+    <form className="admin-form" noValidate onSubmit={submit} aria-label={base ? `Edit ${base.name}` : 'Add a vehicle'}>
       <div className="field-row">
         <TextField id={`${id}-name`} label="Name" value={draft.name} maxLength={60} autoComplete="off"
           onChange={(e) => setDraft({ ...draft, name: e.target.value })} message={message('name')} hint="As drivers call it, e.g. Van 7" />
@@ -123,9 +148,9 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
       </fieldset>
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : vehicle ? 'Save the vehicle' : 'Add the vehicle'}
+          {save.isPending ? 'Saving…' : base ? 'Save the vehicle' : 'Add the vehicle'}
         </button>
-        {vehicle && <button type="button" onClick={() => onDone()}>Cancel</button>}
+        {base && <button type="button" onClick={() => onDone()}>Cancel</button>}
       </div>
       <FormError local={local} error={save.error} />
     </form>

@@ -39,8 +39,6 @@ export const GRANTABLE_ROLES: Record<'Dispatcher' | 'FacilityAdmin', readonly Ro
   FacilityAdmin: ['FacilityAdmin', 'FacilityUser'],
 };
 
-export const isFacilityRole = (role: Role) => role === 'FacilityAdmin' || role === 'FacilityUser';
-
 export function userStateText(user: Pick<User, 'active'>): string {
   return user.active ? 'active' : 'disabled';
 }

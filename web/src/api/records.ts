@@ -82,7 +82,7 @@ export function useFacility(facilityId: string | null | undefined, { enabled = t
 /**
  * Riders the signed-in user may book for: a facility's own (the API scopes them by the token), or,
  * for a Dispatcher, those of the facility named (every facility's when none is). The API has no
- * name search (names are encrypted), so the list is read whole and searched on the device.
+ * name search (names are encrypted), so the list is read whole, by name, and searched on the device.
  */
 export function useRiders(facilityId = '', enabled = true) {
   const { api, me } = useConsole();
@@ -91,13 +91,19 @@ export function useRiders(facilityId = '', enabled = true) {
     queryKey: recordKeys.riders(named ? facilityId : 'any'),
     enabled,
     staleTime: 60_000,
-    queryFn: () =>
-      allPages<Rider>((cursor) =>
+    queryFn: async () => {
+      const items = await allPages<Rider>((cursor) =>
         data(api.GET('/v1/riders', {
           params: { query: { limit: 100, ...(named ? { facilityId } : {}), ...(cursor ? { cursor } : {}) } },
-        })),
-      ),
+        })));
+      return items.sort((a, b) => (a.fullName ?? '').localeCompare(b.fullName ?? ''));
+    },
   });
+}
+
+/** Riders one may book for: not merged away, not erased. */
+export function bookable(rider: Rider): boolean {
+  return !rider.erased && !rider.mergedIntoRiderId;
 }
 
 /** One rider. `fresh` reads them again on every visit (the rider's own page, where they are changed). */
@@ -111,4 +117,10 @@ export function useRider(riderId: string | undefined, { fresh = false } = {}) {
     ...(fresh ? { refetchOnMount: 'always' as const } : {}),
     queryFn: () => data(api.GET('/v1/riders/{riderId}', { params: { path: { riderId: id } } })),
   });
+}
+
+/** "Alex Johnson", or why there is no name to show. */
+export function riderName(rider: Rider | undefined): string {
+  if (!rider) return 'Rider';
+  return rider.fullName ?? (rider.erased ? 'Rider (erased)' : 'Rider');
 }

@@ -12,19 +12,15 @@ import { formatCents } from './money';
 import { BILLING_STATES, MAX_PAGES, type StateList, totalOf, useBillingStates } from './queries';
 import { RecordActions } from './RecordActions';
 
+const isState = (value: string | null): value is BillingStatus => BILLING_STATES.includes(value as BillingStatus);
+const capitalised = (status: BillingStatus) => capitalise(statusWord(status));
+
 /**
  * The Billing desk (/billing): the records of one state at a time (the state is in the address,
  * so it sticks across reloads and can be bookmarked), each state's count and total, each record's
  * facts and the moves its state allows, and the CSV export.
  */
 export default function BillingDesk() {
-  return <Desk />;
-}
-
-const isState = (value: string | null): value is BillingStatus => BILLING_STATES.includes(value as BillingStatus);
-const capitalised = (status: BillingStatus) => capitalise(statusWord(status));
-
-function Desk() {
   const [params] = useSearchParams();
   const wanted = params.get('state');
   const current: BillingStatus = isState(wanted) ? wanted : 'pending';

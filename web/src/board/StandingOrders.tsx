@@ -3,7 +3,7 @@ import { type RefObject, useEffect, useId, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { data } from '../api/client';
 import type { StandingOrder, StandingOrderStatus } from '../api/contract';
-import { useRider } from '../api/records';
+import { riderName, useFacilities, useRider } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
@@ -11,7 +11,7 @@ import { SOURCE, seriesDatesText, seriesReturnText, serviceText } from '../lib/w
 import { SeriesSummary } from '../standing-orders/SeriesSummary';
 import { SeriesTimes } from '../standing-orders/SeriesTimes';
 import { AcceptForm, RejectSeriesForm } from '../standing-orders/actions';
-import { riderName, seriesKeys, useFacilities } from '../standing-orders/queries';
+import { seriesKeys } from '../standing-orders/queries';
 import { POLL_MS, useNewIds } from './queries';
 
 /**
@@ -91,7 +91,7 @@ function useSeriesList(status: StandingOrderStatus, refetchInterval: number) {
 function PendingSeries({ series, isNew, announce }: { series: StandingOrder; isNew: boolean; announce: (message: string) => void }) {
   const { timeZone } = useConsole();
   const rider = useRider(series.riderId);
-  const facilities = useFacilities();
+  const facilities = useFacilities({ kind: 'facility' });
   const [open, setOpen] = useState(false);
   const detailId = useId();
   const name = rider.data ? riderName(rider.data) : '…';

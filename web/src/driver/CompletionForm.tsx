@@ -3,6 +3,7 @@ import type { CompletionBody, DriverLeg, Vehicle } from '../api/contract';
 import { FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { isoToZonedInput, todayInZone, zonedInputToIso, zoneName } from '../lib/time';
+import { fieldWordsMessage } from '../lib/words';
 import type { Tap } from './taps';
 
 /** "13:05:09" on a day in the provider's zone → ISO (the seconds kept: taps are seconds apart). */
@@ -20,7 +21,6 @@ function isoToTime(iso: string, timeZone: string): string {
 }
 
 type Field = 'actualPickupAt' | 'actualDropoffAt' | 'odometerStart' | 'odometerEnd';
-const FIELDS: readonly Field[] = ['actualPickupAt', 'actualDropoffAt', 'odometerStart', 'odometerEnd'];
 
 /** The server's words for the form's fields ("Must be greater than odometerStart" → "… the start reading"). */
 const FIELD_WORDS: Record<Field, string> = {
@@ -32,9 +32,9 @@ const FIELD_WORDS: Record<Field, string> = {
 
 function serverMessages(fieldErrors: Record<string, string> | undefined): Partial<Record<Field, string>> {
   const messages: Partial<Record<Field, string>> = {};
-  for (const field of FIELDS) {
+  for (const field of Object.keys(FIELD_WORDS) as Field[]) {
     const message = fieldErrors?.[field];
-    if (message) messages[field] = message.replace(/\b(actualPickupAt|actualDropoffAt|odometerStart|odometerEnd)\b/g, (key) => FIELD_WORDS[key as Field]);
+    if (message) messages[field] = fieldWordsMessage(message, FIELD_WORDS);
   }
   return messages;
 }

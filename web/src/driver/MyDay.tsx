@@ -28,10 +28,6 @@ function byPickup(a: DriverLeg, b: DriverLeg): number {
 const FINISHED: readonly LegStatus[] = ['completed', 'no_show', 'cancelled'];
 
 export default function MyDay() {
-  return <DriverDay />;
-}
-
-function DriverDay() {
   const { api, me, timeZone } = useConsole();
   const queryClient = useQueryClient();
   const day = todayInZone(timeZone);

@@ -3,7 +3,8 @@ import { type FormEvent, useId, useState } from 'react';
 import { data } from '../api/client';
 import type { CancellationRequest, TripRequest } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { ActionError, FieldError } from '../components/States';
+import { useAnswerMessages } from '../components/answers';
+import { FieldError, FormError } from '../components/States';
 import { Status } from '../components/Status';
 import { useConsole } from '../context';
 import { formatDateTime } from '../lib/time';
@@ -11,9 +12,10 @@ import { facilityKeys } from './queries';
 import { useIdempotencyKey } from '../api/idempotency';
 
 type ReasonCode = CancellationRequest['reasonCode'];
+type Field = 'reasonCode' | 'reasonText';
 
 /** The TDS cancellation reasons, as a scheduler says them. */
-export const CANCEL_REASON: Record<ReasonCode, string> = {
+const CANCEL_REASON: Record<ReasonCode, string> = {
   booked_by_mistake: 'Booked by mistake',
   changed_plans: 'Plans changed (appointment moved or cancelled)',
   unable_to_make_trip: 'The rider cannot make the trip',
@@ -57,7 +59,6 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
   const [open, setOpen] = useState(false);
   const [reasonCode, setReasonCode] = useState<ReasonCode | ''>('');
   const [reasonText, setReasonText] = useState('');
-  const [missing, setMissing] = useState<Record<string, string>>({});
   const keyFor = useIdempotencyKey();
   const ask = useMutation({
     mutationFn: (body: { reasonCode: ReasonCode; reasonText?: string }) => {
@@ -75,19 +76,15 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
       void queryClient.invalidateQueries({ queryKey: facilityKeys.history(trip.id) });
     },
   });
-  const problem = ask.error instanceof ApiProblem ? ask.error : undefined;
-  const messageFor = (path: string) => missing[path] ?? problem?.field(path);
+  const answers = useAnswerMessages<Field>(id, (field) => (ask.error instanceof ApiProblem ? ask.error.field(field) : undefined));
+  const { messageFor } = answers;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const found: Record<string, string> = {};
+    const found: Partial<Record<Field, string>> = {};
     if (!reasonCode) found.reasonCode = 'Choose the reason.';
     if (reasonCode === 'other' && !reasonText.trim()) found.reasonText = 'Say what the reason is.';
-    setMissing(found);
-    if (!reasonCode || Object.keys(found).length > 0) {
-      document.getElementById(`${id}-${Object.keys(found)[0]}`)?.focus();
-      return;
-    }
+    if (!answers.check(found) || !reasonCode) return;
     ask.mutate({ reasonCode, ...(reasonText.trim() ? { reasonText: reasonText.trim() } : {}) });
   };
 
@@ -108,7 +105,7 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
         {(Object.keys(CANCEL_REASON) as ReasonCode[]).map((code, index) => (
           <label key={code} className="choice">
             <input type="radio" name={`${id}-reason`} id={index === 0 ? `${id}-reasonCode` : undefined} value={code}
-              checked={reasonCode === code} onChange={() => setReasonCode(code)} />
+              checked={reasonCode === code} onChange={() => { setReasonCode(code); answers.changed('reasonCode'); }} />
             {CANCEL_REASON[code]}
           </label>
         ))}
@@ -116,16 +113,15 @@ export function CancelRequestForm({ trip, announce }: { trip: TripRequest; annou
       </fieldset>
       <div className="field">
         <label htmlFor={`${id}-reasonText`}>Details {reasonCode === 'other' ? '' : '(optional)'}</label>
-        <textarea id={`${id}-reasonText`} rows={2} maxLength={500} value={reasonText} onChange={(e) => setReasonText(e.target.value)}
-          aria-invalid={messageFor('reasonText') ? true : undefined}
-          aria-describedby={messageFor('reasonText') ? `${id}-reasonText-error` : undefined} />
+        <textarea rows={2} maxLength={500} value={reasonText} {...answers.described('reasonText')}
+          onChange={(e) => { setReasonText(e.target.value); answers.changed('reasonText'); }} />
         <FieldError id={`${id}-reasonText-error`} message={messageFor('reasonText')} />
       </div>
       <div className="actions">
         <button type="submit" className="danger" disabled={ask.isPending}>{ask.isPending ? 'Sending…' : 'Ask to cancel'}</button>
-        <button type="button" onClick={() => { ask.reset(); setMissing({}); setOpen(false); }}>Keep the trip</button>
+        <button type="button" onClick={() => { ask.reset(); answers.check({}); setOpen(false); }}>Keep the trip</button>
       </div>
-      <ActionError error={ask.error} />
+      <FormError local={answers.errors} error={ask.error} />
     </form>
   );
 }

@@ -3,7 +3,7 @@ import { useEffect } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { data } from '../api/client';
 import { ApiProblem } from '../api/problem';
-import { useRider, useUsers } from '../api/records';
+import { riderName, useRider, useUsers } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
@@ -86,7 +86,7 @@ export default function FacilityTrip() {
         <section aria-labelledby="trip-request" className="pane">
           <h2 id="trip-request">Request</h2>
           <TripFacts trip={t} timeZone={timeZone} rejectedLabel="Not accepted"
-            rider={rider.data ? <Link to={`/riders/${rider.data.id}`}>{rider.data.fullName ?? 'Rider (erased)'}</Link> : '…'} />
+            rider={rider.data ? <Link to={`/riders/${rider.data.id}`}>{riderName(rider.data)}</Link> : '…'} />
         </section>
         <section aria-labelledby="trip-rides" className="pane">
           <h2 id="trip-rides">Rides</h2>

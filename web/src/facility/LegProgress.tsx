@@ -1,6 +1,6 @@
 import type { TripRequest } from '../api/contract';
 import { Status } from '../components/Status';
-import { formatDate, formatTime } from '../lib/time';
+import { formatDateTime } from '../lib/time';
 import { legName, pickupWindowText } from '../trip/LegList';
 import type { FacilityLeg } from './queries';
 
@@ -10,7 +10,7 @@ import type { FacilityLeg } from './queries';
  */
 export function pickupLine(trip: TripRequest, outbound: FacilityLeg | undefined, timeZone: string): string {
   if (outbound?.scheduledPickupAt) return `Pickup ${pickupWindowText(outbound.scheduledPickupAt, outbound.scheduledDropoffAt, timeZone)}`;
-  if (trip.requestedPickupAt) return `Pickup asked for ${formatDate(trip.requestedPickupAt, timeZone)}, ${formatTime(trip.requestedPickupAt, timeZone)}`;
+  if (trip.requestedPickupAt) return `Pickup asked for ${formatDateTime(trip.requestedPickupAt, timeZone)}`;
   return 'Pickup time set by dispatch';
 }
 

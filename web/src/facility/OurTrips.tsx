@@ -4,6 +4,7 @@ import { useFacility } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Status, statusWord } from '../components/Status';
 import { useConsole } from '../context';
+import { withParam } from '../lib/params';
 import { formatCalendarDate, formatDateTime } from '../lib/time';
 import { capitalise, returnText, serviceText } from '../lib/words';
 import { LegProgress, pickupLine } from './LegProgress';
@@ -36,12 +37,7 @@ export default function OurTrips() {
   const trips = pages.data?.pages.flatMap((page) => page.items) ?? [];
   const shown = day ? [...trips].sort((a, b) => a.appointmentAt.localeCompare(b.appointmentAt)) : trips;
 
-  const setParam = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
+  const setDay = (value: string) => setParams(withParam(params, 'day', value), { replace: true });
 
   return (
     <section className="page facility" aria-labelledby="trips-title">
@@ -53,7 +49,7 @@ export default function OurTrips() {
         <ul className="state-tabs">
           {FILTERS.map((filter) => (
             <li key={filter}>
-              <Link to={filter === 'all' ? `?${withoutStatus(params)}` : `?${withStatus(params, filter)}`}
+              <Link to={`?${withParam(params, 'status', filter === 'all' ? '' : filter)}`}
                 aria-current={filter === status ? 'page' : undefined} replace>
                 {filterLabel(filter)}
               </Link>
@@ -63,8 +59,8 @@ export default function OurTrips() {
       </nav>
       <div className="trip-filters">
         <label htmlFor="trips-day">Appointment day</label>
-        <input id="trips-day" type="date" value={day} onChange={(e) => setParam('day', e.target.value)} />
-        {day && <button type="button" onClick={() => setParam('day', '')}>Any day</button>}
+        <input id="trips-day" type="date" value={day} onChange={(e) => setDay(e.target.value)} />
+        {day && <button type="button" onClick={() => setDay('')}>Any day</button>}
       </div>
 
       {pages.isPending && <LoadingState label="Loading your trips" />}
@@ -89,18 +85,6 @@ export default function OurTrips() {
       )}
     </section>
   );
-}
-
-function withStatus(params: URLSearchParams, status: string): string {
-  const next = new URLSearchParams(params);
-  next.set('status', status);
-  return next.toString();
-}
-
-function withoutStatus(params: URLSearchParams): string {
-  const next = new URLSearchParams(params);
-  next.delete('status');
-  return next.toString();
 }
 
 /** What the facility most wants to know about a trip: is it confirmed, and when is the pickup. */

@@ -4,14 +4,14 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { data } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { useFacility, useRiders } from '../api/records';
+import { bookable, riderName, useFacility, useRiders } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { useAnswerMessages } from '../components/answers';
 import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, todayInZone, zoneName } from '../lib/time';
 import { NeedsFields } from '../trip/NeedsFields';
-import { bookable, facilityKeys, useRecentDropoffs } from './queries';
+import { facilityKeys, useRecentDropoffs } from './queries';
 import { RiderPicker } from './RiderPicker';
 import { emptyTripDraft, FIELD_OF_PATH, type TripDraft, tripCreateBody, tripDraftErrors } from './tripDraft';
 import './facility.css';
@@ -60,7 +60,7 @@ export default function RequestTrip() {
       pickupAddress: current.pickupAddress || rider?.homeAddress || '',
       mobility: rider ? rider.mobility : current.mobility,
     }));
-    if (rider) announce(`${rider.fullName ?? 'Rider'} chosen.`);
+    if (rider) announce(`${riderName(rider)} chosen.`);
     window.setTimeout(() => document.getElementById(`${id}-riderId`)?.focus(), 0);
   };
 

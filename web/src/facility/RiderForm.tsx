@@ -1,10 +1,10 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import type { Mobility, Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
+import { useFacilities } from '../api/records';
 import { useAnswerMessages } from '../components/answers';
 import { ErrorState, FieldError, FormError } from '../components/States';
 import { NOTIFY_CHANNEL } from '../lib/words';
-import { useFacilities } from '../standing-orders/queries';
 import { MobilityField } from '../trip/NeedsFields';
 
 /** A rider as the form holds it: the inputs' values (empty string for "not given"). */
@@ -37,7 +37,7 @@ export function riderDraftOf(rider: Rider | undefined): RiderDraft {
 }
 
 /** "(555) 010-0201" or "555.010.0201" → "+15550100201"; anything else as typed (the API says what is wrong). */
-export function phoneToE164(typed: string): string {
+function phoneToE164(typed: string): string {
   const trimmed = typed.trim();
   if (!trimmed) return '';
   const digits = trimmed.replace(/\D/g, '');
@@ -207,7 +207,7 @@ export function RiderForm({ initial, choosesFacility, title, submitLabel, pendin
 
 /** A Dispatcher's choice of the rider's facility (facility roles never see this, nor may they list facilities). */
 function FacilityField({ id, value, onChange, message }: { id: string; value: string; onChange: (value: string) => void; message: string | undefined }) {
-  const facilities = useFacilities();
+  const facilities = useFacilities({ kind: 'facility' });
   return (
     <div className="field">
       <label htmlFor={`${id}-facilityId`}>Facility</label>

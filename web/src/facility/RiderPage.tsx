@@ -4,13 +4,13 @@ import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'reac
 import { data, ifMatch } from '../api/client';
 import type { Rider } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { recordKeys, useRider } from '../api/records';
+import { bookable, recordKeys, riderName, useRider } from '../api/records';
 import { useAnnouncer } from '../components/Announcer';
 import { ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate } from '../lib/time';
 import { formatPhone, MOBILITY, messagesText } from '../lib/words';
-import { bookable, facilityKeys } from './queries';
+import { facilityKeys } from './queries';
 import { type RiderDraft, RiderForm, riderChanges, riderCreateBody, riderDraftOf } from './RiderForm';
 import './facility.css';
 import { useIdempotencyKey } from '../api/idempotency';
@@ -96,7 +96,7 @@ function EditRider({ riderId }: { riderId: string }) {
     );
   }
   const r = rider.data;
-  const name = r.fullName ?? 'Rider (erased)';
+  const name = riderName(r);
   const canBook = bookable(r);
   return (
     <section className="page facility" aria-labelledby="rider-title">

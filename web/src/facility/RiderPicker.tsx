@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import type { Rider } from '../api/contract';
+import { riderName } from '../api/records';
 import { ErrorState, FieldError, LoadingState } from '../components/States';
 import { formatPhone, MOBILITY } from '../lib/words';
 import { searchRiders } from './queries';
@@ -28,7 +29,7 @@ export function RiderPicker({ id, riders, loading, error, onRetry, chosen, onCho
     return (
       <div className="chosen-rider">
         <div>
-          <p><strong>{chosen.fullName ?? 'Rider'}</strong></p>
+          <p><strong>{riderName(chosen)}</strong></p>
           <p className="meta">{[chosen.phone ? formatPhone(chosen.phone) : 'No phone', MOBILITY[chosen.mobility]].join(' · ')}</p>
         </div>
         <button type="button" id={`${id}-riderId`} onClick={() => onChoose(undefined)}>Choose another rider</button>
@@ -59,7 +60,7 @@ export function RiderPicker({ id, riders, loading, error, onRetry, chosen, onCho
             {matches.slice(0, MATCHES).map((rider) => (
               <li key={rider.id}>
                 <button type="button" className="match" onClick={() => onChoose(rider)}>
-                  <span className="match-name">{rider.fullName ?? 'Rider'}</span>
+                  <span className="match-name">{riderName(rider)}</span>
                   <span className="meta">{[rider.phone ? formatPhone(rider.phone) : 'No phone', MOBILITY[rider.mobility]].join(' · ')}</span>
                 </button>
               </li>

@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Rider } from '../api/contract';
-import { useRiders } from '../api/records';
+import { bookable, riderName, useFacilities, useRiders } from '../api/records';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
+import { withParam } from '../lib/params';
 import { formatPhone, MOBILITY, messagesText } from '../lib/words';
-import { useFacilities } from '../standing-orders/queries';
-import { bookable, searchRiders } from './queries';
+import { searchRiders } from './queries';
 import './facility.css';
 
 /** How many riders the list shows before "Show all": a long list is searched, not scrolled. */
@@ -33,12 +33,7 @@ export default function Riders() {
       </div>
       <div className="trip-filters">
         {isDispatcher && (
-          <FacilityChoice value={facilityId} onChange={(value) => {
-            const next = new URLSearchParams(params);
-            if (value) next.set('facility', value);
-            else next.delete('facility');
-            setParams(next, { replace: true });
-          }} />
+          <FacilityChoice value={facilityId} onChange={(value) => setParams(withParam(params, 'facility', value), { replace: true })} />
         )}
         <label htmlFor="riders-search">Find a rider</label>
         <input id="riders-search" type="search" value={search} autoComplete="off" onChange={(e) => setSearch(e.target.value)}
@@ -71,7 +66,7 @@ export default function Riders() {
 }
 
 function RiderRow({ rider, canRequest }: { rider: Rider; canRequest: boolean }) {
-  const name = rider.fullName ?? 'Rider';
+  const name = riderName(rider);
   return (
     <li className="rider-row">
       <div className="rider-row-head">
@@ -88,7 +83,7 @@ function RiderRow({ rider, canRequest }: { rider: Rider; canRequest: boolean }) 
 }
 
 function FacilityChoice({ value, onChange }: { value: string; onChange: (value: string) => void }) {
-  const facilities = useFacilities();
+  const facilities = useFacilities({ kind: 'facility' });
   return (
     <>
       <label htmlFor="riders-facility">Facility</label>

@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { data } from '../api/client';
-import type { CancellationRequest, Rider, Schemas, TripRequest, TripStatus } from '../api/contract';
+import type { Rider, Schemas, TripRequest, TripStatus } from '../api/contract';
 import { useConsole } from '../context';
 
 /** A leg as facility roles read it: its kind, status and times, nothing about driver or vehicle. */
@@ -18,7 +18,7 @@ export const facilityKeys = {
 };
 
 /** How many trips one page of "Our trips" holds. */
-export const TRIPS_PAGE = 25;
+const TRIPS_PAGE = 25;
 
 /** Trips whose legs exist and are worth a look: requested and rejected ones have none. */
 const WITH_LEGS = new Set<TripStatus>(['scheduled', 'in_progress', 'completed']);
@@ -69,7 +69,7 @@ export function useTripLegs(trip: Pick<TripRequest, 'id' | 'status'> | undefined
   });
 }
 
-export function facilityLegs(items: readonly Schemas['Leg'][]): FacilityLeg[] {
+function facilityLegs(items: readonly Schemas['Leg'][]): FacilityLeg[] {
   return items
     .filter((leg): leg is FacilityLeg => 'tripRequestId' in leg)
     .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'outbound' ? -1 : 1));
@@ -82,7 +82,7 @@ export function useTripCancellations(tripRequestId: string, enabled: boolean) {
     queryKey: facilityKeys.cancellations(tripRequestId),
     enabled,
     queryFn: async () =>
-      (await data(api.GET('/v1/cancellation-requests', { params: { query: { tripRequestId, limit: 20 } } }))).items as CancellationRequest[],
+      (await data(api.GET('/v1/cancellation-requests', { params: { query: { tripRequestId, limit: 20 } } }))).items,
   });
 }
 
@@ -101,17 +101,11 @@ export function useRecentDropoffs() {
   });
 }
 
-/** Riders one may book for: not merged away, not erased. */
-export function bookable(rider: Rider): boolean {
-  return !rider.erased && !rider.mergedIntoRiderId;
-}
-
-/** The riders matching what was typed: any word of the name, or the phone's digits, or the email. */
-export function searchRiders(riders: readonly Rider[], text: string): Rider[] {
+/** The riders matching what was typed (in the list's order, by name): any word of the name, or the phone's digits, or the email. */
+export function searchRiders(riders: readonly Rider[], text: string): readonly Rider[] {
   const words = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  const sorted = [...riders].sort((a, b) => (a.fullName ?? '').localeCompare(b.fullName ?? ''));
-  if (words.length === 0) return sorted;
-  return sorted.filter((rider) => {
+  if (words.length === 0) return riders;
+  return riders.filter((rider) => {
     const name = (rider.fullName ?? '').toLowerCase();
     const phone = (rider.phone ?? '').replace(/\D/g, '');
     const email = (rider.email ?? '').toLowerCase();

@@ -13,6 +13,9 @@ export const ROLE_NAMES: Record<Role, string> = {
   FacilityUser: 'Facility scheduler',
 };
 
+/** The roles of a facility's own people (FacilityAdmin, FacilityUser), as against the provider's staff. */
+export const isFacilityRole = (role: Role) => role === 'FacilityAdmin' || role === 'FacilityUser';
+
 export const MOBILITY: Record<TripRequest['mobility'], string> = {
   ambulatory: 'Walks',
   wheelchair: 'Wheelchair',
@@ -114,7 +117,7 @@ export function seriesTimesParts(series: Pick<StandingOrder, 'daysOfWeek' | 'pic
 }
 
 /** The words for a series' fields where the API's messages name them by key ("Must be before appointmentTime"). */
-const SERIES_FIELD_WORDS: Record<string, string> = {
+export const SERIES_FIELD_WORDS: Readonly<Record<string, string>> = {
   appointmentTime: 'the appointment time',
   pickupTime: 'the pickup time',
   returnPickupTime: 'the return pickup time',
@@ -123,9 +126,11 @@ const SERIES_FIELD_WORDS: Record<string, string> = {
   daysOfWeek: 'the days',
 };
 
-export function seriesFieldMessage(message: string): string {
-  return message.replace(/\b(appointmentTime|pickupTime|returnPickupTime|startDate|endDate|daysOfWeek)\b/g,
-    (key) => SERIES_FIELD_WORDS[key] ?? key);
+/** An API message with the field keys it names said in words: "Must be before appointmentTime" → "… the appointment time". */
+export function fieldWordsMessage(message: string, words: Readonly<Record<string, string>>): string {
+  // The keys are identifiers (letters and digits): nothing in them needs escaping.
+  const keys = new RegExp(`\\b(${Object.keys(words).join('|')})\\b`, 'g');
+  return message.replace(keys, (key) => words[key] ?? key);
 }
 
 export const RETURN_MODE: Record<StandingOrder['returnMode'], string> = {

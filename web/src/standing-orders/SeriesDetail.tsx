@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { data, ifMatch } from '../api/client';
 import type { StandingOrder } from '../api/contract';
-import { useRider } from '../api/records';
+import { riderName, useRider } from '../api/records';
 import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -15,7 +15,7 @@ import {
   AcceptForm, type ChangeOutcome, ChangeReport, EndSeries, leftAloneOf, PauseResume, RejectSeriesForm, SkipForm,
 } from './actions';
 import { useSeriesAudience } from './audience';
-import { PREVIEW_COUNT, riderName, seriesKeys, useFacilityName, useSeriesTrips } from './queries';
+import { seriesKeys, useFacilityName, useSeriesPreview, useSeriesTrips } from './queries';
 import { changesOf, draftOf, SeriesForm } from './SeriesForm';
 import { SeriesTimes } from './SeriesTimes';
 
@@ -47,14 +47,7 @@ export default function SeriesDetail() {
   const rider = useRider(series.data?.riderId);
   const facilityName = useFacilityName(series.data?.facilityId);
   const trips = useSeriesTrips(series.data);
-  const preview = useQuery({
-    queryKey: seriesKeys.preview(standingOrderId),
-    enabled: series.data !== undefined && LIVE.has(series.data.status),
-    queryFn: () =>
-      data(api.GET('/v1/standing-orders/{standingOrderId}/preview', {
-        params: { path: { standingOrderId }, query: { count: PREVIEW_COUNT } },
-      })),
-  });
+  const preview = useSeriesPreview(standingOrderId, series.data !== undefined && LIVE.has(series.data.status));
 
   if (series.isPending) return <div className="page"><LoadingState label="Loading the standing order" /></div>;
   if (series.isError) {

@@ -2,15 +2,13 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { Link } from 'react-router';
 import type { Mobility, StandingOrder } from '../api/contract';
 import { ApiProblem } from '../api/problem';
-import { useRiders } from '../api/records';
+import { bookable, riderName, useFacilities, useRiders } from '../api/records';
 import { EmptyState, ErrorState, FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { addDays, genericZoneName, todayInZone } from '../lib/time';
-import { RETURN_MODE, seriesFieldMessage, WEEKDAYS } from '../lib/words';
+import { fieldWordsMessage, RETURN_MODE, SERIES_FIELD_WORDS, WEEKDAYS } from '../lib/words';
 import { NeedsFields } from '../trip/NeedsFields';
 import { useSeriesAudience } from './audience';
-import { riderName, useFacilities } from './queries';
-import { bookable } from '../facility/queries';
 
 /**
  * A series as the form holds it: the API's fields, as the inputs' values. One form for creating
@@ -63,10 +61,13 @@ function shiftTime(time: string, minutes: number): string {
   return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
 }
 
-/** What the form checks before sending (the API checks everything again and answers per field). */
-function localErrors(draft: SeriesDraft, creating: boolean): Record<string, string> {
+/**
+ * What the form checks before sending (the API checks everything again and answers per field).
+ * A facility's own people book for their own facility: nothing to choose, nothing to say.
+ */
+function localErrors(draft: SeriesDraft, creating: boolean, chooseFacility: boolean): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (creating && !draft.facilityId) errors.facilityId = 'Choose the facility.';
+  if (chooseFacility && !draft.facilityId) errors.facilityId = 'Choose the facility.';
   if (creating && !draft.riderId) errors.riderId = 'Choose the rider.';
   if (draft.daysOfWeek.length === 0) errors.daysOfWeek = 'Tick at least one day.';
   if (!draft.appointmentTime) errors.appointmentTime = 'Enter the appointment time.';
@@ -99,7 +100,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   const [pickupSet, setPickupSet] = useState(!creating);
   const [returnSet, setReturnSet] = useState(!creating);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const facilities = useFacilities(chooseFacility);
+  const facilities = useFacilities({ kind: 'facility', enabled: chooseFacility });
   const riders = useRiders(draft.facilityId, creating && draft.facilityId !== '');
   const problem = error instanceof ApiProblem ? error : undefined;
   const set = <K extends keyof SeriesDraft>(key: K, value: SeriesDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
@@ -109,8 +110,8 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
     if (errors[path]) return errors[path];
     if (!problem) return undefined;
     const exact = problem.field(path);
-    if (exact) return seriesFieldMessage(exact);
-    for (const [where, message] of problem.fieldErrors) if (where.startsWith(`${path}.`)) return seriesFieldMessage(message);
+    if (exact) return fieldWordsMessage(exact, SERIES_FIELD_WORDS);
+    for (const [where, message] of problem.fieldErrors) if (where.startsWith(`${path}.`)) return fieldWordsMessage(message, SERIES_FIELD_WORDS);
     return undefined;
   };
   const described = (path: string, hint?: boolean) => {
@@ -142,9 +143,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const found = localErrors(draft, creating);
-    // A facility's own people book for their own facility: nothing to choose, nothing to say.
-    if (!chooseFacility) delete found.facilityId;
+    const found = localErrors(draft, creating, chooseFacility);
     setErrors(found);
     if (Object.keys(found).length > 0) {
       // Take the keyboard to the first answer that needs fixing.
@@ -172,8 +171,7 @@ export function SeriesForm({ initial, creating, title, submitLabel, pending, err
   );
 
   const activeFacilities = (facilities.data ?? []).filter((facility) => facility.active || facility.id === draft.facilityId);
-  const riderOptions = (riders.data ?? []).filter(bookable)
-    .sort((a, b) => riderName(a).localeCompare(riderName(b)));
+  const riderOptions = (riders.data ?? []).filter(bookable);
 
   return (
     <form className="series-form" aria-label={title} noValidate onSubmit={submit}>

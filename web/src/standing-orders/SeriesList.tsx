@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatTime } from '../lib/time';
 import { seriesDatesText, seriesReturnText } from '../lib/words';
-import { PREVIEW_COUNT, seriesKeys } from './queries';
+import { seriesKeys, useSeriesPreview } from './queries';
 import { SeriesSummary } from './SeriesSummary';
 
 /** Series that still matter day to day, before the ones that are over. */
@@ -81,16 +81,8 @@ function SeriesRow({ series }: { series: StandingOrder }) {
 
 /** "Next ride Tue, Jun 23, pickup 6:30 AM EDT", worked out by the API (nothing written), or why there is none. */
 function NextRide({ series }: { series: StandingOrder }) {
-  const { api, timeZone } = useConsole();
-  const making = series.status === 'active' || series.status === 'pending';
-  const preview = useQuery({
-    queryKey: seriesKeys.preview(series.id),
-    enabled: making,
-    queryFn: () =>
-      data(api.GET('/v1/standing-orders/{standingOrderId}/preview', {
-        params: { path: { standingOrderId: series.id }, query: { count: PREVIEW_COUNT } },
-      })),
-  });
+  const { timeZone } = useConsole();
+  const preview = useSeriesPreview(series.id, series.status === 'active' || series.status === 'pending');
   if (series.status === 'paused') return <p className="next-ride">Paused: no rides until it is resumed.</p>;
   if (series.status === 'rejected') {
     return <p className="next-ride">Rejected{series.rejectionReason ? `: ${series.rejectionReason}` : '.'}</p>;

@@ -1,9 +1,8 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { StandingOrder } from '../api/contract';
-import { useRider } from '../api/records';
+import { riderName, useRider } from '../api/records';
 import { Status } from '../components/Status';
-import { riderName } from './queries';
 import { SeriesTimes } from './SeriesTimes';
 
 /** A series as a list row: its rider (a link to the series), status, days and times; `children` adds a list's own lines. */

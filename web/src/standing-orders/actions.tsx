@@ -8,7 +8,7 @@ import { RejectWithReason } from '../components/RejectWithReason';
 import { ActionError, FieldError } from '../components/States';
 import { useConsole } from '../context';
 import { formatCalendarDate, formatWallClock, genericZoneName } from '../lib/time';
-import { leftAloneText, seriesFieldMessage } from '../lib/words';
+import { fieldWordsMessage, leftAloneText, SERIES_FIELD_WORDS } from '../lib/words';
 import { seriesKeys } from './queries';
 
 /**
@@ -69,7 +69,7 @@ export function AcceptForm({ series, riderName, announce }: SeriesActionProps) {
   const timeField = (path: string, label: string, value: string, set: (v: string) => void) => {
     const fieldId = `${id}-${path}`;
     const message = problem?.field(path);
-    const error = message && seriesFieldMessage(message);
+    const error = message && fieldWordsMessage(message, SERIES_FIELD_WORDS);
     return (
       <div className="field">
         <label htmlFor={fieldId}>{label} ({zone})</label>

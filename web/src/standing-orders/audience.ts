@@ -1,4 +1,5 @@
 import { useConsole } from '../context';
+import { isFacilityRole } from '../lib/words';
 
 /**
  * Who the standing-order pages serve: the Dispatcher works them from the board; a facility's own
@@ -14,7 +15,7 @@ export interface SeriesAudience {
 
 export function useSeriesAudience(): SeriesAudience {
   const { me } = useConsole();
-  const facility = me.role === 'FacilityAdmin' || me.role === 'FacilityUser';
+  const facility = isFacilityRole(me.role);
   return facility
     ? { facility, back: { to: '/standing-orders', label: 'Back to standing orders' } }
     : { facility, back: { to: '/board', label: 'Back to the board' } };

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { data } from '../api/client';
-import type { Rider, StandingOrder, StandingOrderStatus } from '../api/contract';
-import { useFacility, useFacilities as useAllTenants } from '../api/records';
+import type { StandingOrder, StandingOrderStatus } from '../api/contract';
+import { useFacilities, useFacility } from '../api/records';
 import { useConsole } from '../context';
 
 /** Query keys: every series query starts with 'standing-orders', so one invalidation refreshes them all. */
@@ -13,12 +13,7 @@ export const seriesKeys = {
 };
 
 /** How many occurrences the detail lists (the preview route allows 1–60). */
-export const PREVIEW_COUNT = 10;
-
-/** The facilities (tenants of kind facility), for names and the create form's choice: a Dispatcher's list. */
-export function useFacilities(enabled = true) {
-  return useAllTenants({ kind: 'facility', enabled });
-}
+const PREVIEW_COUNT = 10;
 
 /**
  * A series' facility by name: a Dispatcher finds it in the list of facilities; a facility's own
@@ -27,7 +22,7 @@ export function useFacilities(enabled = true) {
 export function useFacilityName(facilityId: string | undefined): string | undefined {
   const { me } = useConsole();
   const dispatcher = me.role === 'Dispatcher';
-  const all = useFacilities(dispatcher);
+  const all = useFacilities({ kind: 'facility', enabled: dispatcher });
   const own = useFacility(facilityId, { enabled: !dispatcher });
   return dispatcher ? all.data?.find((facility) => facility.id === facilityId)?.name : own.data?.name;
 }
@@ -43,8 +38,15 @@ export function useSeriesTrips(series: Pick<StandingOrder, 'id' | 'version' | 's
   });
 }
 
-/** "Alex Johnson", or why there is no name to show. */
-export function riderName(rider: Rider | undefined): string {
-  if (!rider) return 'Rider';
-  return rider.fullName ?? (rider.erased ? 'Rider (erased)' : 'Rider');
+/** A series' next occurrences, worked out by the API (nothing written): its list row's next ride, its page's rides. */
+export function useSeriesPreview(standingOrderId: string, enabled: boolean) {
+  const { api } = useConsole();
+  return useQuery({
+    queryKey: seriesKeys.preview(standingOrderId),
+    enabled,
+    queryFn: () =>
+      data(api.GET('/v1/standing-orders/{standingOrderId}/preview', {
+        params: { path: { standingOrderId }, query: { count: PREVIEW_COUNT } },
+      })),
+  });
 }

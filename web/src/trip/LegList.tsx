@@ -3,7 +3,7 @@ import { Status } from '../components/Status';
 import { formatDate, formatWindow } from '../lib/time';
 
 /** What both trip pages know of a leg: its kind, status and times (a facility's legs carry no more). */
-export type LegTimes = Pick<DispatcherLeg, 'id' | 'kind' | 'status' | 'scheduledPickupAt' | 'scheduledDropoffAt' | 'willCall'>;
+type LegTimes = Pick<DispatcherLeg, 'id' | 'kind' | 'status' | 'scheduledPickupAt' | 'scheduledDropoffAt' | 'willCall'>;
 
 /** "Outbound", "Return". */
 export function legName(leg: Pick<LegTimes, 'kind'>): string {
@@ -16,7 +16,7 @@ export function pickupWindowText(pickupAt: string, dropoffAt: string | null, tim
 }
 
 /** When the leg's pickup is, or why there is no time yet (`willCallText` in the reader's words). */
-export function legTimeText(leg: LegTimes, timeZone: string, willCallText: string): string {
+function legTimeText(leg: LegTimes, timeZone: string, willCallText: string): string {
   if (leg.scheduledPickupAt) return pickupWindowText(leg.scheduledPickupAt, leg.scheduledDropoffAt, timeZone);
   return leg.willCall ? willCallText : 'No time yet';
 }
