@@ -1,13 +1,12 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
-import { ApiProblem } from '../api/problem';
 import { useAnnouncer } from '../components/Announcer';
 import { EmptyState, ErrorState, FormError, LoadingState } from '../components/States';
 import { useConsole } from '../context';
 import { formatPhone } from '../lib/words';
 import { fieldMessage, nullable, optional, TextField } from './fields';
-import { adminKeys, type Contact, useContacts, useRefresh } from './queries';
+import { adminKeys, type Contact, useContacts, usePinnedEdit, useRefresh } from './queries';
 import { useIdempotencyKey } from '../api/idempotency';
 
 /**
@@ -79,17 +78,14 @@ function changesOf(values: Draft, contact: Contact) {
 
 /**
  * Creates a contact (no `contact`) or changes one (only the fields that differ; an emptied field is
- * cleared). A change is worked out, and sent with If-Match, against the contact as the form started
- * from it (`base`), not the list refreshed underneath: a change made meanwhile is refused (412), not overwritten.
+ * cleared), with If-Match from the contact as the form started from it (usePinnedEdit).
  */
 function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; contact?: Contact; onDone: (message?: string) => void }) {
   const { api } = useConsole();
-  const queryClient = useQueryClient();
   const refresh = useRefresh();
   const keyFor = useIdempotencyKey();
   const id = useId();
-  const [base, setBase] = useState(contact);
-  const [draft, setDraft] = useState<Draft>(base ? draftOf(base) : EMPTY);
+  const { base, draft, setDraft, restartIfStale } = usePinnedEdit(contact, adminKeys.contacts(facilityId), draftOf, EMPTY);
   const [local, setLocal] = useState<Record<string, string>>({});
 
   const save = useMutation({
@@ -110,17 +106,7 @@ function ContactForm({ facilityId, contact, onDone }: { facilityId?: string; con
       if (!base) setDraft(EMPTY);
       onDone(base ? `${saved.fullName} saved.` : `${saved.fullName} added.`);
     },
-    onError: async (error) => {
-      if (!base || !(error instanceof ApiProblem && error.status === 412)) return;
-      // Someone changed it meanwhile: the form starts again from the contact as it is now, the refusal still shown.
-      const key = adminKeys.contacts(facilityId);
-      await queryClient.invalidateQueries({ queryKey: key });
-      const now = queryClient.getQueryData<Contact[]>(key)?.find((candidate) => candidate.id === base.id);
-      if (now) {
-        setBase(now);
-        setDraft(draftOf(now));
-      }
-    },
+    onError: restartIfStale,
   });
 
   const submit = (event: FormEvent) => {

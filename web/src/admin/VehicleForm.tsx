@@ -1,14 +1,13 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { data, ifMatch } from '../api/client';
 import type { Vehicle } from '../api/contract';
-import { ApiProblem } from '../api/problem';
 import { FieldError, FormError } from '../components/States';
 import { useConsole } from '../context';
 import { capitalise, VEHICLE_KIND } from '../lib/words';
 import { CheckField, fieldMessage, TextField } from './fields';
 import { recordKeys } from '../api/records';
-import { useRefresh } from './queries';
+import { usePinnedEdit, useRefresh } from './queries';
 import { useIdempotencyKey } from '../api/idempotency';
 
 type Capabilities = Vehicle['capabilities'];
@@ -48,19 +47,13 @@ function localErrors(draft: Draft): Record<string, string> {
   return errors;
 }
 
-/**
- * Adds a vehicle (no `vehicle`) or changes one: only what differs is sent, with If-Match. Both are
- * worked out against the vehicle as the form started from it (`base`), not the list refreshed
- * underneath, so a change made meanwhile is refused (412) rather than overwritten.
- */
+/** Adds a vehicle (no `vehicle`) or changes one: only what differs is sent, with If-Match (usePinnedEdit). */
 export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (message?: string) => void }) {
   const { api } = useConsole();
-  const queryClient = useQueryClient();
   const refresh = useRefresh();
   const keyFor = useIdempotencyKey();
   const id = useId();
-  const [base, setBase] = useState(vehicle);
-  const [draft, setDraft] = useState<Draft>(base ? draftOf(base) : NEW_VEHICLE);
+  const { base, draft, setDraft, restartIfStale } = usePinnedEdit(vehicle, recordKeys.vehicles, draftOf, NEW_VEHICLE);
   const [local, setLocal] = useState<Record<string, string>>({});
   const save = useMutation({
     mutationFn: (values: Draft) => {
@@ -76,16 +69,7 @@ export function VehicleForm({ vehicle, onDone }: { vehicle?: Vehicle; onDone: (m
       if (!base) setDraft(NEW_VEHICLE);
       onDone(base ? `${saved.name} saved.` : `${saved.name} added to the fleet, in service.`);
     },
-    onError: async (error) => {
-      if (!base || !(error instanceof ApiProblem && error.status === 412)) return;
-      // Someone changed it meanwhile: the form starts again from the vehicle as it is now, the refusal still shown.
-      await queryClient.invalidateQueries({ queryKey: recordKeys.vehicles });
-      const now = queryClient.getQueryData<Vehicle[]>(recordKeys.vehicles)?.find((candidate) => candidate.id === base.id);
-      if (now) {
-        setBase(now);
-        setDraft(draftOf(now));
-      }
-    },
+    onError: restartIfStale,
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();

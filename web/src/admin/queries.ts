@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback } from 'react';
+import { useCallback, useState } from 'react';
 import { allPages, data } from '../api/client';
 import type { Schemas } from '../api/contract';
+import { ApiProblem } from '../api/problem';
 import { useConsole } from '../context';
 
 export type Contact = Schemas['Contact'];
@@ -35,3 +36,26 @@ export function useRefresh() {
   return useCallback((key: readonly string[]) => void queryClient.invalidateQueries({ queryKey: key }), [queryClient]);
 }
 
+
+/**
+ * An edit form's record and draft, pinned to the record as the form opened it: its changes are
+ * worked out, and sent with If-Match, against that version, never the list refreshed underneath
+ * (a change made meanwhile is refused, not overwritten). After a 412 the form starts again from the
+ * record as the list now has it; the refusal stays on screen. No record: a creating form.
+ */
+export function usePinnedEdit<R extends { id: string }, D>(record: R | undefined, listKey: readonly unknown[], draftOf: (record: R) => D,
+  empty: D) {
+  const queryClient = useQueryClient();
+  const [base, setBase] = useState(record);
+  const [draft, setDraft] = useState<D>(base ? draftOf(base) : empty);
+  const restartIfStale = async (error: unknown) => {
+    if (!base || !(error instanceof ApiProblem && error.status === 412)) return;
+    await queryClient.invalidateQueries({ queryKey: listKey });
+    const now = queryClient.getQueryData<R[]>(listKey)?.find((candidate) => candidate.id === base.id);
+    if (now) {
+      setBase(now);
+      setDraft(draftOf(now));
+    }
+  };
+  return { base, draft, setDraft, restartIfStale };
+}
